@@ -1,0 +1,35 @@
+# datagen — every target runs through the project's own .venv (provisioned by the bootstrap).
+PY      := .venv/bin/python
+BOOT    := python3 all-in-one/datagen_bootstrap.py
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint schema docs bench demo fuzz clean
+
+setup:            ## create .venv and install the pinned requirements (idempotent)
+	$(BOOT) --setup
+
+test: setup       ## run every test
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: setup       ## ruff over the whole tree
+	$(PY) -m ruff check .
+
+schema: setup     ## regenerate schemas/datagen.schema.json from the generator registry
+	$(PY) -m shared.schema_dsl.jsonschema_doc
+
+docs: setup       ## regenerate docs/generators.md from the generator registry
+	$(PY) -m shared.docs_gen
+
+bench: setup      ## run the benchmark suite (bench/README.md)
+	$(PY) -m bench.run
+
+demo: setup       ## describe and generate the default schema as Parquet
+	$(BOOT) describe --format parquet
+	$(BOOT) generate --format parquet
+
+fuzz: setup       ## long fuzzing run (FUZZ_EXAMPLES=N to adjust)
+	DATAGEN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PY) -m pytest -q tests -k fuzz
+
+clean:            ## remove generated output and caches (keeps .venv)
+	rm -rf out bench/out .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

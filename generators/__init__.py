@@ -1,0 +1,1 @@
+"""Format frontends: one thin command-line program per output format, over shared/."""

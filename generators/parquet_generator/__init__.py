@@ -1,0 +1,1 @@
+"""Parquet frontend: ``python -m generators.parquet_generator generate --format parquet …``."""

@@ -1,0 +1,155 @@
+"""Parquet output: one dataset folder per table, ``<table>/part-00000.parquet``, ….
+
+Written with ``pyarrow.parquet.ParquetWriter`` opened with the table's Arrow schema (native
+decimal, date and timestamp types), the seed, profile and schema hash in the key-value metadata.
+
+Options (``--option KEY=VALUE``): ``compression`` (snappy | zstd | gzip | none; default snappy),
+``row_group_rows`` (default 262,144; row groups always hold exactly this many rows, whatever
+the engine's block size, so the bytes never depend on it), ``max_rows_per_file`` (default 0: one file per table;
+otherwise roll over to the next ``part-NNNNN.parquet``), ``dictionary`` (true/false, default true).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shared.errors import UsageError
+from shared.formats import FORMATS, Format
+
+COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
+
+
+def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
+    v = opts.get(key, default)
+    try:
+        n = int(str(v).replace("_", ""))
+    except ValueError:
+        raise UsageError(f"--option {key}={v}: not a whole number") from None
+    if n < minimum:
+        raise UsageError(f"--option {key}={v}: must be at least {minimum}")
+    return n
+
+
+class ParquetWriter:
+    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: dict[str, Any]):
+        self.dir = out_dir / table.name
+        self.dir.mkdir(parents=True, exist_ok=False)
+        run = options.get("_run", {})
+        meta = dict(schema.metadata or {})
+        meta.update({
+            b"datagen.seed": str(run.get("seed", "")).encode(),
+            b"datagen.profile": str(run.get("profile", "")).encode(),
+            b"datagen.schema": str(run.get("schema_name", "")).encode(),
+            b"datagen.schema_sha256": str(run.get("schema_sha256", "")).encode(),
+            b"datagen.version": str(run.get("tool_version", "")).encode(),
+        })
+        self.schema = schema.with_metadata(meta)
+        self.compression = options["compression"]
+        self.row_group_rows = options["row_group_rows"]
+        self.max_rows_per_file = options["max_rows_per_file"]
+        self.dictionary = options["dictionary"]
+        self.files: list[Path] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._rows_in_file = 0
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered = 0
+
+    def _open_next(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        path = self.dir / f"part-{len(self.files):05d}.parquet"
+        self.files.append(path)
+        self._writer = pq.ParquetWriter(
+            path, self.schema, compression=None if self.compression == "none" else self.compression,
+            use_dictionary=self.dictionary, write_statistics=True, store_schema=True,
+        )
+        self._rows_in_file = 0
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        """Buffer rows and write row groups of exactly ``row_group_rows`` rows (the last may be
+        shorter), so the file's bytes do not depend on the engine's block size."""
+        self._buffer.append(batch)
+        self._buffered += batch.num_rows
+        while self._buffered >= self.row_group_rows:
+            self._flush(self.row_group_rows)
+
+    def _flush(self, n: int) -> None:
+        table = pa.Table.from_batches(self._buffer, schema=self.schema)
+        head, tail = table.slice(0, n), table.slice(n)
+        self._buffer = tail.to_batches() if tail.num_rows else []
+        self._buffered = tail.num_rows
+        self._write_group(head.combine_chunks().to_batches(max_chunksize=n)[0] if head.num_rows else None)
+
+    def _write_group(self, batch: pa.RecordBatch | None) -> None:
+        if batch is None:
+            return
+        if self._writer is None:
+            self._open_next()
+        while batch.num_rows:
+            room = batch.num_rows
+            if self.max_rows_per_file:
+                room = self.max_rows_per_file - self._rows_in_file
+                if room <= 0:
+                    self._open_next()
+                    room = self.max_rows_per_file
+            part = batch.slice(0, room) if room < batch.num_rows else batch
+            self._writer.write_batch(part, row_group_size=self.row_group_rows)
+            self._rows_in_file += part.num_rows
+            batch = batch.slice(part.num_rows)
+
+    def close(self) -> list[Path]:
+        if self._buffered:
+            self._flush(self._buffered)
+        if self._writer is None:
+            self._open_next()  # an empty table still gets its (empty) file
+        self._writer.close()
+        self._writer = None
+        return [p.relative_to(self.dir.parent) for p in self.files]
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+            self._writer = None
+
+
+@FORMATS.register("parquet")
+class ParquetFormat(Format):
+    name = "parquet"
+    widths = {"int": 4.0, "float": 8.0, "decimal": 8.0, "bool": 0.2, "string": 9.0, "date": 2.0,
+              "timestamp": 8.0, "uuid": 36.0}
+
+    def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
+        known = {"compression", "row_group_rows", "max_rows_per_file", "dictionary"}
+        for k in opts:
+            if k not in known:
+                raise UsageError(f"--option {k}: unknown Parquet option (known: {', '.join(sorted(known))})")
+        comp = str(opts.get("compression", "snappy")).lower()
+        if comp not in COMPRESSIONS:
+            raise UsageError(f"--option compression={comp}: one of {', '.join(COMPRESSIONS)}")
+        dictionary = str(opts.get("dictionary", "true")).lower()
+        if dictionary not in ("true", "false"):
+            raise UsageError(f"--option dictionary={dictionary}: true or false")
+        return {
+            "compression": comp,
+            "row_group_rows": _int_option(opts, "row_group_rows", 1 << 18, 1),
+            "max_rows_per_file": _int_option(opts, "max_rows_per_file", 0, 0),
+            "dictionary": dictionary == "true",
+        }
+
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+        if "compression" not in options:
+            options.update(self.check_options({}))
+        return ParquetWriter(out_dir, table, arrow_schema, options)
+
+    def artifacts(self, out_dir: Path, table) -> list[Path]:
+        return sorted((out_dir / table.name).glob("part-*.parquet"))
+
+    def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        files = self.artifacts(out_dir, table)
+        return pa.concat_tables([pq.read_table(f) for f in files]) if files else arrow_schema.empty_table()

@@ -1,0 +1,197 @@
+"""The library API every frontend calls (and Python users call directly, with the same names).
+
+    >>> from shared.api import load_schema, resolve_plan, Engine, describe, generate
+    >>> schema = load_schema("schemas/examples/shop.yaml")
+    >>> plan = resolve_plan(schema, seed=7, rows={"customers": 100})
+    >>> for batch in Engine(plan).iter_batches("customers"):
+    ...     ...
+
+``describe(plan, fmt)`` returns the plan as plain data (what the ``describe`` command prints),
+``generate(plan, fmt, out, …)`` writes every table through a format's writer into a temporary
+folder, writes ``manifest.json`` and swaps the folder into place atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from shared import TOOL_NAME, __version__
+from shared.distributions.base import GENERATORS
+from shared.formats import Format
+from shared.io.output import MANIFEST, AtomicOutput
+from shared.schema_dsl.engine import Engine, arrow_schema
+from shared.schema_dsl.loader import load_schema
+from shared.schema_dsl.model import RowsPer, thaw
+from shared.schema_dsl.planner import Plan, parse_rows_overrides, resolve_plan
+from shared.schema_dsl.timeutil import format_date, format_timestamp
+
+__all__ = ["load_schema", "resolve_plan", "parse_rows_overrides", "Engine", "describe", "generate",
+           "default_out", "file_digest"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCHEMA = REPO_ROOT / "schemas" / "examples" / "default.yaml"
+
+
+def default_out(schema_name: str, fmt: str) -> Path:
+    """``out/<schema name>/<format>/`` relative to the current directory."""
+    return Path("out") / schema_name / fmt
+
+
+def _fmt_bound(column, v):
+    if v is None:
+        return None
+    if column.dtype.kind == "date":
+        return format_date(v)
+    if column.dtype.kind == "timestamp":
+        return format_timestamp(v)
+    return v
+
+
+def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
+    """The plan as plain, JSON-ready data."""
+    schema = plan.schema
+    tables = []
+    edges = []
+    total_bytes = 0
+    for name in plan.order:
+        tp = plan.tables[name]
+        t = tp.table
+        cols = []
+        width = 0.0
+        for c in t.columns:
+            gen = GENERATORS[c.generator.type]
+            cols.append({
+                "name": c.name, "type": c.dtype.name, "generator": gen.describe(c.generator.params),
+                "generator_type": c.generator.type, "params": thaw(c.generator.params),
+                "nullable": c.nullable, "null_rate": c.null_rate, "unique": c.unique,
+                "min": _fmt_bound(c, c.min), "max": _fmt_bound(c, c.max),
+                "allowed": [_fmt_bound(c, v) for v in c.allowed] if c.allowed else None,
+                "pattern": c.pattern, "max_length": c.max_length,
+            })
+            if fmt is not None:
+                width += fmt.bytes_per_value(c.dtype.kind)
+            if c.generator.type == "fk":
+                parent, pcol = gen.target(c.generator.params, schema)
+                skew = c.generator.params.get("skew")
+                edges.append({"table": name, "column": c.name, "parent": parent, "parent_column": pcol,
+                              "skew": thaw(skew) if skew is not None else None,
+                              "nullable": c.nullable, "self_reference": parent == name,
+                              "owner": c.name == tp.owner_column})
+        if isinstance(t.rows, RowsPer):
+            rows_rule = {"per": t.rows.per, "distribution": GENERATORS[t.rows.distribution.type].describe(
+                t.rows.distribution.params), "min": t.rows.min, "max": t.rows.max}
+        else:
+            rows_rule = {"fixed": t.rows, "override": plan.rows_overrides.get(name), "scale": plan.scale}
+        est = int(width * tp.rows) if fmt is not None else None
+        total_bytes += est or 0
+        tables.append({
+            "name": name, "rows": tp.rows, "rows_rule": rows_rule, "primary_key": list(t.primary_key),
+            "unique": [list(g) for g in t.unique], "depends_on": list(tp.depends_on),
+            "events": None if t.events is None else {"time": t.events.time, "key": t.events.key,
+                                                     "type": t.events.type, "late_rate": t.events.late_rate},
+            "columns": cols, "estimated_bytes": est,
+        })
+    return {
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "schema": {"name": schema.name, "path": schema.source.path, "sha256": schema.source.sha256,
+                   "description": schema.description},
+        "format": fmt.name if fmt is not None else None,
+        "seed": plan.seed, "profile": plan.profile, "anchor": schema.anchor, "block_rows": plan.block_rows,
+        "order": list(plan.order), "tables": tables, "foreign_keys": edges,
+        "feasibility": [{"table": f.table, "column": f.column, "check": f.check, "ok": f.ok,
+                         "capacity": f.capacity, "needed": f.needed, "message": f.message}
+                        for f in plan.feasibility],
+        "estimated_bytes": total_bytes if fmt is not None else None,
+        "total_rows": sum(plan.tables[n].rows for n in plan.order),
+    }
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 1, force: bool = False,
+             options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
+    """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
+    options = dict(options or {})
+    options["_run"] = {"seed": plan.seed, "profile": plan.profile, "schema_name": plan.schema.name,
+                       "schema_sha256": plan.schema.source.sha256, "tool_version": __version__}
+    engine = Engine(plan)
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.UTC)
+    timings: dict[str, float] = {}
+    files: list[dict[str, Any]] = []
+    pool = None
+    with AtomicOutput(out, force=force) as ao:
+        tmp = ao.tmp
+        try:
+            if workers > 1:
+                from shared.schema_dsl.parallel import WorkerPool
+
+                pool = WorkerPool(engine, workers)
+            for name in plan.order:
+                t1 = time.perf_counter()
+                table = plan.schema.table(name)
+                writer = fmt.open_writer(tmp, table, arrow_schema(table), options)
+                try:
+                    for batch in engine.iter_batches(name, workers=workers, pool=pool):
+                        writer.write_batch(batch)
+                        if progress is not None:
+                            progress(name, batch.num_rows)
+                    written = writer.close()
+                except BaseException:
+                    writer.abort()
+                    raise
+                files += [{"path": str(p), "table": name} for p in written]
+                timings[name] = round(time.perf_counter() - t1, 4)
+            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options)]
+        finally:
+            if pool is not None:
+                pool.close()
+        for f in files:
+            p = tmp / f["path"]
+            f["bytes"] = p.stat().st_size
+            f["sha256"] = file_digest(p)
+        manifest = {
+            "manifest_version": 1,
+            "tool": {"name": TOOL_NAME, "version": __version__},
+            "format": fmt.name,
+            "schema": {"name": plan.schema.name, "path": str(plan.schema.source.path),
+                       "sha256": plan.schema.source.sha256},
+            "seed": plan.seed,
+            "profile": plan.profile,
+            "anchor": plan.schema.anchor,
+            "block_rows": plan.block_rows,
+            "rows_overrides": dict(plan.rows_overrides),
+            "scale": plan.scale,
+            "workers": workers,
+            "options": {k: v for k, v in options.items() if not k.startswith("_") and _jsonable(v)},
+            "rows": {n: plan.tables[n].rows for n in plan.order},
+            "files": files,
+            "generated_at": started.isoformat().replace("+00:00", "Z"),
+            "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
+        }
+        extra = options.get("_manifest_extra")
+        if extra:
+            manifest.update(extra)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        ao.commit()
+    return manifest
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+        return True
+    except (TypeError, ValueError):
+        return False

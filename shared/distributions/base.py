@@ -1,0 +1,154 @@
+"""The generator plugin interface and its registry.
+
+A generator is one class, registered under the exact name users write as
+``generator: {type: NAME}``::
+
+    @GENERATORS.register("uniform_int")
+    class UniformInt(Generator):
+        '''Integers uniform in [min, max], both inclusive.'''      # becomes its docs entry
+        kinds = frozenset({"int", "float", "decimal"})
+        params_schema = {"type": "object", "properties": {...}, "additionalProperties": False}
+
+        def generate(self, ctx):                                   # vectorised, no row loop
+            return ctx.integers(lo, hi)
+
+Life cycle:
+
+* load time — ``params_schema`` (a JSON Schema fragment, merged into
+  ``schemas/datagen.schema.json``) checks the params' shape; ``check(column, table, schema)``
+  returns semantic problems (min ≤ max, weights match values, a pattern that parses …);
+  ``references(params)`` names the columns it reads (``x`` same-row, ``fk.col`` through a
+  foreign key), which the planner orders.
+* plan time — ``capacity(column, ctx)`` is the number of distinct values it can produce (``None``:
+  effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
+  is kept by construction.
+* run time — ``generate(ctx)`` returns the values of ``ctx.rows`` in engine units
+  (see ``shared.schema_dsl.types``); ``from_index(idx, ctx)`` maps domain indices in
+  ``[0, capacity)`` to values, which is how ``unique`` and composite ``unique`` groups are made
+  (a keyed permutation of the row index into the domain).
+
+Every random draw goes through ``ctx`` (keyed by seed, table, column, purpose and row), so the
+value of a cell never depends on the block it is computed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from shared.registry import Registry
+
+#: purpose prefixes: values, null masks, fk picks and corruption each have their own stream
+ALL_KINDS = frozenset({"int", "float", "decimal", "bool", "string", "date", "timestamp", "uuid"})
+NUMERIC = frozenset({"int", "float", "decimal"})
+
+
+class GenContext(Protocol):
+    """What a generator may ask of the engine while generating one block of one column."""
+
+    table: Any  # model.Table
+    column: Any  # model.Column (for nested distributions: the owning column)
+    params: Mapping[str, Any]
+    rows: np.ndarray  # int64 absolute row indices of this block
+    n_total: int  # the table's planned row count
+    profile: str
+    locale: str
+    anchor_us: int
+    unique: bool  # the column is unique on its own: produce distinct values
+
+    def key(self, purpose: str = "value") -> int: ...
+    def uniform(self, purpose: str = "value") -> np.ndarray: ...
+    def normal(self, purpose: str = "value") -> np.ndarray: ...
+    def integers(self, low: int, high: int, purpose: str = "value") -> np.ndarray: ...
+    def bits(self, purpose: str = "value") -> np.ndarray: ...
+    def permute(self, n: int, purpose: str = "unique") -> np.ndarray: ...
+    def ref(self, name: str) -> Any: ...
+    def faker_pool(self, provider: str, locale: str | None = None) -> Any: ...
+    def sample(self, spec: Any, purpose: str) -> np.ndarray: ...
+
+
+class Generator:
+    """Base class of every generator plugin (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    kinds: ClassVar[frozenset[str]] = ALL_KINDS
+    params_schema: ClassVar[dict] = {"type": "object", "additionalProperties": False, "properties": {}}
+    #: how ``unique: true`` is kept: "index" (from_index over a permutation of rows), "native"
+    #: (the generator's values are distinct by construction, e.g. sequence, uuid4), or None
+    unique_strategy: ClassVar[str | None] = None
+    #: usable as a numeric distribution nested in fk ``skew`` and per-parent ``rows``
+    numeric_distribution: ClassVar[bool] = False
+    #: the value depends on the table's total row count (documented exception to prefix stability)
+    depends_on_row_count: ClassVar[bool] = False
+
+    def check(self, column, table, schema) -> list[tuple[str, str, str | None]]:
+        """Semantic problems as (message, sub-path below ``generator``, hint)."""
+        return []
+
+    def references(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        return ()
+
+    def capacity(self, column, params: Mapping[str, Any], plan: Any) -> int | None:
+        return None
+
+    def generate(self, ctx: GenContext):
+        raise NotImplementedError
+
+    def from_index(self, idx: np.ndarray, ctx: GenContext):
+        raise NotImplementedError(f"{self.name} cannot map domain indices")
+
+    def describe(self, params: Mapping[str, Any]) -> str:
+        """A short human summary for ``describe``."""
+        if not params:
+            return self.name
+        inner = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
+        return f"{self.name}({inner})"
+
+
+def _short(v: Any, limit: int = 40) -> str:
+    from shared.schema_dsl.model import thaw
+
+    text = str(thaw(v))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+GENERATORS: Registry[Generator] = Registry("generator")
+
+
+def register(name: str):
+    """Class decorator: instantiate and register a generator under ``name``."""
+
+    def deco(cls: type[Generator]) -> type[Generator]:
+        cls.name = name
+        GENERATORS.add(name, cls())
+        return cls
+
+    return deco
+
+
+def load_builtins() -> Mapping[str, Generator]:
+    """Import the built-in generator modules (idempotent) and return the registry view."""
+    from shared.registry import import_submodules
+
+    for pkg in ("shared.distributions", "shared.relationships"):
+        import_submodules(pkg)
+    return GENERATORS.view
+
+
+# --- small helpers shared by plugins ----------------------------------------------------------
+
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+NONNEG = {"type": "number", "minimum": 0}
+POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+TIME_TEXT = {"type": "string", "minLength": 1}
+
+
+def obj(required: tuple[str, ...] = (), **props: dict) -> dict:
+    """A params schema: an object with these properties, no others."""
+    schema: dict = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        schema["required"] = list(required)
+    return schema

@@ -1,0 +1,502 @@
+"""Text generators: ``faker``, ``words`` and ``template``.
+
+* ``faker`` picks values from a pool of a Faker provider, built once per
+  (provider, locale, pool size, seed) by ``ctx.faker_pool`` (the only per-row Python loop
+  allowed: filling the pool), and indexes it with the ``value`` stream.
+* ``words`` joins 1..n random words from the provider ``word``'s pool.
+* ``template`` formats same-row and parent columns into a string with Arrow string kernels.
+
+Unique faker values (``unique_strategy = "native"``) append a suffix to the pool value::
+
+    "Alice Smith" -> "Alice Smith #3f9k0a"
+
+the suffix is ``" #"`` followed by a keyed permutation of the row index (``ctx.permute`` over
+``[0, 36**w)``, purpose ``unique``) written in ``w`` lower-case base-36 digits, ``w = 6`` (up to
+36**6 ≈ 2.18 billion rows; wider only for larger tables). Because the suffix has a fixed width
+and is a bijection of the row, two rows never share a value, whatever the pool holds — and
+the width never depends on the row count below 2.18 billion rows, so prefix stability holds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shared.distributions.base import Generator, obj, register
+from shared.distributions.regex import codepoints_to_strings
+from shared.registry import did_you_mean
+
+MAX_POOL_SIZE = 1_000_000
+MAX_WORDS = 1_000
+SUFFIX_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+SUFFIX_MIN_WIDTH = 6
+#: shown when an unknown provider has no close match
+COMMON_PROVIDERS = ("name", "first_name", "last_name", "city", "country", "company", "street_address",
+                    "address", "phone_number", "email", "user_name", "job", "sentence", "word",
+                    "postcode", "state", "iban", "url")
+_LOCALE_PARAM = {"type": "string", "minLength": 1}
+_POOL_PARAM = {"type": "integer", "minimum": 1, "maximum": MAX_POOL_SIZE}
+
+
+# --- Faker helpers (load time only) -----------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _faker_for(locale: str):
+    """A Faker instance for ``locale`` (AttributeError for an unknown locale); seeded per
+    instance so that probing a provider never touches global random state."""
+    from faker import Faker
+
+    fake = Faker(locale)
+    fake.seed_instance(0)
+    return fake
+
+
+@lru_cache(maxsize=64)
+def _provider_names(locale: str) -> frozenset[str]:
+    fake = _faker_for(locale)
+    names = set()
+    for provider in fake.get_providers():
+        names.update(n for n in dir(provider) if not n.startswith("_") and callable(getattr(provider, n, None)))
+    return frozenset(names)
+
+
+def _available_locales() -> tuple[str, ...]:
+    from faker.config import AVAILABLE_LOCALES
+
+    return tuple(AVAILABLE_LOCALES)
+
+
+def _locale_of(params, schema) -> str:
+    return params.get("locale") or getattr(schema, "locale", None) or "en_US"
+
+
+def check_provider(provider: str, locale: str, locale_path: str = "params.locale") -> list[tuple]:
+    """Problems with a (provider, locale) pair: unknown locale, unknown provider, a provider
+    that needs arguments or returns no text."""
+    try:
+        fake = _faker_for(locale)
+    except AttributeError:
+        lang = locale.split("_")[0].lower()
+        same = [loc for loc in _available_locales() if loc.split("_")[0].lower() == lang]
+        hint = (f"locales for {lang!r}: " + ", ".join(same) if same else
+                did_you_mean(locale, _available_locales()) or "e.g. en_US, de_DE, fr_FR, ja_JP")
+        return [(f"unknown Faker locale {locale!r}", locale_path, hint)]
+    names = _provider_names(locale)
+    if provider not in names:
+        hint = did_you_mean(provider, names) or "common providers: " + ", ".join(COMMON_PROVIDERS)
+        return [(f"unknown Faker provider {provider!r} for locale {locale!r}", "params.provider", hint)]
+    try:
+        value = getattr(fake, provider)()
+    except Exception as e:  # any failure of the provider is reported, with its cause
+        return [(f"Faker provider {provider!r} cannot be called without arguments "
+                 f"({type(e).__name__}: {e})", "params.provider", "pick a provider that takes no arguments")]
+    if value is None or isinstance(value, (bytes, bytearray, memoryview)):
+        return [(f"Faker provider {provider!r} returns {type(value).__name__}, not text", "params.provider",
+                 "pick a provider that returns text, numbers or dates")]
+    try:
+        str(value)
+    except Exception as e:  # reported, with its cause
+        return [(f"Faker provider {provider!r} returns a value that cannot be rendered as text ({e})",
+                 "params.provider", None)]
+    return []
+
+
+def _unique_suffix(ctx) -> pa.Array:
+    """``" #"`` + ``w`` base-36 digits of ``ctx.permute(36**w)`` (see the module docstring)."""
+    width = SUFFIX_MIN_WIDTH
+    while 36 ** width < max(int(ctx.n_total), 1):
+        width += 1
+    perm = np.asarray(ctx.permute(36 ** width), dtype=np.int64)
+    alphabet = np.frombuffer(SUFFIX_ALPHABET.encode(), dtype=np.uint8).astype(np.int32)
+    codes = np.empty((perm.shape[0], width + 2), dtype=np.int32)
+    codes[:, 0] = ord(" ")
+    codes[:, 1] = ord("#")
+    rest = perm.copy()
+    for j in range(width + 1, 1, -1):  # a loop over digit positions, not rows
+        codes[:, j] = alphabet[rest % 36]
+        rest //= 36
+    return codepoints_to_strings(codes)
+
+
+def _const_strings(text: str, n: int) -> pa.Array:
+    data = text.encode("utf-8")
+    offsets = (np.arange(n + 1, dtype=np.int64) * len(data)).astype(np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data * n))
+
+
+def _as_array(values) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+# --- faker ------------------------------------------------------------------------------------
+
+
+@register("faker")
+class FakerGen(Generator):
+    """Values of a Faker provider called without arguments (``name``, ``city``, ``email`` …),
+    drawn from a pool of ``pool_size`` values (default by profile: fast 1,000, realistic and
+    dirty 20,000) built once per (provider, locale, size, seed). ``locale`` defaults to the
+    schema's. Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the
+    row (``"Alice Smith #3f9k0a"``)."""
+
+    kinds = frozenset({"string"})
+    params_schema = obj(("provider",), provider={"type": "string", "minLength": 1}, locale=_LOCALE_PARAM,
+                        pool_size=_POOL_PARAM)
+    unique_strategy = "native"
+
+    def check(self, column, table, schema):
+        params = column.generator.params
+        return check_provider(str(params.get("provider")), _locale_of(params, schema),
+                              "params.locale" if params.get("locale") else "params.provider")
+
+    def capacity(self, column, params, plan):
+        return None  # native unique: the suffix makes every row distinct
+
+    def generate(self, ctx):
+        params = ctx.params
+        pool = ctx.faker_pool(params["provider"], params.get("locale"), params.get("pool_size"))
+        idx = ctx.integers(0, len(pool) - 1)
+        values = _as_array(pool.take(pa.array(idx, type=pa.int64())))
+        if ctx.unique:
+            values = _as_array(pc.binary_join_element_wise(values, _unique_suffix(ctx), ""))
+        return values
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+@register("words")
+class Words(Generator):
+    """``min``..``max`` (default 1..3, uniform count) random words from the Faker ``word`` pool,
+    joined by single spaces. Word ``j`` of a row comes from its own stream (``value/w<j>``), so
+    raising ``max`` keeps the first words of every row."""
+
+    kinds = frozenset({"string"})
+    params_schema = obj(min={"type": "integer", "minimum": 0, "maximum": MAX_WORDS},
+                        max={"type": "integer", "minimum": 0, "maximum": MAX_WORDS},
+                        locale=_LOCALE_PARAM, pool_size=_POOL_PARAM)
+
+    @staticmethod
+    def _bounds(params) -> tuple[int, int]:
+        return int(params.get("min", 1)), int(params.get("max", 3))
+
+    def check(self, column, table, schema):
+        params = column.generator.params
+        lo, hi = self._bounds(params)
+        problems = []
+        if lo > hi:
+            problems.append((f"words: min {lo} is greater than max {hi}", "params.min",
+                             "defaults are min 1, max 3" if "min" not in params or "max" not in params else None))
+        if params.get("locale"):
+            problems += [p for p in check_provider("word", params["locale"]) if p[1] == "params.locale"]
+        return problems
+
+    def generate(self, ctx):
+        lo, hi = self._bounds(ctx.params)
+        n = int(np.asarray(ctx.rows).shape[0])
+        pool = ctx.faker_pool("word", ctx.params.get("locale"), ctx.params.get("pool_size"))
+        count = np.full(n, lo, dtype=np.int64) if lo == hi else ctx.integers(lo, hi, "count")
+        picks = np.empty((n, hi), dtype=np.int64)
+        for j in range(hi):  # a loop over word positions (≤ max), not rows
+            picks[:, j] = ctx.integers(0, len(pool) - 1, f"value/w{j}")
+        taken = picks[np.arange(hi)[None, :] < count[:, None]]  # row-major: each row's words in order
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(count, out=offsets[1:])
+        words = pool.take(pa.array(taken, type=pa.int64()))
+        lists = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), _as_array(words))
+        return _as_array(pc.binary_join(lists, " "))
+
+
+# --- template ---------------------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, offset: int, hint: str | None = None):
+        super().__init__(f"{message} at offset {offset}")
+        self.message, self.offset, self.hint = message, offset, hint
+
+
+@dataclass(frozen=True)
+class _Ref:
+    name: str
+    offset: int
+
+
+@lru_cache(maxsize=512)
+def parse_template(text: str) -> tuple[str | _Ref, ...]:
+    """Literal strings and ``_Ref`` parts of a template; ``{{``/``}}`` are literal braces.
+    Raises ``TemplateError`` with the 0-based offset of the offending brace."""
+    parts: list[str | _Ref] = []
+    lit: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "{":
+            if text.startswith("{{", i):
+                lit.append("{")
+                i += 2
+                continue
+            close = text.find("}", i + 1)
+            nxt = text.find("{", i + 1)
+            if close < 0 or (0 <= nxt < close):
+                raise TemplateError("unbalanced '{'", i, "close the reference with '}' or write '{{' for a brace")
+            name = text[i + 1:close].strip()
+            if not name:
+                raise TemplateError("empty reference '{}'", i, "write {column} or {fk_column.parent_column}")
+            if ":" in name or "!" in name:
+                raise TemplateError(f"format specs are not supported in {{{name}}}", i,
+                                    "write only a column name")
+            if not _NAME.fullmatch(name):
+                raise TemplateError(f"invalid reference {{{name}}}", i,
+                                    "write {column} or {fk_column.parent_column}")
+            if lit:
+                parts.append("".join(lit))
+                lit = []
+            parts.append(_Ref(name, i))
+            i = close + 1
+        elif c == "}":
+            if text.startswith("}}", i):
+                lit.append("}")
+                i += 2
+                continue
+            raise TemplateError("single '}'", i, "write '}}' for a literal brace")
+        else:
+            lit.append(c)
+            i += 1
+    if lit:
+        parts.append("".join(lit))
+    return tuple(parts)
+
+
+#: the characters each kind renders with (see ``_to_text``); None: any character
+_ALPHABETS = {
+    "int": "0123456789-",
+    "date": "0123456789-",
+    "timestamp": "0123456789-:TZ",
+    "uuid": "0123456789abcdef-",
+    "float": "0123456789.-+einfa",
+    "decimal": "0123456789.-",
+    "bool": "truefals",
+}
+
+
+def _render_alphabet(column) -> str | None:
+    kind = column.dtype.kind
+    alphabet = _ALPHABETS.get(kind)
+    if kind == "int" and _non_negative(column):
+        alphabet = "0123456789"
+    return alphabet
+
+
+def _non_negative(column) -> bool:
+    if column.min is not None and column.min >= 0:
+        return True
+    gen = column.generator
+    if gen.type == "sequence":
+        return int(gen.params.get("start", 1)) >= 0 and int(gen.params.get("step", 1)) > 0
+    return False
+
+
+def _to_text(values, dtype) -> pa.Array:
+    """Render one referenced column's engine values as strings (nulls stay null)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = _as_array(values)
+        return arr if arr.type == pa.string() else pc.cast(arr, pa.string())
+    mask = np.ma.getmaskarray(values) if isinstance(values, np.ma.MaskedArray) else None
+    v = np.asarray(np.ma.getdata(values) if mask is not None else values)
+    kind = dtype.kind if dtype is not None else None
+    if v.dtype.kind == "M":  # numpy datetimes, should a resolver hand them over
+        kind = "date" if np.datetime_data(v.dtype)[0] == "D" else "timestamp"
+        v = v.astype("datetime64[D]" if kind == "date" else "datetime64[us]").astype(np.int64)
+    if kind is None:
+        kind = {"b": "bool", "i": "int", "u": "int", "f": "float"}.get(v.dtype.kind, "string")
+    pmask = None if mask is None or not mask.any() else pa.array(mask)
+    if kind == "date":
+        return pc.cast(pa.array(v.astype(np.int32), pa.date32(), mask=pmask), pa.string())
+    if kind == "timestamp":
+        secs = np.floor_divide(v.astype(np.int64), 1_000_000)
+        return pc.strftime(pa.array(secs, pa.timestamp("s"), mask=pmask), format="%Y-%m-%dT%H:%M:%SZ")
+    if kind == "int":
+        return pc.cast(pa.array(v.astype(np.int64), mask=pmask), pa.string())
+    if kind == "bool":
+        return pc.cast(pa.array(v.astype(bool), mask=pmask), pa.string())
+    if kind == "decimal" and dtype is not None and dtype.scale is not None:
+        rounded = pa.array(np.round(v.astype(np.float64), dtype.scale), mask=pmask)
+        return pc.cast(pc.cast(rounded, pa.decimal128(38, dtype.scale), safe=False), pa.string())
+    if kind in ("float", "decimal"):
+        return pc.cast(pa.array(v.astype(np.float64), mask=pmask), pa.string())
+    return pc.cast(pa.array(v, mask=pmask), pa.string())
+
+
+def _ref_dtype(ctx, name: str):
+    schema = getattr(ctx, "schema", None)
+    if schema is not None:
+        try:
+            return schema.resolve_ref(ctx.table, name).dtype
+        except KeyError:
+            return None
+    if "." not in name and ctx.table is not None and ctx.table.has_column(name):
+        return ctx.table.column(name).dtype
+    return None
+
+
+@register("template")
+class Template(Generator):
+    """A format string over same-row columns ``{col}`` and parent columns ``{fk_col.parent_col}``
+    (``{{``/``}}`` for literal braces), e.g. ``"{first_name}.{last_name}.{customer_id}@example.com"``;
+    ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
+    floats by Arrow's cast, decimals with their scale, dates ``YYYY-MM-DD``, timestamps
+    ``YYYY-MM-DDTHH:MM:SSZ``, booleans ``true``/``false``; a null reference gives a null value.
+    Unique by construction only when ``is_unique_by_construction`` says so."""
+
+    kinds = frozenset({"string"})
+    params_schema = obj(("template",), template={"type": "string"}, lower={"type": "boolean"},
+                        upper={"type": "boolean"})
+    #: None on the class: a template is unique ("native") only when
+    #: ``is_unique_by_construction(column, table, schema)`` says so, which the planner asks
+    unique_strategy = None
+
+    def references(self, params):
+        try:
+            parts = parse_template(params["template"])
+        except (TemplateError, KeyError, TypeError):
+            return ()
+        return tuple(dict.fromkeys(p.name for p in parts if isinstance(p, _Ref)))
+
+    def check(self, column, table, schema):
+        params = column.generator.params
+        text = params.get("template")
+        if not isinstance(text, str):
+            return [("template needs a string 'template'", "params.template", None)]
+        problems = []
+        if params.get("lower") and params.get("upper"):
+            problems.append(("template: lower and upper cannot both be true", "params.upper", "choose one"))
+        try:
+            parts = parse_template(text)
+        except TemplateError as e:
+            return [(f"template: {e}", "params.template", e.hint), *problems]
+        for part in parts:
+            if not isinstance(part, _Ref):
+                continue
+            if part.name == column.name:
+                problems.append((f"template: {{{part.name}}} at offset {part.offset} refers to its own column",
+                                 "params.template", "reference other columns only"))
+                continue
+            problem = _resolve_problem(part, table, schema)
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def capacity(self, column, params, plan):
+        return None
+
+    def is_unique_by_construction(self, column, table, schema) -> bool:
+        """Whether the template's values are distinct whenever a referenced column's are.
+
+        True when a same-row referenced column ``u`` is ``unique`` or the table's single-column
+        primary key AND its text can be read back from the output, so distinct ``u`` give
+        distinct strings whatever the other references hold. The text of ``u`` is recoverable
+        when (a) ``u`` is the only column referenced (any number of times), or (b) every part
+        after the last ``{u}`` is literal and the literal right before it ends with a character
+        ``u`` never renders (``u``'s rendering alphabet: digits for a non-negative integer, hex
+        and ``-`` for a uuid, …), or (c) the mirror image: only literals before the first ``{u}``
+        and the literal after it starts with a character outside the alphabet. Case folding
+        (``lower``/``upper``) is applied to the literals and the alphabet; it disqualifies free
+        text (``string`` columns), where folding can merge two values. Example: the email
+        template ``{first_name}.{last_name}.{customer_id}@example.com`` with a sequence key is
+        unique (rule b: '.' is not a digit); ``{code}{customer_id}`` is not (``"a1"+"23"`` =
+        ``"a12"+"3"``).
+        """
+        params = column.generator.params
+        try:
+            parts = parse_template(params["template"])
+        except (TemplateError, KeyError, TypeError):
+            return False
+        fold = (lambda s: s.lower()) if params.get("lower") else (lambda s: s.upper()) if params.get("upper") \
+            else (lambda s: s)
+        refs = [i for i, p in enumerate(parts) if isinstance(p, _Ref)]
+        names = {parts[i].name for i in refs}
+        pk = tuple(table.primary_key or ())
+        for name in names:
+            if "." in name or not table.has_column(name):
+                continue
+            col = table.column(name)
+            if not (col.unique or pk == (name,)):
+                continue
+            alphabet = _render_alphabet(col)
+            if alphabet is None and (params.get("lower") or params.get("upper")):
+                continue
+            if names == {name}:
+                return True  # (a)
+            if alphabet is None:
+                continue
+            allowed = set(fold(alphabet))
+            mine = [i for i in refs if parts[i].name == name]
+            first, last = mine[0], mine[-1]
+            after_last = parts[last + 1:]
+            before = parts[last - 1] if last > 0 else None
+            if (all(isinstance(p, str) for p in after_last) and isinstance(before, str) and before
+                    and fold(before)[-1] not in allowed):
+                return True  # (b)
+            before_first = parts[:first]
+            after = parts[first + 1] if first + 1 < len(parts) else None
+            if (all(isinstance(p, str) for p in before_first) and isinstance(after, str) and after
+                    and fold(after)[0] not in allowed):
+                return True  # (c)
+        return False
+
+    def generate(self, ctx):
+        params = ctx.params
+        parts = parse_template(params["template"])
+        n = int(np.asarray(ctx.rows).shape[0])
+        pieces = [p if isinstance(p, str) else _to_text(ctx.ref(p.name), _ref_dtype(ctx, p.name)) for p in parts]
+        if not any(isinstance(p, pa.Array) for p in pieces):
+            out = _const_strings("".join(pieces), n)
+        elif len(pieces) == 1:
+            out = pieces[0]
+        else:
+            out = _as_array(pc.binary_join_element_wise(*pieces, ""))
+        if params.get("lower"):
+            out = pc.utf8_lower(out)
+        elif params.get("upper"):
+            out = pc.utf8_upper(out)
+        return _as_array(out)
+
+
+def _resolve_problem(part: _Ref, table, schema):
+    """A (message, path, hint) when a reference does not resolve, else None."""
+    where = f"template: {{{part.name}}} at offset {part.offset}"
+    if schema is None:
+        if "." in part.name:
+            return None  # parent columns can only be checked against a whole schema
+        if table.has_column(part.name):
+            return None
+        return (f"{where}: no column {part.name!r} in table {table.name!r}", "params.template",
+                did_you_mean(part.name, table.column_names))
+    try:
+        schema.resolve_ref(table, part.name)
+        return None
+    except KeyError as e:
+        msg = e.args[0] if e.args else str(e)
+    fk_name, dot, parent_col = part.name.partition(".")
+    if not dot or not table.has_column(fk_name):
+        hint = did_you_mean(fk_name, table.column_names)
+    else:
+        hint = None
+        fk = table.column(fk_name)
+        parent_name = fk.generator.params.get("table") if fk.generator.type == "fk" else None
+        if parent_name and schema.has_table(parent_name):
+            close = difflib.get_close_matches(parent_col, schema.table(parent_name).column_names, n=1, cutoff=0.6)
+            hint = f"did you mean '{fk_name}.{close[0]}'?" if close else None
+    return (f"{where}: {msg}", "params.template", hint)

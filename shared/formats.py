@@ -1,0 +1,58 @@
+"""The output-format extension point: the interface every format frontend implements.
+
+shared/ knows no format; each frontend in ``generators/`` defines a ``Format`` and registers it
+under the name users pass to ``--format`` (``FORMATS.register("parquet")``). The library
+functions in ``shared.api`` drive it:
+
+* ``open_writer(out_dir, table, arrow_schema, options)`` → a ``Writer``: ``write_batch(batch)``
+  for each block in order, then ``close()`` returning the files written (paths relative to
+  ``out_dir``); ``abort()`` on failure.
+* ``bytes_per_value(kind)`` (rough average on-disk width per value, for ``describe``'s estimate).
+* for ``validate``: ``read_table(out_dir, table, schema)`` → a ``pyarrow.Table`` read back from the
+  artifacts, ``artifacts(out_dir, table)`` the files expected, and ``extra_checks(...)`` for
+  format-aware checks (SQLite's ``PRAGMA foreign_key_check``, a second Parquet reader …).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from shared.registry import Registry
+
+
+class Writer(Protocol):
+    def write_batch(self, batch: pa.RecordBatch) -> None: ...
+    def close(self) -> list[Path]: ...
+    def abort(self) -> None: ...
+
+
+class Format:
+    name: str = ""
+    #: rough bytes per value by kind, for describe's size estimate
+    widths: dict[str, float] = {}
+    default_width: float = 8.0
+
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> Writer:
+        raise NotImplementedError
+
+    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
+        """Called once after every table is written (e.g. to merge an event stream)."""
+        return []
+
+    def bytes_per_value(self, kind: str) -> float:
+        return self.widths.get(kind, self.default_width)
+
+    def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        raise NotImplementedError
+
+    def artifacts(self, out_dir: Path, table) -> list[Path]:
+        raise NotImplementedError
+
+    def extra_checks(self, out_dir: Path, schema, plan) -> list[dict]:
+        return []
+
+
+FORMATS: Registry[Format] = Registry("format")

@@ -1,0 +1,169 @@
+"""Safe output folders: a temporary sibling, a lock, a manifest, an atomic swap.
+
+``AtomicOutput(out)`` as a context manager:
+
+* refuses a non-empty ``out`` that datagen did not write (no ``manifest.json``) unless ``force``,
+  so a typo cannot wipe a user's folder;
+* takes a lock file beside ``out`` (``.<name>.datagen.lock``, ``O_EXCL`` with the owner's pid); a
+  second concurrent run into the same folder is refused clearly; a lock whose process is gone is
+  taken over;
+* writes everything into ``.<name>.tmp-<pid>-<random>`` beside ``out``;
+* on success renames the old folder aside, the new one into place and removes the old one;
+  on any error, SIGINT or SIGTERM removes the temporary folder and leaves ``out`` as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import shutil
+import signal
+from pathlib import Path
+
+from shared.errors import OutputError, UsageError
+
+MANIFEST = "manifest.json"
+
+
+class _Interrupted(BaseException):
+    def __init__(self, signum: int):
+        self.signum = signum
+
+
+class AtomicOutput:
+    def __init__(self, out: str | os.PathLike, *, force: bool = False):
+        self.out = Path(out)
+        self.force = force
+        self.tmp: Path | None = None
+        self._lock: Path | None = None
+        self._old_handlers: dict = {}
+
+    # --- checks -----------------------------------------------------------------------------
+
+    def check_target(self) -> None:
+        out = self.out
+        if out.is_symlink():
+            raise UsageError(f"--out {out}: is a symbolic link; datagen does not write through links")
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out}: exists and is not a folder")
+        if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file() and not self.force:
+            raise UsageError(
+                f"--out {out}: the folder is not empty and was not written by datagen (no {MANIFEST}); "
+                f"refusing to replace it (pass --force to replace it anyway)"
+            )
+
+    # --- lock -------------------------------------------------------------------------------
+
+    def _acquire(self) -> None:
+        parent = self.out.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"--out {self.out}: cannot create the parent folder: {exc.strerror}") from None
+        lock = parent / f".{self.out.name}.datagen.lock"
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise OutputError(
+                        f"--out {self.out}: another datagen run (pid {pid}) is writing here; "
+                        f"wait for it, or remove {lock} if it is stale"
+                    ) from None
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+                continue
+            except OSError as exc:
+                raise OutputError(f"--out {self.out}: cannot create the lock {lock}: {exc.strerror}") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            self._lock = lock
+            return
+        raise OutputError(f"--out {self.out}: cannot take the lock {lock}")
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                self._lock.unlink()
+            self._lock = None
+
+    # --- signals ----------------------------------------------------------------------------
+
+    def _on_signal(self, signum, frame):
+        raise _Interrupted(signum)
+
+    def _install_signals(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old_handlers[sig] = signal.signal(sig, self._on_signal)
+            except ValueError:  # not the main thread
+                pass
+
+    def _restore_signals(self) -> None:
+        for sig, handler in self._old_handlers.items():
+            signal.signal(sig, handler)
+        self._old_handlers.clear()
+
+    # --- context ----------------------------------------------------------------------------
+
+    def __enter__(self) -> AtomicOutput:
+        self.check_target()
+        self._acquire()
+        self._install_signals()
+        try:
+            self.tmp = self.out.parent / f".{self.out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            self.tmp.mkdir()
+        except BaseException:
+            self._restore_signals()
+            self._release()
+            raise
+        return self
+
+    def commit(self) -> None:
+        """Swap the finished temporary folder into place."""
+        assert self.tmp is not None
+        old = None
+        try:
+            if self.out.exists():
+                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+                os.rename(self.out, old)
+            os.rename(self.tmp, self.out)
+        except OSError as exc:
+            if old is not None and not self.out.exists():
+                with contextlib.suppress(OSError):
+                    os.rename(old, self.out)
+            raise OutputError(f"--out {self.out}: cannot move the new output into place: {exc.strerror}") from None
+        self.tmp = None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.tmp is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                self.tmp = None
+        finally:
+            self._restore_signals()
+            self._release()
+        if isinstance(exc, _Interrupted):
+            raise KeyboardInterrupt(exc.signum) from None
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise OutputError(f"--out {self.out}: {os.strerror(exc.errno)} while writing; "
+                              f"nothing was changed in {self.out}") from None
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,136 @@
+"""The ``fk`` generator: a foreign key computed from a sampled parent row index.
+
+A child never holds its parent table. For each child row it draws a parent *row index* from its
+own ``fk`` stream — uniform over the parent's rows, or skewed by ``skew`` (any numeric
+distribution; ``zipf``/``exponential``/… map uniforms to ranks through their ``ranks()``) with the
+ranks scattered over the parents by a keyed permutation, so the popular parents are not simply
+the first ones — and recomputes the parent's key column at that index (``ctx.lookup``). Parent
+attributes (``fk_col.parent_col`` in template and expr) are computed the same way, on the same
+indices.
+
+Special cases handled by the engine through ``parent_index``:
+
+* a self-reference (``table`` is the column's own table) picks an *earlier* row: row ``r`` picks
+  uniformly in ``[0, r)``; row 0 has no earlier row and is null (the column must be nullable);
+* the fk to the ``rows.per`` table of a per-parent table is filled with the owning parent;
+* fk columns inside a composite ``unique``/``primary_key`` group take jointly distinct indices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shared.distributions.base import GENERATORS, Generator, obj, register
+from shared.io import rng
+
+
+@register("fk")
+class ForeignKey(Generator):
+    """A foreign key to another table's primary key (or unique column).
+
+    Params: ``table`` (the parent table), ``column`` (the parent's key column; default its
+    single-column primary key), ``skew`` (optional numeric distribution over parent rows, e.g.
+    ``{type: zipf, params: {a: 1.3}}``). ``null_rate`` on a nullable fk column gives optional
+    references. Parent attributes are reachable as ``this_column.parent_column`` in ``template``
+    and ``expr``. A self-reference (``table`` = this table) points at an earlier row.
+    """
+
+    kinds = frozenset({"int", "string", "uuid", "date", "timestamp", "decimal", "float"})
+    params_schema = obj(
+        ("table",),
+        table={"type": "string", "minLength": 1},
+        column={"type": "string", "minLength": 1},
+        skew={"$ref": "#/$defs/generator"},
+    )
+
+    def target(self, params, schema) -> tuple[str, str | None]:
+        parent = params["table"]
+        col = params.get("column")
+        if col is None and schema.has_table(parent):
+            pk = schema.table(parent).primary_key
+            col = pk[0] if len(pk) == 1 else None
+        return parent, col
+
+    def check(self, column, table, schema):
+        problems = []
+        parent_name = column.generator.params["table"]
+        if not schema.has_table(parent_name):
+            from shared.registry import did_you_mean
+
+            return [(f"fk names no table {parent_name!r}", "params.table", did_you_mean(parent_name, schema.table_names))]
+        parent = schema.table(parent_name)
+        _, col_name = self.target(column.generator.params, schema)
+        if col_name is None:
+            return [(f"table {parent_name!r} has no single-column primary key; name the parent column",
+                     "params", "add params.column")]
+        if not parent.has_column(col_name):
+            from shared.registry import did_you_mean
+
+            return [(f"fk names no column {col_name!r} in table {parent_name!r}", "params.column",
+                     did_you_mean(col_name, parent.column_names))]
+        pcol = parent.column(col_name)
+        if not (parent.primary_key == (col_name,) or pcol.unique):
+            problems.append((f"fk target {parent_name}.{col_name} is neither the primary key nor unique",
+                             "params.column", f"mark it unique: true or point at {parent_name}'s primary key"))
+        if pcol.dtype.kind != column.dtype.kind or (
+            pcol.dtype.kind == "decimal" and pcol.dtype.scale != column.dtype.scale
+        ):
+            problems.append((f"fk column type {column.dtype.name} does not match {parent_name}.{col_name} "
+                             f"({pcol.dtype.name})", "params.column", f"declare type: {pcol.dtype.name}"))
+        if pcol.generator.type == "fk" and pcol.generator.params.get("table") not in (parent_name,):
+            pass  # a key that is itself a foreign key is fine (it is recomputed recursively)
+        if parent_name == table.name and not column.nullable:
+            problems.append(("a self-reference points at an earlier row, and the first row has none",
+                             "params.table", "add nullable: true to this column"))
+        skew = column.generator.params.get("skew")
+        if skew is not None:
+            stype = skew if isinstance(skew, str) else skew.get("type")
+            gen = GENERATORS.get(stype)
+            if gen is not None and not gen.numeric_distribution:
+                problems.append((f"skew {stype!r} is not a numeric distribution", "params.skew",
+                                 "use e.g. zipf, exponential, normal"))
+        return problems
+
+    def references(self, params):
+        return ()
+
+    def describe(self, params):
+        text = f"fk → {params['table']}" + (f".{params['column']}" if params.get("column") else "")
+        skew = params.get("skew")
+        if skew is not None:
+            stype = skew if isinstance(skew, str) else skew.get("type")
+            text += f" (skew {stype})"
+        return text
+
+    # --- run time ---------------------------------------------------------------------------
+
+    def parent_index(self, ctx, n_parent: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Parent row indices for ``ctx.rows`` and a mask of rows with no parent (or None)."""
+        params = ctx.params
+        rows = ctx.rows
+        if params["table"] == ctx.table.name:  # self-reference: an earlier row
+            u = ctx.uniform("fk")
+            idx = np.floor(u * rows).astype(np.int64)
+            return idx, rows == 0
+        if n_parent <= 0:
+            return np.zeros(rows.shape, np.int64), np.ones(rows.shape, bool)
+        skew = params.get("skew")
+        if skew is None:
+            return ctx.integers(0, n_parent - 1, "fk"), None
+        stype = skew if isinstance(skew, str) else skew["type"]
+        sparams = {} if isinstance(skew, str) else (skew.get("params") or {})
+        gen = GENERATORS[stype]
+        if hasattr(gen, "ranks"):
+            ranks = np.asarray(gen.ranks(ctx.uniform("fk"), n_parent, sparams), dtype=np.int64)
+        else:
+            sub = ctx.derive(params=sparams, prefix="fk/skew/")
+            x = np.asarray(gen.generate(sub), dtype=np.float64)
+            ranks = np.clip(np.floor(np.nan_to_num(x)), 0, n_parent - 1).astype(np.int64)
+        ranks = np.clip(ranks, 0, n_parent - 1)
+        # scatter popularity over the parents with a keyed bijection of [0, n_parent)
+        return rng.permute(ctx.key("fk/scatter"), ranks, n_parent), None
+
+    def generate(self, ctx):
+        parent, col = self.target(ctx.params, ctx.schema)
+        idx, missing = self.parent_index(ctx, ctx.row_count(parent))
+        return ctx.lookup(parent, col, idx)

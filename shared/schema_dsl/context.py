@@ -1,0 +1,129 @@
+"""The engine's implementation of ``GenContext``: keyed randomness for one column and one block.
+
+Every stream key is ``stream_key(seed, table, column, purpose)``; nested distributions (fk skew,
+per-parent counts, inline draws of ``expr``) extend the purpose (``skew/value``), so adding a
+nested draw never moves another stream. Faker pools are built once per process per
+(provider, locale, size) from a Faker instance seeded through ``seed_instance`` with a stable key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shared.io import rng
+
+#: Faker pool sizes per profile ("fast" keeps small pools, "realistic" large ones)
+POOL_SIZES = {"fast": 1_000, "realistic": 20_000, "dirty": 20_000}
+
+_POOLS: dict[tuple, Any] = {}
+
+
+def faker_pool(provider: str, locale: str, size: int, seed: int):
+    """A pyarrow string array of ``size`` values of a Faker provider, cached per process.
+
+    Built once with a Faker instance seeded by ``seed_instance`` (never the global
+    ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed).
+    """
+    import pyarrow as pa
+
+    cache_key = (provider, locale, size, seed)
+    pool = _POOLS.get(cache_key)
+    if pool is None:
+        from faker import Faker
+
+        fake = Faker(locale)
+        fake.seed_instance(rng.stream_key(seed, "faker-pool", provider, locale, size) & 0x7FFFFFFF)
+        method = getattr(fake, provider)
+        pool = pa.array([str(method()) for _ in range(size)], type=pa.string())  # pool fill, once
+        _POOLS[cache_key] = pool
+    return pool
+
+
+@dataclass
+class ColumnContext:
+    """Randomness and references for one column over one block of rows."""
+
+    seed: int
+    table: Any
+    column: Any
+    params: Mapping[str, Any]
+    rows: np.ndarray
+    n_total: int
+    profile: str = "realistic"
+    locale: str = "en_US"
+    anchor_us: int = 0
+    unique: bool = False
+    purpose_prefix: str = ""
+    schema: Any = None  # model.Schema, for reference kinds (expr) — None in bare unit tests
+    resolver: Callable[[str, np.ndarray], Any] | None = None
+    #: values of any table's column at given row indices (parent lookups): lookup(table, column, rows)
+    lookup: Callable[[str, str, np.ndarray], Any] | None = None
+    #: planned row count of any table
+    row_count: Callable[[str], int] | None = None
+    sampler: Callable[[Any, ColumnContext, str], np.ndarray] | None = None
+    _keys: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n(self) -> int:
+        return int(self.rows.shape[0])
+
+    @property
+    def pool_size(self) -> int:
+        return POOL_SIZES.get(self.profile, 20_000)
+
+    def key(self, purpose: str = "value") -> int:
+        full = self.purpose_prefix + purpose
+        k = self._keys.get(full)
+        if k is None:
+            k = rng.stream_key(self.seed, self.table.name, self.column.name, full)
+            self._keys[full] = k
+        return k
+
+    def uniform(self, purpose: str = "value") -> np.ndarray:
+        return rng.uniform(self.key(purpose), self.rows)
+
+    def normal(self, purpose: str = "value") -> np.ndarray:
+        return rng.normal(self.key(purpose), self.rows)
+
+    def integers(self, low: int, high: int, purpose: str = "value") -> np.ndarray:
+        return rng.integers(self.key(purpose), self.rows, low, high)
+
+    def bits(self, purpose: str = "value") -> np.ndarray:
+        return rng.bits(self.key(purpose), self.rows)
+
+    def permute(self, n: int, purpose: str = "unique") -> np.ndarray:
+        """A keyed bijection of the row index into [0, n) (needs n >= the table's rows)."""
+        return rng.permute(self.key(purpose), self.rows, n)
+
+    def ref(self, name: str):
+        if self.resolver is None:
+            raise LookupError(f"no column {name!r} available here")
+        return self.resolver(name, self.rows)
+
+    def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None):
+        return faker_pool(provider, locale or self.locale, size or self.pool_size, self.seed)
+
+    def derive(self, *, params: Mapping[str, Any] | None = None, prefix: str = "", rows: np.ndarray | None = None,
+               unique: bool = False) -> ColumnContext:
+        """A context for a nested distribution (own params, own purpose prefix)."""
+        return ColumnContext(
+            seed=self.seed, table=self.table, column=self.column,
+            params=self.params if params is None else params,
+            rows=self.rows if rows is None else rows, n_total=self.n_total, profile=self.profile,
+            locale=self.locale, anchor_us=self.anchor_us, unique=unique,
+            purpose_prefix=self.purpose_prefix + prefix, schema=self.schema, resolver=self.resolver,
+            lookup=self.lookup, row_count=self.row_count, sampler=self.sampler,
+        )
+
+    def sample(self, spec, purpose: str) -> np.ndarray:
+        """Values of a nested generator spec (e.g. fk ``skew``) under its own purpose prefix."""
+        from shared.distributions.base import GENERATORS
+
+        sub = self.derive(params=spec.params if hasattr(spec, "params") else spec.get("params", {}),
+                          prefix=purpose + "/")
+        gen_type = spec.type if hasattr(spec, "type") else spec["type"]
+        return np.asarray(GENERATORS[gen_type].generate(sub), dtype=np.float64)

@@ -1,0 +1,247 @@
+"""The engine: any block of rows of any table, computed alone, as Arrow record batches.
+
+``Engine(plan).batch(table, start, stop)`` evaluates the table's columns for rows
+``[start, stop)`` in the planned column order. Every value is a pure function of
+(seed, table, column, purpose, row index) — see ``shared.io.rng`` — so:
+
+* the same rows give the same bytes whatever the block size or worker count;
+* a parent's column can be evaluated at any parent row indices (``lookup``) without the parent
+  table ever existing in memory: that is how foreign keys and ``fk.parent_col`` references work;
+* ``iter_batches`` streams a table of any size in bounded memory, and ``workers > 1`` spreads
+  blocks over processes (fork) and yields them strictly in order.
+
+Per column: the generator (or, for unique columns and unique groups, ``from_index`` over a keyed
+permutation of the row index), then ``constraints.coerce`` (type, bounds, max_length), then the
+null mask from its own ``null`` stream. The ``dirty`` profile's corruption is applied afterwards
+by ``shared.corruption`` on whole batches.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from shared.constraints.coerce import coerce, snap_allowed, to_arrow
+from shared.distributions.base import GENERATORS
+from shared.errors import GenerationError
+from shared.io import rng
+from shared.schema_dsl.context import ColumnContext
+from shared.schema_dsl.model import Table
+from shared.schema_dsl.planner import Plan, TablePlan
+
+MAX_GROUP_DOMAIN = 1 << 62
+_SNAP_GENERATORS = frozenset({"choice", "const", "bernoulli", "fk"})
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    """The Arrow schema of a table, derived once from the DSL (writers open with it)."""
+    fields = [pa.field(c.name, c.dtype.arrow, nullable=c.nullable or c.generator.type == "fk"
+                       and c.generator.params.get("table") == table.name) for c in table.columns]
+    meta = {b"datagen.table": table.name.encode()}
+    return pa.schema(fields, metadata=meta)
+
+
+class _Block:
+    """The columns of one table over one array of row indices, computed on demand and memoised."""
+
+    def __init__(self, engine: Engine, tp: TablePlan, rows: np.ndarray):
+        self.engine = engine
+        self.tp = tp
+        self.table = tp.table
+        self.rows = rows
+        self.values: dict[str, object] = {}
+        self.masks: dict[str, np.ndarray | None] = {}
+        self.parent_idx: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._groups: dict[str, np.ndarray] = {}
+        self._owner: tuple[np.ndarray, np.ndarray] | None = None
+        self._in_progress: set[str] = set()
+
+    # --- contexts ---------------------------------------------------------------------------
+
+    def ctx(self, column, unique: bool = False) -> ColumnContext:
+        e = self.engine
+        return ColumnContext(
+            seed=e.plan.seed, table=self.table, column=column, params=column.generator.params, rows=self.rows,
+            n_total=self.tp.rows, profile=e.plan.profile, locale=e.schema.locale, anchor_us=e.schema.anchor_us,
+            unique=unique, schema=e.schema, resolver=self.ref, lookup=e.lookup, row_count=e.row_count,
+        )
+
+    def ref(self, name: str, rows: np.ndarray | None = None):
+        if "." in name:
+            fk_name, _, parent_col = name.partition(".")
+            idx, _missing = self.parent_index(fk_name)
+            parent = self.table.column(fk_name).generator.params["table"]
+            return self.engine.lookup(parent, parent_col, idx)
+        return self.value(name)
+
+    # --- foreign keys -----------------------------------------------------------------------
+
+    def owners(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._owner is None:
+            self._owner = self.tp.per.owners(self.rows)
+        return self._owner
+
+    def group_index(self, name: str) -> np.ndarray | None:
+        """Jointly distinct domain indices for a column of a unique group (mixed radix)."""
+        for group in self.tp.groups:
+            if name not in group.columns:
+                continue
+            gkey = "|".join(group.columns)
+            if gkey not in self._groups:
+                domain = min(math.prod(group.capacities), MAX_GROUP_DOMAIN)
+                key = rng.stream_key(self.engine.plan.seed, self.table.name, "group:" + gkey, "unique")
+                self._groups[gkey] = rng.permute(key, self.rows, domain)
+            combined = self._groups[gkey]
+            i = group.columns.index(name)
+            below = math.prod(group.capacities[i + 1:])
+            return (combined // np.int64(below) if below < MAX_GROUP_DOMAIN else np.zeros_like(combined)) \
+                % np.int64(group.capacities[i])
+        return None
+
+    def parent_index(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        got = self.parent_idx.get(name)
+        if got is not None:
+            return got
+        column = self.table.column(name)
+        gen = GENERATORS["fk"]
+        parent = column.generator.params["table"]
+        if name == self.tp.owner_column:
+            got = (self.owners()[0], None)
+        else:
+            g = self.group_index(name)
+            if g is not None:
+                got = (g, None)
+            elif name in self.tp.unique_index:
+                ctx = self.ctx(column, unique=True)
+                got = (ctx.permute(self.tp.unique_index[name]), None)
+            else:
+                got = gen.parent_index(self.ctx(column), self.engine.row_count(parent))
+        self.parent_idx[name] = got
+        return got
+
+    # --- columns ----------------------------------------------------------------------------
+
+    def value(self, name: str):
+        if name in self.values:
+            return self.values[name]
+        if name in self._in_progress:
+            raise GenerationError(f"column {self.table.name}.{name} depends on itself")
+        self._in_progress.add(name)
+        try:
+            self._compute(name)
+        finally:
+            self._in_progress.discard(name)
+        return self.values[name]
+
+    def mask(self, name: str) -> np.ndarray | None:
+        self.value(name)
+        return self.masks[name]
+
+    def _compute(self, name: str) -> None:
+        column = self.table.column(name)
+        gtype = column.generator.type
+        gen = GENERATORS[gtype]
+        missing = None
+        if gtype == "fk":
+            idx, missing = self.parent_index(name)
+            parent = column.generator.params["table"]
+            key_col = gen.target(column.generator.params, self.engine.schema)[1]
+            if parent == self.table.name:
+                idx = np.where(self.rows == 0, 0, idx)
+            raw = self.engine.lookup(parent, key_col, idx)
+        else:
+            g = self.group_index(name)
+            if g is not None:
+                raw = gen.from_index(g, self.ctx(column, unique=True))
+            elif name in self.tp.unique_index:
+                ctx = self.ctx(column, unique=True)
+                raw = gen.from_index(ctx.permute(self.tp.unique_index[name]), ctx)
+            else:
+                unique = column.unique or self.table.primary_key == (name,)
+                raw = gen.generate(self.ctx(column, unique=unique))
+            if isinstance(raw, tuple):
+                raw, missing = raw
+        values = coerce(column, raw)
+        if column.allowed and gtype not in _SNAP_GENERATORS and column.dtype.kind != "bool":
+            values = snap_allowed(column, values, self.ctx(column).uniform("allowed"))
+        mask = missing
+        if column.nullable and column.null_rate > 0:
+            nulls = self.ctx(column).uniform("null") < column.null_rate
+            mask = nulls if mask is None else (mask | nulls)
+        self.values[name] = values
+        self.masks[name] = mask
+
+    def record_batch(self, arrow_schema: pa.Schema) -> pa.RecordBatch:
+        arrays = []
+        for c in self.table.columns:
+            arrays.append(to_arrow(c, self.value(c.name), self.mask(c.name)))
+        return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema)
+
+
+class Engine:
+    """Executes a plan: blocks of rows of any table, as Arrow record batches."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.schema = plan.schema
+        self.arrow_schemas = {t.name: arrow_schema(t) for t in self.schema.tables}
+        self._lookup_cache: dict[tuple, object] = {}
+
+    def row_count(self, table: str) -> int:
+        return self.plan.tables[table].rows
+
+    def lookup(self, table: str, column: str, rows: np.ndarray):
+        """Engine-unit values of ``table.column`` at arbitrary row indices (no null mask)."""
+        tp = self.plan.tables[table]
+        rows = np.asarray(rows, dtype=np.int64)
+        # evaluate only the distinct rows asked for, then scatter back
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        block = _Block(self, tp, uniq)
+        vals = block.value(column)
+        if isinstance(vals, (pa.Array, pa.ChunkedArray)):
+            return vals.take(pa.array(inverse))
+        return np.asarray(vals)[inverse]
+
+    def batch(self, table: str, start: int, stop: int) -> pa.RecordBatch:
+        tp = self.plan.tables[table]
+        if not 0 <= start <= stop <= tp.rows:
+            raise GenerationError(f"rows [{start}, {stop}) outside table {table!r} of {tp.rows} rows")
+        rows = np.arange(start, stop, dtype=np.int64)
+        return _Block(self, tp, rows).record_batch(self.arrow_schemas[table])
+
+    def rows_batch(self, table: str, rows: np.ndarray) -> pa.RecordBatch:
+        """A batch of arbitrary rows (e.g. a sample for validation replay)."""
+        tp = self.plan.tables[table]
+        return _Block(self, tp, np.asarray(rows, dtype=np.int64)).record_batch(self.arrow_schemas[table])
+
+    def blocks(self, table: str, block_rows: int | None = None) -> list[tuple[int, int]]:
+        n = self.row_count(table)
+        b = block_rows or self.plan.block_rows
+        return [(s, min(n, s + b)) for s in range(0, n, b)]
+
+    def iter_batches(self, table: str, block_rows: int | None = None, workers: int = 1,
+                     pool=None) -> Iterator[pa.RecordBatch]:
+        """The table's rows in order, one record batch per block.
+
+        ``workers > 1`` computes blocks in worker processes (a ``parallel.WorkerPool`` may be
+        passed to reuse one across tables); the batches are identical to one worker's.
+        """
+        spans = self.blocks(table, block_rows)
+        if pool is not None and len(spans) > 1:
+            yield from pool.map_batches(table, spans)
+            return
+        if workers <= 1 or len(spans) <= 1:
+            for s, e in spans:
+                yield self.batch(table, s, e)
+            return
+        from shared.schema_dsl import parallel
+
+        yield from parallel.map_batches(self, table, spans, workers)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,909 @@
+"""The ``expr`` language: a small, safe, vectorised expression language over columns.
+
+It is parsed once by a hand-written tokenizer and a Pratt parser into a frozen AST (never Python's
+``ast``, ``eval`` or ``compile``), type-checked statically against the kinds of the columns it
+names, and evaluated on whole arrays in engine units (see ``shared.schema_dsl.types``). The module
+does not import the engine: the evaluator asks an *environment* for column values and random draws.
+
+Grammar (lowest precedence first; binary operators are left-associative)::
+
+    expr     := expr 'or' expr | expr 'and' expr | 'not' expr
+              | sum (('==' | '!=' | '<' | '<=' | '>' | '>=') sum)?     # no chaining: a < b < c
+    sum      := term (('+' | '-') term)*
+    term     := unary (('*' | '/' | '//' | '%') unary)*
+    unary    := ('-' | '+') unary | primary
+    primary  := NUMBER | STRING | 'true' | 'false' | NAME | NAME '.' NAME
+              | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
+
+``NAME`` is a same-row column; ``fk_col.parent_col`` reads a parent column through a foreign key
+(exactly one hop). Functions come from a whitelist (``FUNCTIONS``). Strings are ``'…'`` or ``"…"``
+with backslash escapes (``\\\\ \\' \\" \\n \\t \\r \\0 \\uXXXX``).
+
+Kinds: ``int``, ``float``, ``bool``, ``string``, ``date`` (int64 days), ``timestamp`` (int64 µs,
+UTC) and ``duration`` (int64 µs, made by ``days()/hours()/minutes()/seconds()``). Column kinds map
+in: ``decimal`` counts as ``float``, ``uuid`` as ``string``.
+
+Evaluation notes (documented semantics, all vectorised, none raises on data):
+
+* ``/`` is true division (float); ``x / 0``, ``x // 0.0`` and ``x % 0.0`` give NaN; on integers
+  ``x // 0`` and ``x % 0`` give 0 (numpy's semantics). Integer arithmetic wraps at 64 bits.
+* ``round(x)``, ``floor(x)`` and ``ceil(x)`` return integers (round half to even, like Python);
+  ``round(x, n)`` keeps the kind of ``x``; ``n`` must be an integer literal.
+* ``date ± duration`` moves the date's midnight by the duration and keeps the day it lands on:
+  ``days + floor(duration / 1 day)`` (and ``days + floor(-duration / 1 day)`` for ``-``).
+* float durations (``days(1.5)``, ``days(1) * 0.3``) are rounded to the nearest microsecond.
+* ``concat`` renders numbers as Arrow does, bools as ``true/false``, dates as ``YYYY-MM-DD``,
+  timestamps as ISO 8601 with ``Z`` (fraction only when non-zero), durations as microseconds.
+* each inline random call ``uniform(a, b)``, ``normal(m, s)``, ``exponential(scale)`` draws from
+  its own stream, purpose ``expr:<k>`` where ``k`` numbers the random calls in source order, so a
+  cell's draw depends only on (stream, row) and never on the block it is computed in. Both
+  branches of ``if`` are computed for every row (that keeps the draws addressable).
+
+Errors are ``ExprError`` (a ``SchemaError``) carrying the 0-based character ``position`` and an
+optional ``hint``. Input is capped at ``MAX_LENGTH`` characters and ``MAX_DEPTH`` levels of
+nesting, so no input can exhaust the Python stack.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any, Protocol
+
+import numpy as np
+
+from shared.errors import SchemaError
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 64
+
+US_PER_DAY = 86_400_000_000
+UNIT_US = {"days": US_PER_DAY, "hours": 3_600_000_000, "minutes": 60_000_000, "seconds": 1_000_000}
+
+#: the result kinds of expressions
+KINDS = ("int", "float", "bool", "string", "date", "timestamp", "duration")
+#: column kinds → expression kinds
+_COLUMN_KIND = {"int": "int", "float": "float", "decimal": "float", "bool": "bool", "string": "string",
+                "uuid": "string", "date": "date", "timestamp": "timestamp", "duration": "duration"}
+
+#: the function whitelist: name → (min args, max args or None for unbounded)
+FUNCTIONS: Mapping[str, tuple[int, int | None]] = {
+    "if": (3, 3),
+    "days": (1, 1), "hours": (1, 1), "minutes": (1, 1), "seconds": (1, 1),
+    "round": (1, 2), "abs": (1, 1), "floor": (1, 1), "ceil": (1, 1),
+    "min": (2, None), "max": (2, None),
+    "lower": (1, 1), "upper": (1, 1), "concat": (1, None),
+    "uniform": (2, 2), "normal": (2, 2), "exponential": (1, 1),
+}
+RANDOM_FUNCTIONS = frozenset({"uniform", "normal", "exponential"})
+
+_NUM = frozenset({"int", "float"})
+_INT64_MAX = (1 << 63) - 1
+
+
+class ExprError(SchemaError):
+    """A syntax or type error in an expression, at a 0-based character offset."""
+
+    def __init__(self, message: str, position: int, hint: str | None = None):
+        self.message = message
+        self.position = int(position)
+        self.hint = hint
+        super().__init__(f"at character {self.position}: {message}")
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.position, self.hint))
+
+    def render(self, max_shown: int = 20) -> str:
+        text = super().render(max_shown)
+        return text + (f" (hint: {self.hint})" if self.hint else "")
+
+
+# --- AST ----------------------------------------------------------------------------------------
+# Every node is frozen; ``pos`` is the offset of its token (an operator's own offset for binary
+# nodes, a function's name for calls); ``depth`` the number of operator/call levels below it.
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: int | float
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Str:
+    value: str
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Bool:
+    value: bool
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str  # "col" or "fk_col.parent_col"
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "-", "+", "not"
+    operand: Node
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # + - * / // % == != < <= > >= and or
+    left: Node
+    right: Node
+    pos: int
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Node, ...]
+    pos: int
+    rand: int | None = None  # index among the random calls (source order), for the draw's purpose
+    depth: int = field(default=0, compare=False, repr=False)
+
+
+Node = Num | Str | Bool | Name | Unary | Binary | Call
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed expression: its text, AST root and the names it reads."""
+
+    text: str
+    root: Node
+    names: tuple[str, ...]  # in order of first appearance
+    name_positions: tuple[int, ...]  # offset of each name's first appearance
+    n_random: int  # number of inline random calls (purposes expr:0 … expr:n-1)
+
+    def position_of(self, name: str) -> int:
+        return self.name_positions[self.names.index(name)]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# --- tokenizer ----------------------------------------------------------------------------------
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WORD_OPS = frozenset({"and", "or", "not"})
+_OPS2 = ("//", "==", "!=", "<=", ">=")
+_OPS1 = "+-*/%<>"
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+_PY_WORDS = frozenset({
+    "lambda", "import", "def", "class", "for", "in", "is", "while", "return", "yield", "with", "as",
+    "from", "global", "nonlocal", "del", "pass", "raise", "try", "except", "finally", "assert",
+    "async", "await", "elif", "else", "break", "continue", "None", "True", "False",
+})
+_BAD_CHARS = {
+    "[": "subscripts are not supported", "]": "subscripts are not supported",
+    "{": "braces are not supported", "}": "braces are not supported",
+    ":": "':' is not supported (no lambdas, slices or annotations)",
+    "=": "'=' is not an operator: compare with '=='; keyword arguments are not supported",
+    "!": "use '!=' to compare or 'not' to negate",
+    "&": "use 'and'", "|": "use 'or'", "~": "use 'not'", "^": "'^' is not supported",
+    ";": "one expression only", "@": "'@' is not supported", "`": "backticks are not supported",
+    "\\": "a backslash is only allowed inside a string",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # num, str, bool, name, op, (, ), ",", eof
+    value: Any
+    pos: int
+
+
+def _describe(tok: _Tok) -> str:
+    if tok.kind == "eof":
+        return "end of expression"
+    if tok.kind == "str":
+        return "a string"
+    if tok.kind == "num":
+        return f"number {tok.value!r}"
+    return f"{tok.value!r}" if tok.kind in ("name", "op", "bool") else repr(tok.kind)
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            i += 1
+            continue
+        if c.isascii() and (c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit())):
+            m = _NUMBER.match(text, i)
+            lit = m.group()
+            j = m.end()
+            if j < n and (text[j] == "." or text[j] == "_" or text[j].isalnum()):
+                raise ExprError(f"invalid number {text[i:j + 1]!r}", i)
+            if any(ch in lit for ch in ".eE"):
+                val: int | float = float(lit)
+                if not np.isfinite(val):
+                    raise ExprError(f"number {lit!r} is out of range", i)
+            else:
+                digits = lit.lstrip("0")
+                val = int(digits or "0") if len(digits) <= 19 else _INT64_MAX + 1
+                if val > _INT64_MAX:
+                    raise ExprError(f"integer {lit} does not fit in 64 bits", i, "write it as a float, e.g. 1e19")
+            toks.append(_Tok("num", val, i))
+            i = j
+            continue
+        if c == "_" or (c.isascii() and c.isalpha()):
+            i = _name_token(text, i, toks)
+            continue
+        if c in "'\"":
+            i = _string_token(text, i, toks)
+            continue
+        two = text[i:i + 2]
+        if two == "**":
+            raise ExprError("'**' (power) is not supported", i, "multiply, e.g. x * x")
+        if two in _OPS2:
+            toks.append(_Tok("op", two, i))
+            i += 2
+            continue
+        if c in _OPS1:
+            toks.append(_Tok("op", c, i))
+            i += 1
+            continue
+        if c in "(),":
+            toks.append(_Tok(c, c, i))
+            i += 1
+            continue
+        if c == ".":
+            raise ExprError("unexpected '.': attribute access is not supported", i,
+                            "parent columns are written fk_column.parent_column")
+        if c in _BAD_CHARS:
+            raise ExprError(f"unexpected {c!r}", i, _BAD_CHARS[c])
+        raise ExprError(f"unexpected character {c!r}", i)
+    toks.append(_Tok("eof", None, n))
+    return toks
+
+
+def _check_ident(part: str, pos: int) -> None:
+    if part.startswith("__"):
+        raise ExprError(f"names starting with '__' are not allowed: {part!r}", pos)
+
+
+def _name_token(text: str, i: int, toks: list[_Tok]) -> int:
+    m = _IDENT.match(text, i)
+    word = m.group()
+    _check_ident(word, i)
+    j = m.end()
+    if j < len(text) and text[j] == ".":
+        m2 = _IDENT.match(text, j + 1)
+        if m2 is None:
+            raise ExprError("expected a column name after '.'", j + 1,
+                            "parent columns are written fk_column.parent_column")
+        _check_ident(m2.group(), j + 1)
+        k = m2.end()
+        if k < len(text) and text[k] == ".":
+            raise ExprError(f"only one '.' hop is allowed: {text[i:k]!r} already names a parent column", k,
+                            "reach a grandparent column by copying it into the parent table first")
+        toks.append(_Tok("name", text[i:k], i))
+        return k
+    if word in _WORD_OPS:
+        toks.append(_Tok("op", word, i))
+    elif word in ("true", "false"):
+        toks.append(_Tok("bool", word == "true", i))
+    else:
+        toks.append(_Tok("name", word, i))
+    return j
+
+
+def _string_token(text: str, i: int, toks: list[_Tok]) -> int:
+    quote = text[i]
+    j = i + 1
+    parts: list[str] = []
+    n = len(text)
+    while True:
+        k = j
+        while k < n and text[k] != quote and text[k] != "\\":
+            k += 1
+        parts.append(text[j:k])
+        if k >= n:
+            raise ExprError("unterminated string", i, f"close it with {quote}")
+        if text[k] == quote:
+            toks.append(_Tok("str", "".join(parts), i))
+            return k + 1
+        # a backslash escape
+        if k + 1 >= n:
+            raise ExprError("unterminated string", i, f"close it with {quote}")
+        e = text[k + 1]
+        if e in _ESCAPES:
+            parts.append(_ESCAPES[e])
+            j = k + 2
+        elif e == "u":
+            hexa = text[k + 2:k + 6]
+            if len(hexa) != 4 or any(h not in "0123456789abcdefABCDEF" for h in hexa):
+                raise ExprError("\\u needs four hex digits", k)
+            parts.append(chr(int(hexa, 16)))
+            j = k + 6
+        else:
+            raise ExprError(f"unknown escape '\\{e}'", k, "known: \\\\ \\' \\\" \\n \\t \\r \\0 \\uXXXX")
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+_INFIX_BP = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
+             "+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6}
+_COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+_BP_NOT = 3
+_BP_UNARY = 7
+
+
+def _depth(*children: Node) -> int:
+    return 1 + max((c.depth for c in children), default=0)
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.toks = _tokenize(text)
+        self.i = 0
+        self.level = 0
+        self.n_random = 0
+        self.names: dict[str, int] = {}
+
+    def peek(self) -> _Tok:
+        return self.toks[self.i]
+
+    def advance(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def node(self, cls, *args, **kw):
+        node = cls(*args, **kw)
+        if node.depth > MAX_DEPTH:
+            raise ExprError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)", node.pos,
+                            "split it over several columns")
+        return node
+
+    def parse(self) -> Expr:
+        root = self.expr(0)
+        tok = self.peek()
+        if tok.kind != "eof":
+            hint = "missing an operator or a comma?" if tok.kind in ("name", "num", "str", "bool", "(") else None
+            if tok.kind == "name" and tok.value in _PY_WORDS:
+                self.python_word(tok)
+            raise ExprError(f"unexpected {_describe(tok)} after a complete expression", tok.pos, hint)
+        return Expr(self.text, root, tuple(self.names), tuple(self.names.values()), self.n_random)
+
+    def expr(self, min_bp: int) -> Node:
+        self.level += 1
+        if self.level > MAX_DEPTH:
+            raise ExprError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)", self.peek().pos,
+                            "split it over several columns")
+        left = self.prefix()
+        compared = False
+        while True:
+            tok = self.peek()
+            bp = _INFIX_BP.get(tok.value) if tok.kind == "op" else None
+            if bp is None or bp <= min_bp:
+                break
+            if tok.value in _COMPARISONS and compared:
+                raise ExprError(f"comparisons cannot be chained ({tok.value!r} after a comparison)", tok.pos,
+                                "combine them with 'and': a < b and b < c")
+            self.advance()
+            right = self.expr(bp)
+            left = self.node(Binary, tok.value, left, right, tok.pos, depth=_depth(left, right))
+            compared = tok.value in _COMPARISONS
+        self.level -= 1
+        return left
+
+    def prefix(self) -> Node:
+        tok = self.advance()
+        kind = tok.kind
+        if kind == "num":
+            return Num(tok.value, tok.pos)
+        if kind == "str":
+            return Str(tok.value, tok.pos)
+        if kind == "bool":
+            return Bool(tok.value, tok.pos)
+        if kind == "name":
+            if self.peek().kind == "(":
+                return self.call(tok)
+            return self.name(tok)
+        if kind == "op" and tok.value in ("-", "+"):
+            operand = self.expr(_BP_UNARY)
+            if isinstance(operand, Num):  # fold signed literals
+                return Num(-operand.value if tok.value == "-" else operand.value, tok.pos)
+            return self.node(Unary, tok.value, operand, tok.pos, depth=_depth(operand))
+        if kind == "op" and tok.value == "not":
+            operand = self.expr(_BP_NOT)
+            return self.node(Unary, "not", operand, tok.pos, depth=_depth(operand))
+        if kind == "(":
+            if self.peek().kind == ")":
+                raise ExprError("empty parentheses", tok.pos)
+            inner = self.expr(0)
+            close = self.advance()
+            if close.kind != ")":
+                raise ExprError(f"expected ')' but found {_describe(close)}", close.pos,
+                                f"the '(' at character {tok.pos} is not closed")
+            return inner
+        if kind == "eof":
+            raise ExprError("unexpected end of expression: expected a value", tok.pos)
+        raise ExprError(f"expected a value but found {_describe(tok)}", tok.pos)
+
+    def python_word(self, tok: _Tok) -> None:
+        word = tok.value
+        hint = {"True": "write true", "False": "write false", "None": "there is no null literal",
+                "else": "write if(condition, then, else)", "elif": "nest if(): if(a, x, if(b, y, z))",
+                "in": "compare with == and combine with or", "is": "compare with =="}.get(word)
+        raise ExprError(f"{word!r} is not part of the expression language", tok.pos, hint)
+
+    def name(self, tok: _Tok) -> Node:
+        word = tok.value
+        if word in _PY_WORDS:
+            self.python_word(tok)
+        if word == "if":
+            raise ExprError("'if' is a function here", tok.pos, "write if(condition, then, else)")
+        self.names.setdefault(word, tok.pos)
+        return Name(word, tok.pos)
+
+    def call(self, tok: _Tok) -> Node:
+        func = tok.value
+        if func not in FUNCTIONS:
+            if "." in func:
+                raise ExprError(f"{func!r} is not a function: method calls are not supported", tok.pos)
+            close = difflib.get_close_matches(func, list(FUNCTIONS), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}()?" if close else "known functions: " + ", ".join(sorted(FUNCTIONS))
+            raise ExprError(f"unknown function {func!r}", tok.pos, hint)
+        rand = None
+        if func in RANDOM_FUNCTIONS:
+            rand = self.n_random
+            self.n_random += 1
+        opening = self.advance()  # '('
+        args: list[Node] = []
+        if self.peek().kind != ")":
+            while True:
+                args.append(self.expr(0))
+                sep = self.advance()
+                if sep.kind == ")":
+                    break
+                if sep.kind != ",":
+                    raise ExprError(f"expected ',' or ')' in the arguments of {func}() but found {_describe(sep)}",
+                                    sep.pos, f"the '(' at character {opening.pos} is not closed"
+                                    if sep.kind == "eof" else None)
+                if self.peek().kind == ")":
+                    raise ExprError(f"expected an argument after ',' in {func}()", self.peek().pos)
+        else:
+            self.advance()
+        lo, hi = FUNCTIONS[func]
+        if len(args) < lo or (hi is not None and len(args) > hi):
+            want = f"{lo}" if lo == hi else (f"{lo} or {hi}" if hi is not None and hi == lo + 1 else
+                                              (f"at least {lo}" if hi is None else f"{lo} to {hi}"))
+            plural = "" if want.endswith(" 1") or want == "1" else "s"
+            raise ExprError(f"{func}() takes {want} argument{plural}, got {len(args)}", tok.pos)
+        if func == "round" and len(args) == 2 and not (isinstance(args[1], Num) and isinstance(args[1].value, int)):
+            raise ExprError("round()'s second argument (the number of decimals) must be an integer literal",
+                            args[1].pos)
+        return self.node(Call, func, tuple(args), tok.pos, rand, depth=_depth(*args))
+
+
+def parse_expr(text: str) -> Expr:
+    """Parse an expression into a frozen AST; raises ExprError(message, position, hint)."""
+    if not isinstance(text, str):
+        raise ExprError(f"an expression must be a string, got {type(text).__name__}", 0)
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})", MAX_LENGTH)
+    if not text.strip():
+        raise ExprError("empty expression", 0)
+    return _Parser(text).parse()
+
+
+def _as_expr(expr: Expr | str) -> Expr:
+    return expr if isinstance(expr, Expr) else parse_expr(expr)
+
+
+# --- static typing ------------------------------------------------------------------------------
+
+_VERB = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide", "//": "floor-divide",
+         "%": "take the remainder of"}
+
+
+def _promote(a: str, b: str) -> str:
+    return "int" if a == b == "int" else "float"
+
+
+def _binary_kind(node: Binary, lk: str, rk: str) -> str:
+    """The result kind of a binary node, or an ExprError at the operator."""
+    op = node.op
+    pair = (lk, rk)
+    result: str | None = None
+    if op in ("and", "or"):
+        if pair == ("bool", "bool"):
+            return "bool"
+        raise ExprError(f"'{op}' needs bool operands, got {lk} and {rk}", node.pos,
+                        "compare first, e.g. x > 0 and y > 0")
+    if op in _COMPARISONS:
+        if (lk in _NUM and rk in _NUM) or (lk == rk and lk in ("timestamp", "date", "duration", "string")):
+            return "bool"
+        if lk == rk == "bool" and op in ("==", "!="):
+            return "bool"
+        raise ExprError(f"cannot compare {lk} with {rk} using {op!r}", node.pos)
+    if lk in _NUM and rk in _NUM:
+        return "float" if op == "/" else _promote(lk, rk)
+    if op == "+":
+        result = {("timestamp", "duration"): "timestamp", ("duration", "timestamp"): "timestamp",
+                  ("date", "duration"): "date", ("duration", "date"): "date",
+                  ("duration", "duration"): "duration"}.get(pair)
+    elif op == "-":
+        result = {("timestamp", "duration"): "timestamp", ("date", "duration"): "date",
+                  ("timestamp", "timestamp"): "duration", ("date", "date"): "duration",
+                  ("duration", "duration"): "duration"}.get(pair)
+    elif op == "*":
+        if (lk == "duration" and rk in _NUM) or (lk in _NUM and rk == "duration"):
+            result = "duration"
+    elif op == "/":
+        if pair == ("duration", "duration"):
+            result = "float"
+    if result is not None:
+        return result
+    hint = None
+    if "string" in pair and op == "+":
+        hint = "join strings with concat(a, b)"
+    elif op in "+-" and ({lk, rk} & {"timestamp", "date"}) and ({lk, rk} & _NUM):
+        hint = "turn the number into a duration: days(n), hours(n), minutes(n) or seconds(n)"
+    elif op in "+-" and {lk, rk} == {"timestamp", "date"}:
+        hint = "timestamps and dates do not mix; store both as the same type"
+    verb = _VERB[op]
+    if op == "-":
+        msg = f"cannot subtract {rk} from {lk}"
+    elif op in ("*", "/", "//"):
+        msg = f"cannot {verb} {lk} by {rk}"
+    else:
+        msg = f"cannot {verb} {lk} and {rk}"
+    raise ExprError(msg, node.pos, hint)
+
+
+def _unary_kind(node: Unary, k: str) -> str:
+    if node.op == "not":
+        if k == "bool":
+            return "bool"
+        raise ExprError(f"'not' needs a bool operand, got {k}", node.pos)
+    if k in _NUM or k == "duration":
+        return k
+    raise ExprError(f"cannot negate {k}" if node.op == "-" else f"unary '+' needs a number, got {k}", node.pos)
+
+
+def _call_kind(node: Call, ks: list[str]) -> str:
+    f = node.func
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ExprError(f"{f}() needs {what}, got {', '.join(ks)}", node.pos)
+
+    if f == "if":
+        if ks[0] != "bool":
+            raise ExprError(f"if() needs a bool condition, got {ks[0]}", node.args[0].pos,
+                            "compare first, e.g. if(x > 0, a, b)")
+        a, b = ks[1], ks[2]
+        if a == b:
+            return a
+        if a in _NUM and b in _NUM:
+            return "float"
+        raise ExprError(f"if() branches must have the same kind, got {a} and {b}", node.pos)
+    if f in UNIT_US:
+        need(ks[0] in _NUM, "a number")
+        return "duration"
+    if f == "round":
+        need(ks[0] in _NUM, "a number")
+        return "int" if len(ks) == 1 else ks[0]
+    if f == "abs":
+        need(ks[0] in _NUM or ks[0] == "duration", "a number or a duration")
+        return ks[0]
+    if f in ("floor", "ceil"):
+        need(ks[0] in _NUM, "a number")
+        return "int"
+    if f in ("min", "max"):
+        if all(k in _NUM for k in ks):
+            return "int" if all(k == "int" for k in ks) else "float"
+        need(len(set(ks)) == 1 and ks[0] in ("timestamp", "date", "duration"),
+             "numbers, or timestamps, dates or durations of one kind")
+        return ks[0]
+    if f in ("lower", "upper"):
+        need(ks[0] == "string", "a string")
+        return "string"
+    if f == "concat":
+        return "string"
+    # uniform, normal, exponential
+    need(all(k in _NUM for k in ks), "numbers")
+    return "float"
+
+
+def _column_kind(name: str, kind: Any, pos: int) -> str:
+    k = _COLUMN_KIND.get(str(kind))
+    if k is None:
+        raise ExprError(f"column {name!r} has kind {kind!r}, which expressions cannot read", pos)
+    return k
+
+
+def infer_kind(expr: Expr | str, kinds: Mapping[str, str]) -> str:
+    """The kind of the expression's values, given each referenced name's column kind.
+
+    ``kinds`` maps names to column kinds (int, float, decimal, bool, string, date, timestamp,
+    uuid); the result is one of ``KINDS``. Raises ExprError at the offending position.
+    """
+    expr = _as_expr(expr)
+
+    def walk(node: Node) -> str:
+        if isinstance(node, Num):
+            return "int" if isinstance(node.value, int) else "float"
+        if isinstance(node, Str):
+            return "string"
+        if isinstance(node, Bool):
+            return "bool"
+        if isinstance(node, Name):
+            if node.name not in kinds:
+                close = difflib.get_close_matches(node.name, [str(k) for k in kinds], n=1, cutoff=0.6)
+                raise ExprError(f"unknown name {node.name!r}", node.pos,
+                                f"did you mean {close[0]!r}?" if close else None)
+            return _column_kind(node.name, kinds[node.name], node.pos)
+        if isinstance(node, Unary):
+            return _unary_kind(node, walk(node.operand))
+        if isinstance(node, Binary):
+            return _binary_kind(node, walk(node.left), walk(node.right))
+        return _call_kind(node, [walk(a) for a in node.args])
+
+    return walk(expr.root)
+
+
+_ASSIGNABLE = {
+    "int": frozenset({"int", "float", "decimal"}),
+    "float": frozenset({"int", "float", "decimal"}),
+    "timestamp": frozenset({"timestamp", "date"}),
+    "date": frozenset({"date", "timestamp"}),
+    "string": frozenset({"string", "uuid"}),
+    "bool": frozenset({"bool"}),
+    "duration": frozenset(),
+}
+
+
+def is_assignable(expr_kind: str, column_kind: str) -> bool:
+    """Whether values of ``expr_kind`` can be stored in a column of ``column_kind``."""
+    return column_kind in _ASSIGNABLE.get(expr_kind, frozenset())
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+class Env(Protocol):
+    """What ``evaluate`` needs: column values and keyed random draws for one block of rows."""
+
+    n: int
+
+    def ref(self, name: str) -> Any: ...  # engine-unit array (numpy, or pyarrow strings)
+    def kind(self, name: str) -> str: ...  # the column kind of ``name``
+    def uniform(self, purpose: str) -> np.ndarray: ...  # float64 in [0, 1), one per row
+    def normal(self, purpose: str) -> np.ndarray: ...  # standard normals, one per row
+
+
+def _to_int64(x: np.ndarray) -> np.ndarray:
+    """Round floats to the nearest int64 (NaN/inf/out of range give numpy's cast value, no error)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.rint(x).astype(np.int64)
+
+
+def _strings(value: Any, n: int):
+    import pyarrow as pa
+
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks() if value.num_chunks != 1 else value.chunk(0)
+    if not isinstance(value, pa.Array):
+        arr = np.asarray(value, dtype=object)
+        if arr.ndim == 0:
+            return pa.repeat(pa.scalar(str(arr.item()), pa.string()), n)
+        value = pa.array(arr, type=pa.string())
+    if value.type != pa.string():
+        value = value.cast(pa.string())
+    return value
+
+
+def _numbers(value: Any, dtype, n: int) -> np.ndarray:
+    import pyarrow as pa
+
+    if isinstance(value, (pa.Array, pa.ChunkedArray)):
+        value = value.to_numpy(zero_copy_only=False)
+    arr = np.asarray(value)
+    if arr.dtype.kind == "M":  # datetime64 → engine units
+        unit = "D" if dtype == "date" else "us"
+        arr = arr.astype(f"datetime64[{unit}]").view(np.int64)
+    want = {"int": np.int64, "date": np.int64, "timestamp": np.int64, "duration": np.int64,
+            "float": np.float64, "bool": np.bool_}[dtype]
+    arr = arr.astype(want, copy=False)
+    if arr.ndim == 0:
+        arr = np.full(n, arr.item(), dtype=want)
+    return arr
+
+
+def _to_string(kind: str, v: Any):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "string":
+        return v
+    if kind == "date":
+        return pc.cast(pa.array(v.astype(np.int32), pa.date32()), pa.string())
+    if kind == "timestamp":
+        text = pc.cast(pa.array(v, pa.timestamp("us")), pa.string())
+        text = pc.replace_substring_regex(text, r"\.000000$", "")
+        text = pc.replace_substring(text, " ", "T")
+        return pc.binary_join_element_wise(text, "Z", "")
+    return pc.cast(pa.array(v), pa.string())  # int, float, bool, duration (µs)
+
+
+class _Evaluator:
+    def __init__(self, env: Env):
+        self.env = env
+        self.n = int(env.n)
+        self.refs: dict[str, tuple[str, Any]] = {}
+
+    def full(self, value, dtype) -> np.ndarray:
+        return np.full(self.n, value, dtype=dtype)
+
+    def eval(self, node: Node) -> tuple[str, Any]:
+        if isinstance(node, Num):
+            if isinstance(node.value, int):
+                return "int", self.full(node.value, np.int64)
+            return "float", self.full(node.value, np.float64)
+        if isinstance(node, Str):
+            import pyarrow as pa
+
+            return "string", pa.repeat(pa.scalar(node.value, pa.string()), self.n)
+        if isinstance(node, Bool):
+            return "bool", self.full(node.value, np.bool_)
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, Unary):
+            k, v = self.eval(node.operand)
+            kind = _unary_kind(node, k)
+            if node.op == "not":
+                return kind, ~v
+            return kind, (-v if node.op == "-" else v)
+        if isinstance(node, Binary):
+            lk, a = self.eval(node.left)
+            rk, b = self.eval(node.right)
+            kind = _binary_kind(node, lk, rk)
+            with np.errstate(all="ignore"):
+                return kind, self.binary(node.op, lk, rk, a, b)
+        vals = [self.eval(a) for a in node.args]
+        kind = _call_kind(node, [k for k, _ in vals])
+        with np.errstate(all="ignore"):
+            return kind, self.call(node, kind, vals)
+
+    def name(self, node: Name) -> tuple[str, Any]:
+        got = self.refs.get(node.name)
+        if got is None:
+            kind = _column_kind(node.name, self.env.kind(node.name), node.pos)
+            raw = self.env.ref(node.name)
+            value = _strings(raw, self.n) if kind == "string" else _numbers(raw, kind, self.n)
+            if len(value) != self.n:
+                raise ValueError(f"column {node.name!r} gave {len(value)} values for a block of {self.n} rows")
+            got = self.refs[node.name] = (kind, value)
+        return got
+
+    def binary(self, op: str, lk: str, rk: str, a, b):
+        if op == "and":
+            return a & b
+        if op == "or":
+            return a | b
+        if op in _COMPARISONS:
+            if lk == "string":
+                import pyarrow.compute as pc
+
+                fn = {"==": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal,
+                      ">": pc.greater, ">=": pc.greater_equal}[op]
+                return fn(a, b).to_numpy(zero_copy_only=False).astype(np.bool_, copy=False)
+            fn = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+                  ">": np.greater, ">=": np.greater_equal}[op]
+            return fn(a, b)
+        if op == "+":
+            if lk == "date":
+                return a + np.floor_divide(b, US_PER_DAY)
+            if rk == "date":
+                return b + np.floor_divide(a, US_PER_DAY)
+            return a + b
+        if op == "-":
+            if lk == "date" and rk == "duration":
+                return a + np.floor_divide(-b, US_PER_DAY)
+            if lk == rk == "date":
+                return (a - b) * np.int64(US_PER_DAY)
+            return a - b
+        if op == "*":
+            out = a * b
+            if "duration" in (lk, rk) and out.dtype != np.int64:
+                return _to_int64(out)
+            return out
+        if op == "/":
+            return np.where(b == 0, np.nan, np.true_divide(a, b))
+        if op == "//":
+            out = np.floor_divide(a, b)
+            return out if out.dtype == np.int64 else np.where(b == 0, np.nan, out)
+        # "%"
+        out = np.remainder(a, b)
+        return out if out.dtype == np.int64 else np.where(b == 0, np.nan, out)
+
+    def call(self, node: Call, kind: str, vals: list[tuple[str, Any]]):
+        f = node.func
+        ks = [k for k, _ in vals]
+        vs = [v for _, v in vals]
+        if f == "if":
+            cond, a, b = vs
+            if kind == "string":
+                import pyarrow as pa
+                import pyarrow.compute as pc
+
+                return pc.if_else(pa.array(cond, pa.bool_()), a, b)
+            return np.where(cond, a, b)
+        if f in UNIT_US:
+            unit = UNIT_US[f]
+            return vs[0] * np.int64(unit) if ks[0] == "int" else _to_int64(vs[0] * float(unit))
+        if f == "round":
+            if len(vs) == 1:
+                return vs[0] if ks[0] == "int" else _to_int64(vs[0])
+            decimals = int(node.args[1].value)
+            return vs[0] if ks[0] == "int" and decimals >= 0 else np.round(vs[0], decimals)
+        if f == "abs":
+            return np.abs(vs[0])
+        if f in ("floor", "ceil"):
+            if ks[0] == "int":
+                return vs[0]
+            return _to_int64(np.floor(vs[0]) if f == "floor" else np.ceil(vs[0]))
+        if f in ("min", "max"):
+            want = np.float64 if kind == "float" else np.int64
+            arrays = [v.astype(want, copy=False) for v in vs]
+            return reduce(np.minimum if f == "min" else np.maximum, arrays)
+        if f in ("lower", "upper"):
+            import pyarrow.compute as pc
+
+            return (pc.utf8_lower if f == "lower" else pc.utf8_upper)(vs[0])
+        if f == "concat":
+            import pyarrow.compute as pc
+
+            return pc.binary_join_element_wise(*[_to_string(k, v) for k, v in vals], "")
+        # inline random draws: each call has its own purpose, so each draw is addressable per row
+        purpose = f"expr:{node.rand}"
+        args = [v.astype(np.float64, copy=False) for v in vs]
+        if f == "uniform":
+            u = np.asarray(self.env.uniform(purpose), dtype=np.float64)
+            return args[0] + (args[1] - args[0]) * u
+        if f == "normal":
+            z = np.asarray(self.env.normal(purpose), dtype=np.float64)
+            return args[0] + args[1] * z
+        u = np.asarray(self.env.uniform(purpose), dtype=np.float64)
+        return -args[0] * np.log1p(-u)
+
+
+def evaluate(expr: Expr | str, env: Env):
+    """Evaluate on a whole block: numpy arrays in engine units, or a pyarrow string array.
+
+    Raises ExprError for type errors (the same ones ``infer_kind`` reports).
+    """
+    return evaluate_typed(expr, env)[1]
+
+
+def evaluate_typed(expr: Expr | str, env: Env) -> tuple[str, Any]:
+    """``evaluate`` that also returns the result's kind (one of ``KINDS``)."""
+    expr = _as_expr(expr)
+    return _Evaluator(env).eval(expr.root)

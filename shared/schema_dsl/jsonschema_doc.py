@@ -1,0 +1,161 @@
+"""Builds ``schemas/datagen.schema.json``: the one source of truth for what a schema may say.
+
+The document is assembled from the fixed shape below plus each registered generator's
+``params_schema`` (an ``if/then`` per generator, so an error in a generator's params points at
+``…generator.params.<name>``). ``make schema`` writes it; a test fails when the file in the
+repository differs from what the registry produces, so adding a generator plugin and running
+``make schema`` is all it takes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.distributions.base import load_builtins
+from shared.schema_dsl.model import PROFILES
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "datagen.schema.json"
+IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+TYPE_RE = (r"^\s*(int8|int16|int32|int64|float32|float64|bool|string|date|timestamp|uuid"
+           r"|decimal\(\s*[0-9]+\s*,\s*[0-9]+\s*\))\s*$")
+CORRUPTION_KINDS = ("nulls", "typos", "whitespace", "casing", "out_of_range", "malformed_dates",
+                    "duplicates", "orphans", "encoding")
+
+
+def build() -> dict:
+    gens = load_builtins()
+    names = sorted(gens)
+    scalar = {"type": ["string", "number", "integer", "boolean"]}
+    corruption = {
+        "type": "object",
+        "description": "Corruption rates (0..1) per kind for the dirty profile.",
+        "propertyNames": {"enum": list(CORRUPTION_KINDS)},
+        "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
+    }
+    generator = {
+        "description": "How a column's values are generated: {type, params}, or a bare generator name.",
+        "anyOf": [
+            {"type": "string", "enum": names},
+            {
+                "type": "object",
+                "required": ["type"],
+                "additionalProperties": False,
+                "properties": {"type": {"type": "string", "enum": names}, "params": {"type": "object"}},
+            },
+        ],
+        "allOf": [
+            {
+                "if": {"type": "object", "properties": {"type": {"const": n}}, "required": ["type"]},
+                "then": {"properties": {"params": {"$ref": f"#/$defs/params/{n}"}}},
+            }
+            for n in names
+        ],
+    }
+    column = {
+        "type": "object",
+        "required": ["name", "type", "generator"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"$ref": "#/$defs/identifier"},
+            "type": {"type": "string", "pattern": TYPE_RE},
+            "description": {"type": "string"},
+            "generator": {"$ref": "#/$defs/generator"},
+            "nullable": {"type": "boolean"},
+            "null_rate": {"type": "number", "minimum": 0, "maximum": 1},
+            "unique": {"type": "boolean"},
+            "min": {"type": ["number", "string"]},
+            "max": {"type": ["number", "string"]},
+            "allowed": {"type": "array", "minItems": 1, "items": scalar},
+            "pattern": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "max_length": {"type": "integer", "minimum": 1},
+            "corruption": {"$ref": "#/$defs/corruption"},
+        },
+    }
+    rows_per = {
+        "type": "object",
+        "required": ["per", "distribution"],
+        "additionalProperties": False,
+        "properties": {
+            "per": {"$ref": "#/$defs/identifier"},
+            "distribution": {"$ref": "#/$defs/generator"},
+            "min": {"type": "integer", "minimum": 0},
+            "max": {"type": "integer", "minimum": 0},
+        },
+    }
+    table = {
+        "type": "object",
+        "required": ["name", "rows", "columns"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"$ref": "#/$defs/identifier"},
+            "description": {"type": "string"},
+            "rows": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/rows_per"}]},
+            "primary_key": {"anyOf": [{"$ref": "#/$defs/identifier"},
+                                      {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/identifier"}}]},
+            "unique": {"type": "array", "items": {"type": "array", "minItems": 1,
+                                                  "items": {"$ref": "#/$defs/identifier"}}},
+            "events": {
+                "type": "object",
+                "required": ["time"],
+                "additionalProperties": False,
+                "properties": {
+                    "time": {"$ref": "#/$defs/identifier"},
+                    "key": {"$ref": "#/$defs/identifier"},
+                    "type": {"type": "string", "minLength": 1},
+                    "late_rate": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+            },
+            "corruption": {"$ref": "#/$defs/corruption"},
+            "columns": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/column"}},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://datagen.invalid/schemas/datagen.schema.json",
+        "title": "datagen schema (DSL version 1)",
+        "description": "Generated by `make schema` from shared/schema_dsl/jsonschema_doc.py and the generator "
+                       "registry. Do not edit by hand.",
+        "type": "object",
+        "required": ["version", "name", "tables"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1},
+            "name": {"$ref": "#/$defs/identifier"},
+            "description": {"type": "string"},
+            "seed": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+            "locale": {"type": "string", "pattern": r"^[a-z]{2,3}(_[A-Z]{2})?$"},
+            "profile": {"enum": list(PROFILES)},
+            "anchor": {"type": "string"},
+            "corruption": {"$ref": "#/$defs/corruption"},
+            "tables": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/table"}},
+        },
+        "$defs": {
+            "identifier": {"type": "string", "pattern": IDENT, "maxLength": 128},
+            "corruption": corruption,
+            "generator": generator,
+            "column": column,
+            "rows_per": rows_per,
+            "table": table,
+            "params": {n: gens[n].params_schema for n in names},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=False) + "\n"
+
+
+def load() -> dict:
+    """The schema as shipped in schemas/ (what the loader validates against)."""
+    with open(SCHEMA_FILE, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def main() -> None:  # python -m shared.schema_dsl.jsonschema_doc
+    SCHEMA_FILE.write_text(render(), encoding="utf-8")
+    print(f"wrote {SCHEMA_FILE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,597 @@
+"""Loading a schema: read → JSON Schema → typed model → semantic checks.
+
+``load_schema(path)`` returns a frozen ``model.Schema`` or raises ``SchemaError`` carrying every
+problem found (best first), each located by file, line, column and schema path, with a hint.
+
+Stages, each collecting all of its problems before raising:
+
+1. ``source.read_document``: size cap, UTF-8, safe YAML/JSON, duplicate keys, depth and alias caps.
+2. JSON Schema (``schemas/datagen.schema.json``, draft 2020-12): the shape of everything; its
+   errors are mapped to plain messages (``_report_jsonschema_error``; for ``anyOf`` the branch
+   that fits the instance's type speaks). Alongside it: NaN and infinities are refused anywhere,
+   and a generator written without ``params`` (or as a bare name) still needs its required params.
+3. Model building: types parsed, min/max/allowed converted to engine units, row counts capped
+   at the int64 range.
+4. Semantic checks: unique names, generator supports the column type, generator-specific checks
+   (``Generator.check``), min ≤ max, null_rate only on nullable columns, keys and unique groups
+   name real columns, foreign keys target a primary key or unique column of a matching type,
+   per-parent rows, events, and table dependency cycles (named).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+
+from shared.distributions.base import GENERATORS, load_builtins
+from shared.errors import Problem, SchemaError
+from shared.schema_dsl import jsonschema_doc, timeutil
+from shared.schema_dsl.model import (
+    Column,
+    EventsSpec,
+    GeneratorSpec,
+    RowsPer,
+    Schema,
+    Source,
+    Table,
+    fmt_path,
+    freeze,
+)
+from shared.schema_dsl.source import read_document
+from shared.schema_dsl.types import TYPE_NAMES, parse_type
+
+_VALIDATOR: jsonschema.Draft202012Validator | None = None
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        doc = jsonschema_doc.load()
+        _VALIDATOR = jsonschema.Draft202012Validator(doc)
+    return _VALIDATOR
+
+
+def _generator_names() -> set[str]:
+    """The generator names the JSON Schema accepts (its enum, wherever a generator is named)."""
+    try:
+        return set(_validator().schema["$defs"]["generator"]["anyOf"][0]["enum"])
+    except (KeyError, IndexError, TypeError):
+        return set(GENERATORS)
+
+
+class _Collector:
+    def __init__(self, file: str, lines: Mapping[tuple, tuple[int, int]]):
+        self.file = file
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def add(self, path: tuple, message: str, hint: str | None = None) -> None:
+        line, col = _locate(self.lines, path)
+        self.problems.append(Problem(message, fmt_path(path), self.file, line, col, hint))
+
+    def raise_if_any(self, what: str) -> None:
+        if self.problems:
+            probs = sorted(_dedupe(self.problems), key=lambda p: (p.line or 10**9, p.column or 0))
+            n = len(probs)
+            raise SchemaError(f"{self.file}: {n} problem{'s' if n != 1 else ''} {what}", probs)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen = set()
+    out = []
+    for p in problems:
+        k = (p.path, p.message)
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
+def _locate(lines: Mapping[tuple, tuple[int, int]], path: tuple) -> tuple[int | None, int | None]:
+    p = tuple(path)
+    while True:
+        if p in lines:
+            return lines[p]
+        if not p:
+            return None, None
+        p = p[:-1]
+
+
+def suggest(name: Any, choices) -> str | None:
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+# --- stage 2: JSON Schema -----------------------------------------------------------------------
+
+
+def _json_schema_problems(data: Any, col: _Collector) -> None:
+    for err in _validator().iter_errors(data):
+        _report_jsonschema_error(err, col)
+
+
+def _nonfinite_problems(data: Any, col: _Collector) -> None:
+    """NaN and infinities (YAML ``.nan``/``.inf``, JSON ``NaN``) are no value of the DSL: JSON Schema
+    bounds do not catch NaN (every comparison with it is false), so refuse them up front."""
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            col.add(path, f"expected a finite number, got {value}")
+        elif isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+
+
+_TYPE_WORDS = {"object": "mapping", "array": "list"}
+
+
+def _type_word(t: str) -> str:
+    return _TYPE_WORDS.get(t, t)
+
+
+def _at_instance(e: jsonschema.ValidationError, err: jsonschema.ValidationError) -> bool:
+    return len(e.absolute_path) == len(err.absolute_path)
+
+
+def _report_alternatives(err: jsonschema.ValidationError, col: _Collector) -> None:
+    """An anyOf/oneOf failure: report the errors of the branch that fits the instance best.
+
+    A branch whose type does not match the instance (the string branch for a mapping) is left
+    out; of the rest, the branch whose errors reach deepest into the instance wins, and all of
+    its errors are reported. When no branch has the instance's type, one message names the
+    types that would do.
+    """
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for e in err.context:
+        branches.setdefault(e.relative_schema_path[0] if e.relative_schema_path else 0, []).append(e)
+    fitting = {b: errs for b, errs in branches.items()
+               if not any(e.validator == "type" and _at_instance(e, err) for e in errs)}
+    if not fitting:
+        want: list[str] = []
+        for errs in branches.values():
+            for e in errs:
+                if e.validator == "type" and _at_instance(e, err):
+                    vals = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+                    want += [_type_word(t) for t in vals if _type_word(t) not in want]
+        col.add(tuple(err.absolute_path), f"expected {' or '.join(want) or 'another value'}, "
+                                          f"got {_kind(err.instance)} {_short(err.instance)}")
+        return
+    best = max(fitting.values(), key=lambda errs: (max(len(e.absolute_path) for e in errs), -len(errs)))
+    for e in best:
+        _report_jsonschema_error(e, col)
+
+
+def _field(path: tuple) -> str:
+    """The name of what a path points at: ``rows``, ``weights[1]``, ``value`` for the root."""
+    i = len(path)
+    while i > 0 and not isinstance(path[i - 1], str):
+        i -= 1
+    return fmt_path(path[max(i - 1, 0):]) if path else "value"
+
+
+def _report_jsonschema_error(err: jsonschema.ValidationError, col: _Collector) -> None:
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        _report_alternatives(err, col)
+        return
+    path = tuple(err.absolute_path)
+    v = err.validator
+    inst = err.instance
+    if isinstance(inst, float) and not math.isfinite(inst):
+        return  # reported by _nonfinite_problems
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(err.schema.get("properties", {}))
+        for key in inst:
+            if key not in allowed:
+                col.add(path + (key,), f"unknown key {key!r}",
+                        suggest(key, allowed) or f"allowed keys: {', '.join(allowed) or 'none'}")
+        return
+    if v == "required":
+        missing = [k for k in err.validator_value if isinstance(inst, dict) and k not in inst]
+        for k in missing:
+            col.add(path, f"missing required key {k!r}")
+        return
+    if v == "enum":
+        field = path[-1] if path else ""
+        choices = err.validator_value
+        if set(choices) == _generator_names():
+            col.add(path, f"unknown generator {_short(inst)}", suggest(inst, choices) or "see docs/generators.md")
+        elif field == "profile":
+            col.add(path, f"unknown profile {_short(inst)}", f"one of: {', '.join(choices)}")
+        else:
+            col.add(path, f"{_short(inst)} is not one of {', '.join(map(str, choices))}", suggest(inst, choices))
+        return
+    if v == "propertyNames":
+        col.add(path, f"unknown key {_short(err.instance)}")
+        return
+    if v == "pattern":
+        field = path[-1] if path else ""
+        if field == "type" and len(path) >= 2:
+            col.add(path, f"unknown type {_short(inst)}",
+                    suggest(inst, [t for t in TYPE_NAMES]) or f"types: {', '.join(TYPE_NAMES)}")
+        elif err.validator_value == jsonschema_doc.IDENT:
+            col.add(path, f"{_short(inst)} is not a valid name",
+                    "names use letters, digits and _, and do not start with a digit")
+        elif field == "locale":
+            col.add(path, f"{_short(inst)} is not a locale", "e.g. en_US, de_DE, fr_FR")
+        else:
+            col.add(path, f"{_short(inst)} does not match {err.validator_value}")
+        return
+    if v == "type":
+        want = err.validator_value
+        want = " or ".join(map(_type_word, want)) if isinstance(want, list) else _type_word(want)
+        col.add(path, f"expected {want}, got {_kind(inst)} {_short(inst)}")
+        return
+    if v == "const" and path == ("version",):
+        hint = ("write version: 1 as a number, without quotes" if str(inst).strip() == "1"
+                else "this datagen reads version: 1")
+        col.add(path, f"unsupported DSL version {_short(inst)}", hint)
+        return
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than",
+                "exclusiveMaximum": "less than"}[v]
+        col.add(path, f"{_field(path)} must be {word} {err.validator_value}, got {_short(inst)}")
+        return
+    if v in ("minItems", "minLength"):
+        col.add(path, "must not be empty" if err.validator_value == 1 else err.message)
+        return
+    if v in ("maxLength", "maxItems"):
+        col.add(path, f"{_field(path)} is too long (at most {err.validator_value} "
+                      f"{'characters' if v == 'maxLength' else 'items'})")
+        return
+    col.add(path, err.message)
+
+
+def _kind(v: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping",
+            type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _generator_positions(doc: dict):
+    """Every generator spec in a shape-valid document: (raw spec, path), nested ones included."""
+    for ti, t in enumerate(doc["tables"]):
+        for ci, c in enumerate(t["columns"]):
+            yield from _nested_generators(c["generator"], ("tables", ti, "columns", ci, "generator"))
+        if isinstance(t["rows"], dict):
+            yield from _nested_generators(t["rows"]["distribution"], ("tables", ti, "rows", "distribution"))
+
+
+def _nested_generators(raw: Any, path: tuple):
+    yield raw, path
+    if isinstance(raw, dict):
+        gen = GENERATORS.get(raw.get("type"))
+        props = gen.params_schema.get("properties", {}) if gen is not None else {}
+        for key, value in (raw.get("params") or {}).items():
+            if props.get(key) == {"$ref": "#/$defs/generator"}:
+                yield from _nested_generators(value, path + ("params", key))
+
+
+def _missing_params_problems(doc: dict, col: _Collector) -> None:
+    """A generator written without ``params`` (or as a bare name) still needs its required params.
+
+    The JSON Schema checks ``params`` only where the key is present, so ``{type: poisson}`` and
+    ``generator: fk`` would otherwise pass and fail later, at generation time.
+    """
+    for raw, path in _generator_positions(doc):
+        name = raw if isinstance(raw, str) else raw.get("type")
+        if isinstance(raw, dict) and "params" in raw:
+            continue
+        gen = GENERATORS.get(name)
+        if gen is None:
+            continue
+        for key in gen.params_schema.get("required", ()):
+            col.add(path + ("params",), f"generator {name!r} needs param {key!r}",
+                    f"write {{type: {name}, params: {{{key}: ...}}}}")
+
+
+# --- stage 3: model -----------------------------------------------------------------------------
+
+
+def _generator_spec(raw: Any, path: tuple) -> GeneratorSpec:
+    if isinstance(raw, str):
+        return GeneratorSpec(raw, freeze({}), path)
+    return GeneratorSpec(raw["type"], freeze(raw.get("params") or {}), path)
+
+
+def _convert_bound(dtype, value: Any, path: tuple, col: _Collector, anchor_us: int):
+    """A min/max/allowed value in engine units, or None after reporting a problem."""
+    kind = dtype.kind
+    try:
+        if kind == "date":
+            return timeutil.parse_date(value)
+        if kind == "timestamp":
+            return timeutil.parse_timestamp(value, anchor_us)
+        if kind in ("int", "float", "decimal"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"expected a number for a {dtype.name} column, got {_kind(value)} {_short(value)}")
+            if kind == "int" and isinstance(value, float) and not value.is_integer():
+                raise ValueError(f"expected a whole number for a {dtype.name} column, got {value}")
+            return int(value) if kind == "int" else float(value)
+    except ValueError as exc:
+        col.add(path, str(exc))
+        return None
+    return value
+
+
+#: row indices are int64 everywhere downstream
+MAX_ROWS = 2**63 - 1
+
+
+def _row_count(value: Any, path: tuple, col: _Collector) -> int:
+    """A row count as an int (JSON Schema's "integer" lets 10.0 through), at most ``MAX_ROWS``."""
+    n = int(value)
+    if n > MAX_ROWS:
+        col.add(path, f"{_field(path)} {n:,} is more than a table can hold (at most {MAX_ROWS:,})")
+    return n
+
+
+def _build(data: dict, col: _Collector, source: Source) -> Schema:
+    anchor_text = data.get("anchor", timeutil.DEFAULT_ANCHOR)
+    try:
+        anchor_us = timeutil.parse_timestamp(anchor_text)
+    except ValueError as exc:
+        col.add(("anchor",), str(exc))
+        anchor_us = timeutil.parse_timestamp(timeutil.DEFAULT_ANCHOR)
+    tables = []
+    for ti, traw in enumerate(data["tables"]):
+        tpath = ("tables", ti)
+        columns = []
+        for ci, craw in enumerate(traw["columns"]):
+            cpath = tpath + ("columns", ci)
+            try:
+                dtype = parse_type(craw["type"])
+            except ValueError as exc:
+                col.add(cpath + ("type",), str(exc))
+                continue
+            bounds = {}
+            for key in ("min", "max"):
+                if key in craw:
+                    bounds[key] = _convert_bound(dtype, craw[key], cpath + (key,), col, anchor_us)
+            allowed = None
+            if "allowed" in craw:
+                if dtype.is_ordered:
+                    allowed = tuple(_convert_bound(dtype, v, cpath + ("allowed", i), col, anchor_us)
+                                    for i, v in enumerate(craw["allowed"]))
+                else:
+                    allowed = tuple(craw["allowed"])
+            nullable = bool(craw.get("nullable", False))
+            columns.append(Column(
+                name=craw["name"], dtype=dtype, generator=_generator_spec(craw["generator"], cpath + ("generator",)),
+                path=cpath, nullable=nullable, null_rate=float(craw.get("null_rate", 0.0)),
+                unique=bool(craw.get("unique", False)), min=bounds.get("min"), max=bounds.get("max"),
+                allowed=allowed, pattern=craw.get("pattern"), max_length=craw.get("max_length"),
+                description=craw.get("description"), corruption=freeze(craw.get("corruption")),
+                raw_min=craw.get("min"), raw_max=craw.get("max"),
+            ))
+        rows_raw = traw["rows"]
+        rpath = tpath + ("rows",)
+        if isinstance(rows_raw, dict):
+            rmax = rows_raw.get("max")
+            rows: int | RowsPer = RowsPer(
+                per=rows_raw["per"],
+                distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",)),
+                min=_row_count(rows_raw.get("min", 0), rpath + ("min",), col),
+                max=None if rmax is None else _row_count(rmax, rpath + ("max",), col),
+            )
+        else:
+            rows = _row_count(rows_raw, rpath, col)
+        pk = traw.get("primary_key", ())
+        pk = (pk,) if isinstance(pk, str) else tuple(pk)
+        events = None
+        if "events" in traw:
+            ev = traw["events"]
+            etype = ev.get("type", traw["name"])
+            names = {c["name"] for c in traw["columns"]}
+            events = EventsSpec(time=ev["time"], key=ev.get("key"), type=etype, type_is_column=etype in names,
+                                late_rate=float(ev.get("late_rate", 0.0)))
+        tables.append(Table(
+            name=traw["name"], rows=rows, columns=tuple(columns), path=tpath, primary_key=pk,
+            unique=tuple(tuple(g) for g in traw.get("unique", ())), events=events,
+            description=traw.get("description"), corruption=freeze(traw.get("corruption")),
+        ))
+    return Schema(
+        version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
+        description=data.get("description"), seed=int(data.get("seed", 0)), locale=data.get("locale", "en_US"),
+        profile=data.get("profile", "realistic"), anchor=str(anchor_text), anchor_us=anchor_us,
+        corruption=freeze(data.get("corruption")),
+    )
+
+
+# --- stage 4: semantic checks -------------------------------------------------------------------
+
+
+def _semantic(schema: Schema, col: _Collector) -> None:
+    seen_tables: dict[str, int] = {}
+    for table in schema.tables:
+        if table.name in seen_tables:
+            col.add(table.path + ("name",), f"duplicate table name {table.name!r}",
+                    f"already used by tables[{seen_tables[table.name]}]")
+        seen_tables.setdefault(table.name, table.path[1])
+    for table in schema.tables:
+        _check_table(schema, table, col)
+    _check_cycles(schema, col)
+
+
+def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
+    names = [c.name for c in table.columns]
+    seen: dict[str, int] = {}
+    for c in table.columns:
+        if c.name in seen:
+            col.add(c.path + ("name",), f"duplicate column name {c.name!r} in table {table.name!r}")
+        seen.setdefault(c.name, c.path[-1])
+    for c in table.columns:
+        _check_column(schema, table, c, col)
+    for i, key in enumerate(table.primary_key):
+        p = table.path + (("primary_key", i) if len(table.primary_key) > 1 else ("primary_key",))
+        if key not in names:
+            col.add(p, f"primary key names no column {key!r}", suggest(key, names))
+        elif table.column(key).nullable:
+            col.add(table.column(key).path + ("nullable",), f"primary key column {key!r} cannot be nullable")
+    for gi, group in enumerate(table.unique):
+        for i, key in enumerate(group):
+            if key not in names:
+                col.add(table.path + ("unique", gi, i), f"unique group names no column {key!r}", suggest(key, names))
+    if isinstance(table.rows, RowsPer):
+        _check_rows_per(schema, table, col)
+    if table.events is not None:
+        ev = table.events
+        epath = table.path + ("events",)
+        if ev.time not in names:
+            col.add(epath + ("time",), f"events.time names no column {ev.time!r}", suggest(ev.time, names))
+        elif table.column(ev.time).dtype.kind != "timestamp":
+            col.add(epath + ("time",), f"events.time column {ev.time!r} must be a timestamp, "
+                                       f"not {table.column(ev.time).dtype.name}")
+        if ev.key is not None and ev.key not in names:
+            col.add(epath + ("key",), f"events.key names no column {ev.key!r}", suggest(ev.key, names))
+
+
+def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
+    rp = table.rows
+    rpath = table.path + ("rows",)
+    if not schema.has_table(rp.per):
+        col.add(rpath + ("per",), f"rows.per names no table {rp.per!r}", suggest(rp.per, schema.table_names))
+    elif rp.per == table.name:
+        col.add(rpath + ("per",), "a table cannot count its rows per its own rows")
+    gen = GENERATORS.get(rp.distribution.type)
+    if gen is not None and not gen.numeric_distribution:
+        col.add(rpath + ("distribution", "type"), f"{rp.distribution.type!r} is not a numeric distribution",
+                "use e.g. poisson, uniform_int, zipf, histogram")
+    if rp.max is not None and rp.max < rp.min:
+        col.add(rpath + ("max",), f"rows.max {rp.max} is less than rows.min {rp.min}")
+    if schema.has_table(rp.per) and not any(
+        c.generator.type == "fk" and c.generator.params.get("table") == rp.per for c in table.columns
+    ):
+        col.add(rpath + ("per",), f"table {table.name!r} counts rows per {rp.per!r} but has no fk column to it",
+                f"add a column with generator {{type: fk, params: {{table: {rp.per}, column: ...}}}}")
+
+
+def _check_column(schema: Schema, table: Table, c: Column, col: _Collector) -> None:
+    gen = GENERATORS.get(c.generator.type)
+    gpath = c.generator.path
+    if gen is None:  # already reported by the JSON Schema
+        return
+    if c.dtype.kind not in gen.kinds:
+        col.add(gpath + ("type",), f"generator {gen.name!r} cannot produce type {c.dtype.name}",
+                f"{gen.name} produces: {', '.join(sorted(gen.kinds))}")
+    else:
+        try:
+            found = gen.check(c, table, schema)
+        except Exception as exc:  # a plugin bug must not hide the user's other problems
+            found = [(f"generator check failed: {exc}", "", None)]
+        for message, sub, hint in found:
+            subpath = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", sub) if p) if sub else ()
+            col.add(gpath + subpath, message, hint)
+    if not c.nullable and "null_rate" in _present(c) and c.null_rate > 0:
+        col.add(c.path + ("null_rate",), f"null_rate {c.null_rate} on a column that is not nullable",
+                "add nullable: true, or remove null_rate")
+    for key in ("min", "max"):
+        if getattr(c, "raw_" + key) is not None and not c.dtype.is_ordered:
+            col.add(c.path + (key,), f"{key} does not apply to a {c.dtype.name} column")
+    if c.min is not None and c.max is not None and c.dtype.is_ordered and c.min > c.max:
+        col.add(c.path + ("max",), f"max {c.raw_max!r} is less than min {c.raw_min!r}")
+    if c.dtype.kind == "int" and c.dtype.is_ordered:
+        lo, hi = c.dtype.int_bounds()
+        for key in ("min", "max"):
+            v = getattr(c, key)
+            if v is not None and not lo <= v <= hi:
+                col.add(c.path + (key,), f"{key} {v} is outside the range of {c.dtype.name} ({lo}..{hi})")
+    if c.max_length is not None and c.dtype.kind != "string":
+        col.add(c.path + ("max_length",), f"max_length does not apply to a {c.dtype.name} column")
+    if c.pattern is not None:
+        if c.dtype.kind not in ("string", "uuid"):
+            col.add(c.path + ("pattern",), f"pattern does not apply to a {c.dtype.name} column")
+        try:
+            re.compile(c.pattern)
+        except re.error as exc:
+            col.add(c.path + ("pattern",), f"pattern does not compile: {exc}")
+    if c.allowed is not None and c.dtype.kind in ("string", "uuid"):
+        for i, v in enumerate(c.allowed):
+            if not isinstance(v, str):
+                col.add(c.path + ("allowed", i), f"allowed value {v!r} is not a string",
+                        "quote it in YAML ('yes', '1')")
+    if c.dtype.kind == "bool" and c.allowed is not None:
+        for i, v in enumerate(c.allowed):
+            if not isinstance(v, bool):
+                col.add(c.path + ("allowed", i), f"allowed value {v!r} is not a boolean",
+                        "write true or false (yes, no, on and off are strings in YAML 1.2)")
+
+
+def _present(c: Column) -> set[str]:
+    return {"null_rate"} if c.null_rate else set()
+
+
+def _check_cycles(schema: Schema, col: _Collector) -> None:
+    """Tables depend on the tables their fk columns and rows.per name; a cycle is an error."""
+    deps: dict[str, set[str]] = {t.name: set() for t in schema.tables}
+    where: dict[tuple[str, str], tuple] = {}
+    for t in schema.tables:
+        for c in t.columns:
+            if c.generator.type == "fk":
+                parent = c.generator.params.get("table")
+                if parent in deps and parent != t.name:
+                    deps[t.name].add(parent)
+                    where.setdefault((t.name, parent), c.generator.path + ("params", "table"))
+        if isinstance(t.rows, RowsPer) and t.rows.per in deps and t.rows.per != t.name:
+            deps[t.name].add(t.rows.per)
+            where.setdefault((t.name, t.rows.per), t.path + ("rows", "per"))
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    reported: set[frozenset] = set()
+
+    def visit(n: str) -> None:
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(deps[n]):
+            if state.get(m) == 1:
+                cycle = stack[stack.index(m):] + [m]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    col.add(where[(n, m)], "foreign keys form a cycle: " + " → ".join(cycle),
+                            "make one of these foreign keys point the other way, or use a self-reference")
+            elif state.get(m) is None:
+                visit(m)
+        stack.pop()
+        state[n] = 2
+
+    for name in deps:
+        if name not in state:
+            visit(name)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def load_schema(path: str, data: bytes | None = None) -> Schema:
+    """Load, validate and type a schema file. Raises SchemaError with every problem found."""
+    load_builtins()
+    path = str(path)
+    doc, lines, raw = read_document(path, data)
+    col = _Collector(path, lines)
+    if not isinstance(doc, dict):
+        col.add((), f"the schema must be a mapping at the top level, got {_kind(doc)}",
+                "start from schemas/examples/default.yaml")
+        col.raise_if_any("in the schema")
+    _nonfinite_problems(doc, col)
+    _json_schema_problems(doc, col)
+    col.raise_if_any("in the schema")
+    _missing_params_problems(doc, col)
+    col.raise_if_any("in the schema")
+    source = Source(path=path, sha256=hashlib.sha256(raw).hexdigest(), lines=lines)
+    schema = _build(doc, col, source)
+    col.raise_if_any("in the schema")
+    _semantic(schema, col)
+    col.raise_if_any("in the schema")
+    return schema

@@ -1,0 +1,185 @@
+"""The typed, frozen model a schema file loads into.
+
+The loader (``shared.schema_dsl.loader``) is the only producer; everything downstream (planner,
+engine, validators, frontends) reads these objects and never the raw YAML. ``path`` fields hold
+the location inside the schema (``tables[1].columns[2]``) so later stages can still point at the
+user's text; ``Schema.locate(path)`` turns one into file/line/column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from shared.schema_dsl.types import DType
+
+PROFILES = ("fast", "realistic", "dirty")
+
+
+def fmt_path(path: tuple) -> str:
+    """``("tables", 1, "columns", 2)`` → ``"tables[1].columns[2]"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze parsed YAML: dicts become read-only mappings, lists become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """The inverse of ``freeze`` (for JSON output)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    type: str
+    params: Mapping[str, Any]
+    path: tuple  # e.g. ("tables", 0, "columns", 3, "generator")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: DType
+    generator: GeneratorSpec
+    path: tuple
+    nullable: bool = False
+    null_rate: float = 0.0
+    unique: bool = False
+    min: float | int | None = None  # engine units (days for dates, µs for timestamps)
+    max: float | int | None = None
+    allowed: tuple[Any, ...] | None = None  # engine units for ordered kinds, else as written
+    pattern: str | None = None
+    max_length: int | None = None
+    description: str | None = None
+    corruption: Mapping[str, Any] | None = None
+    raw_min: Any = None  # as written, for messages and describe
+    raw_max: Any = None
+
+
+@dataclass(frozen=True)
+class RowsPer:
+    """``rows: {per: parent, distribution: {...}, min, max}``: children per parent row."""
+
+    per: str
+    distribution: GeneratorSpec
+    min: int = 0
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class EventsSpec:
+    time: str  # the timestamp column ordering the stream
+    key: str | None  # the column used as the envelope's key
+    type: str  # a column name, or a constant event type
+    type_is_column: bool
+    late_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    rows: int | RowsPer
+    columns: tuple[Column, ...]
+    path: tuple
+    primary_key: tuple[str, ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+    events: EventsSpec | None = None
+    description: str | None = None
+    corruption: Mapping[str, Any] | None = None
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def has_column(self, name: str) -> bool:
+        return any(c.name == name for c in self.columns)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str  # as given by the user
+    sha256: str
+    lines: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the longest known prefix of a schema path."""
+        p = tuple(path)
+        while True:
+            if p in self.lines:
+                return self.lines[p]
+            if not p:
+                return None, None
+            p = p[:-1]
+
+
+@dataclass(frozen=True)
+class Schema:
+    version: int
+    name: str
+    tables: tuple[Table, ...]
+    source: Source
+    description: str | None = None
+    seed: int = 0
+    locale: str = "en_US"
+    profile: str = "realistic"
+    anchor: str = "2025-01-01T00:00:00Z"
+    anchor_us: int = 0
+    corruption: Mapping[str, Any] | None = None
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def has_table(self, name: str) -> bool:
+        return any(t.name == name for t in self.tables)
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)
+
+    def resolve_ref(self, table: Table, name: str) -> Column:
+        """The column a reference names: ``col`` in the same row, or ``fk_col.parent_col``
+        through a foreign-key column of ``table``. Raises KeyError with a readable message."""
+        if "." not in name:
+            if not table.has_column(name):
+                raise KeyError(f"no column {name!r} in table {table.name!r}")
+            return table.column(name)
+        fk_name, _, parent_col = name.partition(".")
+        if not table.has_column(fk_name):
+            raise KeyError(f"no column {fk_name!r} in table {table.name!r}")
+        fk = table.column(fk_name)
+        if fk.generator.type != "fk":
+            raise KeyError(f"{fk_name!r} is not a foreign key (generator fk), so {name!r} cannot reach a parent")
+        parent_name = fk.generator.params.get("table")
+        if not self.has_table(parent_name):
+            raise KeyError(f"foreign key {fk_name!r} names no existing table {parent_name!r}")
+        parent = self.table(parent_name)
+        if "." in parent_col or not parent.has_column(parent_col):
+            raise KeyError(f"no column {parent_col!r} in parent table {parent_name!r}")
+        return parent.column(parent_col)

@@ -1,0 +1,393 @@
+"""The planner: from a valid schema and the run's options to a ``Plan`` the engine executes.
+
+``resolve_plan(schema, seed=…, rows={…}, scale=…, profile=…)``
+
+* resolves row overrides (``--rows TABLE=N`` — an unknown table is a ``UsageError``) and ``--scale``;
+* orders the tables so every parent comes before its children (cycles were refused by the loader);
+* computes the row count of per-parent tables from their parents' addressable child counts;
+* orders each table's columns so that every same-row reference is computed first (a cycle of
+  references is named);
+* decides how each unique column and each unique group is kept by construction, and runs the
+  feasibility analysis: the capacity of every unique domain against its row count, bounds that
+  contradict each other, a sequence that would leave its type or its max. Any infeasibility raises
+  ``InfeasibleSchema`` (exit 2) naming the column and the capacity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from shared.distributions.base import GENERATORS
+from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
+from shared.relationships.cardinality import COUNT_COLUMN, CountIndex, build_count_index, clamp_counts
+from shared.schema_dsl.context import ColumnContext
+from shared.schema_dsl.model import PROFILES, Column, RowsPer, Schema, Table, fmt_path
+
+DEFAULT_BLOCK_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    table: str
+    column: str | None
+    check: str  # unique_capacity | bounds | sequence_range | cardinality | ...
+    ok: bool
+    capacity: int | None
+    needed: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class UniqueGroup:
+    """Columns made jointly unique by decoding one permuted index in mixed radix."""
+
+    columns: tuple[str, ...]
+    capacities: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    table: Table
+    rows: int
+    column_order: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    per: CountIndex | None = None
+    owner_column: str | None = None  # the fk column filled with the owning parent
+    unique_index: Mapping[str, int] = field(default_factory=dict)  # column → capacity (index strategy)
+    groups: tuple[UniqueGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    schema: Schema
+    seed: int
+    profile: str
+    order: tuple[str, ...]
+    tables: Mapping[str, TablePlan]
+    feasibility: tuple[Feasibility, ...]
+    block_rows: int = DEFAULT_BLOCK_ROWS
+    rows_overrides: Mapping[str, int] = field(default_factory=dict)
+    scale: float | None = None
+
+    def rows(self, table: str) -> int:
+        return self.tables[table].rows
+
+    def table_plans(self):
+        return [self.tables[n] for n in self.order]
+
+
+def parse_rows_overrides(items: list[str] | tuple[str, ...] | None) -> dict[str, int]:
+    """``["customers=500", "orders=2000"]`` → dict; malformed items raise UsageError."""
+    out: dict[str, int] = {}
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--rows {item!r}: expected TABLE=N, e.g. --rows customers=500")
+        try:
+            n = int(value.replace("_", ""))
+        except ValueError:
+            raise UsageError(f"--rows {item!r}: {value!r} is not a whole number") from None
+        if n < 1:
+            raise UsageError(f"--rows {item!r}: a table needs at least 1 row")
+        out[name] = n
+    return out
+
+
+def _problem(schema: Schema, path: tuple, message: str, hint: str | None = None) -> Problem:
+    line, col = schema.source.locate(path)
+    return Problem(message, fmt_path(path), schema.source.path, line, col, hint)
+
+
+def _order_tables(schema: Schema) -> tuple[str, ...]:
+    deps = {t.name: set() for t in schema.tables}
+    for t in schema.tables:
+        for c in t.columns:
+            if c.generator.type == "fk" and c.generator.params.get("table") != t.name:
+                deps[t.name].add(c.generator.params["table"])
+        if isinstance(t.rows, RowsPer):
+            deps[t.name].add(t.rows.per)
+    order: list[str] = []
+    done: set[str] = set()
+    # stable: schema order, each table after its parents
+    remaining = list(schema.table_names)
+    while remaining:
+        progressed = False
+        for name in list(remaining):
+            if deps[name] <= done:
+                order.append(name)
+                done.add(name)
+                remaining.remove(name)
+                progressed = True
+        if not progressed:  # the loader refuses cycles; keep a clear error anyway
+            raise PlanError("foreign keys form a cycle among: " + ", ".join(remaining))
+    return tuple(order)
+
+
+def _column_refs(table: Table, column: Column) -> set[str]:
+    gen = GENERATORS[column.generator.type]
+    out = set()
+    for name in gen.references(column.generator.params):
+        out.add(name.split(".", 1)[0])
+    return {n for n in out if table.has_column(n)}
+
+
+def _order_columns(schema: Schema, table: Table) -> tuple[str, ...]:
+    deps = {c.name: _column_refs(table, c) for c in table.columns}
+    for c in table.columns:
+        if c.name in deps[c.name]:
+            raise PlanError(f"{schema.source.path}: column refers to itself",
+                            [_problem(schema, c.generator.path, f"column {c.name!r} refers to itself")])
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(n: str, stack: list[str]) -> None:
+        if state.get(n) == 2:
+            return
+        if state.get(n) == 1:
+            cyc = stack[stack.index(n):] + [n]
+            c = table.column(n)
+            raise PlanError(f"{schema.source.path}: columns refer to each other in a cycle",
+                            [_problem(schema, c.generator.path, "column references form a cycle: " + " → ".join(cyc),
+                                      "one of them must not depend on the others")])
+        state[n] = 1
+        for m in sorted(deps[n]):
+            visit(m, stack + [n])
+        state[n] = 2
+        order.append(n)
+
+    for c in table.columns:
+        visit(c.name, [])
+    return tuple(order)
+
+
+def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
+    rp: RowsPer = table.rows
+    gen = GENERATORS[rp.distribution.type]
+    fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=rp.distribution,
+                      path=table.path + ("rows",))
+
+    def counts(parent_rows: np.ndarray) -> np.ndarray:
+        ctx = ColumnContext(seed=seed, table=table, column=fake_col, params=rp.distribution.params,
+                            rows=parent_rows, n_total=0, profile=profile, locale=schema.locale,
+                            anchor_us=schema.anchor_us, schema=schema, purpose_prefix="count/")
+        return clamp_counts(gen.generate(ctx), rp.min, rp.max)
+
+    return counts
+
+
+def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
+                 scale: float | None = None, profile: str | None = None,
+                 block_rows: int = DEFAULT_BLOCK_ROWS) -> Plan:
+    rows = dict(rows or {})
+    problems: list[Problem] = []
+    for name in rows:
+        if not schema.has_table(name):
+            from shared.registry import did_you_mean
+
+            hint = did_you_mean(name, schema.table_names) or f"tables: {', '.join(schema.table_names)}"
+            raise UsageError(f"--rows {name}={rows[name]}: the schema has no table {name!r} ({hint})")
+        if isinstance(schema.table(name).rows, RowsPer):
+            t = schema.table(name)
+            raise UsageError(f"--rows {name}={rows[name]}: the rows of {name!r} follow from its parent "
+                             f"{t.rows.per!r} (rows.per); set the parent's rows instead")
+    if scale is not None and not (scale > 0 and math.isfinite(scale)):
+        raise UsageError(f"--scale {scale}: must be a positive number")
+    if profile is not None and profile not in PROFILES:
+        raise UsageError(f"--profile {profile}: one of {', '.join(PROFILES)}")
+    if block_rows < 1:
+        raise UsageError("--block-rows must be at least 1")
+    seed = schema.seed if seed is None else int(seed)
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed}: must be between 0 and 2**63-1")
+    profile = profile or schema.profile
+
+    order = _order_tables(schema)
+    plans: dict[str, TablePlan] = {}
+    feas: list[Feasibility] = []
+    for name in order:
+        t = schema.table(name)
+        per = None
+        owner = None
+        if isinstance(t.rows, RowsPer):
+            n_parent = plans[t.rows.per].rows
+            per = build_count_index(name, n_parent, _count_fn(schema, seed, profile, t))
+            n = per.total
+            owner = next(c.name for c in t.columns
+                         if c.generator.type == "fk" and c.generator.params.get("table") == t.rows.per)
+            if n == 0:
+                problems.append(_problem(schema, t.path + ("rows",),
+                                         f"table {name!r} gets 0 rows: every parent drew 0 children",
+                                         "raise rows.min or the distribution's mean"))
+        else:
+            n = rows.get(name, t.rows if scale is None else max(1, int(round(t.rows * scale))))
+        plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
+                                depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
+
+    # feasibility, with every row count known
+    final: dict[str, TablePlan] = {}
+    for name in order:
+        tp = plans[name]
+        unique_index, groups = _feasibility(schema, plans, tp, feas, problems)
+        final[name] = TablePlan(table=tp.table, rows=tp.rows, column_order=tp.column_order,
+                                depends_on=tp.depends_on, per=tp.per, owner_column=tp.owner_column,
+                                unique_index=MappingProxyType(unique_index), groups=tuple(groups))
+    if problems:
+        n = len(problems)
+        raise InfeasibleSchema(f"{schema.source.path}: the schema cannot be generated as written "
+                               f"({n} problem{'s' if n != 1 else ''})", problems)
+    return Plan(schema=schema, seed=seed, profile=profile, order=order, tables=MappingProxyType(final),
+                feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale)
+
+
+def _table_deps(t: Table) -> set[str]:
+    out = {c.generator.params["table"] for c in t.columns
+           if c.generator.type == "fk" and c.generator.params.get("table") != t.name}
+    if isinstance(t.rows, RowsPer):
+        out.add(t.rows.per)
+    return out
+
+
+class _CapacityView:
+    """What ``Generator.capacity`` may ask of the plan: row counts of tables."""
+
+    def __init__(self, plans: Mapping[str, TablePlan], schema: Schema):
+        self._plans = plans
+        self.schema = schema
+
+    def rows(self, table: str) -> int:
+        return self._plans[table].rows
+
+
+def _capacity(schema, plans, table: Table, column: Column) -> int | None:
+    gen = GENERATORS[column.generator.type]
+    if column.generator.type == "fk":
+        parent = column.generator.params["table"]
+        return None if parent == table.name else plans[parent].rows
+    try:
+        return gen.capacity(column, column.generator.params, _CapacityView(plans, schema))
+    except Exception:  # noqa: BLE001 - a capacity estimate never blocks planning
+        return None
+
+
+def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], problems: list[Problem]):
+    t = tp.table
+    n = tp.rows
+    unique_index: dict[str, int] = {}
+    groups: list[UniqueGroup] = []
+    single_unique = {c.name for c in t.columns if c.unique}
+    if len(t.primary_key) == 1:
+        single_unique.add(t.primary_key[0])
+    for c in t.columns:
+        gen = GENERATORS[c.generator.type]
+        _check_bounds(schema, t, c, n, feas, problems)
+        if c.name not in single_unique:
+            continue
+        strategy = gen.unique_strategy
+        if c.generator.type == "fk":
+            strategy = "index" if c.generator.params["table"] != t.name else None
+        if c.name == tp.owner_column:
+            strategy = None  # filled by the owning parent: unique only with max 1 child per parent
+        if hasattr(gen, "supports_unique") and not gen.supports_unique(c.generator.params):
+            strategy = None
+        if hasattr(gen, "is_unique_by_construction") and gen.is_unique_by_construction(c, t, schema):
+            strategy = "native"
+        cap = _capacity(schema, plans, t, c)
+        if strategy == "native":
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", True, cap, n,
+                                    f"unique by construction ({gen.name})"))
+            continue
+        if strategy == "index" and cap is not None:
+            ok = cap >= n
+            msg = (f"unique {t.name}.{c.name}: the {gen.name} domain holds {cap:,} distinct values "
+                   f"for {n:,} rows")
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", ok, cap, n, msg))
+            if ok:
+                unique_index[c.name] = cap
+            else:
+                problems.append(_problem(schema, c.path + ("unique",), msg + " — infeasible",
+                                         "widen the generator's domain or lower the row count"))
+            continue
+        msg = (f"unique {t.name}.{c.name}: generator {gen.name} cannot make distinct values by construction")
+        feas.append(Feasibility(t.name, c.name, "unique_capacity", False, cap, n, msg))
+        problems.append(_problem(
+            schema, c.path + ("unique",), msg,
+            "use sequence, uuid4, uniform_int, choice, a fixed-length regex, faker, or a template "
+            "that embeds a unique column",
+        ))
+    # composite unique groups (table-level unique and a composite primary key)
+    group_defs = list(t.unique)
+    if len(t.primary_key) > 1:
+        group_defs.append(t.primary_key)
+    seen_groups = set()
+    for gi, group in enumerate(group_defs):
+        key = tuple(sorted(group))
+        if key in seen_groups:
+            continue
+        seen_groups.add(key)
+        if len(group) == 1:
+            continue
+        caps = []
+        bad = None
+        for name in group:
+            c = t.column(name)
+            gen = GENERATORS[c.generator.type]
+            cap = _capacity(schema, plans, t, c)
+            index_ok = gen.unique_strategy == "index" or c.generator.type == "fk"
+            if c.generator.type == "fk" and c.generator.params["table"] == t.name:
+                index_ok = False
+            if name == tp.owner_column:
+                index_ok = False
+            if not index_ok or cap is None:
+                bad = name
+                break
+            caps.append(cap)
+        path = t.path + (("unique", gi) if gi < len(t.unique) else ("primary_key",))
+        if bad is not None:
+            msg = (f"unique group ({', '.join(group)}) of {t.name}: column {bad!r} cannot take part "
+                   f"(its generator has no finite, indexable domain)")
+            feas.append(Feasibility(t.name, ",".join(group), "group_capacity", False, None, n, msg))
+            problems.append(_problem(schema, path, msg,
+                                     "group columns must use fk, uniform_int, choice, uniform_date or a "
+                                     "fixed-length regex"))
+            continue
+        cap = math.prod(caps)
+        ok = cap >= n
+        msg = (f"unique ({', '.join(group)}) of {t.name}: {cap:,} combinations for {n:,} rows")
+        feas.append(Feasibility(t.name, ",".join(group), "group_capacity", ok, cap, n, msg))
+        if ok:
+            groups.append(UniqueGroup(tuple(group), tuple(caps)))
+        else:
+            problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
+    return unique_index, groups
+
+
+def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
+    """Contradictory constraints: allowed outside min/max, a sequence leaving its range."""
+    if c.allowed is not None and c.dtype.is_ordered:
+        outside = [v for v in c.allowed if v is not None and (
+            (c.min is not None and v < c.min) or (c.max is not None and v > c.max))]
+        if len(outside) == len(c.allowed):
+            msg = f"{t.name}.{c.name}: every allowed value lies outside min/max"
+            feas.append(Feasibility(t.name, c.name, "bounds", False, 0, n, msg))
+            problems.append(_problem(schema, c.path + ("allowed",), msg))
+    if c.generator.type == "sequence":
+        start = c.generator.params.get("start", 1)
+        step = c.generator.params.get("step", 1)
+        last = start + step * (n - 1)
+        lo, hi = c.min, c.max
+        if c.dtype.kind == "int":
+            tlo, thi = c.dtype.int_bounds()
+            lo = tlo if lo is None else max(lo, tlo)
+            hi = thi if hi is None else min(hi, thi)
+        bad = [v for v in (start, last) if (lo is not None and v < lo) or (hi is not None and v > hi)]
+        if bad:
+            msg = (f"{t.name}.{c.name}: sequence {start}..{last} for {n:,} rows leaves the column's range "
+                   f"{lo}..{hi}")
+            feas.append(Feasibility(t.name, c.name, "sequence_range", False, None, n, msg))
+            problems.append(_problem(schema, c.generator.path, msg, "widen the type or max, or lower the rows"))

@@ -1,0 +1,420 @@
+"""True subprocess tests of all-in-one/datagen_bootstrap.py, the user's entry point.
+
+Most tests never create a virtual environment. The marker/install tests share ONE
+module-scoped throw-away venv (DATAGEN_VENV) built from a comment-only requirements file
+(DATAGEN_REQUIREMENTS), so no network is needed; each rebuild costs a few seconds, so only
+the tests about rebuilding rebuild. Every test that changes the requirements file leaves the
+venv "ready" for its current content, so the tests do not depend on their order.
+"""
+
+import ast
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOTSTRAP = ROOT / "all-in-one" / "datagen_bootstrap.py"
+MARKER = ".datagen-requirements.sha256"
+FORMATS = ("csv", "json", "ndjson", "parquet", "sqlite", "event_stream")
+
+
+def _env(**overrides):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATAGEN_")}
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
+
+
+def run(args, env, cwd=None, script=BOOTSTRAP, timeout=600):
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        check=False,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _venv_python(venv):
+    return Path(venv) / "bin" / "python"
+
+
+def _python_runs(python):
+    result = subprocess.run(
+        [str(python), "-c", "print(1)"], check=False, capture_output=True, text=True
+    )
+    return result.returncode == 0 and result.stdout == "1\n"
+
+
+def _leftovers(venv):
+    venv = Path(venv)
+    return sorted(
+        p.name
+        for p in venv.parent.iterdir()
+        if p.name.startswith(venv.name + ".tmp-")
+        or p.name.startswith(venv.name + ".old-")
+    )
+
+
+# --------------------------------------------------------------------------- no venv needed
+
+
+def test_bootstrap_imports_only_the_standard_library():
+    tree = ast.parse(BOOTSTRAP.read_text(encoding="utf-8"))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.add((node.module or "").split(".")[0])
+    assert modules and modules <= set(sys.stdlib_module_names), modules - set(
+        sys.stdlib_module_names
+    )
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_lists_commands_formats_options_and_creates_no_venv(tmp_path, flag):
+    venv = tmp_path / "venv"
+    result = run([flag], _env(DATAGEN_VENV=venv), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for word in (
+        "describe",
+        "generate",
+        "validate",
+        *FORMATS,
+        "events",
+        "--reinstall",
+        "--setup",
+        "DATAGEN_VENV",
+        "DATAGEN_REQUIREMENTS",
+        "DATAGEN_BOOTSTRAP_DRY_RUN",
+    ):
+        assert word in result.stdout, word
+    assert not venv.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_command_help_without_format_prints_usage_without_venv(tmp_path):
+    venv = tmp_path / "venv"
+    result = run(["generate", "--help"], _env(DATAGEN_VENV=venv))
+    assert result.returncode == 0
+    assert "--format" in result.stdout and "parquet" in result.stdout
+    assert not venv.exists()
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ["generate", "--format", "parqet"],
+            ["unknown format 'parqet'", "did you mean 'parquet'"],
+        ),
+        (["describe", "--format=jsn"], ["unknown format 'jsn'", "did you mean 'json'"]),
+        (["generate", "--format", "CSV"], ["did you mean 'csv'"]),
+        (["generate", "--format", "postgres"], ["unknown format 'postgres'"]),
+        (
+            ["generat", "--format", "csv"],
+            ["unknown command 'generat'", "did you mean 'generate'"],
+        ),
+        ([], ["missing command", "usage:"]),
+        (["--format", "csv", "generate"], ["before the command", "usage:"]),
+        (["generate"], ["missing --format", "usage:"]),
+        (["generate", "--schema", "s.yaml"], ["missing --format"]),
+        (["generate", "--format"], ["--format needs a value"]),
+        (["--setup", "generate", "--format", "csv"], ["--setup takes no command"]),
+    ],
+)
+def test_bad_usage_exits_2_with_a_clear_message_and_no_venv(tmp_path, args, expected):
+    venv = tmp_path / "venv"
+    result = run(
+        args, _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=tmp_path / "missing.txt")
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    for text in expected:
+        assert text in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not venv.exists()
+
+
+def test_unknown_format_message_is_one_line_listing_all_formats(tmp_path):
+    result = run(["generate", "--format", "xml"], _env(DATAGEN_VENV=tmp_path / "venv"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    for fmt in (*FORMATS, "events"):
+        assert fmt in lines[0]
+
+
+def test_unreadable_requirements_exits_3_without_traceback(tmp_path):
+    venv = tmp_path / "venv"
+    result = run(
+        ["generate", "--format", "csv"],
+        _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=tmp_path / "nope.txt"),
+    )
+    assert result.returncode == 3
+    assert "nope.txt" in result.stderr and "DATAGEN_REQUIREMENTS" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not venv.exists()
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_venv(tmp_path):
+    venv = tmp_path / "precious"
+    venv.mkdir()
+    (venv / "data.txt").write_text("keep me")
+    req = tmp_path / "requirements.txt"
+    req.write_text("# nothing\n")
+    result = run(
+        ["generate", "--format", "csv"],
+        _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req),
+    )
+    assert result.returncode == 3
+    assert "not a virtual environment" in result.stderr
+    assert (venv / "data.txt").read_text() == "keep me"
+    assert _leftovers(venv) == []
+
+
+# --------------------------------------------------------------------------- throw-away venv
+
+
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory):
+    """A throw-away venv built once by the bootstrap; `first` is that first run."""
+    base = tmp_path_factory.mktemp("bootstrap")
+    req = base / "requirements.txt"
+    req.write_text("# no requirements: keeps the test offline\n")
+    venv = base / "venv"
+
+    class Ready:
+        pass
+
+    r = Ready()
+    r.base, r.req, r.venv = base, req, venv
+    r.marker = venv / MARKER
+    r.python = _venv_python(venv)
+    r.env = _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req)
+    r.dry_env = _env(
+        DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req, DATAGEN_BOOTSTRAP_DRY_RUN=1
+    )
+    assert not venv.exists()
+    r.first = run(["describe", "--format", "parquet"], r.dry_env, cwd=base)
+    return r
+
+
+def test_first_run_creates_venv_and_marker(ready):
+    first = ready.first
+    assert first.returncode == 0, first.stderr
+    assert "creating virtual environment" in first.stderr
+    assert "first run only" in first.stderr
+    assert ready.python.exists()
+    assert ready.marker.exists()
+    assert "requirements-sha256:" in ready.marker.read_text()
+    assert _leftovers(ready.venv) == []
+    # relocated by rename: activate script and pyvenv.cfg name the final path, not the temp one
+    assert (
+        f'VIRTUAL_ENV="{ready.venv}"' in (ready.venv / "bin" / "activate").read_text()
+    )
+    assert ".tmp-" not in (ready.venv / "pyvenv.cfg").read_text()
+    assert _python_runs(ready.python)
+
+
+def test_second_run_does_not_reinstall(ready):
+    before = ready.marker.stat().st_mtime_ns
+    result = run(["describe", "--format", "parquet"], ready.dry_env)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert ready.marker.stat().st_mtime_ns == before
+
+
+def test_setup_option_only_ensures_the_venv(ready):
+    before = ready.marker.stat().st_mtime_ns
+    result = run(["--setup"], ready.env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert ready.marker.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize(
+    "args, module",
+    [
+        (
+            ["describe", "--format", "parquet", "--schema", "shop.yaml"],
+            "generators.parquet_generator",
+        ),
+        (
+            [
+                "generate",
+                "--format",
+                "csv",
+                "--out",
+                "rel/out",
+                "--rows",
+                "a=1",
+                "--rows",
+                "b=2",
+            ],
+            "generators.csv_generator",
+        ),
+        (["generate", "--format=csv", "--seed", "7"], "generators.csv_generator"),
+        (["generate", "--format", "json"], "generators.json_generator"),
+        (["validate", "--format", "ndjson"], "generators.json_generator"),
+        (["generate", "--format", "sqlite"], "generators.sqlite_seed"),
+        (["generate", "--format", "event_stream"], "generators.event_stream_generator"),
+        (["validate", "--format", "events"], "generators.event_stream_generator"),
+        (["describe", "--format", "parquet", "--help"], "generators.parquet_generator"),
+        (
+            ["generate", "--format", "csv", "--", "--reinstall"],
+            "generators.csv_generator",
+        ),
+    ],
+)
+def test_dry_run_prints_the_frontend_command_with_args_unchanged(ready, args, module):
+    result = run(args, ready.dry_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert shlex.split(result.stdout) == [str(ready.python), "-P", "-m", module, *args]
+
+
+def test_ready_path_is_fast(ready):
+    args = ["describe", "--format", "parquet", "--schema", "shop.yaml"]
+    run(args, ready.dry_env)  # warm-up; also makes sure the venv is ready
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = run(args, ready.dry_env)
+        timings.append(time.perf_counter() - start)
+        assert result.returncode == 0 and result.stderr == ""
+    assert min(timings) < 0.5, timings
+    assert shlex.split(result.stdout)[:5] == [
+        str(ready.python),
+        "-P",
+        "-m",
+        "generators.parquet_generator",
+        "describe",
+    ]
+
+
+def test_dispatch_execs_frontend_keeps_cwd_and_exit_code(ready, tmp_path):
+    """A copy of the bootstrap in a fake repository whose csv frontend reports and exits 7."""
+    fake_root = tmp_path / "repo"
+    (fake_root / "all-in-one").mkdir(parents=True)
+    shutil.copy(BOOTSTRAP, fake_root / "all-in-one" / "datagen_bootstrap.py")
+    (fake_root / "generators").mkdir()
+    (fake_root / "generators" / "__init__.py").write_text("")
+    (fake_root / "generators" / "csv_generator.py").write_text(
+        "import json, os, sys\n"
+        "print(json.dumps({'argv': sys.argv[1:], 'executable': sys.executable, 'cwd': os.getcwd(),\n"
+        "                  'file': __file__, 'pythonpath': os.environ['PYTHONPATH']}))\n"
+        "sys.exit(7)\n"
+    )
+    # a user directory with its own generators package must not shadow datagen's
+    user_dir = tmp_path / "user"
+    (user_dir / "generators").mkdir(parents=True)
+    (user_dir / "generators" / "__init__.py").write_text("")
+    (user_dir / "generators" / "csv_generator.py").write_text(
+        "print('SHADOW')\nraise SystemExit(9)\n"
+    )
+
+    args = ["generate", "--format", "csv", "--out", "rel/out", "--seed", "3"]
+    env = dict(ready.env, PYTHONPATH="/some/user/path")
+    result = run(
+        args,
+        env,
+        cwd=user_dir,
+        script=fake_root / "all-in-one" / "datagen_bootstrap.py",
+    )
+    assert result.returncode == 7, (result.stdout, result.stderr)
+    assert result.stderr == ""  # same venv and requirements: no reinstall
+    report = json.loads(result.stdout)
+    assert report["argv"] == args
+    assert report["cwd"] == str(user_dir)
+    assert report["executable"] == str(ready.python)
+    assert (
+        Path(report["file"]).resolve()
+        == (fake_root / "generators" / "csv_generator.py").resolve()
+    )
+    assert report["pythonpath"].split(os.pathsep) == [
+        str(fake_root.resolve()),
+        "/some/user/path",
+    ]
+
+
+def test_changed_requirements_trigger_a_reinstall(ready):
+    old_marker = ready.marker.read_text()
+    ready.req.write_text(ready.req.read_text() + "# changed\n")
+    result = run(["generate", "--format", "csv"], ready.dry_env)
+    assert result.returncode == 0, result.stderr
+    assert "requirements changed" in result.stderr
+    assert ready.marker.read_text() != old_marker
+    assert _leftovers(ready.venv) == []
+    again = run(["generate", "--format", "csv"], ready.dry_env)
+    assert again.stderr == ""
+
+
+def test_reinstall_option_forces_a_rebuild_and_is_stripped(ready):
+    before = ready.marker.stat().st_mtime_ns
+    result = run(
+        ["generate", "--format", "csv", "--reinstall", "--seed", "1"], ready.dry_env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--reinstall" in result.stderr and "rebuilding" in result.stderr
+    assert ready.marker.stat().st_mtime_ns != before
+    assert shlex.split(result.stdout)[3:] == [
+        "generators.csv_generator",
+        "generate",
+        "--format",
+        "csv",
+        "--seed",
+        "1",
+    ]
+    assert _leftovers(ready.venv) == []
+
+
+def test_failed_install_keeps_the_previous_venv(ready):
+    good = ready.req.read_text()
+    marker_before = ready.marker.read_text()
+    mtime_before = ready.marker.stat().st_mtime_ns
+    try:
+        ready.req.write_text("./definitely-missing-1.0-py3-none-any.whl\n")
+        result = run(["generate", "--format", "csv"], ready.env)
+    finally:
+        ready.req.write_text(good)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    log = ready.base / "venv-install.log"
+    assert str(log) in result.stderr
+    assert "definitely-missing" in result.stderr  # the log's tail is shown
+    assert "--reinstall" in result.stderr and "rerun" in result.stderr
+    assert "left unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert log.exists()
+    assert ready.marker.read_text() == marker_before
+    assert ready.marker.stat().st_mtime_ns == mtime_before
+    assert _leftovers(ready.venv) == []
+    assert _python_runs(ready.python)
+    # and with the good requirements back, it is ready again without a rebuild
+    assert run(["generate", "--format", "csv"], ready.dry_env).stderr == ""
+
+
+# --------------------------------------------------------------------------- real repo venv
+
+
+def test_real_frontend_bad_schema_exits_2_without_traceback(tmp_path):
+    """Through the repository's own .venv (CI builds it with `make setup`) and a real frontend."""
+    schema = tmp_path / "broken.yaml"
+    schema.write_text("version: [\n")
+    result = run(
+        ["describe", "--format", "parquet", "--schema", str(schema)],
+        _env(),
+        cwd=tmp_path,
+        timeout=1800,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert "broken.yaml" in result.stderr
