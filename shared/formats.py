@@ -56,3 +56,14 @@ class Format:
 
 
 FORMATS: Registry[Format] = Registry("format")
+
+
+def register(name: str):
+    """Class decorator: instantiate a Format and register it under ``name``."""
+
+    def deco(cls: type[Format]) -> type[Format]:
+        cls.name = name
+        FORMATS.add(name, cls())
+        return cls
+
+    return deco

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shared.errors import UsageError
-from shared.formats import FORMATS, Format
+from shared.formats import Format, register
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
 
@@ -118,7 +118,7 @@ class ParquetWriter:
             self._writer = None
 
 
-@FORMATS.register("parquet")
+@register("parquet")
 class ParquetFormat(Format):
     name = "parquet"
     widths = {"int": 4.0, "float": 8.0, "decimal": 8.0, "bool": 0.2, "string": 9.0, "date": 2.0,

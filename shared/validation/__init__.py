@@ -1,0 +1,1 @@
+"""``validate``: checks compiled from the schema, run on artifacts read back by the format."""

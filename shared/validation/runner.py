@@ -1,0 +1,382 @@
+"""``validate``: read the artifacts back, run every check, build ``validation_report.json``.
+
+``validate_output(schema, fmt, out_dir, …)`` returns the report (a dict following
+``schemas/validation_report.schema.json``); it does not raise for failed checks — the exit code
+derives from the report (0 all passed, 1 some failed). Bad input (schema, options) still raises.
+
+Artifact checks run first and gate the rest: ``artifact_exists`` (every file the format expects;
+plus for datagen output every file in the manifest), ``checksum`` (sizes and sha256 against the
+manifest — a truncated or edited file is caught even where it still parses), ``parseable``
+(the format reads it back), ``columns`` (names and types), ``row_count``; then the data checks of
+``shared.validation.checks``; then ``deterministic_replay`` (regenerate from the seed and compare)
+and the format's own extras.
+
+Data that datagen did not produce (no ``manifest.json``) is checked as a *data contract*: the
+schema's constraints are checked, ``row_count`` and ``deterministic_replay`` are reported as
+``skipped`` with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from shared import TOOL_NAME, __version__
+from shared.io.output import MANIFEST
+from shared.validation.checks import CHECKS, result
+
+REPORT = "validation_report.json"
+REPORT_VERSION = 1
+#: tables up to this many blocks are replayed whole; larger ones: first, last and 2 sampled blocks
+REPLAY_ALL_BLOCKS = 8
+
+# which corruption kinds (dirty profile) explain which check failures
+CORRUPTION_EXPLAINS = {
+    "nulls": {"not_null", "primary_key"},
+    "out_of_range": {"range"},
+    "duplicates": {"primary_key", "unique"},
+    "orphans": {"foreign_key"},
+    "typos": {"allowed", "pattern", "unique", "max_length"},
+    "whitespace": {"allowed", "pattern", "unique", "max_length"},
+    "casing": {"allowed", "pattern", "unique"},
+    "encoding": {"allowed", "pattern", "unique", "max_length"},
+    "malformed_dates": {"range", "parseable"},
+}
+
+
+class ValidationContext:
+    def __init__(self, schema, plan, fmt, out_dir: Path, manifest: dict | None, strict: bool):
+        self.schema = schema
+        self.plan = plan
+        self.fmt = fmt
+        self.out_dir = out_dir
+        self.manifest = manifest
+        self.strict = strict
+        self.tables: dict[str, pa.Table | None] = {}
+        self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
+
+    def data(self, name: str) -> pa.Table | None:
+        return self.tables.get(name)
+
+    def expected(self, table: str, column: str | None, kind: str, n: int) -> dict | None:
+        """For the dirty profile: a failure the manifest says was injected on purpose."""
+        injected = self.corruption.get(table, {})
+        explained = 0
+        kinds = []
+        for (col, ckind), count in _iter_counts(injected):
+            if kind in CORRUPTION_EXPLAINS.get(ckind, ()) and (column is None or col in (column, None)):
+                explained += count
+                kinds.append(ckind)
+        if not explained:
+            return None
+        if self.strict:
+            return {"expected_corruption": sorted(set(kinds)), "message_suffix": " (injected; --strict)"}
+        return {"status": "warning", "expected_corruption": sorted(set(kinds)),
+                "message": f"{n} violations, explained by injected corruption ({', '.join(sorted(set(kinds)))})"}
+
+
+def _iter_counts(injected: dict):
+    for col, kinds in injected.items():
+        for ckind, count in kinds.items():
+            yield (None if col == "*" else col, ckind), int(count)
+
+
+def read_manifest(out_dir: Path) -> dict | None:
+    p = out_dir / MANIFEST
+    if not p.is_file():
+        return None
+    try:
+        m = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {"_unreadable": True}
+    return m if isinstance(m, dict) else {"_unreadable": True}
+
+
+def _artifact_checks(vctx: ValidationContext) -> list[dict]:
+    from shared.api import file_digest
+
+    out = []
+    m = vctx.manifest
+    if m is not None and m.get("_unreadable"):
+        out.append(result("manifest", None, None, "fail", f"{MANIFEST} is not readable JSON"))
+        m = vctx.manifest = None
+    if m is not None:
+        for f in m.get("files", []):
+            p = vctx.out_dir / str(f.get("path", ""))
+            if not p.is_file():
+                out.append(result("artifact_exists", f.get("table"), None, "fail", f"missing file {f.get('path')}"))
+                continue
+            size = p.stat().st_size
+            if size != f.get("bytes") or file_digest(p) != f.get("sha256"):
+                out.append(result("checksum", f.get("table"), None, "fail",
+                                  f"{f.get('path')}: size or sha256 differs from the manifest "
+                                  f"({size} bytes, manifest says {f.get('bytes')}) — the file was changed",
+                                  file=str(f.get("path"))))
+            else:
+                out.append(result("checksum", f.get("table"), None, "pass", f"{f.get('path')} matches the manifest",
+                                  file=str(f.get("path"))))
+    from shared.schema_dsl.engine import arrow_schema
+
+    for table in vctx.schema.tables:
+        files = vctx.fmt.artifacts(vctx.out_dir, table)
+        missing = [str(p) for p in files if not Path(p).exists()]
+        if not files or missing:
+            out.append(result("artifact_exists", table.name, None, "fail",
+                              f"no artifact for table {table.name}" if not files else f"missing {', '.join(missing)}"))
+            vctx.tables[table.name] = None
+            continue
+        out.append(result("artifact_exists", table.name, None, "pass",
+                          f"{len(files)} file(s)", files=[str(Path(p).relative_to(vctx.out_dir)) for p in files]))
+        schema = arrow_schema(table)
+        try:
+            data = vctx.fmt.read_table(vctx.out_dir, table, schema)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a parse failure of the artifact
+            out.append(result("parseable", table.name, None, "fail", f"cannot read {table.name}: {_short(exc)}"))
+            vctx.tables[table.name] = None
+            continue
+        out.append(result("parseable", table.name, None, "pass", f"read {data.num_rows} rows"))
+        out.append(_columns_check(table, schema, data))
+        vctx.tables[table.name] = _conform(data, schema)
+    return out
+
+
+def _short(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def _columns_check(table, schema: pa.Schema, data: pa.Table) -> dict:
+    want = {f.name: f.type for f in schema}
+    got = {f.name: f.type for f in data.schema}
+    missing = [n for n in want if n not in got]
+    extra = [n for n in got if n not in want]
+    wrong = [f"{n}: {got[n]} (expected {want[n]})" for n in want if n in got and not _type_ok(got[n], want[n])]
+    problems = ([f"missing {', '.join(missing)}"] if missing else []) + \
+               ([f"unexpected {', '.join(extra)}"] if extra else []) + \
+               ([f"wrong type {'; '.join(wrong)}"] if wrong else [])
+    return result("columns", table.name, None, "fail" if problems else "pass",
+                  "; ".join(problems) if problems else f"{len(want)} columns with the expected names and types",
+                  expected=[f"{n}: {t}" for n, t in want.items()], observed=[f"{n}: {t}" for n, t in got.items()])
+
+
+def _type_ok(got: pa.DataType, want: pa.DataType) -> bool:
+    if got == want:
+        return True
+    if pa.types.is_large_string(got) and pa.types.is_string(want):
+        return True
+    if pa.types.is_dictionary(got):
+        return _type_ok(got.value_type, want)
+    return False
+
+
+def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Keep known columns, cast to the expected types where that is lossless."""
+    arrays = {}
+    for f in schema:
+        if f.name not in data.column_names:
+            continue
+        col = data.column(f.name)
+        if col.type != f.type:
+            try:
+                col = col.cast(f.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                continue  # a column of the wrong type fails `columns`; value checks skip it
+        arrays[f.name] = col
+    return pa.table(arrays) if arrays else data
+
+
+def _row_count_checks(vctx: ValidationContext) -> list[dict]:
+    out = []
+    for table in vctx.schema.tables:
+        data = vctx.data(table.name)
+        if data is None:
+            continue
+        if vctx.plan is None:
+            out.append(result("row_count", table.name, None, "skipped",
+                              "no manifest: the data was not produced by datagen, so the row count is not known",
+                              observed=data.num_rows))
+            continue
+        want = vctx.plan.rows(table.name)
+        extra = int((vctx.corruption.get(table.name, {}).get("*", {}) or {}).get("duplicates", 0))
+        ok = data.num_rows == want + extra
+        res = result("row_count", table.name, None, "pass" if ok else "fail",
+                     f"{data.num_rows} rows" if ok else f"expected {want + extra} rows, found {data.num_rows}",
+                     expected=want + extra, observed=data.num_rows)
+        out.append(res)
+    return out
+
+
+def replay_spans(n: int, block_rows: int, seed: int, table: str) -> list[tuple[int, int]]:
+    """The row spans replayed for a table: all blocks, or first, last and 2 keyed samples."""
+    from shared.io import rng
+
+    blocks = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
+    if len(blocks) <= REPLAY_ALL_BLOCKS:
+        return blocks
+    picks = {0, len(blocks) - 1}
+    k = rng.stream_key(seed, table, "__validate__", "replay")
+    import numpy as np
+
+    extra = rng.integers(k, np.arange(2), 1, len(blocks) - 2)
+    picks.update(int(x) for x in extra)
+    return [blocks[i] for i in sorted(picks)]
+
+
+def _replay_checks(vctx: ValidationContext) -> list[dict]:
+    out = []
+    if vctx.plan is None:
+        out.append(result("deterministic_replay", None, None, "skipped",
+                          "no manifest: the data was not produced by datagen, nothing to replay"))
+        return out
+    from shared.schema_dsl.engine import Engine
+
+    engine = Engine(vctx.plan)
+    replay = getattr(vctx.fmt, "replay_batches", None)
+    for table in vctx.schema.tables:
+        data = vctx.data(table.name)
+        if data is None:
+            continue
+        if vctx.corruption.get(table.name):
+            from shared.corruption import replay_table
+
+            expected_fn = lambda s, e, _t=table.name: replay_table(engine, _t, s, e)  # noqa: E731
+        else:
+            expected_fn = lambda s, e, _t=table.name: engine.batch(_t, s, e)  # noqa: E731
+        spans = replay_spans(vctx.plan.rows(table.name), vctx.plan.block_rows, vctx.plan.seed, table.name)
+        mismatched = 0
+        compared = 0
+        sample = []
+        for s, e in spans:
+            want = pa.Table.from_batches([expected_fn(s, e)])
+            if replay is not None:
+                want = replay(want, table)
+            got = data.slice(s, e - s)
+            compared += e - s
+            if got.num_rows != want.num_rows or not got.equals(want.cast(got.schema) if got.schema != want.schema
+                                                               and _castable(want, got) else want):
+                bad = _first_diff(got, want, s)
+                mismatched += bad[0]
+                sample += bad[1]
+        res = result("deterministic_replay", table.name, None, "fail" if mismatched else "pass",
+                     f"{mismatched} of {compared} replayed rows differ from a regeneration with seed {vctx.plan.seed}"
+                     if mismatched else f"{compared} rows in {len(spans)} block(s) regenerate identically",
+                     unexpected_count=mismatched, element_count=compared,
+                     unexpected_percent=round(100.0 * mismatched / compared, 4) if compared else 0.0,
+                     sample=sample[:5], blocks=[list(x) for x in spans])
+        if mismatched:
+            res.update(vctx.expected(table.name, None, "deterministic_replay", mismatched) or {})
+        out.append(res)
+    return out
+
+
+def _castable(want: pa.Table, got: pa.Table) -> bool:
+    try:
+        want.cast(got.schema)
+        return True
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
+        return False
+
+
+def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
+    import pyarrow.compute as pc
+
+    n = min(got.num_rows, want.num_rows)
+    differ = None
+    for name in want.column_names:
+        if name not in got.column_names:
+            return max(got.num_rows, want.num_rows), [f"column {name} missing"]
+        a, b = got.column(name).slice(0, n), want.column(name).slice(0, n)
+        try:
+            if a.type != b.type:
+                b = b.cast(a.type)
+            eq = pc.fill_null(pc.equal(a, b), False)
+            both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+            ne = pc.invert(pc.or_(eq, both_null))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return n, [f"column {name} cannot be compared ({a.type} vs {b.type})"]
+        differ = ne if differ is None else pc.or_(differ, ne)
+    count = int(pc.sum(differ).as_py() or 0) if differ is not None else 0
+    count += abs(got.num_rows - want.num_rows)
+    sample = []
+    if differ is not None and count:
+        import numpy as np
+
+        idx = np.flatnonzero(differ.to_numpy(zero_copy_only=False))[:3]
+        sample = [f"row {offset + int(i)}" for i in idx]
+    return count, sample
+
+
+def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None) -> dict:
+    """Run every check on ``out_dir``; returns the report (see module docstring)."""
+    from shared.api import resolve_plan
+
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    manifest = read_manifest(out_dir)
+    plan = None
+    if manifest is not None and not manifest.get("_unreadable"):
+        try:
+            plan = resolve_plan(schema, seed=manifest.get("seed"), rows=manifest.get("rows_overrides") or {},
+                                scale=manifest.get("scale"), profile=manifest.get("profile"),
+                                block_rows=int(manifest.get("block_rows") or 65536))
+        except Exception:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check below
+            plan = None
+    vctx = ValidationContext(schema, plan, fmt, out_dir, manifest, strict)
+    checks: list[dict] = []
+    if manifest is not None and not manifest.get("_unreadable"):
+        same = manifest.get("schema", {}).get("sha256") == schema.source.sha256
+        checks.append(result("schema_match", None, None, "pass" if same else "warning",
+                             "the manifest was written for this schema file" if same else
+                             "the manifest was written for a different version of the schema file"))
+        if manifest.get("format") not in (None, fmt.name):
+            checks.append(result("format_match", None, None, "fail",
+                                 f"the output was written as {manifest.get('format')}, not {fmt.name}"))
+    checks += _artifact_checks(vctx)
+    checks += _row_count_checks(vctx)
+    for kind in CHECKS:
+        try:
+            checks += CHECKS[kind](vctx)
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check, not a crash
+            checks.append(result(kind, None, None, "fail", f"the {kind} check could not run: {_short(exc)}"))
+    checks += _replay_checks(vctx)
+    try:
+        checks += list(fmt.extra_checks(out_dir, schema, plan))
+    except Exception as exc:  # noqa: BLE001 - a failing extra check is a failed check, not a crash
+        checks.append(result("format_extra", None, None, "fail", f"format check failed: {_short(exc)}"))
+    for c in checks:
+        suffix = c.pop("message_suffix", None)
+        if suffix:
+            c["message"] += suffix
+    summary = {
+        "checks": len(checks),
+        "passed": sum(c["status"] == "pass" for c in checks),
+        "failed": sum(c["status"] == "fail" for c in checks),
+        "warnings": sum(c["status"] == "warning" for c in checks),
+        "skipped": sum(c["status"] == "skipped" for c in checks),
+    }
+    return {
+        "report_version": REPORT_VERSION,
+        "tool": {"name": TOOL_NAME, "version": __version__},
+        "format": fmt.name,
+        "schema": {"name": schema.name, "path": str(schema.source.path), "sha256": schema.source.sha256},
+        "output": str(out_dir),
+        "produced_by_datagen": plan is not None,
+        "seed": plan.seed if plan is not None else None,
+        "profile": plan.profile if plan is not None else None,
+        "strict": strict,
+        "status": "fail" if summary["failed"] else "pass",
+        "summary": summary,
+        "checks": checks,
+        "validated_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "duration_s": round(time.perf_counter() - t0, 4),
+    }
+
+
+def write_report(report: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
