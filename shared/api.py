@@ -25,7 +25,7 @@ from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
 from shared.formats import Format
 from shared.io.output import MANIFEST, AtomicOutput
-from shared.schema_dsl.engine import Engine, arrow_schema
+from shared.schema_dsl.engine import Engine
 from shared.schema_dsl.loader import load_schema
 from shared.schema_dsl.model import RowsPer, thaw
 from shared.schema_dsl.planner import Plan, parse_rows_overrides, resolve_plan
@@ -132,6 +132,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
     timings: dict[str, float] = {}
     files: list[dict[str, Any]] = []
     pool = None
+    sidecar = None
+    counts: dict = {}
     with AtomicOutput(out, force=force) as ao:
         tmp = ao.tmp
         try:
@@ -139,13 +141,17 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 from shared.schema_dsl.parallel import WorkerPool
 
                 pool = WorkerPool(engine, workers)
+            if engine.dirty:
+                sidecar = _CorruptionSidecar(tmp)
             for name in plan.order:
                 t1 = time.perf_counter()
                 table = plan.schema.table(name)
-                writer = fmt.open_writer(tmp, table, arrow_schema(table), options)
+                writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options)
                 try:
-                    for batch in engine.iter_batches(name, workers=workers, pool=pool):
+                    for batch, records in engine.iter_batches(name, workers=workers, pool=pool, with_records=True):
                         writer.write_batch(batch)
+                        if records is not None and sidecar is not None:
+                            sidecar.add(records)
                         if progress is not None:
                             progress(name, batch.num_rows)
                     written = writer.close()
@@ -155,9 +161,14 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 files += [{"path": str(p), "table": name} for p in written]
                 timings[name] = round(time.perf_counter() - t1, 4)
             files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options)]
+            if sidecar is not None:
+                files.append({"path": sidecar.close(), "table": None})
+                counts = sidecar.counts
         finally:
             if pool is not None:
                 pool.close()
+            if sidecar is not None:
+                sidecar.abort()
         for f in files:
             p = tmp / f["path"]
             f["bytes"] = p.stat().st_size
@@ -181,12 +192,62 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "generated_at": started.isoformat().replace("+00:00", "Z"),
             "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
         }
+        if engine.dirty:
+            from shared import corruption
+
+            manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema),
+                                      "counts": counts}
         extra = options.get("_manifest_extra")
         if extra:
             manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
     return manifest
+
+
+class _CorruptionSidecar:
+    """Streams the dirty profile's corruption records to ``corruptions.csv`` and counts them."""
+
+    def __init__(self, out_dir: Path):
+        from shared import corruption
+
+        self.path = out_dir / corruption.SIDECAR
+        self.counts: dict = {}
+        self._writer = None
+        self._schema = corruption.RECORD_SCHEMA
+
+    def add(self, records) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        from shared import corruption
+
+        if self._writer is None:
+            self._writer = pacsv.CSVWriter(str(self.path), self._schema)
+        if records.num_rows:
+            self._writer.write_batch(records)
+            for t, cols in corruption.summarize(pa.Table.from_batches([records])).items():
+                for c, kinds in cols.items():
+                    for k, n in kinds.items():
+                        slot = self.counts.setdefault(t, {}).setdefault(c, {})
+                        slot[k] = slot.get(k, 0) + n
+
+    def close(self) -> str:
+        import pyarrow.csv as pacsv
+
+        if self._writer is None:
+            self._writer = pacsv.CSVWriter(str(self.path), self._schema)
+        self._writer.close()
+        self._writer = None
+        return self.path.name
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - already failing; the temp folder is removed anyway
+                pass
+            self._writer = None
 
 
 def _jsonable(v: Any) -> bool:

@@ -239,15 +239,15 @@ class FormatConformance:
         from shared.schema_dsl import engine as engine_mod
 
         calls = {"n": 0}
-        real = engine_mod.Engine.batch
+        real = engine_mod.Engine.batch_with_records
 
-        def flaky(self_, table, start, stop):
+        def flaky(self_, table, start, stop, dirty=None):
             calls["n"] += 1
             if calls["n"] > 2:
                 raise RuntimeError("disk on fire")
-            return real(self_, table, start, stop)
+            return real(self_, table, start, stop, dirty)
 
-        monkeypatch.setattr(engine_mod.Engine, "batch", flaky)
+        monkeypatch.setattr(engine_mod.Engine, "batch_with_records", flaky)
         res = self.generate(app, schema_file, out, "--workers", "1", "--block-rows", "50")
         assert res.exit_code == 3
         assert (out / "manifest.json").read_bytes() == before

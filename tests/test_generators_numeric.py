@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from gen_helpers import make_column, run
 
 from shared.distributions import numeric
 from shared.distributions.base import GENERATORS, load_builtins
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.model import Table
+from tests.gen_helpers import make_column, run
 
 N = 200_000
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gen_helpers import make_column, run
 
 from shared.distributions.base import GENERATORS, load_builtins
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.model import Table
 from shared.schema_dsl.timeutil import US_PER, US_PER_DAY, parse_date, parse_timestamp
+from tests.gen_helpers import make_column, run
 
 H = US_PER["h"]
 ANCHOR = parse_timestamp("2025-01-01T00:00:00Z")

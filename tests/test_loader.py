@@ -333,6 +333,30 @@ def test_recursive_alias_is_refused(tmp_path: Path):
     assert info.value.problems and info.value.problems[0].file == str(path)
 
 
+@pytest.mark.parametrize("name", ["alias_bomb.yaml", "nesting_bomb.yaml"])
+def test_bombs_are_refused_quickly(name: str):
+    path = BAD / name
+    t0 = time.perf_counter()
+    with pytest.raises(SchemaError):  # not RecursionError, not MemoryError
+        load_schema(str(path))
+    assert time.perf_counter() - t0 < 1.5
+
+
+@pytest.mark.parametrize("suffix, text", [(".yaml", 'version: 1\nname: "a\\ud800"\ntables: []\n'),
+                                          (".json", '{"version": 1, "name": "a\\ud800", "tables": []}')])
+def test_lone_surrogate_escapes_are_refused(tmp_path: Path, suffix: str, text: str):
+    path = tmp_path / ("surrogate" + suffix)
+    path.write_text(text, encoding="utf-8")
+    _assert_refused(path, "lone surrogate")
+
+
+def test_control_character_is_located(tmp_path: Path):
+    path = tmp_path / "bell.yaml"
+    path.write_text("version: 1\nname: a\x07b\ntables: []\n", encoding="utf-8")
+    exc = _assert_refused(path, "is not allowed in YAML text", line=2)
+    assert exc.problems[0].column == 8
+
+
 def test_missing_file_and_directory(tmp_path: Path):
     result, err = invoke("describe", "--format", "parquet", "--schema", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2 and "cannot read the schema file" in err and "--schema" in err
@@ -469,6 +493,36 @@ def test_keys_are_strings_and_unsafe_tags_refused(tmp_path: Path):
         with pytest.raises(SchemaError) as info:
             load_schema(str(path))
         assert any(p.line == 3 and ("tag" in p.message or "YAML" in p.message) for p in info.value.problems), tag
+
+
+def test_merge_keys_override_without_duplicate_errors(tmp_path: Path):
+    path = tmp_path / "merge.yaml"
+    text = """\
+version: 1
+name: m
+tables:
+  - name: a
+    rows: 10
+    columns:
+      - &int_col
+        name: id
+        type: int64
+        generator: sequence
+      - <<: *int_col
+        name: n
+        type: int32
+      - <<: [*int_col, {name: zz, type: int16}]
+        name: k
+"""
+    path.write_text(text, encoding="utf-8")
+    schema = load_schema(str(path))
+    assert [(c.name, c.dtype.name) for c in schema.tables[0].columns] == [
+        ("id", "int64"), ("n", "int32"), ("k", "int64")]  # written keys win; earlier merges win over later
+    path.write_text(text + "        name: k2\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as info:
+        load_schema(str(path))
+    (p,) = info.value.problems
+    assert p.path == "tables[0].columns[2].name" and p.message == "duplicate key 'name'" and p.line == 16
 
 
 # --- command-line overrides --------------------------------------------------------------------

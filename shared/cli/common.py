@@ -24,11 +24,14 @@ adds the traceback.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -190,8 +193,59 @@ ProfileOpt = typer.Option(None, "--profile", help="fast | realistic | dirty (def
 DebugOpt = typer.Option(False, "--debug", help="Show tracebacks of errors.")
 
 
-def build_app(fmt, formats: tuple[str, ...] | None = None, *, extra_generate_options=None) -> typer.Typer:
-    """The typer app of one frontend: describe, generate, validate over the shared library."""
+@dataclass(frozen=True)
+class ExtraOption:
+    """An extra ``generate`` option of one frontend (e.g. the event stream's ``--rate``).
+
+    ``name`` is the keyword its value arrives under in ``GenerateRequest.extra``, ``type`` the
+    Python type typer converts to, ``option`` the ``typer.Option(default, "--flag", help=…)``.
+    """
+
+    name: str
+    type: Any
+    option: Any
+
+
+@dataclass
+class GenerateRequest:
+    """What ``generate`` was asked for, handed to a frontend's ``generate_handler``."""
+
+    plan: Any
+    fmt: Any
+    format_name: str
+    out: str | None  # --out as given (None: the default folder)
+    workers: int
+    force: bool
+    options: dict[str, Any]  # --option values, already checked by the format
+    quiet: bool
+    extra: dict[str, Any] = field(default_factory=dict)  # values of the ExtraOptions
+
+
+def _add_options(func: Callable, extras: Sequence[ExtraOption]) -> Callable:
+    """Give a command function (which takes ``**extra``) one keyword parameter per extra option."""
+    sig = inspect.signature(func, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    taken = {p.name for p in params}
+    for o in extras:
+        if o.name in taken:
+            raise ValueError(f"extra option {o.name!r} clashes with a built-in parameter")
+        taken.add(o.name)
+        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.option, annotation=o.type))
+    func.__signature__ = sig.replace(parameters=params)
+    func.__annotations__ = {**func.__annotations__, **{o.name: o.type for o in extras}}
+    return func
+
+
+def build_app(fmt, formats: tuple[str, ...] | None = None, *,
+              extra_generate_options: Sequence[ExtraOption] = (),
+              generate_handler: Callable[[GenerateRequest], bool] | None = None) -> typer.Typer:
+    """The typer app of one frontend: describe, generate, validate over the shared library.
+
+    A frontend may add options of its own to ``generate`` (``extra_generate_options``) and a
+    ``generate_handler(request) -> bool`` that runs once the plan is resolved, before anything is
+    written: returning True means it handled the request (e.g. streamed to stdout), so no files
+    are written; False continues with the usual generation into ``--out``.
+    """
     formats = formats or (fmt.name,)
     app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                       help=f"datagen {fmt.name} frontend: describe, generate and validate datasets.")
@@ -216,7 +270,6 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *, extra_generate_opt
             else:
                 render_describe(info)
 
-    @app.command()
     def generate(
         format: str = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(formats)}."),
         schema: str = SchemaOpt, out: str = OutOpt, seed: int = SeedOpt, rows: list[str] = RowsOpt,
@@ -227,6 +280,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *, extra_generate_opt
         option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE; repeatable."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
         debug: bool = DebugOpt,
+        **extra: Any,
     ) -> None:
         """Generate the dataset into --out (atomically replaced), with a manifest.json."""
         from shared import api
@@ -239,6 +293,10 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *, extra_generate_opt
                 opts = the_fmt.check_options(opts)
             n_workers = resolve_workers(workers)
             plan = load_and_plan(schema, seed, rows, scale, profile, block_rows)
+            if generate_handler is not None and generate_handler(GenerateRequest(
+                    plan=plan, fmt=the_fmt, format_name=name, out=out, workers=n_workers, force=force,
+                    options=opts, quiet=quiet, extra=dict(extra))):
+                return
             target = Path(out) if out else api.default_out(plan.schema.name, name)
             manifest = api.generate(plan, the_fmt, target, workers=n_workers, force=force, options=opts)
             if not quiet:
@@ -247,6 +305,8 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *, extra_generate_opt
                 size = sum(f["bytes"] for f in manifest["files"])
                 print(f"wrote {total:,} rows in {len(manifest['files'])} file(s), {human_bytes(size)}, "
                       f"to {target} in {secs:.2f} s ({total / max(secs, 1e-9):,.0f} rows/s)")
+
+    app.command()(_add_options(generate, extra_generate_options))
 
     @app.command()
     def validate(

@@ -37,10 +37,14 @@ MAX_GROUP_DOMAIN = 1 << 62
 _SNAP_GENERATORS = frozenset({"choice", "const", "bernoulli", "fk"})
 
 
-def arrow_schema(table: Table) -> pa.Schema:
-    """The Arrow schema of a table, derived once from the DSL (writers open with it)."""
-    fields = [pa.field(c.name, c.dtype.arrow, nullable=c.nullable or c.generator.type == "fk"
-                       and c.generator.params.get("table") == table.name) for c in table.columns]
+def arrow_schema(table: Table, dirty: bool = False) -> pa.Schema:
+    """The Arrow schema of a table, derived once from the DSL (writers open with it).
+
+    Non-nullable columns are declared so (Parquet ``required``); in the dirty profile every field
+    is nullable, since injected nulls are part of the data.
+    """
+    fields = [pa.field(c.name, c.dtype.arrow, nullable=dirty or c.nullable or (c.generator.type == "fk"
+                       and c.generator.params.get("table") == table.name)) for c in table.columns]
     meta = {b"datagen.table": table.name.encode()}
     return pa.schema(fields, metadata=meta)
 
@@ -188,7 +192,7 @@ class Engine:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.schema = plan.schema
-        self.arrow_schemas = {t.name: arrow_schema(t) for t in self.schema.tables}
+        self.arrow_schemas = {t.name: arrow_schema(t, dirty=plan.profile == "dirty") for t in self.schema.tables}
         self._lookup_cache: dict[tuple, object] = {}
 
     def row_count(self, table: str) -> int:
@@ -206,12 +210,26 @@ class Engine:
             return vals.take(pa.array(inverse))
         return np.asarray(vals)[inverse]
 
-    def batch(self, table: str, start: int, stop: int) -> pa.RecordBatch:
+    @property
+    def dirty(self) -> bool:
+        return self.plan.profile == "dirty"
+
+    def batch(self, table: str, start: int, stop: int, dirty: bool | None = None) -> pa.RecordBatch:
+        """Rows [start, stop) of a table; in the dirty profile with its corruption applied."""
+        return self.batch_with_records(table, start, stop, dirty)[0]
+
+    def batch_with_records(self, table: str, start: int, stop: int, dirty: bool | None = None):
+        """(batch, corruption records or None) for rows [start, stop)."""
         tp = self.plan.tables[table]
         if not 0 <= start <= stop <= tp.rows:
             raise GenerationError(f"rows [{start}, {stop}) outside table {table!r} of {tp.rows} rows")
         rows = np.arange(start, stop, dtype=np.int64)
-        return _Block(self, tp, rows).record_batch(self.arrow_schemas[table])
+        clean = _Block(self, tp, rows).record_batch(self.arrow_schemas[table])
+        if not (self.dirty if dirty is None else dirty):
+            return clean, None
+        from shared import corruption
+
+        return corruption.apply(self, table, rows, clean)
 
     def rows_batch(self, table: str, rows: np.ndarray) -> pa.RecordBatch:
         """A batch of arbitrary rows (e.g. a sample for validation replay)."""
@@ -224,23 +242,24 @@ class Engine:
         return [(s, min(n, s + b)) for s in range(0, n, b)]
 
     def iter_batches(self, table: str, block_rows: int | None = None, workers: int = 1,
-                     pool=None) -> Iterator[pa.RecordBatch]:
+                     pool=None, with_records: bool = False) -> Iterator:
         """The table's rows in order, one record batch per block.
 
         ``workers > 1`` computes blocks in worker processes (a ``parallel.WorkerPool`` may be
-        passed to reuse one across tables); the batches are identical to one worker's.
+        passed to reuse one across tables); the batches are identical to one worker's. With
+        ``with_records`` each item is ``(batch, corruption records or None)``.
         """
         spans = self.blocks(table, block_rows)
         if pool is not None and len(spans) > 1:
-            yield from pool.map_batches(table, spans)
-            return
-        if workers <= 1 or len(spans) <= 1:
-            for s, e in spans:
-                yield self.batch(table, s, e)
-            return
-        from shared.schema_dsl import parallel
+            items = pool.map_batches(table, spans, with_records=True)
+        elif workers <= 1 or len(spans) <= 1:
+            items = (self.batch_with_records(table, s, e) for s, e in spans)
+        else:
+            from shared.schema_dsl import parallel
 
-        yield from parallel.map_batches(self, table, spans, workers)
+            items = parallel.map_batches(self, table, spans, workers, with_records=True)
+        for batch, rec in items:
+            yield (batch, rec) if with_records else batch
 
 
 def default_workers() -> int:

@@ -9,7 +9,8 @@ Stages, each collecting all of its problems before raising:
 2. JSON Schema (``schemas/datagen.schema.json``, draft 2020-12): the shape of everything; its
    errors are mapped to plain messages (``_report_jsonschema_error``; for ``anyOf`` the branch
    that fits the instance's type speaks). Alongside it: NaN and infinities are refused anywhere,
-   and a generator written without ``params`` (or as a bare name) still needs its required params.
+   a generator written without ``params`` (or as a bare name) still needs its required params,
+   and integers in generator params must fit in 64 bits.
 3. Model building: types parsed, min/max/allowed converted to engine units, row counts capped
    at the int64 range.
 4. Semantic checks: unique names, generator supports the column type, generator-specific checks
@@ -294,6 +295,28 @@ def _missing_params_problems(doc: dict, col: _Collector) -> None:
         for key in gen.params_schema.get("required", ()):
             col.add(path + ("params",), f"generator {name!r} needs param {key!r}",
                     f"write {{type: {name}, params: {{{key}: ...}}}}")
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _param_range_problems(doc: dict, col: _Collector) -> None:
+    """Integers in generator params must fit in 64 bits: the engine computes in int64."""
+    stack: list[tuple[Any, tuple]] = []
+    for ti, t in enumerate(doc["tables"]):
+        for ci, c in enumerate(t["columns"]):
+            stack.append((c["generator"], ("tables", ti, "columns", ci, "generator")))
+        if isinstance(t["rows"], dict):
+            stack.append((t["rows"]["distribution"], ("tables", ti, "rows", "distribution")))
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and not _INT64[0] <= value <= _INT64[1]:
+            col.add(path, f"{_field(path)} {_short(value)} is outside the 64-bit integer range",
+                    f"use a value between {_INT64[0]:,} and {_INT64[1]:,}")
+        elif isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
 
 
 # --- stage 3: model -----------------------------------------------------------------------------
@@ -588,6 +611,7 @@ def load_schema(path: str, data: bytes | None = None) -> Schema:
     _json_schema_problems(doc, col)
     col.raise_if_any("in the schema")
     _missing_params_problems(doc, col)
+    _param_range_problems(doc, col)
     col.raise_if_any("in the schema")
     source = Source(path=path, sha256=hashlib.sha256(raw).hexdigest(), lines=lines)
     schema = _build(doc, col, source)

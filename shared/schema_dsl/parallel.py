@@ -28,15 +28,23 @@ def _init(engine) -> None:
     _ENGINE = engine
 
 
-def _work(table: str, start: int, stop: int) -> bytes:
-    batch = _ENGINE.batch(table, start, stop)
+def _to_ipc(batch: pa.RecordBatch | None) -> bytes | None:
+    if batch is None:
+        return None
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, batch.schema) as w:
         w.write_batch(batch)
     return sink.getvalue().to_pybytes()
 
 
-def _read(buf: bytes) -> pa.RecordBatch:
+def _work(table: str, start: int, stop: int) -> tuple[bytes, bytes | None]:
+    batch, records = _ENGINE.batch_with_records(table, start, stop)
+    return _to_ipc(batch), _to_ipc(records)
+
+
+def _read(buf: bytes | None) -> pa.RecordBatch | None:
+    if buf is None:
+        return None
     with pa.ipc.open_stream(pa.py_buffer(buf)) as r:
         return r.read_next_batch()
 
@@ -49,7 +57,7 @@ class WorkerPool:
         _init(engine)  # inherited by the forked workers
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
 
-    def map_batches(self, table: str, spans: list[tuple[int, int]]) -> Iterator[pa.RecordBatch]:
+    def map_batches(self, table: str, spans: list[tuple[int, int]], with_records: bool = False) -> Iterator:
         pending: deque = deque()
         it = iter(spans)
         try:
@@ -59,11 +67,11 @@ class WorkerPool:
                     break
             while pending:
                 fut = pending.popleft()
-                buf = fut.result()
+                buf, rec = fut.result()
                 nxt = next(it, None)
                 if nxt is not None:
                     pending.append(self._pool.submit(_work, table, *nxt))
-                yield _read(buf)
+                yield (_read(buf), _read(rec)) if with_records else _read(buf)
         except BrokenProcessPool as exc:
             self.close(cancel=True)
             raise GenerationError(f"a worker process died while generating {table!r}: {exc}") from None
@@ -78,9 +86,9 @@ class WorkerPool:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
-def map_batches(engine, table: str, spans, workers: int) -> Iterator[pa.RecordBatch]:
+def map_batches(engine, table: str, spans, workers: int, with_records: bool = False) -> Iterator:
     pool = WorkerPool(engine, workers)
     try:
-        yield from pool.map_batches(table, spans)
+        yield from pool.map_batches(table, spans, with_records=with_records)
     finally:
         pool.close()

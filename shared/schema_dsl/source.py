@@ -137,6 +137,7 @@ class _Converter:
         self.nodes = 0
         self.problems: list[Problem] = []
         self._ctor = _Loader("")
+        self._explicit: dict[int, set[int]] = {}
 
     def check_expansion(self, root: yaml.Node) -> None:
         """Measure what the tree expands to (aliases included) without expanding it.
@@ -182,8 +183,8 @@ class _Converter:
     def _too_deep(self, node: yaml.Node) -> SchemaError:
         line, col = _at(node)
         return _NestingError(f"{self.file}: nesting deeper than {MAX_DEPTH} levels",
-                           [Problem(f"nesting deeper than {MAX_DEPTH} levels", file=self.file, line=line,
-                                    column=col, hint="a schema needs only a few levels")])
+                             [Problem(f"nesting deeper than {MAX_DEPTH} levels", file=self.file, line=line,
+                                      column=col, hint="a schema needs only a few levels")])
 
     def _problem(self, node: yaml.Node, path: tuple, message: str, hint: str | None = None) -> None:
         line, col = _at(node)
@@ -206,7 +207,12 @@ class _Converter:
                 self._problem(node, path, f"unsupported YAML tag {node.tag!r}", "plain mappings only")
                 return {}
             out: dict = {}
-            self._ctor.flatten_mapping(node)
+            # keys written in this mapping, as opposed to keys merged in with `<<: *anchor`
+            # (remembered per node: a node reached again through an alias is already flattened)
+            explicit = self._explicit.setdefault(
+                id(node), {id(k) for k, _ in node.value if k.tag != _TAG + "merge"})
+            self._ctor.flatten_mapping(node)  # merged pairs first, then the written ones
+            merged_keys: set[str] = set()
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                     self._problem(key_node, path, "mapping keys must be plain scalars (names)")
@@ -215,10 +221,15 @@ class _Converter:
                 if _SURROGATE.search(key):
                     self._problem(key_node, path, "a key holds an invalid unicode escape (a lone surrogate)")
                     continue
-                if key in out:
+                if key in out and key not in merged_keys:
                     self._problem(key_node, path + (key,), f"duplicate key {key!r}",
                                   f"{key!r} is already set at line {self.lines.get(path + (key,), ('?',))[0]}")
                     continue
+                # a merged value is overridden by a later merged one or by a written one (YAML merge rules)
+                if id(key_node) in explicit:
+                    merged_keys.discard(key)
+                else:
+                    merged_keys.add(key)
                 self.lines[path + (key,)] = _at(value_node)
                 out[key] = self.convert(value_node, path + (key,), depth + 1)
             return out

@@ -270,6 +270,20 @@ def check_foreign_key(vctx) -> list[dict]:
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                     pass
             bad = pc.and_(pc.invert(pc.is_in(a, value_set=keys)), pc.is_valid(arr))
+            clean_keys = vctx.clean_keys(parent, pcol) if vctx.dirty else None
+            if clean_keys is not None:
+                # dirty data: a child whose parent row exists in the clean data but lost its key to
+                # injected corruption (nulls, duplicates) is a cascade of that corruption, reported
+                # apart; only values outside the clean keys count against the child's own orphans.
+                in_clean = pc.is_in(a, value_set=clean_keys.cast(a.type) if clean_keys.type != a.type else clean_keys)
+                cascade = pc.and_(bad, pc.fill_null(in_clean, False))
+                n_cascade = int(pc.sum(cascade).as_py() or 0)
+                bad = pc.and_(bad, pc.invert(pc.fill_null(in_clean, False)))
+                if n_cascade:
+                    out.append(failure("foreign_key_cascade", table.name, c.name, n_cascade, len(arr),
+                                       arr.filter(cascade).slice(0, SAMPLE).to_pylist(),
+                                       f"{n_cascade} values point at parent rows whose key was corrupted",
+                                       parent=f"{parent}.{pcol}") | {"status": "warning"})
             out.append(_bad("foreign_key", vctx, table, c, arr, bad,
                             "{n} values with no parent row in " + f"{parent}.{pcol}", parent=f"{parent}.{pcol}"))
     return out
