@@ -30,6 +30,9 @@ from shared.io.output import MANIFEST
 from shared.validation.checks import CHECKS, result
 
 REPORT = "validation_report.json"
+#: check kinds the runner itself produces (the data checks are the CHECKS registry)
+RUNNER_KINDS = ("schema_match", "format_match", "manifest", "checksum", "artifact_exists", "parseable", "columns",
+                "row_count", "deterministic_replay", "format_extra")
 REPORT_VERSION = 1
 #: tables up to this many blocks are replayed whole; larger ones: first, last and 2 sampled blocks
 REPLAY_ALL_BLOCKS = 8

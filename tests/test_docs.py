@@ -1,0 +1,65 @@
+"""Tested docs: the docs name every generator, check kind, corruption kind and CLI option."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from shared.corruption import CORRUPTIONS, _load
+from shared.distributions.base import load_builtins
+from shared.docs_gen import DOC_FILE, render
+from shared.schema_dsl import jsonschema_doc
+from shared.validation.checks import CHECKS
+from shared.validation.runner import RUNNER_KINDS
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_generator_catalogue_is_current():
+    assert DOC_FILE.read_text() == render(), "run `make docs`"
+
+
+def test_json_schema_is_current():
+    assert jsonschema_doc.SCHEMA_FILE.read_text() == jsonschema_doc.render(), "run `make schema`"
+
+
+def test_every_generator_documented():
+    text = DOC_FILE.read_text()
+    for name in load_builtins():
+        assert f"## {name}\n" in text, name
+
+
+def test_every_check_kind_documented():
+    text = (DOCS / "validation.md").read_text()
+    for kind in [*CHECKS, *RUNNER_KINDS, "foreign_key_cascade"]:
+        assert f"`{kind}`" in text, kind
+
+
+def test_every_corruption_kind_documented():
+    _load()
+    text = (DOCS / "profiles.md").read_text()
+    for kind in CORRUPTIONS:
+        assert f"`{kind}`" in text, kind
+
+
+@pytest.mark.parametrize("command", ["describe", "generate", "validate"])
+def test_every_cli_option_documented(command):
+    import typer.main
+
+    from generators.parquet_generator.__main__ import app
+
+    text = (DOCS / "cli.md").read_text()
+    group = typer.main.get_command(app)
+    cmd = group.commands[command]
+    for param in cmd.params:
+        for opt in param.opts:
+            if opt.startswith("--"):
+                assert f"`{opt}`" in text, (command, opt)
+
+
+def test_readme_has_the_two_commands():
+    readme = (DOCS.parent / "README.md").read_text()
+    assert "python3 all-in-one/datagen_bootstrap.py generate --format parquet" in readme
+    assert re.search(r"^make test$", readme, re.M)
