@@ -207,3 +207,22 @@ def test_infeasible_unique_is_refused(tmp_path):
     assert "500 distinct values for 1,000 rows" in prob.message
     assert prob.path == "tables[0].columns[3].unique"
     assert prob.line is not None
+
+
+def test_faker_pool_disk_cache_round_trips(tmp_path, monkeypatch):
+    from shared.schema_dsl import context
+
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(context, "_POOLS", {})
+    built = context.faker_pool("city", "en_US", 300, 99)
+    files = list((tmp_path / "faker-pools").glob("*.arrow"))
+    assert len(files) == 1
+    monkeypatch.setattr(context, "_POOLS", {})
+    cached = context.faker_pool("city", "en_US", 300, 99)
+    assert cached.equals(built)
+    files[0].write_bytes(b"garbage")  # a damaged entry is rebuilt, not trusted
+    monkeypatch.setattr(context, "_POOLS", {})
+    assert context.faker_pool("city", "en_US", 300, 99).equals(built)
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", "")
+    monkeypatch.setattr(context, "_POOLS", {})
+    assert context.faker_pool("city", "en_US", 300, 99).equals(built)

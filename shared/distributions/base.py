@@ -99,6 +99,19 @@ class Generator:
     def from_index(self, idx: np.ndarray, ctx: GenContext):
         raise NotImplementedError(f"{self.name} cannot map domain indices")
 
+    def supports_unique(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``unique: true`` can be kept for these params (e.g. only fixed-length regexes)."""
+        return self.unique_strategy is not None
+
+    def is_unique_by_construction(self, column, table, schema) -> bool:
+        """True when this column's values are distinct whatever ``unique_strategy`` says
+        (e.g. a template that embeds a unique column)."""
+        return False
+
+    #: optional hook for foreign-key ``skew``: ``ranks(u, n, params)`` maps uniforms in [0, 1) to
+    #: 0-based ranks in [0, n) distributed like this generator (zipf, exponential, normal …)
+    ranks = None
+
     def describe(self, params: Mapping[str, Any]) -> str:
         """A short human summary for ``describe``."""
         if not params:

@@ -120,7 +120,7 @@ class ForeignKey(Generator):
         stype = skew if isinstance(skew, str) else skew["type"]
         sparams = {} if isinstance(skew, str) else (skew.get("params") or {})
         gen = GENERATORS[stype]
-        if hasattr(gen, "ranks"):
+        if gen.ranks is not None:
             ranks = np.asarray(gen.ranks(ctx.uniform("fk"), n_parent, sparams), dtype=np.int64)
         else:
             sub = ctx.derive(params=sparams, prefix="fk/skew/")

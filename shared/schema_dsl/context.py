@@ -26,12 +26,17 @@ def faker_pool(provider: str, locale: str, size: int, seed: int):
     """A pyarrow string array of ``size`` values of a Faker provider, cached per process.
 
     Built once with a Faker instance seeded by ``seed_instance`` (never the global
-    ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed).
+    ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed, Faker version).
+    Pools are also cached on disk (``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; set it to
+    an empty string to disable) as Arrow IPC files named by a digest of that key, written
+    atomically, so a second run does not pay Faker's per-call cost again.
     """
     import pyarrow as pa
 
     cache_key = (provider, locale, size, seed)
     pool = _POOLS.get(cache_key)
+    if pool is None:
+        pool = _disk_load(cache_key)
     if pool is None:
         from faker import Faker
 
@@ -39,8 +44,57 @@ def faker_pool(provider: str, locale: str, size: int, seed: int):
         fake.seed_instance(rng.stream_key(seed, "faker-pool", provider, locale, size) & 0x7FFFFFFF)
         method = getattr(fake, provider)
         pool = pa.array([str(method()) for _ in range(size)], type=pa.string())  # pool fill, once
-        _POOLS[cache_key] = pool
+        _disk_store(cache_key, pool)
+    _POOLS[cache_key] = pool
     return pool
+
+
+def _cache_file(cache_key: tuple):
+    import hashlib
+    import os
+    from pathlib import Path
+
+    import faker
+
+    root = os.environ.get("DATAGEN_CACHE_DIR")
+    if root == "":
+        return None
+    base = Path(root) if root else Path.home() / ".cache" / "datagen"
+    digest = hashlib.sha256(repr((cache_key, faker.VERSION, "pool-v1")).encode()).hexdigest()[:32]
+    return base / "faker-pools" / f"{digest}.arrow"
+
+
+def _disk_load(cache_key: tuple):
+    import pyarrow as pa
+
+    try:
+        path = _cache_file(cache_key)
+        if path is None or not path.is_file():
+            return None
+        with pa.memory_map(str(path)) as src:
+            arr = pa.ipc.open_file(src).read_all().column(0).combine_chunks()
+        return arr if len(arr) == cache_key[2] and arr.type == pa.string() else None
+    except (OSError, pa.ArrowInvalid):
+        return None  # a damaged cache entry is rebuilt
+
+
+def _disk_store(cache_key: tuple, pool) -> None:
+    import os
+
+    import pyarrow as pa
+
+    try:
+        path = _cache_file(cache_key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        table = pa.table({"v": pool})
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+            w.write_table(table)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # caching is an optimisation: a read-only home just means no cache
 
 
 @dataclass

@@ -195,6 +195,12 @@ class Engine:
         self.arrow_schemas = {t.name: arrow_schema(t, dirty=plan.profile == "dirty") for t in self.schema.tables}
         self._lookup_cache: dict[tuple, object] = {}
 
+    def warm_up(self) -> None:
+        """Compute one row of every table so per-process caches (Faker pools) exist before fork."""
+        for name in self.plan.order:
+            if self.row_count(name):
+                self.batch(name, 0, 1)
+
     def row_count(self, table: str) -> int:
         return self.plan.tables[table].rows
 

@@ -54,6 +54,7 @@ class WorkerPool:
 
     def __init__(self, engine, workers: int):
         self.workers = workers
+        engine.warm_up()  # build value pools once, here, before the workers inherit them
         _init(engine)  # inherited by the forked workers
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
 

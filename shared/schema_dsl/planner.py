@@ -293,9 +293,9 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
             strategy = "index" if c.generator.params["table"] != t.name else None
         if c.name == tp.owner_column:
             strategy = None  # filled by the owning parent: unique only with max 1 child per parent
-        if hasattr(gen, "supports_unique") and not gen.supports_unique(c.generator.params):
+        if not gen.supports_unique(c.generator.params):
             strategy = None
-        if hasattr(gen, "is_unique_by_construction") and gen.is_unique_by_construction(c, t, schema):
+        if gen.is_unique_by_construction(c, t, schema):
             strategy = "native"
         cap = _capacity(schema, plans, t, c)
         if strategy == "native":

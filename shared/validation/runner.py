@@ -396,6 +396,6 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
 
 
 def write_report(report: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    from shared.io.reporting import write_json_atomic
+
+    write_json_atomic(report, path)
