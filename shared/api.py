@@ -143,6 +143,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 pool = WorkerPool(engine, workers)
             if engine.dirty:
                 sidecar = _CorruptionSidecar(tmp)
+            fmt.prepare(tmp, plan.schema, options)
             for name in plan.order:
                 t1 = time.perf_counter()
                 table = plan.schema.table(name)

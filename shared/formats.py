@@ -38,6 +38,10 @@ class Format:
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> Writer:
         raise NotImplementedError
 
+    def prepare(self, out_dir: Path, schema, options: dict[str, Any]) -> None:
+        """Called once before any table is written: check everything that can fail early
+        (e.g. an existing database's compatibility), so a bad target fails before a byte."""
+
     def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
         """Called once after every table is written (e.g. to merge an event stream)."""
         return []

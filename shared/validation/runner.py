@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from pathlib import Path
 
@@ -137,9 +138,10 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
                 continue
             size = p.stat().st_size
             if size != f.get("bytes") or file_digest(p) != f.get("sha256"):
+                what = (f"{size} bytes, the manifest says {f.get('bytes')}" if size != f.get("bytes")
+                        else "same size, different sha256")
                 out.append(result("checksum", f.get("table"), None, "fail",
-                                  f"{f.get('path')}: size or sha256 differs from the manifest "
-                                  f"({size} bytes, manifest says {f.get('bytes')}) — the file was changed",
+                                  f"{f.get('path')}: differs from the manifest ({what}) — the file was changed",
                                   file=str(f.get("path"))))
             else:
                 out.append(result("checksum", f.get("table"), None, "pass", f"{f.get('path')} matches the manifest",
@@ -155,7 +157,7 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
             vctx.tables[table.name] = None
             continue
         out.append(result("artifact_exists", table.name, None, "pass",
-                          f"{len(files)} file(s)", files=[str(Path(p).relative_to(vctx.out_dir)) for p in files]))
+                          f"{len(files)} file(s)", files=[os.path.relpath(p, vctx.out_dir) for p in files]))
         schema = arrow_schema(table)
         try:
             data = vctx.fmt.read_table(vctx.out_dir, table, schema)

@@ -1,0 +1,524 @@
+"""SQLite output: one database file ``<out>/<schema name>.sqlite`` holding every table.
+
+Each schema table becomes one SQL table (``generators.sqlite_seed.ddl``: declared types, NOT NULL,
+PRIMARY KEY, UNIQUE, FOREIGN KEY) loaded from the engine's Arrow batches with ``executemany`` over
+columns converted by ``generators.sqlite_seed.convert``. The whole design, with the type mapping,
+is in docs/formats/sqlite.md.
+
+Writing a new database (the default): the file is created in the temporary output folder that
+``generate`` swaps into place, so a failed run leaves nothing behind. While loading:
+``journal_mode=OFF``, ``synchronous=OFF``, ``foreign_keys=OFF``, a 64 MiB page cache, one
+transaction per table, the indexes on foreign-key columns built after the table's rows. At the
+end ``PRAGMA foreign_key_check`` must find nothing, ``journal_mode`` is set back to ``DELETE`` and
+the connection closed with ``foreign_keys=ON``. Same schema, seed and SQLite library → the same
+bytes (the library version is recorded in the manifest: it is part of the file header).
+
+Options (``--option KEY=VALUE``):
+
+* ``mode`` — ``create`` (default): create every table, an existing table is an error;
+  ``truncate``: empty the existing tables, then load; ``append``: add rows to the existing tables.
+  ``truncate`` and ``append`` need ``database``; the existing tables must have the schema's columns,
+  compatible declared types, NOT NULL and PRIMARY KEY (else exit 2, nothing changed).
+* ``database=PATH`` — write into this existing database file instead of ``<out>/<name>.sqlite``.
+  It is changed in place inside ONE transaction for all tables (its own journal mode kept), so any
+  failure rolls everything back; the manifest still goes to ``--out`` and names the database.
+* ``strict`` — ``true`` declares ``STRICT`` tables (SQLite ≥ 3.37 refuses values of the wrong
+  type); default ``false``, so the file opens in every SQLite version.
+
+The dirty profile breaks NOT NULL, keys and references on purpose, so its tables are created
+without those constraints (``constraints: relaxed`` in the manifest).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from generators.sqlite_seed.convert import storage_type, to_arrow, to_sql_columns
+from generators.sqlite_seed.ddl import (
+    TableSpec,
+    compare,
+    create_index_sql,
+    create_table_sql,
+    find_table,
+    quote_identifier,
+    storage_classes,
+    table_spec,
+)
+from shared.errors import OutputError, Problem, UsageError
+from shared.formats import Format, register
+from shared.schema_dsl.model import fmt_path
+from shared.validation.checks import result
+
+MODES = ("create", "truncate", "append")
+OPTIONS = ("database", "mode", "strict")
+STRICT_MIN_VERSION = (3, 37, 0)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+CACHE_KIB = 64 * 1024
+FETCH_ROWS = 65536
+SAMPLE = 5
+#: where a run's open database lives between open_writer calls (private: not in the manifest)
+RUN_KEY = "_sqlite_run"
+
+
+def _bool_option(opts: dict, key: str, default: bool) -> bool:
+    v = str(opts.get(key, default)).strip().lower()
+    if v not in ("true", "false"):
+        raise UsageError(f"--option {key}={opts.get(key)}: true or false")
+    return v == "true"
+
+
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
+    return conn
+
+
+@dataclass
+class _Run:
+    """One generate run's open database, shared by the writers of all its tables."""
+
+    conn: sqlite3.Connection
+    path: Path
+    in_place: bool  # database=PATH: one transaction for everything, committed by finish()
+    mode: str
+    strict: bool
+    constraints: bool
+    tables: dict = field(default_factory=dict)  # name -> schema Table, in generation order
+    specs: dict[str, TableSpec] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def abort(self) -> None:
+        """Roll back what is not committed and close (a new database is discarded with the
+        temporary folder; database=PATH is left exactly as it was)."""
+        with contextlib.suppress(sqlite3.Error):
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+
+class SqliteWriter:
+    def __init__(self, run: _Run, spec: TableSpec, arrow_schema: pa.Schema):
+        self.run = run
+        self.spec = spec
+        q = quote_identifier
+        names = arrow_schema.names
+        self.sql = (f"INSERT INTO {q(spec.name)} ({', '.join(map(q, names))}) "
+                    f"VALUES ({', '.join('?' for _ in names)})")
+        self.rows = 0
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        insert_batch(self.run.conn, self.sql, batch, self.spec.name, self.run.path)
+        self.rows += batch.num_rows
+
+    def close(self) -> list[Path]:
+        conn = self.run.conn
+        for sql in create_index_sql(self.spec):  # after the rows: one sort instead of n inserts
+            conn.execute(sql)
+        if not self.run.in_place:
+            conn.execute("COMMIT")
+        self.run.rows[self.spec.name] = self.rows
+        return []  # the one database file is listed by finish()
+
+    def abort(self) -> None:
+        self.run.abort()
+
+
+def insert_batch(conn: sqlite3.Connection, sql: str, batch: pa.RecordBatch, table: str, path: Path) -> None:
+    """Insert one Arrow batch: columns converted vectorised, then zipped into rows."""
+    columns = to_sql_columns(batch)
+    try:
+        conn.executemany(sql, zip(*columns, strict=True))
+    except sqlite3.IntegrityError as exc:
+        raise OutputError(f"{path}: table {table}: {exc} (are the rows already there? with "
+                          f"--option mode=append the keys must not exist yet)") from None
+
+
+def database_path(out_dir: Path, schema_name: str) -> Path:
+    return Path(out_dir) / f"{schema_name}.sqlite"
+
+
+@register("sqlite")
+class SqliteFormat(Format):
+    name = "sqlite"
+    #: rough bytes per value in an SQLite record (payload plus its serial-type byte)
+    widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
+              "timestamp": 28.0, "uuid": 37.0}
+
+    # --- options --------------------------------------------------------------------------
+
+    def check_options(self, opts: dict[str, Any]) -> dict[str, Any]:
+        for k in opts:
+            if k not in OPTIONS:
+                raise UsageError(f"--option {k}: unknown SQLite option (known: {', '.join(OPTIONS)})")
+        mode = str(opts.get("mode", "create")).strip().lower()
+        if mode not in MODES:
+            raise UsageError(f"--option mode={opts.get('mode')}: one of {', '.join(MODES)}")
+        strict = _bool_option(opts, "strict", False)
+        if strict and sqlite3.sqlite_version_info < STRICT_MIN_VERSION:
+            raise UsageError(f"--option strict=true: needs SQLite 3.37 or later, this Python has "
+                             f"{sqlite3.sqlite_version}")
+        database = opts.get("database")
+        if database is not None:
+            database = self._check_database(str(database))
+        elif mode != "create":
+            raise UsageError(f"--option mode={mode}: needs --option database=PATH (an existing database "
+                             f"file); the output folder always gets a new database")
+        return {"mode": mode, "database": database, "strict": strict}
+
+    @staticmethod
+    def _check_database(value: str) -> str:
+        if not value.strip():
+            raise UsageError("--option database=: give the path of an existing SQLite database file")
+        p = Path(value).expanduser()
+        if not p.is_file():
+            raise UsageError(f"--option database={value}: no such file (it must be an existing SQLite "
+                             f"database; to write a new one, leave the option out)")
+        try:
+            with open(p, "rb") as f:
+                head = f.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise UsageError(f"--option database={value}: cannot read it: {exc.strerror}") from None
+        if head and head != SQLITE_MAGIC:  # an empty file is an empty database
+            raise UsageError(f"--option database={value}: not an SQLite database file")
+        return str(p.resolve())
+
+    # --- writing --------------------------------------------------------------------------
+
+    def _start(self, out_dir: Path, options: dict[str, Any]) -> _Run:
+        opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
+        options.update(opts)
+        info = options.get("_run", {})
+        constraints = info.get("profile") != "dirty"
+        if opts["database"] is not None:
+            path = Path(opts["database"])
+            conn = _connect(path)
+            try:
+                conn.execute("PRAGMA foreign_keys=OFF")  # per connection; only outside a transaction
+                conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+                conn.execute("BEGIN IMMEDIATE")  # the write lock now, not halfway through
+            except sqlite3.Error as exc:
+                conn.close()
+                raise OutputError(f"--option database={path}: cannot start writing: {exc}") from None
+            return _Run(conn, path, True, opts["mode"], opts["strict"], constraints)
+        path = database_path(out_dir, info.get("schema_name") or "datagen")
+        conn = _connect(path)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", f"cache_size=-{CACHE_KIB}",
+                       "temp_store=MEMORY"):
+            conn.execute(f"PRAGMA {pragma}")
+        return _Run(conn, path, False, opts["mode"], opts["strict"], constraints)
+
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> SqliteWriter:
+        run = options.get(RUN_KEY)
+        if run is None:
+            run = options[RUN_KEY] = self._start(Path(out_dir), options)
+        try:
+            spec = table_spec(table, run.tables.get, constraints=run.constraints)
+            run.tables[table.name] = table
+            run.specs[table.name] = spec
+            self._prepare_table(run, table, spec)
+        except BaseException:
+            run.abort()
+            options.pop(RUN_KEY, None)
+            raise
+        return SqliteWriter(run, spec, arrow_schema)
+
+    def prepare(self, out_dir: Path, schema, options: dict[str, Any]) -> None:
+        """Check every table against ``database=PATH`` before anything is generated (``generate``
+        calls this before the first writer opens); each writer checks its table again."""
+        opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
+        if opts["database"] is None:
+            return
+        constraints = options.get("_run", {}).get("profile", schema.profile) != "dirty"
+        tables = {t.name: t for t in schema.tables}
+        problems: list[Problem] = []
+        conn = _connect(Path(opts["database"]), read_only=True)
+        try:
+            for t in schema.tables:
+                spec = table_spec(t, tables, constraints=constraints)
+                problems += self._table_problems(conn, opts["mode"], t, spec)
+        finally:
+            conn.close()
+        if problems:
+            raise UsageError(f"--option database={opts['database']} mode={opts['mode']}: the database does "
+                             f"not fit the schema; nothing was changed", problems)
+
+    @staticmethod
+    def _table_problems(conn, mode: str, table, spec: TableSpec) -> list[Problem]:
+        where = fmt_path(table.path)
+        if table.name.lower().startswith("sqlite_"):
+            return [Problem(f"table name {table.name!r} is reserved by SQLite (names starting with sqlite_)",
+                            where, hint="rename the table")]
+        found = find_table(conn, table.name)
+        if mode == "create":
+            if found is None:
+                return []
+            return [Problem(f"table {table.name!r}: a {found[0]} {found[1]!r} already exists", where,
+                            hint="use --option mode=truncate or mode=append, or drop it")]
+        if found is None:
+            return [Problem(f"table {table.name!r} does not exist in the database", where,
+                            hint="use --option mode=create to create it")]
+        cols = {c.name: c for c in table.columns}
+        return [Problem(f"table {table.name!r}: {msg}",
+                        fmt_path(cols[col].path) if col in cols else where)
+                for col, msg in compare(conn, spec, keys_and_references=False)]
+
+    def _prepare_table(self, run: _Run, table, spec: TableSpec) -> None:
+        conn = run.conn
+        problems = self._table_problems(conn, run.mode, table, spec)
+        if problems:
+            where = f"--option database={run.path} mode={run.mode}" if run.in_place else f"table {table.name}"
+            raise UsageError(f"{where}: the database does not fit the schema; nothing was changed", problems)
+        if not run.in_place:
+            conn.execute("BEGIN")
+        if run.mode == "create":
+            conn.execute(create_table_sql(spec, strict=run.strict))
+        elif run.mode == "truncate":
+            conn.execute(f"DELETE FROM {quote_identifier(spec.name)}")
+
+    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
+        run: _Run | None = options.pop(RUN_KEY, None)
+        if run is None:
+            return []
+        conn = run.conn
+        try:
+            violations = {name: conn.execute("SELECT count(*) FROM pragma_foreign_key_check(?)",
+                                             (name,)).fetchone()[0]
+                          for name, spec in run.specs.items() if spec.foreign_keys}
+            bad = {k: v for k, v in violations.items() if v}
+            if bad:
+                raise OutputError(f"{run.path}: PRAGMA foreign_key_check finds rows without a parent ("
+                                  + ", ".join(f"{k}: {v}" for k, v in bad.items()) + "); nothing was written")
+            if run.in_place:
+                conn.execute("COMMIT")
+            else:
+                conn.execute("PRAGMA journal_mode=DELETE")  # what the file is opened with from now on
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            run.abort()
+            raise
+        conn.close()
+        extra = options.setdefault("_manifest_extra", {})
+        extra["sqlite"] = {
+            "database": str(run.path) if run.in_place else run.path.name,
+            "mode": run.mode,
+            "strict": run.strict,
+            "constraints": "declared" if run.constraints else "relaxed",
+            "rows_written": dict(run.rows),
+            "sqlite_version": sqlite3.sqlite_version,
+        }
+        return [] if run.in_place else [run.path.relative_to(out_dir)]
+
+    # --- reading --------------------------------------------------------------------------
+
+    @staticmethod
+    def _manifest_database(out_dir: Path) -> Path | None:
+        from shared.validation.runner import read_manifest
+
+        m = read_manifest(Path(out_dir))
+        db = (m or {}).get("sqlite", {}).get("database") if isinstance((m or {}).get("sqlite"), dict) else None
+        if not db:
+            return None
+        p = Path(db)
+        return p if p.is_absolute() else Path(out_dir) / p
+
+    def _candidates(self, out_dir: Path, schema_name: str | None = None) -> list[Path]:
+        db = self._manifest_database(out_dir)
+        if db is not None:
+            return [db]
+        if schema_name is not None and database_path(out_dir, schema_name).is_file():
+            return [database_path(out_dir, schema_name)]
+        return sorted(Path(out_dir).glob("*.sqlite"))
+
+    def artifacts(self, out_dir: Path, table) -> list[Path]:
+        # a database=PATH outside --out as a path through --out (``out/../app.db``): validate
+        # reports artifacts relative to --out
+        return [Path(out_dir) / os.path.relpath(p, out_dir) for p in self._candidates(out_dir)]
+
+    def _database(self, out_dir: Path, schema_name: str | None = None) -> Path:
+        found = self._candidates(out_dir, schema_name)
+        if not found:
+            raise OutputError(f"{out_dir}: no .sqlite database")
+        if len(found) > 1:
+            raise OutputError(f"{out_dir}: several .sqlite files ({', '.join(p.name for p in found)}) and no "
+                              f"manifest.json naming one")
+        return found[0]
+
+    def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        path = self._database(out_dir)
+        conn = _connect(path, read_only=True)
+        try:
+            return read_sql_table(conn, table, arrow_schema)
+        finally:
+            conn.close()
+
+    # --- format-aware checks --------------------------------------------------------------
+
+    def extra_checks(self, out_dir: Path, schema, plan) -> list[dict]:
+        from shared.validation.runner import read_manifest
+
+        try:
+            path = self._database(out_dir, schema.name)
+        except OutputError as exc:
+            return [result("sqlite_integrity", None, None, "fail", str(exc))]
+        manifest = read_manifest(Path(out_dir)) or {}
+        sq = manifest.get("sqlite") if isinstance(manifest.get("sqlite"), dict) else {}
+        constraints = sq.get("constraints", "declared") != "relaxed"
+        try:
+            conn = _connect(path, read_only=True)
+        except sqlite3.Error as exc:
+            return [result("sqlite_integrity", None, None, "fail", f"cannot open {path.name}: {exc}")]
+        try:
+            return ([_integrity_check(conn, path)]
+                    + [_schema_check(conn, t, schema, constraints) for t in schema.tables]
+                    + [c for t in schema.tables for c in _fk_check(conn, t, constraints)])
+        finally:
+            conn.close()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _order_by(conn, name: str, db_cols: list[str]) -> str:
+    """Row order: the rowid (= insertion order; for a rowid alias the ascending key), or the
+    primary key of a WITHOUT ROWID table."""
+    lower = {c.lower() for c in db_cols}
+    q = quote_identifier
+    for rid in ("rowid", "_rowid_", "oid"):
+        if rid not in lower:
+            try:
+                conn.execute(f"SELECT {rid} FROM {q(name)} LIMIT 0")
+                return rid
+            except sqlite3.OperationalError:
+                break
+    pk = [r[0] for r in sorted(conn.execute("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0",
+                                            (name,)).fetchall(), key=lambda r: r[1])]
+    return ", ".join(map(q, pk)) if pk else "1"
+
+
+def read_sql_table(conn: sqlite3.Connection, table, arrow_schema: pa.Schema) -> pa.Table:
+    """A table read back into the schema's Arrow types, in row order; columns whose stored values
+    are not of the declared kind come back as stored (text), extra columns as text."""
+    q = quote_identifier
+    found = find_table(conn, table.name)
+    if found is None:
+        raise OutputError(f"no table {table.name!r} in the database")
+    name = found[1]
+    db_cols = [r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)).fetchall()]
+    by_lower = {c.lower(): c for c in db_cols}
+    wanted = [(f, table.column(f.name), by_lower[f.name.lower()]) for f in arrow_schema
+              if f.name.lower() in by_lower and table.has_column(f.name)]
+    known = {f.name.lower() for f, _, _ in wanted}
+    extra = [c for c in db_cols if c.lower() not in known]
+    bad = set()
+    if wanted:
+        tests = [f"sum(typeof({q(db)}) NOT IN ('null', {', '.join(repr(s) for s in storage_classes(c.dtype))}))"
+                 for _, c, db in wanted]
+        counts = conn.execute(f"SELECT {', '.join(tests)} FROM {q(name)}").fetchone()
+        bad = {f.name for (f, _, _), n in zip(wanted, counts, strict=True) if n}
+    select, types, out_names = [], [], []
+    for f, c, db in wanted:
+        if f.name in bad:
+            select.append(f"CAST({q(db)} AS TEXT)")
+            types.append(pa.string())
+        else:
+            select.append(q(db))
+            types.append(storage_type(c.dtype))
+        out_names.append(f.name)
+    for db in extra:
+        select.append(f"CAST({q(db)} AS TEXT)")
+        types.append(pa.string())
+        out_names.append(db)
+    if not select:
+        return pa.table({})
+    cur = conn.execute(f"SELECT {', '.join(select)} FROM {q(name)} ORDER BY {_order_by(conn, name, db_cols)}")
+    chunks: list[list[pa.Array]] = [[] for _ in select]
+    while rows := cur.fetchmany(FETCH_ROWS):
+        for i, values in enumerate(zip(*rows, strict=True)):
+            chunks[i].append(pa.array(values, type=types[i]))
+    arrays = [pa.concat_arrays(ch) if ch else pa.array([], type=t) for ch, t in zip(chunks, types, strict=True)]
+    for i, (f, c, _) in enumerate(wanted):
+        if f.name not in bad:
+            arrays[i] = to_arrow(arrays[i], c.dtype)
+    return pa.table(arrays, names=out_names)
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def _integrity_check(conn, path: Path) -> dict:
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check(100)").fetchall()]
+    except sqlite3.Error as exc:
+        return result("sqlite_integrity", None, None, "fail", f"PRAGMA integrity_check on {path.name} failed: {exc}")
+    if rows == ["ok"]:
+        return result("sqlite_integrity", None, None, "pass", f"PRAGMA integrity_check on {path.name}: ok")
+    return result("sqlite_integrity", None, None, "fail",
+                  f"PRAGMA integrity_check on {path.name} reports {len(rows)}{'+' if len(rows) >= 100 else ''} "
+                  f"problem(s)", unexpected_count=len(rows), sample=rows[:SAMPLE])
+
+
+def _schema_check(conn, table, schema, constraints: bool) -> dict:
+    tables = {t.name: t for t in schema.tables}
+    spec = table_spec(table, tables, constraints=constraints)
+    try:
+        problems = compare(conn, spec)
+    except sqlite3.Error as exc:
+        return result("sqlite_schema", table.name, None, "fail", f"cannot read the declared schema: {exc}")
+    what = "columns, types, NOT NULL, PRIMARY KEY, UNIQUE and FOREIGN KEY" if constraints else \
+        "columns and types (constraints relaxed: dirty profile)"
+    if not problems:
+        return result("sqlite_schema", table.name, None, "pass", f"{what} declared as the schema says",
+                      element_count=len(spec.columns), unexpected_count=0)
+    return result("sqlite_schema", table.name, None, "fail", "; ".join(m for _, m in problems[:3])
+                  + (f" … and {len(problems) - 3} more" if len(problems) > 3 else ""),
+                  unexpected_count=len(problems), sample=[m for _, m in problems[:SAMPLE]],
+                  expected=create_table_sql(spec))
+
+
+def _fk_check(conn, table, constraints: bool) -> list[dict]:
+    fk_cols = [c.name for c in table.columns if c.generator.type == "fk"]
+    if not fk_cols:
+        return []
+    kind = "sqlite_foreign_key_check"
+    if not constraints:
+        return [result(kind, table.name, None, "skipped",
+                       "no FOREIGN KEY declared: the dirty profile relaxes constraints")]
+    q = quote_identifier
+    try:
+        found = find_table(conn, table.name)
+        if found is None:
+            return [result(kind, table.name, None, "fail", f"no table {table.name!r}")]
+        name = found[1]
+        refs = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+            "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?)", (name,)).fetchall()}
+        n_rows = conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]
+        n_bad = conn.execute("SELECT count(*) FROM pragma_foreign_key_check(?)", (name,)).fetchone()[0]
+        sample = []
+        for rowid, parent, fkid in conn.execute("SELECT rowid, parent, fkid FROM pragma_foreign_key_check(?) "
+                                                "LIMIT ?", (name, SAMPLE)).fetchall():
+            _, col, pcol = refs.get(fkid, (parent, None, None))
+            value = None
+            if rowid is not None and col is not None:
+                value = conn.execute(f"SELECT {q(col)} FROM {q(name)} WHERE rowid = ?", (rowid,)).fetchone()[0]
+            sample.append({"rowid": rowid, "column": col, "value": value,
+                           "parent": f"{parent}.{pcol}" if pcol else parent})
+    except sqlite3.Error as exc:  # e.g. "foreign key mismatch": the parent key is not unique
+        return [result(kind, table.name, None, "fail", f"PRAGMA foreign_key_check failed: {exc}")]
+    if not refs:
+        return [result(kind, table.name, None, "fail", f"no FOREIGN KEY declared for {', '.join(fk_cols)}")]
+    res = result(kind, table.name, None, "fail" if n_bad else "pass",
+                 f"{n_bad} row(s) reference no parent row" if n_bad else
+                 f"{len(refs)} foreign key(s), every row has its parent",
+                 unexpected_count=int(n_bad), element_count=int(n_rows),
+                 unexpected_percent=round(100.0 * n_bad / n_rows, 4) if n_rows else 0.0, sample=sample)
+    return [res]
