@@ -1,0 +1,107 @@
+"""CSV output: one ``<table>.csv`` per table (``.csv.gz`` / ``.csv.zst`` when compressed), header first.
+
+A thin adapter over the ``csv_generator`` package, which holds all CSV knowledge (dialect, text
+forms, quoting, encodings, compression, reading back); see ``docs/formats/csv.md``.
+
+Options (``--option KEY=VALUE``): ``delimiter`` (default ``,``; also comma, semicolon, tab,
+pipe), ``quoting`` (strings | needed | all | none; default strings), ``header`` (true/false),
+``null`` (the null marker, default empty), ``line_terminator`` (lf | crlf), ``encoding``
+(utf-8 | utf-8-sig | latin-1 | utf-16), ``compression`` (none | gzip | zstd).
+
+``validate`` has no options, so ``finish()`` records the settings in the sidecar
+``csv_dialect.json`` (listed in the manifest); ``read_table`` and ``artifacts`` read it, and
+assume the default dialect where there is none (CSV that datagen did not write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+import csv_generator as csvg
+from shared.errors import OutputError, UsageError
+from shared.formats import Format, register
+
+
+@contextlib.contextmanager
+def _output_errors():
+    """CSV write errors (a value quoting=none cannot write, an unencodable character) → exit 3."""
+    try:
+        yield
+    except csvg.CsvWriteError as exc:
+        raise OutputError(str(exc)) from None
+
+
+class CsvTableWriter:
+    """The shared Writer interface over ``csv_generator.CsvWriter``."""
+
+    def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions):
+        self.out_dir = out_dir
+        with _output_errors():
+            self._w = csvg.CsvWriter(path, schema, options.dialect, options.compression)
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        with _output_errors():
+            self._w.write_batch(batch)
+
+    def close(self) -> list[Path]:
+        with _output_errors():
+            return [self._w.close().relative_to(self.out_dir)]
+
+    def abort(self) -> None:
+        self._w.abort()
+
+
+@register("csv")
+class CsvFormat(Format):
+    name = "csv"
+    #: rough bytes per value in the default dialect, delimiter included
+    widths = {"int": 6.0, "float": 19.0, "decimal": 8.0, "bool": 5.5, "string": 12.0, "date": 11.0,
+              "timestamp": 28.0, "uuid": 39.0}
+
+    def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
+        """``--option`` strings → plain JSON settings (they also land in the manifest)."""
+        try:
+            return csvg.parse_options(opts).to_dict()
+        except csvg.DialectError as exc:
+            msgs = [f"--option {p}" for p in exc.problems]
+            raise UsageError(msgs[0] if len(msgs) == 1 else "bad CSV options:\n  " + "\n  ".join(msgs)) from None
+
+    def _resolved(self, options: dict[str, Any]) -> csvg.CsvOptions:
+        if "delimiter" not in options:
+            options.update(self.check_options({}))
+        return csvg.CsvOptions.from_dict(options)
+
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+        opts = self._resolved(options)
+        path = Path(out_dir) / csvg.file_name(table.name, opts.compression)
+        return CsvTableWriter(Path(out_dir), path, arrow_schema, opts)
+
+    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
+        csvg.save_options(Path(out_dir), self._resolved(options))
+        return [Path(csvg.SIDECAR)]
+
+    def _stored(self, out_dir: Path) -> csvg.CsvOptions | None:
+        """The sidecar's settings; ``None`` without one (raises ``DialectError`` if it is broken)."""
+        return csvg.load_options(Path(out_dir))
+
+    def artifacts(self, out_dir: Path, table) -> list[Path]:
+        out_dir = Path(out_dir)
+        try:
+            stored = self._stored(out_dir)
+        except csvg.DialectError:
+            stored = None  # read_table reports the broken sidecar as a parse failure
+        if stored is not None:
+            return [out_dir / csvg.file_name(table.name, stored.compression)]
+        found = [out_dir / csvg.file_name(table.name, c) for c in csvg.COMPRESSIONS
+                 if (out_dir / csvg.file_name(table.name, c)).is_file()]
+        return found[:1] or [out_dir / csvg.file_name(table.name)]
+
+    def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        stored = self._stored(Path(out_dir))
+        path = self.artifacts(out_dir, table)[0]
+        dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
+        return csvg.read_csv(path, arrow_schema, dialect)
