@@ -34,3 +34,18 @@ class TestParquetConformance(FormatConformance):
     def test_bad_option(self, app, schema_file, tmp_path):
         res = self.generate(app, schema_file, tmp_path / "o", "--option", "compression=lz9")
         assert res.exit_code == 2
+
+    def test_file_size_limit_rolls_over(self, app, schema_file, tmp_path):
+        out = tmp_path / "o"
+        res = self.generate(app, schema_file, out, "--option", "max_file_bytes=8000", "--option", "row_group_rows=50")
+        assert res.exit_code == 0, res.output
+        parts = sorted((out / "people").iterdir())
+        assert len(parts) > 1
+        assert all(p.stat().st_size < 8000 + 40_000 for p in parts)
+        assert self.validate(app, schema_file, out).exit_code == 0
+
+    def test_independent_reader_check_runs(self, app, schema_file, generated, tmp_path):
+        out = self.fresh_copy(generated, tmp_path)
+        assert self.validate(app, schema_file, out).exit_code == 0
+        rep = self.report(out)
+        assert [c for c in rep["checks"] if c["kind"] == "parquet_independent_reader" and c["status"] == "pass"]
