@@ -220,9 +220,13 @@ def _compare_frames(ours: pa.Table, theirs) -> list[str]:
         if pa.types.is_timestamp(a.type) or pa.types.is_date(a.type):
             unit = a.type.unit if pa.types.is_timestamp(a.type) else "D"
             x = pc.cast(a, pa.int64()) if pa.types.is_timestamp(a.type) else pc.cast(pc.cast(a, pa.int32()), pa.int64())
-            x = x.to_numpy(zero_copy_only=False)[keep]
+            x = x.to_numpy(zero_copy_only=False)
+            if unit == "D":
+                # fastparquet reads dates as datetime64[ns], which only spans 1677-2262: compare the
+                # representable ones (the dirty profile injects 9999-12-31 on purpose)
+                keep = keep & (x > -106_000) & (x < 106_000)
             y = b.to_numpy()[keep].astype(f"datetime64[{unit}]").astype(np.int64)
-            same = np.array_equal(x, y)
+            same = np.array_equal(x[keep], y)
         elif pa.types.is_decimal(a.type) or pa.types.is_floating(a.type):
             x = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False)[keep]
             y = b.to_numpy(dtype=float, na_value=np.nan)[keep]

@@ -579,7 +579,8 @@ class Poisson(_Numeric):
     ``min``/``max`` are applied by clipping (prefer ``shift`` to move the support). Not unique.
     """
 
-    params_schema = obj(("lam",), lam=NONNEG, shift=INTEGER)
+    params_schema = obj(("lam",), lam={"type": "number", "minimum": 0, "maximum": 1e9},
+                        shift={"type": "integer", "minimum": -(2**53), "maximum": 2**53})
 
     def check_params(self, params, column=None) -> Problems:
         out: Problems = []

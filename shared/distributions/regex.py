@@ -372,7 +372,7 @@ class _Parser:
         self.i = j
         while True:
             if self.i >= self.end:
-                self.error(f"unterminated character class opened at offset {at}", at, hint="close it with ]")
+                self.error("unterminated character class", at, hint="close it with ]")
             c = s[self.i]
             if c == "]" and not first:
                 self.i += 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.distributions.base import NONNEG, TIME_TEXT, Generator, obj, register
+from shared.distributions.base import TIME_TEXT, Generator, obj, register
 from shared.distributions.categorical import date_value, schema_anchor_us
 from shared.distributions.numeric import own_bounds
 from shared.errors import GenerationError
@@ -301,8 +301,10 @@ class Arrivals(Generator):
         ("start", "end"),
         start=TIME_TEXT,
         end=TIME_TEXT,
-        daily={"type": "array", "items": NONNEG, "minItems": 24, "maxItems": 24},
-        weekly={"type": "array", "items": NONNEG, "minItems": 7, "maxItems": 7},
+        daily={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
+               "minItems": 24, "maxItems": 24},
+        weekly={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
+                "minItems": 7, "maxItems": 7},
     )
 
     def _table(self, params: Mapping[str, Any], anchor_us: int, out=None):

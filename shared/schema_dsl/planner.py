@@ -29,6 +29,8 @@ from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.model import PROFILES, Column, RowsPer, Schema, Table, fmt_path
 
 DEFAULT_BLOCK_ROWS = 65_536
+#: per-parent child counts are summed at plan time (one pass over the parents' count cells)
+MAX_PER_PARENT_ROWS = 10**10
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,13 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
         owner = None
         if isinstance(t.rows, RowsPer):
             n_parent = plans[t.rows.per].rows
+            if n_parent > MAX_PER_PARENT_ROWS:
+                raise InfeasibleSchema(
+                    f"{schema.source.path}: table {name!r} counts its rows per {t.rows.per!r}, which has "
+                    f"{n_parent:,} rows",
+                    [_problem(schema, t.path + ("rows", "per"),
+                              f"per-parent counts are planned up front; {n_parent:,} parents is over the "
+                              f"{MAX_PER_PARENT_ROWS:,} this version plans", "lower the parent's rows")])
             per = build_count_index(name, n_parent, _count_fn(schema, seed, profile, t))
             n = per.total
             owner = next(c.name for c in t.columns
