@@ -88,7 +88,7 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
                 t.rows.distribution.params), "min": t.rows.min, "max": t.rows.max}
         else:
             rows_rule = {"fixed": t.rows, "override": plan.rows_overrides.get(name), "scale": plan.scale}
-        est = int(width * tp.rows) if fmt is not None else None
+        est = int((width + fmt.row_overhead) * tp.rows) if fmt is not None else None
         total_bytes += est or 0
         tables.append({
             "name": name, "rows": tp.rows, "rows_rule": rows_rule, "primary_key": list(t.primary_key),

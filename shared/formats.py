@@ -34,6 +34,8 @@ class Format:
     #: rough bytes per value by kind, for describe's size estimate
     widths: dict[str, float] = {}
     default_width: float = 8.0
+    #: bytes each row costs beyond its values (an event envelope, JSON braces …)
+    row_overhead: float = 0.0
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> Writer:
         raise NotImplementedError

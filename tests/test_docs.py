@@ -44,12 +44,17 @@ def test_every_corruption_kind_documented():
         assert f"`{kind}`" in text, kind
 
 
+FRONTENDS = ["parquet_generator", "csv_generator", "json_generator", "sqlite_seed", "event_stream_generator"]
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
 @pytest.mark.parametrize("command", ["describe", "generate", "validate"])
-def test_every_cli_option_documented(command):
+def test_every_cli_option_documented(command, frontend):
+    import importlib
+
     import typer.main
 
-    from generators.parquet_generator.__main__ import app
-
+    app = importlib.import_module(f"generators.{frontend}.__main__").app
     text = (DOCS / "cli.md").read_text()
     group = typer.main.get_command(app)
     cmd = group.commands[command]
@@ -57,6 +62,13 @@ def test_every_cli_option_documented(command):
         for opt in param.opts:
             if opt.startswith("--"):
                 assert f"`{opt}`" in text, (command, opt)
+
+
+def test_every_format_extra_check_documented():
+    text = (DOCS / "validation.md").read_text()
+    for kind in ("parquet_independent_reader", "sqlite_integrity", "sqlite_foreign_key_check", "sqlite_schema",
+                 "required_keys", "ordering", "unique_event_id", "event_count", "late_events"):
+        assert f"`{kind}`" in text, kind
 
 
 def test_readme_has_the_two_commands():

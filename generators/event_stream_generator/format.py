@@ -246,8 +246,9 @@ def _envelope_schema(table, read: pa.Schema) -> pa.Schema:
 @register("event_stream")
 class EventStreamFormat(Format):
     name = "event_stream"
-    # rough bytes per value in a line: the quoted key, the value and a comma (the envelope adds
-    # ~190 bytes per event on top, which describe's per-value estimate does not count)
+    # rough bytes per value in a line: the quoted key, the value and a comma
+    #: event_id, event_type, ts, key, table, seq, late and the braces of the envelope
+    row_overhead = 190.0
     widths = {"int": 12.0, "float": 24.0, "decimal": 16.0, "bool": 11.0, "string": 24.0, "date": 20.0,
               "timestamp": 38.0, "uuid": 48.0}
     default_width = 16.0
