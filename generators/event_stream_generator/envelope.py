@@ -1,9 +1,9 @@
 """The event envelope: one JSON object per line, and the keyed draws behind it.
 
-A line of ``events.ndjson`` (orjson, compact, keys in this order)::
+A line of ``events.ndjson`` (compact, no spaces, keys in this order; wrapped here)::
 
-    {"event_id": "1b4e…", "event_type": "paid", "ts": "2024-06-03T08:15:02.123456Z",
-     "key": 17, "table": "orders", "seq": 41, "late": false, "data": {…the row's columns…}}
+    {"event_id":"1b4e…","event_type":"paid","ts":"2024-06-03T08:15:02.123456Z",
+     "key":17,"table":"orders","seq":41,"late":false,"data":{…the row's columns…}}
 
 * ``event_id`` — a version-4-shaped uuid from two 64-bit keyed streams read at the row index,
   ``stream_key(seed, table, "__event__", "id")`` and ``… "id/lo"``: stable across runs, chunk
@@ -26,57 +26,62 @@ Late events: row ``r`` of a table with ``late_rate`` p is late when its time is 
 otherwise (a null time sorts first). So on-time events are in time order, and a late event
 arrives right after every event whose delivery time is at most its ``ts + delay``.
 
-Value conversion is vectorised per column (``strftime``, casts); building the dict and
-``orjson.dumps`` of each line is the one per-row step, as for any NDJSON writer.
+Rendering (no per-row Python): the lines of a batch are the JSON encoder of the JSON format
+(``generators/json_generator/encode.py``) run over one batch holding the envelope's per-row
+fields (``event_id``, the event type and key columns, ``ts``, ``seq``, ``late``) followed by the
+row's columns. ``rows_json`` renders each column to a string array of JSON texts with Arrow
+compute and interleaves them with constant literals in one ``binary_join_element_wise``; the
+constant parts of the envelope (the keys, the table name, a constant event type, a null key and
+the framing ``,"data":{`` … ``}}\n``) are folded into those literals. So ``data`` has exactly the
+JSON format's value forms, float spelling included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from generators.json_generator.encode import key_literals, rows_json
 from shared.distributions.keys import uuid_strings
 from shared.io import rng
 
 #: the delivery time of an event whose time is null: before every other event
 NULL_TIME = np.iinfo(np.int64).min
 ENVELOPE_KEYS = ("event_id", "event_type", "ts", "key", "table", "seq", "late", "data")
-_NUMPY_OK = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
+#: rows rendered by one join: bounds the text held at a time and keeps it within the int32
+#: offsets of a string array whatever --block-rows is (the bytes do not depend on it)
+ENCODE_ROWS = 65_536
 
 
-def iso_timestamps(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """ISO 8601 UTC text with microseconds and ``Z`` (the cast of a naive timestamp is far faster
-    than ``strftime`` with a time zone; the values are UTC either way)."""
-    text = arr.cast(pa.timestamp("us", tz=arr.type.tz)).cast(pa.timestamp("us")).cast(pa.string())
-    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T", max_replacements=1), "Z", "")
+def _slices(batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    size = ENCODE_ROWS
+    for start in range(0, batch.num_rows, size):  # a few slices of a block, not rows
+        yield batch.slice(start, size)
 
 
-def json_values(arr: pa.Array | pa.ChunkedArray) -> list:
-    """A column as Python values in their JSON form (vectorised conversion, then one list)."""
-    t = arr.type
-    if pa.types.is_timestamp(t):
-        return iso_timestamps(arr).to_pylist()
-    if pa.types.is_date(t) or pa.types.is_decimal(t):
-        return arr.cast(pa.string()).to_pylist()
-    if pa.types.is_float32(t) or pa.types.is_float16(t):
-        # the shortest text that reads back to the same float32 (0.1, not 0.10000000149011612)
-        arr = arr.cast(pa.string()).cast(pa.float64())
-    if arr.null_count == 0 and any(f(t) for f in _NUMPY_OK):
-        return arr.to_numpy(zero_copy_only=False).tolist()
-    return arr.to_pylist()
+def _large_lines(parts: list[pa.Array]) -> pa.LargeBinaryArray:
+    """Rendered string arrays as one large_binary array (the data buffer is shared, not copied,
+    when there is one part)."""
+    if not parts:
+        return pa.array([], pa.large_binary())
+    lines = [p.cast(pa.large_binary()) for p in parts]
+    return lines[0] if len(lines) == 1 else pa.concat_arrays(lines)
 
 
-def rows_to_lines(batch: pa.RecordBatch | pa.Table) -> list[bytes]:
-    """Plain NDJSON lines of a batch (the reference tables): one object per row, newline included."""
-    names = batch.schema.names
-    cols = [json_values(batch.column(i)) for i in range(batch.num_columns)]
-    dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    return [dumps(dict(zip(names, row, strict=True)), option=opt) for row in zip(*cols, strict=True)]
+def rows_text(batch: pa.RecordBatch) -> Iterator[pa.Array]:
+    """Plain NDJSON text of a batch (the reference tables): string arrays of one JSON object per
+    row, keys in column order, each ending with a newline; write their data buffers as they are."""
+    lits = key_literals(batch.schema.names, "", "\n")
+    for part in _slices(batch):
+        yield rows_json(part, lits)
+
+
+def _json_literal(value) -> str:
+    return orjson.dumps(value).decode()
 
 
 @dataclass
@@ -134,6 +139,42 @@ def event_ids(seed: int, table: str, seq: np.ndarray) -> pa.Array:
     return uuid_strings(rng.bits(key, seq), rng.bits(rng.subkey(key, "lo"), seq))
 
 
+def envelope_parts(table, batch: pa.RecordBatch, ids: pa.Array, seq: np.ndarray,
+                   late: np.ndarray) -> tuple[list[pa.Array], list[str]]:
+    """The per-row columns of the lines of ``batch`` and the constant literals around them, as
+    ``rows_json`` takes them: line ``i`` is ``lits[0] + text(cols[0][i]) + lits[1] + … + lits[-1]``."""
+    ev = table.events
+    fields = [
+        ("event_id", ids),
+        ("event_type", batch.column(ev.type) if ev.type_is_column else _json_literal(ev.type)),
+        ("ts", batch.column(ev.time)),
+        ("key", batch.column(ev.key) if ev.key is not None else "null"),
+        ("table", _json_literal(table.name)),
+        ("seq", pa.array(seq, pa.int64())),
+        ("late", pa.array(late, pa.bool_())),
+    ]
+    fields += [(name, batch.column(i)) for i, name in enumerate(batch.schema.names)]
+    cols: list[pa.Array] = []
+    lits: list[str] = []
+    pending = "{"
+    for pos, (name, value) in enumerate(fields):
+        if pos == len(ENVELOPE_KEYS) - 1:
+            pending += ',"data":{'
+        elif pos:
+            pending += ","
+        pending += _json_literal(name) + ":"
+        if isinstance(value, str):  # a constant: part of the literal
+            pending += value
+        else:
+            lits.append(pending)
+            cols.append(value)
+            pending = ""
+    if len(fields) == len(ENVELOPE_KEYS) - 1:  # no columns at all (the engine never does this)
+        pending += ',"data":{'
+    lits.append(pending + "}}\n")
+    return cols, lits
+
+
 def encode(table, batch: pa.RecordBatch, first_row: int, seed: int, max_delay_us: int) -> Chunk:
     """Envelope lines and delivery keys of rows ``first_row …`` of an event table."""
     ev = table.events
@@ -149,18 +190,7 @@ def encode(table, batch: pa.RecordBatch, first_row: int, seed: int, max_delay_us
     emit = ts.copy()
     if late.any():
         emit[late] += late_delays(seed, table.name, seq[late], max_delay_us)
-    names = batch.schema.names
-    cols = [json_values(batch.column(i)) for i in range(batch.num_columns)]
-    ts_text = cols[names.index(ev.time)]
-    etype = cols[names.index(ev.type)] if ev.type_is_column else repeat(ev.type, n)
-    key = cols[names.index(ev.key)] if ev.key is not None else repeat(None, n)
-    ids = event_ids(seed, table.name, seq).to_pylist()
-    tname = table.name
-    dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    lines = [
-        dumps({"event_id": i, "event_type": et, "ts": t, "key": k, "table": tname, "seq": s, "late": la,
-               "data": dict(zip(names, row, strict=True))}, option=opt)
-        for i, et, t, k, s, la, row in zip(ids, etype, ts_text, key, seq.tolist(), late.tolist(), zip(*cols, strict=True),
-                                           strict=False)
-    ]
-    return Chunk(ts, emit, seq, late, pa.array(lines, pa.large_binary()))
+    cols, lits = envelope_parts(table, batch, event_ids(seed, table.name, seq), seq, late)
+    rows = pa.RecordBatch.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))])
+    lines = _large_lines([rows_json(part, lits) for part in _slices(rows)])
+    return Chunk(ts, emit, seq, late, lines)

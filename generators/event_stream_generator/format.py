@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.json as pj
 
-from generators.event_stream_generator.envelope import encode, rows_to_lines
+from generators.event_stream_generator.envelope import encode, rows_text
 from generators.event_stream_generator.merge import (
     DEFAULT_MAX_SORT_ROWS,
     SPILL_BATCH_ROWS,
@@ -45,6 +45,7 @@ from generators.event_stream_generator.merge import (
     not_ordered_error,
     write_lines,
 )
+from generators.json_generator.encode import data_buffer
 from shared.errors import PlanError, UsageError
 from shared.formats import Format, register
 from shared.schema_dsl.timeutil import parse_duration
@@ -78,7 +79,8 @@ class NdjsonWriter:
         self._f = open(self.path, "xb")  # noqa: SIM115 - closed in close()/abort()
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        self._f.write(b"".join(rows_to_lines(batch)))
+        for rows in rows_text(batch):
+            self._f.write(data_buffer(rows))
 
     def close(self) -> list[Path]:
         self._f.close()
