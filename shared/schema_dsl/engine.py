@@ -208,13 +208,19 @@ class Engine:
         """Engine-unit values of ``table.column`` at arbitrary row indices (no null mask)."""
         tp = self.plan.tables[table]
         rows = np.asarray(rows, dtype=np.int64)
-        # evaluate only the distinct rows asked for, then scatter back
-        uniq, inverse = np.unique(rows, return_inverse=True)
-        block = _Block(self, tp, uniq)
-        vals = block.value(column)
-        if isinstance(vals, (pa.Array, pa.ChunkedArray)):
-            return vals.take(pa.array(inverse))
-        return np.asarray(vals)[inverse]
+        if rows.size > 1 and bool((rows[1:] >= rows[:-1]).all()):
+            # sorted (children grouped by parent): evaluate each distinct row once, O(n)
+            first = np.empty(rows.shape, dtype=bool)
+            first[0] = True
+            np.not_equal(rows[1:], rows[:-1], out=first[1:])
+            if not first.all():
+                inverse = np.cumsum(first) - 1
+                vals = _Block(self, tp, rows[first]).value(column)
+                if isinstance(vals, (pa.Array, pa.ChunkedArray)):
+                    return vals.take(pa.array(inverse))
+                return np.asarray(vals)[inverse]
+        # every cell is a pure function of its row: evaluating repeated rows is cheaper than sorting
+        return _Block(self, tp, rows).value(column)
 
     @property
     def dirty(self) -> bool:
