@@ -34,13 +34,13 @@ def render() -> str:
         "| generator | types | unique | summary |",
         "| --- | --- | --- | --- |",
     ]
-    for name in gens:
+    for name in sorted(gens):
         g = gens[name]
         doc = inspect.getdoc(type(g)) or ""
         summary = doc.split("\n\n")[0].replace("\n", " ")
         out.append(f"| [`{name}`](#{name}) | {', '.join(sorted(g.kinds))} | {g.unique_strategy or '-'} | {summary} |")
     out.append("")
-    for name in gens:
+    for name in sorted(gens):
         g = gens[name]
         doc = inspect.getdoc(type(g)) or ""
         props = g.params_schema.get("properties", {})

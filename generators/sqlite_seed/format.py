@@ -122,10 +122,13 @@ class SqliteWriter:
 
     def close(self) -> list[Path]:
         conn = self.run.conn
-        for sql in create_index_sql(self.spec):  # after the rows: one sort instead of n inserts
-            conn.execute(sql)
-        if not self.run.in_place:
-            conn.execute("COMMIT")
+        try:
+            for sql in create_index_sql(self.spec):  # after the rows: one sort instead of n inserts
+                conn.execute(sql)
+            if not self.run.in_place:
+                conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise write_error(self.run.path, exc) from None
         self.run.rows[self.spec.name] = self.rows
         return []  # the one database file is listed by finish()
 
@@ -141,6 +144,15 @@ def insert_batch(conn: sqlite3.Connection, sql: str, batch: pa.RecordBatch, tabl
     except sqlite3.IntegrityError as exc:
         raise OutputError(f"{path}: table {table}: {exc} (are the rows already there? with "
                           f"--option mode=append the keys must not exist yet)") from None
+    except sqlite3.OperationalError as exc:
+        raise write_error(path, exc) from None
+
+
+def write_error(path: Path, exc: sqlite3.OperationalError) -> OutputError:
+    """SQLite's write failures (it reports no errno) as one clear message, exit 3."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    hint = " (disk full, or a file-size limit reached?)" if code in (10, 13) else ""  # SQLITE_IOERR, SQLITE_FULL
+    return OutputError(f"{path}: SQLite cannot write: {exc}{hint}; the transaction was rolled back")
 
 
 def database_path(out_dir: Path, schema_name: str) -> Path:

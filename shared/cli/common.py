@@ -75,7 +75,7 @@ def guard(debug: bool = False):
 
 
 def load_and_plan(schema_path: str | None, seed: int | None, rows: list[str] | None, scale: float | None,
-                  profile: str | None, block_rows: int | None = None):
+                  profile: str | None, block_rows: int | None = None, allow_huge: bool = False):
     from shared import api
 
     path = schema_path or str(api.DEFAULT_SCHEMA)
@@ -84,7 +84,8 @@ def load_and_plan(schema_path: str | None, seed: int | None, rows: list[str] | N
     kwargs: dict[str, Any] = {}
     if block_rows is not None:
         kwargs["block_rows"] = block_rows
-    return api.resolve_plan(schema, seed=seed, rows=overrides, scale=scale, profile=profile, **kwargs)
+    return api.resolve_plan(schema, seed=seed, rows=overrides, scale=scale, profile=profile, allow_huge=allow_huge,
+                            **kwargs)
 
 
 def check_format(fmt_name: str | None, allowed: tuple[str, ...], default: str) -> str:
@@ -191,6 +192,8 @@ RowsOpt = typer.Option(None, "--rows", help="TABLE=N row override; repeat for se
 ScaleOpt = typer.Option(None, "--scale", help="Multiply every table's rows (at least 1 each); --rows wins.")
 ProfileOpt = typer.Option(None, "--profile", help="fast | realistic | dirty (default: the schema's profile).")
 DebugOpt = typer.Option(False, "--debug", help="Show tracebacks of errors.")
+HugeOpt = typer.Option(False, "--allow-huge",
+                       help="Allow a plan above the size cap (rows x columns > DATAGEN_MAX_CELLS, default 5e9).")
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
         schema: str = SchemaOpt, seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt,
         profile: str = ProfileOpt,
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+        allow_huge: bool = HugeOpt,
         debug: bool = DebugOpt,
     ) -> None:
         """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
@@ -263,7 +267,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
 
         with guard(debug):
             name = check_format(format, formats, fmt.name)
-            plan = load_and_plan(schema, seed, rows, scale, profile)
+            plan = load_and_plan(schema, seed, rows, scale, profile, allow_huge=allow_huge)
             info = api.describe(plan, fmt.variant(name) if hasattr(fmt, "variant") else fmt)
             if as_json:
                 print_json(info)
@@ -279,6 +283,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
         force: bool = typer.Option(False, "--force", help="Replace a non-empty --out that datagen did not write."),
         option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE; repeatable."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+        allow_huge: bool = HugeOpt,
         debug: bool = DebugOpt,
         **extra: Any,
     ) -> None:
@@ -292,7 +297,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
             if hasattr(the_fmt, "check_options"):
                 opts = the_fmt.check_options(opts)
             n_workers = resolve_workers(workers)
-            plan = load_and_plan(schema, seed, rows, scale, profile, block_rows)
+            plan = load_and_plan(schema, seed, rows, scale, profile, block_rows, allow_huge=allow_huge)
             if generate_handler is not None and generate_handler(GenerateRequest(
                     plan=plan, fmt=the_fmt, format_name=name, out=out, workers=n_workers, force=force,
                     options=opts, quiet=quiet, extra=dict(extra))):

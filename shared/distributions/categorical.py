@@ -23,7 +23,7 @@ from shared.schema_dsl.timeutil import (
 
 Problems = list[tuple[str, str, str | None]]
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 SCALAR = {"type": ["string", "number", "boolean"]}
 TEXT_KINDS = frozenset({"string", "uuid"})
 
@@ -120,13 +120,24 @@ def value_problems(column, value: Any, anchor_us: int, path: str) -> Problems:
         if max_len is not None and len(v) > max_len:
             out.append((f"{value!r} is longer than max_length {max_len}", path, None))
         pattern = getattr(column, "pattern", None)
-        if pattern:
-            try:
-                if re.fullmatch(pattern, v) is None:
-                    out.append((f"{value!r} does not match the column's pattern", path, None))
-            except re.error:
-                pass  # the column's own check reports a bad pattern
+        if pattern and _fullmatch_linear(pattern, v) is False:
+            out.append((f"{value!r} does not match the column's pattern", path, None))
     return out
+
+
+def _fullmatch_linear(pattern: str, text: str) -> bool | None:
+    """``pattern`` fully matches ``text``, decided by Arrow's RE2 engine (linear time, as
+    ``validate`` checks it): Python's backtracking ``re`` would let a schema such as
+    ``pattern: '(a+)+'`` with a value ``'aaa…ab'`` hang the loader. ``None`` when RE2 cannot
+    compile the pattern (``validate`` reports that on its own)."""
+    import pyarrow.compute as pc
+
+    from shared.distributions.regex import to_re2
+
+    try:
+        return bool(pc.match_substring_regex(pa.array([text], pa.string()), f"^(?:{to_re2(pattern)})$")[0].as_py())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def as_engine_array(dtype, values: tuple) -> Any:

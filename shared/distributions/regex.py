@@ -420,6 +420,56 @@ class _Parser:
         return (self._code(c, self.i - 1),)
 
 
+_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
+_HEX8 = re.compile(r"[0-9a-fA-F]{8}")
+_OPEN_MIN = re.compile(r"\{,(\d*)\}")
+
+
+def to_re2(pattern: str) -> str:
+    """``pattern`` (Python ``re`` syntax, as schemas write it) spelled for RE2, the linear-time
+    engine ``validate`` checks ``pattern`` with (Arrow's ``match_substring_regex``).
+
+    RE2 reads some Python spellings differently or not at all; they are rewritten, outside
+    character classes only where that matters: ``{,n}`` and ``{,}`` → ``{0,n}`` / ``{0,}`` (RE2
+    takes ``{,n}`` as literal text, so every value would fail), ``\\uXXXX`` / ``\\UXXXXXXXX`` →
+    ``\\x{…}``, ``\\Z`` → ``\\z``. What RE2 cannot do in linear time (back-references,
+    look-arounds) is left for it to refuse, with a clear failed check.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    class_at = -1  # index of the '[' of the class we are in, -1 outside
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            if e == "u" and _HEX4.fullmatch(pattern, i + 2, i + 6):
+                out.append("\\x{" + pattern[i + 2:i + 6] + "}")
+                i += 6
+                continue
+            if e == "U" and _HEX8.fullmatch(pattern, i + 2, i + 10):
+                out.append("\\x{" + pattern[i + 2:i + 10] + "}")
+                i += 10
+                continue
+            out.append("\\z" if e == "Z" and class_at < 0 else pattern[i:i + 2])
+            i += 2
+            continue
+        if class_at >= 0:
+            first = i == class_at + 1 or (i == class_at + 2 and pattern[class_at + 1] == "^")
+            if c == "]" and not first:
+                class_at = -1
+        elif c == "[":
+            class_at = i
+        elif c == "{":
+            m = _OPEN_MIN.match(pattern, i)
+            if m and out and out[-1] not in "(|":  # after an atom: a quantifier in Python
+                out.append("{0," + m.group(1) + "}")
+                i = m.end()
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 @lru_cache(maxsize=512)
 def compile_pattern(pattern: str) -> Program:
     """Parse and check a pattern once; raises ``RegexError`` (message, offset, hint)."""

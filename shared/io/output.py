@@ -6,10 +6,13 @@
   so a typo cannot wipe a user's folder;
 * takes a lock file beside ``out`` (``.<name>.datagen.lock``, ``O_EXCL`` with the owner's pid); a
   second concurrent run into the same folder is refused clearly; a lock whose process is gone is
-  taken over;
+  taken over (an empty lock only once it is older than ``LOCK_GRACE_S``: its owner may be
+  between creating it and writing its pid); the pid is read without following a link or blocking;
 * writes everything into ``.<name>.tmp-<pid>-<random>`` beside ``out``;
 * on success renames the old folder aside, the new one into place and removes the old one;
   on any error, SIGINT or SIGTERM removes the temporary folder and leaves ``out`` as it was.
+  A signal that arrives during that final swap is deferred until the swap is done (the run then
+  completes), so ``out`` is never left missing between the two renames.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import os
 import secrets
 import shutil
 import signal
+import stat
+import time
 from pathlib import Path
 
 from shared.errors import OutputError, UsageError
@@ -39,6 +44,8 @@ class AtomicOutput:
         self.tmp: Path | None = None
         self._lock: Path | None = None
         self._old_handlers: dict = {}
+        self._committing = False  # during the final swap a signal is deferred: the swap always completes
+        self.deferred_signal: int | None = None
 
     # --- checks -----------------------------------------------------------------------------
 
@@ -67,13 +74,15 @@ class AtomicOutput:
             try:
                 fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                try:
-                    pid = int(lock.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
+                pid = _lock_owner(lock)
                 if pid and _alive(pid):
                     raise OutputError(
                         f"--out {self.out}: another datagen run (pid {pid}) is writing here; "
+                        f"wait for it, or remove {lock} if it is stale"
+                    ) from None
+                if not pid and _just_created(lock):  # created, its pid not written yet: not stale
+                    raise OutputError(
+                        f"--out {self.out}: another datagen run is starting here ({lock} was just created); "
                         f"wait for it, or remove {lock} if it is stale"
                     ) from None
                 with contextlib.suppress(OSError):
@@ -96,6 +105,9 @@ class AtomicOutput:
     # --- signals ----------------------------------------------------------------------------
 
     def _on_signal(self, signum, frame):
+        if self._committing:  # between the two renames --out would be missing: finish the swap first
+            self.deferred_signal = signum
+            return
         raise _Interrupted(signum)
 
     def _install_signals(self) -> None:
@@ -129,19 +141,23 @@ class AtomicOutput:
         """Swap the finished temporary folder into place."""
         assert self.tmp is not None
         old = None
+        self._committing = True
         try:
-            if self.out.exists():
-                old = self.out.parent / f".{self.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-                os.rename(self.out, old)
-            os.rename(self.tmp, self.out)
-        except OSError as exc:
-            if old is not None and not self.out.exists():
-                with contextlib.suppress(OSError):
-                    os.rename(old, self.out)
-            raise OutputError(f"--out {self.out}: cannot move the new output into place: {exc.strerror}") from None
-        self.tmp = None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                if self.out.exists():
+                    old = self.out.parent / f".{self.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+                    os.rename(self.out, old)
+                os.rename(self.tmp, self.out)
+            except OSError as exc:
+                if old is not None and not self.out.exists():
+                    with contextlib.suppress(OSError):
+                        os.rename(old, self.out)
+                raise OutputError(f"--out {self.out}: cannot move the new output into place: {exc.strerror}") from None
+            self.tmp = None
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            self._committing = False
 
     def __exit__(self, exc_type, exc, tb):
         try:
@@ -157,6 +173,34 @@ class AtomicOutput:
             raise OutputError(f"--out {self.out}: {os.strerror(exc.errno)} while writing; "
                               f"nothing was changed in {self.out}") from None
         return False
+
+
+def _lock_owner(lock: Path) -> int:
+    """The pid written in a lock file, 0 when unreadable. Reads at most 32 bytes, never through a
+    link and never blocking (a lock planted as a link to a FIFO or /dev/zero cannot hang us)."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return 0
+    try:
+        text = os.read(fd, 32).decode("ascii", "replace").strip()
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+    return int(text) if text.isdigit() and len(text) < 20 else 0
+
+
+#: an empty lock younger than this belongs to a run between creating it and writing its pid
+LOCK_GRACE_S = 2.0
+
+
+def _just_created(lock: Path) -> bool:
+    try:
+        st = os.lstat(lock)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == 0 and abs(time.time() - st.st_mtime) < LOCK_GRACE_S
 
 
 def _alive(pid: int) -> bool:

@@ -8,17 +8,25 @@ half-written report. ``check_report`` validates a report against
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 
 REPORT_SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "validation_report.schema.json"
 
 
 def write_json_atomic(data: dict, path: Path) -> None:
+    """Write ``data`` to a fresh, uniquely named temporary file (``O_EXCL``: never through a link
+    planted under that name) and rename it over ``path`` (a link at ``path`` is replaced, not
+    followed)."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
     try:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -51,11 +51,38 @@ from shared.schema_dsl.types import TYPE_NAMES, parse_type
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
 
 
+def _ecma_pattern(validator, pattern: str, instance: Any, schema: dict):
+    """JSON Schema's ``pattern`` with ECMA-262's ``$``: the very end of the text only.
+
+    Python's ``$`` also matches before a final newline, so ``^[A-Za-z_][A-Za-z0-9_]*$`` would let
+    the name ``"orders\\n"`` through (into file names and SQL). A final unescaped ``$`` is read as
+    ``\\Z``, which is what the published schema means.
+    """
+    if not validator.is_type(instance, "string"):
+        return
+    if _compiled_pattern(pattern).search(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _compiled_pattern(pattern: str) -> re.Pattern:
+    rx = _PATTERNS.get(pattern)
+    if rx is None:
+        text = pattern
+        if text.endswith("$") and (len(text) - len(text[:-1].rstrip("\\")) - 1) % 2 == 0:
+            text = text[:-1] + r"\Z"
+        rx = _PATTERNS[pattern] = re.compile(text)
+    return rx
+
+
 def _validator() -> jsonschema.Draft202012Validator:
     global _VALIDATOR
     if _VALIDATOR is None:
         doc = jsonschema_doc.load()
-        _VALIDATOR = jsonschema.Draft202012Validator(doc)
+        cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+        _VALIDATOR = cls(doc)
     return _VALIDATOR
 
 

@@ -5,12 +5,19 @@ pools already built) is paid once per worker, not per task; tasks are only (tabl
 Each worker returns its batch as an Arrow IPC stream buffer. Because every cell is a pure function
 of its row index, the output is byte-identical to one worker. At most ``2 × workers`` blocks are in
 flight, so memory stays bounded at any row count. A worker that dies or raises fails the whole
-run with a ``GenerationError``; the pool is torn down, nothing is left running.
+run with a ``GenerationError``; the pool is torn down, nothing is left running: surviving workers
+are terminated (then killed) explicitly, since a worker forked while the pool broke may be missed by
+the executor and would keep the parent waiting for it at exit.
+
+Signals belong to the parent: workers ignore SIGINT (a Ctrl-C reaches the whole process group; the
+parent turns it into exit 130 and tears the pool down) and die quietly on SIGTERM (the teardown),
+instead of running the parent's handlers they inherited through ``fork``.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +33,20 @@ _ENGINE = None
 def _init(engine) -> None:
     global _ENGINE
     _ENGINE = engine
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _worker_init() -> None:
+    # forked with both signals blocked (see WorkerPool): set the worker's own handlers, then unblock
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+def _noop() -> None:
+    return None
 
 
 def _to_ipc(batch: pa.RecordBatch | None) -> bytes | None:
@@ -56,7 +77,17 @@ class WorkerPool:
         self.workers = workers
         engine.warm_up()  # build value pools once, here, before the workers inherit them
         _init(engine)  # inherited by the forked workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+        # Fork every worker now, with SIGINT/SIGTERM blocked: a signal landing between fork() and
+        # _worker_init would otherwise run the parent's inherited handler inside the worker.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                                             initializer=_worker_init)
+            self._pool.submit(_noop).result()  # the fork context launches all workers at the first submit
+        except BrokenProcessPool as exc:
+            raise GenerationError(f"a worker process died while starting: {exc}") from None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def map_batches(self, table: str, spans: list[tuple[int, int]], with_records: bool = False) -> Iterator:
         pending: deque = deque()
@@ -84,7 +115,19 @@ class WorkerPool:
             raise GenerationError(f"a worker failed while generating {table!r}: {type(exc).__name__}: {exc}") from exc
 
     def close(self, cancel: bool = False) -> None:
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        """Shut the pool down; blocks not started yet are cancelled. ``cancel``: do not wait for
+        running blocks either, and terminate (then kill) every worker still alive."""
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())  # gone after shutdown
+        self._pool.shutdown(wait=not cancel, cancel_futures=True)
+        if cancel:
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in procs:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(timeout=5)
 
 
 def map_batches(engine, table: str, spans, workers: int, with_records: bool = False) -> Iterator:

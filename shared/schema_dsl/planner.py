@@ -10,12 +10,19 @@
 * decides how each unique column and each unique group is kept by construction, and runs the
   feasibility analysis: the capacity of every unique domain against its row count, bounds that
   contradict each other, a sequence that would leave its type or its max. Any infeasibility raises
-  ``InfeasibleSchema`` (exit 2) naming the column and the capacity.
+  ``InfeasibleSchema`` (exit 2) naming the column and the capacity;
+* refuses a plan whose size estimate — the sum over tables of rows × columns ("cells") — is over
+  ``MAX_CELLS`` (5e9; the environment variable ``DATAGEN_MAX_CELLS`` adjusts it) unless the caller
+  passes ``allow_huge=True`` (the ``--allow-huge`` flag): a typo such as ``--scale 10000`` fails
+  at once with a ``UsageError`` naming the estimate, the cap and the flag, instead of filling a
+  disk. Fixed-row tables are counted before any per-parent table is planned, so the refusal is
+  immediate.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -31,6 +38,39 @@ from shared.schema_dsl.model import PROFILES, Column, RowsPer, Schema, Table, fm
 DEFAULT_BLOCK_ROWS = 65_536
 #: per-parent child counts are summed at plan time (one pass over the parents' count cells)
 MAX_PER_PARENT_ROWS = 10**10
+#: the size cap: rows × columns summed over the tables; more needs ``allow_huge`` (--allow-huge)
+MAX_CELLS = 5_000_000_000
+MAX_CELLS_ENV = "DATAGEN_MAX_CELLS"
+#: a row index is an int64
+MAX_TABLE_ROWS = 2**63 - 1
+
+
+def max_cells() -> int:
+    """The cell cap: ``MAX_CELLS``, or ``DATAGEN_MAX_CELLS`` when set (a positive whole number)."""
+    env = os.environ.get(MAX_CELLS_ENV)
+    if env is None or not env.strip():
+        return MAX_CELLS
+    try:
+        n = int(float(env)) if any(ch in env for ch in ".eE") else int(env.replace("_", ""))
+    except (ValueError, OverflowError):
+        raise UsageError(f"{MAX_CELLS_ENV}={env!r}: expected a positive whole number of cells, e.g. 5e9") from None
+    if n < 1:
+        raise UsageError(f"{MAX_CELLS_ENV}={env!r}: expected a positive whole number of cells, e.g. 5e9")
+    return n
+
+
+def _check_size(schema: Schema, sizes: Mapping[str, int], cap: int) -> None:
+    """Refuse an estimate over the cap, naming it, the largest tables, the cap and the flag."""
+    cells = sum(sizes.values())
+    if cells <= cap:
+        return
+    biggest = sorted(sizes, key=lambda n: -sizes[n])[:3]
+    detail = ", ".join(f"{n}: {sizes[n] // max(1, len(schema.table(n).columns)):,} rows × "
+                       f"{len(schema.table(n).columns)} columns" for n in biggest)
+    raise UsageError(
+        f"the plan is about {cells:,} cells (rows × columns; {detail}), over the cap of {cap:,} cells; "
+        f"pass --allow-huge to generate it anyway, or lower --rows / --scale "
+        f"({MAX_CELLS_ENV} adjusts the cap)")
 
 
 @dataclass(frozen=True)
@@ -97,6 +137,8 @@ def parse_rows_overrides(items: list[str] | tuple[str, ...] | None) -> dict[str,
             raise UsageError(f"--rows {item!r}: {value!r} is not a whole number") from None
         if n < 1:
             raise UsageError(f"--rows {item!r}: a table needs at least 1 row")
+        if n > MAX_TABLE_ROWS:
+            raise UsageError(f"--rows {item!r}: more rows than a table can hold (at most {MAX_TABLE_ROWS:,})")
         out[name] = n
     return out
 
@@ -185,7 +227,7 @@ def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
 
 def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
                  scale: float | None = None, profile: str | None = None,
-                 block_rows: int = DEFAULT_BLOCK_ROWS) -> Plan:
+                 block_rows: int = DEFAULT_BLOCK_ROWS, allow_huge: bool = False) -> Plan:
     rows = dict(rows or {})
     problems: list[Problem] = []
     for name in rows:
@@ -198,6 +240,9 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
             t = schema.table(name)
             raise UsageError(f"--rows {name}={rows[name]}: the rows of {name!r} follow from its parent "
                              f"{t.rows.per!r} (rows.per); set the parent's rows instead")
+        n = rows[name]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TABLE_ROWS:
+            raise UsageError(f"--rows {name}={n!r}: a row count is a whole number from 1 to {MAX_TABLE_ROWS:,}")
     if scale is not None and not (scale > 0 and math.isfinite(scale)):
         raise UsageError(f"--scale {scale}: must be a positive number")
     if profile is not None and profile not in PROFILES:
@@ -212,6 +257,14 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     order = _order_tables(schema)
     plans: dict[str, TablePlan] = {}
     feas: list[Feasibility] = []
+    cap = None if allow_huge else max_cells()
+    sizes: dict[str, int] = {}  # cells (rows × columns) per table, for the size cap
+    for name in order:
+        t = schema.table(name)
+        if not isinstance(t.rows, RowsPer):
+            sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
+    if cap is not None:
+        _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
     for name in order:
         t = schema.table(name)
         per = None
@@ -233,8 +286,11 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 problems.append(_problem(schema, t.path + ("rows",),
                                          f"table {name!r} gets 0 rows: every parent drew 0 children",
                                          "raise rows.min or the distribution's mean"))
+            sizes[name] = n * len(t.columns)
+            if cap is not None:
+                _check_size(schema, sizes, cap)
         else:
-            n = rows.get(name, t.rows if scale is None else max(1, int(round(t.rows * scale))))
+            n = _fixed_rows(t, rows, scale)
         plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
                                 depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
 
@@ -252,6 +308,16 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                                f"({n} problem{'s' if n != 1 else ''})", problems)
     return Plan(schema=schema, seed=seed, profile=profile, order=order, tables=MappingProxyType(final),
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale)
+
+
+def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
+    if t.name in rows or scale is None:
+        return rows.get(t.name, t.rows)
+    scaled = t.rows * scale
+    if not (math.isfinite(scaled) and scaled < MAX_TABLE_ROWS):
+        raise UsageError(f"--scale {scale}: table {t.name!r} would get more rows than a table can hold "
+                         f"(at most {MAX_TABLE_ROWS:,})")
+    return max(1, int(round(scaled)))
 
 
 def _table_deps(t: Table) -> set[str]:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shared.distributions.regex import to_re2
 from shared.registry import Registry
 from shared.schema_dsl.timeutil import format_date, format_timestamp
 
@@ -224,7 +225,7 @@ def check_pattern(vctx) -> list[dict]:
             if not c.pattern:
                 continue
             try:
-                ok = pc.match_substring_regex(pc.cast(arr, pa.string()), f"^(?:{c.pattern})$")
+                ok = pc.match_substring_regex(pc.cast(arr, pa.string()), f"^(?:{to_re2(c.pattern)})$")
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 out.append(result("pattern", table.name, c.name, "fail",
                                   f"the pattern cannot be checked by the linear-time (RE2) engine: {exc}"))

@@ -14,6 +14,15 @@ and the format's own extras.
 Data that datagen did not produce (no ``manifest.json``) is checked as a *data contract*: the
 schema's constraints are checked, ``row_count`` and ``deterministic_replay`` are reported as
 ``skipped`` with the reason.
+
+Hostile folders: ``validate`` reads nothing outside ``--out`` and follows no link inside it. A
+manifest that is not a JSON object of the expected shape fails the ``manifest`` check (and is
+not used); a manifest entry whose path is absolute or climbs out of ``--out`` (``../…``) fails
+``manifest`` and is never opened; any symbolic link inside ``--out`` fails ``artifact_exists``
+and then no artifact is read at all (a link could point anywhere). A manifest whose settings
+cannot be planned (over the size cap, a table the schema lacks …) fails ``manifest``; a table
+whose row count differs from the plan is not replayed (``row_count`` already fails), so a
+forged manifest cannot make ``validate`` regenerate more rows than the artifacts hold.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ class ValidationContext:
         self.manifest = manifest
         self.strict = strict
         self.tables: dict[str, pa.Table | None] = {}
+        self.links: list[str] = []  # symbolic links found inside out_dir (then nothing is read)
         self._engine = None
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
 
@@ -75,6 +85,9 @@ class ValidationContext:
         """A parent's key column as the clean (uncorrupted) data has it, regenerated."""
         if self.plan is None:
             return None
+        data = self.tables.get(table)
+        if data is None or data.num_rows != self.plan.rows(table):
+            return None  # the artifacts do not hold the planned rows: do not regenerate a forged count
         import numpy as np
 
         from shared.constraints.coerce import to_arrow
@@ -111,15 +124,102 @@ def _iter_counts(injected: dict):
             yield (None if col == "*" else col, ckind), int(count)
 
 
+#: a manifest larger than this is not read (a real one is a few KiB, or MiB for very many parts)
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+#: at most this many entries are looked at when scanning --out for symbolic links
+MAX_SCAN_ENTRIES = 1_000_000
+
+
 def read_manifest(out_dir: Path) -> dict | None:
+    """The manifest as a dict; ``None`` without one; ``{"_unreadable": reason}`` when it is a link,
+    too large, not JSON, or not of the expected shape."""
     p = out_dir / MANIFEST
+    if p.is_symlink():
+        return {"_unreadable": f"{MANIFEST} is a symbolic link; validate does not follow links"}
     if not p.is_file():
         return None
     try:
-        m = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return {"_unreadable": True}
-    return m if isinstance(m, dict) else {"_unreadable": True}
+        with open(p, "rb") as f:
+            raw = f.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            return {"_unreadable": f"{MANIFEST} is over {MAX_MANIFEST_BYTES:,} bytes"}
+        m = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {"_unreadable": f"{MANIFEST} is not readable JSON"}
+    if not isinstance(m, dict):
+        return {"_unreadable": f"{MANIFEST} is not a JSON object"}
+    why = _manifest_shape_problem(m)
+    return {"_unreadable": f"{MANIFEST} is malformed: {why}"} if why else m
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _manifest_shape_problem(m: dict) -> str | None:
+    """What is wrong with the shape of a manifest's fields that validate uses, or None."""
+    files = m.get("files", [])
+    if not isinstance(files, list):
+        return "'files' is not a list"
+    for i, f in enumerate(files):
+        if not (isinstance(f, dict) and isinstance(f.get("path"), str) and _is_int(f.get("bytes"))
+                and isinstance(f.get("sha256"), str) and (f.get("table") is None or isinstance(f.get("table"), str))):
+            return f"files[{i}] is not {{path: text, table: text or null, bytes: integer, sha256: text}}"
+    for key in ("schema", "rows_overrides", "corruption"):
+        if key in m and not isinstance(m[key], dict):
+            return f"{key!r} is not an object"
+    if not all(isinstance(k, str) and _is_int(v) for k, v in (m.get("rows_overrides") or {}).items()):
+        return "'rows_overrides' is not an object of whole numbers"
+    for key in ("seed", "block_rows"):
+        if m.get(key) is not None and not _is_int(m[key]):
+            return f"{key!r} is not a whole number"
+    if m.get("scale") is not None and (isinstance(m["scale"], bool) or not isinstance(m["scale"], (int, float))):
+        return "'scale' is not a number"
+    for key in ("format", "profile"):
+        if m.get(key) is not None and not isinstance(m[key], str):
+            return f"{key!r} is not text"
+    counts = (m.get("corruption") or {}).get("counts", {})
+    if not (isinstance(counts, dict) and all(
+            isinstance(cols, dict) and all(isinstance(kinds, dict) and all(_is_int(n) for n in kinds.values())
+                                           for kinds in cols.values()) for cols in counts.values())):
+        return "'corruption.counts' is not {table: {column: {kind: count}}}"
+    return None
+
+
+def _inside(out_dir: Path, rel: str) -> Path | None:
+    """``out_dir / rel`` when ``rel`` is a plain relative path that stays inside ``out_dir``
+    (no absolute path, no ``..``, no NUL, no link on the way); None otherwise."""
+    if not rel or "\x00" in rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
+        return None
+    parts = Path(rel).parts
+    if any(part in ("..", "") for part in parts):
+        return None
+    p = out_dir
+    for part in parts:
+        p = p / part
+        if p.is_symlink():
+            return None
+    return p
+
+
+def _links_inside(out_dir: Path) -> list[str]:
+    """Every symbolic link inside ``out_dir`` (relative paths), scanning without following links."""
+    found: list[str] = []
+    seen = 0
+    stack = [out_dir]
+    while stack and seen < MAX_SCAN_ENTRIES:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                for entry in it:
+                    seen += 1
+                    if entry.is_symlink():
+                        found.append(os.path.relpath(entry.path, out_dir))
+                    elif entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+        except OSError:
+            continue
+    return sorted(found)
 
 
 def _artifact_checks(vctx: ValidationContext) -> list[dict]:
@@ -128,11 +228,27 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
     out = []
     m = vctx.manifest
     if m is not None and m.get("_unreadable"):
-        out.append(result("manifest", None, None, "fail", f"{MANIFEST} is not readable JSON"))
+        why = m["_unreadable"]
+        out.append(result("manifest", None, None, "fail", why if isinstance(why, str) else f"{MANIFEST} is not readable JSON"))
         m = vctx.manifest = None
+    links = _links_inside(vctx.out_dir)
+    for link in links:
+        out.append(result("artifact_exists", None, None, "fail",
+                          f"{link} is a symbolic link; validate does not follow links inside --out, "
+                          f"so no artifact was read", file=link))
+    if links:
+        vctx.links = links
+        for table in vctx.schema.tables:
+            vctx.tables[table.name] = None
+        return out
     if m is not None:
         for f in m.get("files", []):
-            p = vctx.out_dir / str(f.get("path", ""))
+            p = _inside(vctx.out_dir, f["path"])
+            if p is None:
+                out.append(result("manifest", f.get("table"), None, "fail",
+                                  f"{f['path']!r}: a manifest path must stay inside --out; not read",
+                                  file=f["path"]))
+                continue
             if not p.is_file():
                 out.append(result("artifact_exists", f.get("table"), None, "fail", f"missing file {f.get('path')}"))
                 continue
@@ -161,6 +277,7 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
         schema = arrow_schema(table)
         try:
             data = vctx.fmt.read_table(vctx.out_dir, table, schema)
+            _ = data.column_names  # a header that is not UTF-8 fails here, as a parse failure
         except Exception as exc:  # noqa: BLE001 - any reader failure is a parse failure of the artifact
             out.append(result("parseable", table.name, None, "fail", f"cannot read {table.name}: {_short(exc)}"))
             vctx.tables[table.name] = None
@@ -266,6 +383,11 @@ def _replay_checks(vctx: ValidationContext) -> list[dict]:
         data = vctx.data(table.name)
         if data is None:
             continue
+        if data.num_rows != vctx.plan.rows(table.name):
+            out.append(result("deterministic_replay", table.name, None, "skipped",
+                              f"the artifacts hold {data.num_rows} rows, the plan {vctx.plan.rows(table.name)} "
+                              f"(see row_count): nothing to replay against"))
+            continue
         expected_fn = lambda s, e, _t=table.name: engine.batch(_t, s, e)  # noqa: E731 - dirty when the profile is
         spans = replay_spans(vctx.plan.rows(table.name), vctx.plan.block_rows, vctx.plan.seed, table.name)
         mismatched = 0
@@ -339,15 +461,19 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
     out_dir = Path(out_dir)
     manifest = read_manifest(out_dir)
     plan = None
+    checks: list[dict] = []
     if manifest is not None and not manifest.get("_unreadable"):
         try:
             plan = resolve_plan(schema, seed=manifest.get("seed"), rows=manifest.get("rows_overrides") or {},
                                 scale=manifest.get("scale"), profile=manifest.get("profile"),
                                 block_rows=int(manifest.get("block_rows") or 65536))
-        except Exception:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check below
+        except Exception as exc:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check
             plan = None
+            text = exc.render() if hasattr(exc, "render") else _short(exc)
+            checks.append(result("manifest", None, None, "fail",
+                                 f"the run recorded in {MANIFEST} cannot be planned with this schema: "
+                                 f"{text.splitlines()[0][:300]}"))
     vctx = ValidationContext(schema, plan, fmt, out_dir, manifest, strict)
-    checks: list[dict] = []
     if manifest is not None and not manifest.get("_unreadable"):
         same = manifest.get("schema", {}).get("sha256") == schema.source.sha256
         checks.append(result("schema_match", None, None, "pass" if same else "warning",
@@ -364,10 +490,14 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
         except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check, not a crash
             checks.append(result(kind, None, None, "fail", f"the {kind} check could not run: {_short(exc)}"))
     checks += _replay_checks(vctx)
-    try:
-        checks += list(fmt.extra_checks(out_dir, schema, plan))
-    except Exception as exc:  # noqa: BLE001 - a failing extra check is a failed check, not a crash
-        checks.append(result("format_extra", None, None, "fail", f"format check failed: {_short(exc)}"))
+    if vctx.links:
+        checks.append(result("format_extra", None, None, "skipped",
+                             "symbolic links inside --out: the format's own checks did not read anything"))
+    else:
+        try:
+            checks += list(fmt.extra_checks(out_dir, schema, plan))
+        except Exception as exc:  # noqa: BLE001 - a failing extra check is a failed check, not a crash
+            checks.append(result("format_extra", None, None, "fail", f"format check failed: {_short(exc)}"))
     for c in checks:
         suffix = c.pop("message_suffix", None)
         if suffix:
