@@ -64,6 +64,20 @@ class Format:
 FORMATS: Registry[Format] = Registry("format")
 
 
+def int_option(opts: dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
+    """A whole-number ``--option KEY=VALUE`` (``_`` separators allowed), at least ``minimum``."""
+    from shared.errors import UsageError
+
+    v = opts.get(key, default)
+    try:
+        n = int(str(v).replace("_", ""))
+    except ValueError:
+        raise UsageError(f"--option {key}={v}: not a whole number") from None
+    if n < minimum:
+        raise UsageError(f"--option {key}={v}: must be at least {minimum}")
+    return n
+
+
 def register(name: str):
     """Class decorator: instantiate a Format and register it under ``name``."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ DEFAULT = yaml.safe_load((EXAMPLES / "default.yaml").read_text(encoding="utf-8")
 OTHERS = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLES.glob("*.yaml"))
           if p.stem != "default"}
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.data_too_large])
+_ENV = os.environ.get("DATAGEN_FUZZ_EXAMPLES")
+_N = int(_ENV) if _ENV and _ENV.isdigit() else 200  # `make fuzz` raises it
+FUZZ = settings(max_examples=_N, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                      HealthCheck.data_too_large])
 
 
 def check_error(exc: DatagenError, path: str) -> None:
@@ -244,7 +247,7 @@ def test_mutated_default_schema_loads_or_raises_datagen_error(doc: Any, as_json:
     load_and_plan(path, _dump(doc, as_json))
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=max(1, _N // 2))
 @given(data=st.data())
 def test_mutated_example_schemas_load_or_raise_datagen_error(data):
     name = data.draw(st.sampled_from(sorted(OTHERS)))

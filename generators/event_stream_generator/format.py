@@ -47,7 +47,7 @@ from generators.event_stream_generator.merge import (
 )
 from generators.json_generator.encode import data_buffer
 from shared.errors import PlanError, UsageError
-from shared.formats import Format, register
+from shared.formats import Format, int_option, register
 from shared.schema_dsl.timeutil import parse_duration
 
 EVENTS_FILE = "events.ndjson"
@@ -56,15 +56,8 @@ DEFAULT_LATE_MAX_DELAY = "5m"
 _SPILL_SCHEMA = pa.schema([("emit", pa.int64()), ("seq", pa.int64()), ("line", pa.large_binary())])
 
 
-def _int_option(opts: dict, key: str, default: int, minimum: int) -> int:
-    v = opts.get(key, default)
-    try:
-        n = int(str(v).replace("_", ""))
-    except ValueError:
-        raise UsageError(f"--option {key}={v}: not a whole number") from None
-    if n < minimum:
-        raise UsageError(f"--option {key}={v}: must be at least {minimum}")
-    return n
+def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
+    return int_option(opts, key, default, minimum)
 
 
 # --- writing ----------------------------------------------------------------------------------

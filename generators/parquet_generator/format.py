@@ -24,20 +24,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shared.errors import UsageError
-from shared.formats import Format, register
+from shared.formats import Format, int_option, register
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
 
 
 def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
-    v = opts.get(key, default)
-    try:
-        n = int(str(v).replace("_", ""))
-    except ValueError:
-        raise UsageError(f"--option {key}={v}: not a whole number") from None
-    if n < minimum:
-        raise UsageError(f"--option {key}={v}: must be at least {minimum}")
-    return n
+    return int_option(opts, key, default, minimum)
 
 
 class ParquetWriter:
