@@ -275,8 +275,13 @@ def test_a_second_generate_is_refused_while_one_runs(site):
     finally:
         proc.send_signal(signal.SIGTERM)
         code, err = _finish(proc)
-    assert code == 143, err
-    _assert_untouched(out, before)
+    # on a loaded machine the first run may finish before the signal: then --out is its complete
+    # output; otherwise it was interrupted and --out is the previous one, untouched
+    assert code in (0, 143), err
+    if code == 143:
+        _assert_untouched(out, before)
+    else:
+        assert (out / "manifest.json").is_file() and not lock.exists()
 
 
 @pytest.mark.parametrize("content", ["dead", "garbage", ""])
