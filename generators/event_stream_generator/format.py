@@ -148,8 +148,11 @@ class EventSpillWriter:
 
 
 def _spill_chunks(path: Path):
-    """The (emit, seq, lines) chunks of a spill file, memory-mapped, one record batch at a time."""
-    with pa.memory_map(str(path)) as src:
+    """The (emit, seq, lines) chunks of a spill file, read one record batch at a time.
+
+    Read, not memory-mapped: mapped pages stay resident as the merge walks the file, so RSS
+    would grow with the row count; read batches are freed once merged."""
+    with pa.OSFile(str(path), "rb") as src:
         reader = ipc.open_file(src)
         for i in range(reader.num_record_batches):
             b = reader.get_batch(i)
