@@ -395,3 +395,18 @@ def test_frontend_artifacts_follow_the_sidecar(tmp_path):
     assert fmt.artifacts(tmp_path, table) == [tmp_path / f"{table.name}.csv.zst"]
     csvg.save_options(tmp_path, csvg.CsvOptions(compression="gzip"))
     assert fmt.artifacts(tmp_path, table) == [tmp_path / f"{table.name}.csv.gz"]
+
+
+def test_fast_timestamp_text_equals_pyarrows():
+    """value_text formats UTC timestamps as naive + Z: the same text as pyarrow's own tz formatting."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from csv_generator.writer import value_text
+
+    rng = np.random.default_rng(5)
+    us = rng.integers(-62_135_596_800_000_000, 253_402_300_799_999_999, 20_000)
+    arr = pa.array(us, pa.timestamp("us", tz="UTC"))
+    arr = pc.if_else(pa.array(rng.random(20_000) < 0.1), pa.scalar(None, arr.type), arr)
+    assert value_text(arr).equals(pc.cast(arr, pa.string()))
