@@ -28,7 +28,7 @@ demo: setup       ## describe and generate the default schema as Parquet
 	$(BOOT) generate --format parquet
 
 fuzz: setup       ## long fuzzing run, about ten minutes on 2 cores (FUZZ_EXAMPLES=N to adjust)
-	DATAGEN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(PY) -m pytest -q tests -k fuzz
+	DATAGEN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3500} $(PY) -m pytest -q tests -k fuzz
 
 clean:            ## remove generated output and caches (keeps .venv)
 	rm -rf out bench/out .pytest_cache .hypothesis .ruff_cache
