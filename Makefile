@@ -27,8 +27,8 @@ demo: setup       ## describe and generate the default schema as Parquet
 	$(BOOT) describe --format parquet
 	$(BOOT) generate --format parquet
 
-fuzz: setup       ## long fuzzing run, about ten minutes on 2 cores (FUZZ_EXAMPLES=N to adjust)
-	DATAGEN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3500} $(PY) -m pytest -q tests -k fuzz
+fuzz: setup       ## long fuzzing run, ten minutes or more on 2 cores (FUZZ_EXAMPLES=N to adjust)
+	DATAGEN_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-4000} $(PY) -m pytest -q tests -k fuzz
 
 clean:            ## remove generated output and caches (keeps .venv)
 	rm -rf out bench/out .pytest_cache .hypothesis .ruff_cache
