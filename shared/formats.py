@@ -87,3 +87,23 @@ def register(name: str):
         return cls
 
     return deco
+
+
+def check_known_options(opts: dict[str, Any], known, label: str) -> None:
+    """Refuse any ``--option`` key this format does not know, listing the ones it does."""
+    from shared.errors import UsageError
+
+    names = sorted(known)
+    for k in opts:
+        if k not in known:
+            raise UsageError(f"--option {k}: unknown {label} option (known: {', '.join(names)})")
+
+
+def choice_option(opts: dict[str, Any], key: str, choices, default: str) -> str:
+    """A ``--option KEY=VALUE`` that must be one of ``choices`` (case and spaces ignored)."""
+    from shared.errors import UsageError
+
+    value = str(opts.get(key, default)).strip().lower()
+    if value not in choices:
+        raise UsageError(f"--option {key}={opts.get(key)}: one of {', '.join(choices)}")
+    return value

@@ -491,3 +491,17 @@ def test_allow_huge_flag_on_the_command_line(tmp_path, monkeypatch):
     r = CliRunner().invoke(app, ["generate", "--format", "parquet", "--schema", str(schema), "--out", str(out), "-q",
                                  "--allow-huge"])
     assert r.exit_code == 0 and (out / "manifest.json").is_file()
+
+
+def test_option_helpers_refuse_unknown_keys_and_values():
+    import pytest
+
+    from shared.errors import UsageError
+    from shared.formats import check_known_options, choice_option
+
+    with pytest.raises(UsageError, match=r"--option colour: unknown SQLite option \(known: a, b\)"):
+        check_known_options({"colour": "x"}, ("b", "a"), "SQLite")
+    assert choice_option({"mode": " Append "}, "mode", ("create", "append"), "create") == "append"
+    assert choice_option({}, "mode", ("create", "append"), "create") == "create"
+    with pytest.raises(UsageError, match=r"--option mode=wipe: one of create, append"):
+        choice_option({"mode": "wipe"}, "mode", ("create", "append"), "create")

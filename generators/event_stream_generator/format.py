@@ -47,7 +47,7 @@ from generators.event_stream_generator.merge import (
 )
 from generators.json_generator.encode import data_buffer
 from shared.errors import PlanError, UsageError
-from shared.formats import Format, int_option, register
+from shared.formats import Format, check_known_options, int_option, register
 from shared.schema_dsl.timeutil import parse_duration
 
 EVENTS_FILE = "events.ndjson"
@@ -260,9 +260,7 @@ class EventStreamFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         known = {"late_max_delay", "max_sort_rows"}
-        for k in opts:
-            if k not in known:
-                raise UsageError(f"--option {k}: unknown event_stream option (known: {', '.join(sorted(known))})")
+        check_known_options(opts, known, "event_stream")
         text = str(opts.get("late_max_delay", DEFAULT_LATE_MAX_DELAY))
         try:
             delay = parse_duration(text)

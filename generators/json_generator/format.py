@@ -37,8 +37,7 @@ import pyarrow.json as pj
 import zstandard
 
 from generators.json_generator.encode import data_buffer, key_literals, rows_json
-from shared.errors import UsageError
-from shared.formats import FORMATS, Format, register
+from shared.formats import FORMATS, Format, check_known_options, choice_option, register
 
 DECIMALS = ("string", "number")
 #: compression → file name suffix
@@ -299,15 +298,9 @@ class JsonFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         known = ("compression", "decimals")
-        for k in opts:
-            if k not in known:
-                raise UsageError(f"--option {k}: unknown {self.name} option (known: {', '.join(known)})")
-        decimals = str(opts.get("decimals", "string")).strip().lower()
-        if decimals not in DECIMALS:
-            raise UsageError(f"--option decimals={opts['decimals']}: one of {', '.join(DECIMALS)}")
-        comp = str(opts.get("compression", "none")).strip().lower()
-        if comp not in COMPRESSIONS:
-            raise UsageError(f"--option compression={opts['compression']}: one of {', '.join(COMPRESSIONS)}")
+        check_known_options(opts, known, self.name)
+        decimals = choice_option(opts, "decimals", DECIMALS, "string")
+        comp = choice_option(opts, "compression", COMPRESSIONS, "none")
         return {"decimals": decimals, "compression": comp}
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):

@@ -23,8 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.errors import UsageError
-from shared.formats import Format, int_option, register
+from shared.formats import Format, check_known_options, choice_option, int_option, register
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
 
@@ -129,15 +128,9 @@ class ParquetFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         known = {"compression", "row_group_rows", "max_rows_per_file", "max_file_bytes", "dictionary"}
-        for k in opts:
-            if k not in known:
-                raise UsageError(f"--option {k}: unknown Parquet option (known: {', '.join(sorted(known))})")
-        comp = str(opts.get("compression", "snappy")).lower()
-        if comp not in COMPRESSIONS:
-            raise UsageError(f"--option compression={comp}: one of {', '.join(COMPRESSIONS)}")
-        dictionary = str(opts.get("dictionary", "true")).lower()
-        if dictionary not in ("true", "false"):
-            raise UsageError(f"--option dictionary={dictionary}: true or false")
+        check_known_options(opts, known, "Parquet")
+        comp = choice_option(opts, "compression", COMPRESSIONS, "snappy")
+        dictionary = choice_option(opts, "dictionary", ("true", "false"), "true")
         return {
             "compression": comp,
             "row_group_rows": _int_option(opts, "row_group_rows", 1 << 18, 1),

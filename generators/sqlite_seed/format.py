@@ -52,7 +52,7 @@ from generators.sqlite_seed.ddl import (
     table_spec,
 )
 from shared.errors import OutputError, Problem, UsageError
-from shared.formats import Format, register
+from shared.formats import Format, check_known_options, choice_option, register
 from shared.schema_dsl.model import fmt_path
 from shared.validation.checks import result
 
@@ -169,12 +169,8 @@ class SqliteFormat(Format):
     # --- options --------------------------------------------------------------------------
 
     def check_options(self, opts: dict[str, Any]) -> dict[str, Any]:
-        for k in opts:
-            if k not in OPTIONS:
-                raise UsageError(f"--option {k}: unknown SQLite option (known: {', '.join(OPTIONS)})")
-        mode = str(opts.get("mode", "create")).strip().lower()
-        if mode not in MODES:
-            raise UsageError(f"--option mode={opts.get('mode')}: one of {', '.join(MODES)}")
+        check_known_options(opts, OPTIONS, "SQLite")
+        mode = choice_option(opts, "mode", MODES, "create")
         strict = _bool_option(opts, "strict", False)
         if strict and sqlite3.sqlite_version_info < STRICT_MIN_VERSION:
             raise UsageError(f"--option strict=true: needs SQLite 3.37 or later, this Python has "
