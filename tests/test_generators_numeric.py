@@ -106,7 +106,7 @@ def test_exponential_mean_and_truncation():
     assert z.max() <= 10.0 and rel(z.mean(), expected) < 0.01
 
 
-@pytest.mark.parametrize("shape,scale", [(0.3, 2.0), (1.0, 1.0), (2.0, 0.75), (9.0, 9000.0)])
+@pytest.mark.parametrize("shape,scale", [(0.3, 2.0), (1.0, 1.0), (2.0, 0.75), (3.5, 2.0), (8.0, 1.0), (9.0, 9000.0)])
 def test_gamma_mean_var(shape, scale):
     x = run("gamma", {"shape": shape, "scale": scale}, rows=N)
     assert np.isfinite(x).all() and (x >= 0).all()
@@ -116,9 +116,20 @@ def test_gamma_mean_var(shape, scale):
 
 def test_gamma_fallback_when_budget_exhausted(monkeypatch):
     monkeypatch.setattr(numeric, "GAMMA_BUDGET", 0)
-    x = run("gamma", {"shape": 4.0, "scale": 1.0}, rows=50_000)
+    x = run("gamma", {"shape": 4.5, "scale": 1.0}, rows=50_000)  # not whole: Marsaglia–Tsang's path
     assert np.isfinite(x).all() and (x > 0).all()
-    assert rel(x.mean(), 4.0) < 0.02
+    assert rel(x.mean(), 4.5) < 0.02
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 8])
+def test_gamma_whole_shape_is_erlang(k):
+    """A whole shape ≤ 8 is the exact sum of k exponentials: its CDF is
+    1 − e^(−x) Σ_{i<k} x^i / i!, checked at nine quantiles (Kolmogorov–Smirnov style bound)."""
+    x = np.sort(run("gamma", {"shape": float(k), "scale": 1.0}, rows=N))
+    for q in np.linspace(0.1, 0.9, 9):
+        v = x[int(q * len(x))]
+        cdf = 1.0 - math.exp(-v) * sum(v**i / math.factorial(i) for i in range(k))
+        assert abs(cdf - q) < 0.006, (k, q, cdf)
 
 
 def test_gamma_tiny_shape_is_finite():

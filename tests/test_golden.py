@@ -19,10 +19,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 
 GOLDEN = {
     "default": "793d32a94723033dee40ebef9bb139bcb97daf78c367a121c7410c68aa82f567",
-    "shop": "cae18de0ef39428dd060a921dc83286a2a8a38a7dc554e2a75016cc5057ea369",
-    "iot": "25c41c303b51bb75013f69ef7f2883d728804b4c15606038581ca2e0c315d4c9",
+    "shop": "54a59f42527ad52e8cc7d5e8abec0d5778fa6de12aed5e6e4ec3f5beb8a97360",
+    "iot": "2fdcc8f7bc1136821b5cf13ab9d44cbbf7e5ab6cfa9b5da692862a4c6b1d485d",
     "hr": "b4f8b13ec5fc2d1ee72dddd7b86bb93e3a926b2794d0399f7b2d748955c0b3fc",
-    "bank": "76be822567041aba58e2259eba779c169dae304770ced0ef80f8ddf237db5536",
+    "bank": "39e7017fc5193d8b4774e611c5f0befd1683ccf5c21cce9e94466fc023bdbc7f",
     "saas": "3faffd1e81ea4522b64d17550e2c3a35231730d91bc173a1fee23f6d47c0f244",
 }
 
@@ -47,4 +47,4 @@ def test_golden_dirty():
     assert digest("shop", "dirty") == GOLDEN_DIRTY
 
 
-GOLDEN_DIRTY = "1a794878bd73c4b87eb90b74028fc347ec027a2d4fa70fe6bc5e88d84ca40950"
+GOLDEN_DIRTY = "a3af861fd6a98e956d36a1cc8022483fb4a182e030fd0921316f23ad0fd51488"

@@ -51,10 +51,18 @@ def subkey(key: int, *names: object) -> int:
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (in place where possible)."""
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    """SplitMix64 finaliser on a uint64 array, in place (``z`` is overwritten and returned):
+    one scratch array instead of six temporaries, which halves the memory traffic."""
+    t = z >> _S30
+    with np.errstate(over="ignore"):
+        z ^= t
+        z *= _M1
+        np.right_shift(z, _S27, out=t)
+        z ^= t
+        z *= _M2
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+    return z
 
 
 def _as_rows(rows) -> np.ndarray:
@@ -68,25 +76,38 @@ def bits(key: int, rows) -> np.ndarray:
     """64 random bits per row: the SplitMix64 sequence from state ``key`` at positions ``rows``."""
     r = _as_rows(rows)
     with np.errstate(over="ignore"):
-        z = (r + np.uint64(1)) * _GAMMA + np.uint64(key & _MASK64)
-        return _mix(z)
+        z = r + np.uint64(1)
+        z *= _GAMMA
+        z += np.uint64(key & _MASK64)
+    return _mix(z)
 
 
 def uniform(key: int, rows) -> np.ndarray:
     """Doubles in [0, 1), one per row."""
-    return (bits(key, rows) >> _S11).astype(np.float64) * _TWO_M53
+    b = bits(key, rows)
+    b >>= _S11
+    u = b.astype(np.float64)
+    u *= _TWO_M53
+    return u
 
 
 def uniform_open(key: int, rows) -> np.ndarray:
     """Doubles in (0, 1], one per row (safe under ``log``)."""
-    return 1.0 - uniform(key, rows)
+    u = uniform(key, rows)
+    np.subtract(1.0, u, out=u)
+    return u
 
 
 def normal(key: int, rows) -> np.ndarray:
     """Standard normals, one per row (Box-Muller over two sub-streams; addressable)."""
-    u1 = uniform_open(subkey(key, "bm", 1), rows)
-    u2 = uniform(subkey(key, "bm", 2), rows)
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    r = np.log(uniform_open(subkey(key, "bm", 1), rows))
+    r *= -2.0
+    np.sqrt(r, out=r)
+    theta = uniform(subkey(key, "bm", 2), rows)
+    theta *= 2.0 * np.pi
+    np.cos(theta, out=theta)
+    r *= theta
+    return r
 
 
 def integers(key: int, rows, low: int, high: int) -> np.ndarray:
