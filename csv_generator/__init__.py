@@ -11,7 +11,7 @@ record batches and knows nothing of schemas, plans or the CLI — the frontend i
     ...         w.write_batch(batch)
     >>> table = read_csv("people.csv.gz", schema, d)                          # doctest: +SKIP
 
-Text forms (what the fast path, ``pyarrow.csv.CSVWriter``, writes; ``read_csv`` reads each back
+Text forms (what ``pyarrow.csv.CSVWriter`` writes too; ``read_csv`` reads each back
 to the identical value): ints and decimals plain (``123.45``, never an exponent), floats in the
 shortest form that round-trips (``0.1``, ``1e-7``), bools ``true``/``false``, dates
 ``YYYY-MM-DD``, timestamps ``YYYY-MM-DD HH:MM:SS.ffffffZ`` (ISO 8601 / RFC 3339 UTC with a space
@@ -21,7 +21,7 @@ Null vs empty string: a null is the null marker (default: nothing) unquoted; an 
 ``""``. Every quoting style but ``none`` keeps them apart.
 
 Modules: ``dialect`` (``Dialect``, ``CsvOptions``, ``parse_options``, the sidecar),
-``writer`` (``CsvWriter``, ``write_csv``), ``reader`` (``read_csv``), ``streams`` (encoding,
+``writer`` (``CsvWriter``, ``Renderer``, ``write_csv``), ``reader`` (``read_csv``), ``streams`` (encoding,
 re-chunking, compression), ``errors``. The user-facing description is ``docs/formats/csv.md``.
 """
 
@@ -42,10 +42,10 @@ from csv_generator.dialect import (
 )
 from csv_generator.errors import CsvError, CsvWriteError, DialectError
 from csv_generator.reader import read_csv
-from csv_generator.writer import CsvWriter, write_csv
+from csv_generator.writer import CsvWriter, Renderer, write_csv
 
 __all__ = [
     "COMPRESSIONS", "DEFAULT_DIALECT", "ENCODINGS", "OPTION_KEYS", "QUOTING", "SIDECAR", "CsvOptions", "Dialect",
     "compression_of", "file_name", "load_options", "parse_options", "save_options", "CsvError", "CsvWriteError",
-    "DialectError", "read_csv", "CsvWriter", "write_csv",
+    "DialectError", "read_csv", "CsvWriter", "Renderer", "write_csv",
 ]

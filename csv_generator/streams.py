@@ -7,7 +7,8 @@ produces) with ``write()`` and:
    ``utf-16`` are the slow path, transcoded with Python's incremental codecs (``utf-16`` is
    always little-endian with a BOM, whatever the machine, so the bytes are the same everywhere);
 2. **re-chunks** the bytes into pieces of exactly ``CHUNK`` bytes, so the compressor sees the same
-   calls whatever the sizes of the batches above — the compressed bytes depend only on the text;
+   calls whatever the sizes of the batches above — the compressed bytes depend only on the text
+   (uncompressed text is written as it comes, without a copy);
 3. **compresses**: gzip through ``gzip.GzipFile`` with ``mtime=0`` and no file name in the
    header (deterministic), zstd through ``zstandard`` (single-threaded, level 3), or nothing.
 
@@ -37,13 +38,13 @@ _ENCODINGS = {
 
 
 class OutputChain:
-    def __init__(self, path: Path, encoding: str = "utf-8", compression: str = "none"):
+    def __init__(self, path: Path, encoding: str = "utf-8", compression: str = "none", raw=None):
         self.path = Path(path)
         self.encoding = encoding
         prefix, codec = _ENCODINGS[encoding]
         self._decoder = codecs.getincrementaldecoder("utf-8")() if codec else None
         self._encoder = codecs.getincrementalencoder(codec)() if codec else None
-        self._raw = open(self.path, "xb")  # noqa: SIM115 - closed in close()/abort()
+        self._raw = raw if raw is not None else open(self.path, "xb")  # noqa: SIM115 - closed in close()/abort()
         if compression == "gzip":
             self._sink = gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=self._raw, mtime=0)
         elif compression == "zstd":
@@ -70,6 +71,12 @@ class OutputChain:
                     "use encoding=utf-8 (or utf-8-sig, utf-16)") from None
         else:
             out = data
+        if self._sink is self._raw:  # no compressor: chunk sizes cannot matter, write as it comes
+            if self._buf:
+                self._raw.write(bytes(self._buf))
+                self._buf.clear()
+            self._raw.write(out)
+            return len(data)
         self._buf += out
         if len(self._buf) >= CHUNK:
             n = len(self._buf) - len(self._buf) % CHUNK

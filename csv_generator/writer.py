@@ -1,34 +1,32 @@
 """``CsvWriter``: Arrow record batches in, one CSV file out, streaming with bounded memory.
 
-Two vectorised paths render the text; neither loops over rows in Python:
+One vectorised renderer (``render_rows``) writes every quoting style; nothing loops over rows in
+Python. Each column is cast to text with Arrow's own casts (the texts ``pyarrow.csv.CSVWriter``
+writes, UTC timestamps excepted: Arrow formats them 45× slower, so they are cast as naive ones
+and get their ``Z`` as a literal), quoted as the dialect says, and one
+``binary_join_element_wise`` call lays out the lines — delimiters, constant quotes and line
+terminators are literal pieces of that join rather than passes over the data. The styles:
+``strings`` (every text value quoted; pyarrow's "needed"), ``needed`` (only values containing the
+delimiter, a quote or a line break, empty ones and ones equal to the null marker), ``all`` (every
+non-null value; pyarrow's "all_valid") and ``none`` (nothing; a value that would need quotes is
+refused). The tests compare each style with pyarrow's CSVWriter byte for byte.
 
-* ``quoting`` strings / all / none — the fast path: ``pyarrow.csv.CSVWriter`` (C++) with
-  ``quoting_style`` needed / all_valid / none (pyarrow's "needed" quotes every string value,
-  which this package calls ``strings``). It writes into a small in-memory drain that is emptied
-  into the output chain after every batch.
-* ``quoting=needed`` (quote only where needed) — pyarrow cannot do this, so each column is cast to
-  text with Arrow's own cast (the exact text ``CSVWriter`` writes), quoted where it contains the
-  delimiter, a quote or a line break (or is empty, or equals the null marker), and the rows are
-  joined with Arrow compute kernels.
-
-Below both, ``streams.OutputChain`` encodes, re-chunks and compresses. Every row's text depends
+Below it, ``streams.OutputChain`` encodes, re-chunks and compresses. Every row's text depends
 only on the row, and the chain re-chunks, so the bytes never depend on how rows were split into
-batches.
+batches — or on which process rendered them (``CsvWriter.render`` / ``write_rendered``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from csv_generator.dialect import DEFAULT_DIALECT, CsvOptions, Dialect
 from csv_generator.errors import CsvWriteError
 from csv_generator.streams import OutputChain
-
-_ARROW_QUOTING = {"strings": "needed", "all": "all_valid", "none": "none"}
 
 
 def _is_text(t: pa.DataType) -> bool:
@@ -39,36 +37,13 @@ def _specials(d: Dialect) -> tuple[str, ...]:
     return (d.delimiter, '"', "\n", "\r")
 
 
-class _Drain:
-    """The file-like sink pyarrow's CSVWriter writes into; emptied after every call."""
-
-    closed = False
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def writable(self) -> bool:
-        return True
-
-    def take(self) -> bytes:
-        out = b"".join(self.parts)
-        self.parts.clear()
-        return out
-
-
 def _needs_quotes(s: pa.Array, d: Dialect) -> pa.Array:
     needs = pc.equal(s, "")
     if d.null:
         needs = pc.or_(needs, pc.equal(s, d.null))
     for ch in _specials(d):
-        needs = pc.or_(needs, pc.match_substring(s, ch))
+        if _has_byte(s, ch):
+            needs = pc.or_(needs, pc.match_substring(s, ch))
     return needs
 
 
@@ -89,43 +64,93 @@ def render_header(names: list[str], d: Dialect, quote_all: bool = False) -> byte
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "+00:00", "GMT"})
 
 
+def _text_parts(arr: pa.Array) -> tuple[pa.Array, str]:
+    """A non-text column as (text, suffix): UTC timestamps as their naive text and ``"Z"``."""
+    t = arr.type
+    if pa.types.is_timestamp(t) and t.tz in _UTC_NAMES:
+        return pc.cast(arr.cast(pa.timestamp(t.unit)), pa.string()), "Z"
+    return pc.cast(arr, pa.string()), ""
+
+
 def value_text(arr: pa.Array) -> pa.Array:
     """Numbers, bools, dates, timestamps as text, exactly as pyarrow's CSVWriter writes them.
 
     UTC timestamps are formatted as naive ones plus ``Z`` — the same text — because Arrow's
     time-zone-aware formatting costs about 3 µs a value against 0.1 µs (45× slower)."""
-    t = arr.type
-    if pa.types.is_timestamp(t) and t.tz in _UTC_NAMES:
-        naive = pc.cast(arr.cast(pa.timestamp(t.unit)), pa.string())
-        return pc.binary_join_element_wise(naive, "Z", "")
-    return pc.cast(arr, pa.string())
+    text, suffix = _text_parts(arr)
+    return pc.binary_join_element_wise(text, suffix, "") if suffix else text
 
 
-def render_rows(batch: pa.RecordBatch, d: Dialect, quote_all_text: bool = False) -> bytes:
-    """The rows of ``batch`` as quoting=needed writes them (UTF-8), vectorised; with
-    ``quote_all_text`` every non-null text value is quoted (quoting=strings)."""
+def _has_byte(s: pa.Array, chars: str) -> bool:
+    """Whether any value of a string array contains one of ``chars`` (ASCII): one scan of the data
+    buffer — much cheaper than a string kernel per value."""
+    data = s.buffers()[2]
+    if data is None or len(s) == 0:
+        return False
+    offsets = np.frombuffer(s.buffers()[1], dtype=np.int32, count=len(s) + 1, offset=s.offset * 4)
+    view = np.frombuffer(data, dtype=np.uint8, count=int(offsets[-1]) - int(offsets[0]), offset=int(offsets[0]))
+    return any(bool((view == ord(ch)).any()) for ch in chars)
+
+
+def _escape(s: pa.Array) -> pa.Array:
+    """Double the quotes inside text values (a scan first: most columns have none)."""
+    return pc.replace_substring(s, '"', '""') if _has_byte(s, '"') else s
+
+
+def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
+    """The rows of ``batch`` in dialect ``d`` (UTF-8), vectorised: every quoting style.
+
+    Each column becomes text (Arrow's casts: the texts pyarrow's CSVWriter writes), and one
+    ``binary_join_element_wise`` call lays out whole lines: delimiters, the quotes of columns
+    quoted in every row, a timestamp's ``Z`` and the line terminator are literal pieces of that
+    join, not passes over the data. Columns with nulls, and ``needed``-quoted ones, are quoted
+    per value first. The lines come back as the joined array's data buffer, without a copy."""
     n = batch.num_rows
     if n == 0:
-        return b""
-    cols = []
-    for arr in batch.columns:
+        return pa.py_buffer(b"")
+    q = d.quoting
+    args: list = []
+    lit = ""
+
+    def piece(arr: pa.Array, before: str, after: str) -> None:
+        nonlocal lit
+        lit += before
+        if lit:
+            args.append(lit)
+        args.append(arr)
+        lit = after
+
+    for i, arr in enumerate(batch.columns):
+        if i:
+            lit += d.delimiter
         if _is_text(arr.type):
-            s = arr.cast(pa.string()) if arr.type != pa.string() else arr
-            if quote_all_text:
-                s = _quote(s)
+            s, suffix = (arr if arr.type == pa.string() else arr.cast(pa.string())), ""
+            mode = {"none": "bare", "needed": "needed"}.get(q, "quoted")
+        else:
+            s, suffix = _text_parts(arr)
+            mode = "quoted" if q == "all" else "bare"
+        if mode == "needed":
+            needs = _needs_quotes(s, d)
+            s = _escape(s)  # a value with a quote needs quotes anyway
+            if pc.any(needs).as_py():
+                s = pc.if_else(needs, pc.binary_join_element_wise('"', s, '"', ""), s)
+            piece(pc.fill_null(s, d.null) if s.null_count else s, "", "")
+        elif mode == "quoted":
+            if suffix == "" and _is_text(arr.type):
+                s = _escape(s)
+            if s.null_count:  # a null is the bare marker: quote value by value
+                piece(pc.fill_null(pc.binary_join_element_wise('"', s, suffix + '"', ""), d.null), "", "")
             else:
-                needs = _needs_quotes(s, d)
-                if pc.any(needs).as_py():
-                    s = pc.if_else(needs, _quote(s), s)
-        else:  # numbers, bools, dates, timestamps: the same text as CSVWriter's, never quoted
-            s = value_text(arr)
-        if s.null_count:
-            s = pc.fill_null(s, d.null)
-        cols.append(s)
-    line = pc.binary_join_element_wise(*cols, d.delimiter)
-    line = pc.binary_join_element_wise(line, "", d.line_terminator)  # line + terminator
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), line), "")
-    return joined[0].as_buffer().to_pybytes()
+                piece(s, '"', suffix + '"')
+        elif s.null_count:
+            piece(pc.fill_null(pc.binary_join_element_wise(s, suffix, "") if suffix else s, d.null), "", "")
+        else:
+            piece(s, "", suffix)
+    args.append(lit + d.line_terminator)
+    lines = pc.binary_join_element_wise(*args, "")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=2, offset=lines.offset * 4)
+    last = int(np.frombuffer(lines.buffers()[1], dtype=np.int32, count=1, offset=(lines.offset + n) * 4)[0])
+    return lines.buffers()[2].slice(int(offsets[0]), last - int(offsets[0]))
 
 
 def _check_unquoted(names: list[str], batch: pa.RecordBatch | None, path: Path, d: Dialect) -> None:
@@ -150,63 +175,66 @@ def _check_unquoted(names: list[str], batch: pa.RecordBatch | None, path: Path, 
                 "delimiter, a quote or a line break); use quoting=strings or quoting=needed")
 
 
+class Renderer:
+    """``renderer(batch)`` → the CSV text of the batch's rows (UTF-8, before encoding and
+    compression) in one dialect: a pure function of the rows, picklable, so another process can
+    run it (``CsvWriter.write_rendered`` takes the result)."""
+
+    def __init__(self, schema: pa.Schema, dialect: Dialect, path: Path):
+        self.schema = schema
+        self.dialect = dialect
+        self.path = path
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.Buffer:
+        if not batch.schema.equals(self.schema):
+            batch = batch.cast(self.schema)
+        if self.dialect.quoting == "none":
+            _check_unquoted([], batch, self.path, self.dialect)
+        return render_rows(batch, self.dialect)
+
+
 class CsvWriter:
     """Write record batches of one schema into ``path`` in ``dialect``, compressed as asked.
 
     ``write_batch(batch)`` for each batch in order, then ``close()`` (returns ``path``); on failure
     ``abort()`` removes the partial file. Raises ``CsvWriteError`` for data the dialect cannot
     write (quoting=none and a value that needs quotes, a character the encoding lacks).
+
+    The text of a batch is ``renderer(batch)`` — a pure function of its rows, so it can be
+    computed anywhere (another process) and handed to ``write_rendered``. ``raw``: an already open binary
+    file to write into instead of creating ``path`` (e.g. one that hashes what it is given).
     """
 
     def __init__(self, path: str | Path, schema: pa.Schema, dialect: Dialect = DEFAULT_DIALECT,
-                 compression: str = "none"):
+                 compression: str = "none", raw=None):
         CsvOptions(dialect, compression)  # validates the compression
         self.path = Path(path)
         self.schema = schema
         self.dialect = dialect
         if dialect.quoting == "none":
             _check_unquoted(schema.names, None, self.path, dialect)
-        self._out = OutputChain(self.path, dialect.encoding, compression)
-        self._arrow: pacsv.CSVWriter | None = None
+        self.renderer = Renderer(schema, dialect, self.path)
+        self._out = OutputChain(self.path, dialect.encoding, compression, raw=raw)
         try:
-            if dialect.quoting in ("needed", "strings"):
-                # the vectorised renderer (pyarrow's CSVWriter formats UTC timestamps 45× slower)
-                if dialect.header:
-                    self._out.write(render_header(schema.names, dialect, quote_all=dialect.quoting == "strings"))
-            else:
-                self._drain = _Drain()
-                style = _ARROW_QUOTING[dialect.quoting]
-                opts = pacsv.WriteOptions(include_header=dialect.header, delimiter=dialect.delimiter,
-                                          eol=dialect.line_terminator, null_string=dialect.null,
-                                          quoting_style=style, quoting_header=style)
-                self._arrow = pacsv.CSVWriter(self._drain, schema, write_options=opts)
-                self._out.write(self._drain.take())
+            if dialect.header:
+                self._out.write(render_header(schema.names, dialect, quote_all=dialect.quoting in ("strings", "all")))
         except BaseException:
             self._out.abort()
             raise
 
+    def write_rendered(self, text) -> None:
+        """Append text ``renderer`` produced (any buffer)."""
+        self._out.write(text)
+
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
-            return
-        if not batch.schema.equals(self.schema):
-            batch = batch.cast(self.schema)
-        if self._arrow is None:
-            self._out.write(render_rows(batch, self.dialect, quote_all_text=self.dialect.quoting == "strings"))
-            return
-        if self.dialect.quoting == "none":
-            _check_unquoted([], batch, self.path, self.dialect)
-        self._arrow.write_batch(batch)
-        self._out.write(self._drain.take())
+        if batch.num_rows:
+            self._out.write(self.renderer(batch))
 
     def write_table(self, table: pa.Table) -> None:
         for batch in table.to_batches():
             self.write_batch(batch)
 
     def close(self) -> Path:
-        if self._arrow is not None:
-            self._arrow.close()
-            self._out.write(self._drain.take())
-            self._arrow = None
         self._out.close()
         return self.path
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
-from shared.formats import Format
+from shared.formats import Format, Written
 from shared.io.output import MANIFEST, AtomicOutput
 from shared.schema_dsl.engine import Engine
 from shared.schema_dsl.loader import load_schema
@@ -144,36 +144,41 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             if engine.dirty:
                 sidecar = _CorruptionSidecar(tmp)
             fmt.prepare(tmp, plan.schema, options)
-            for name in plan.order:
-                t1 = time.perf_counter()
-                table = plan.schema.table(name)
-                writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options)
-                try:
-                    for batch, records in engine.iter_batches(name, workers=workers, pool=pool, with_records=True):
-                        writer.write_batch(batch)
-                        if records is not None and sidecar is not None:
-                            sidecar.add(records)
-                        if progress is not None:
-                            progress(name, batch.num_rows)
-                    written = writer.close()
-                except BaseException:
-                    writer.abort()
-                    raise
-                files += [{"path": str(p), "table": name} for p in written]
-                timings[name] = round(time.perf_counter() - t1, 4)
+            parts = {n: fmt.part_spans(plan.schema.table(n), plan.tables[n].rows, options) for n in plan.order}
+            order = list(plan.order)
+            while order:
+                if parts[order[0]] is None:
+                    name = order.pop(0)
+                    t1 = time.perf_counter()
+                    files += _write_stream(engine, fmt, tmp, name, options, workers, pool, sidecar, progress)
+                    timings[name] = round(time.perf_counter() - t1, 4)
+                    continue
+                # consecutive part-written tables form one stream of tasks, so the workers move on
+                # to the next table while the last parts of this one are still being written
+                run = []
+                while order and parts[order[0]] is not None:
+                    run.append(order.pop(0))
+                files += _write_parts(engine, fmt, tmp, [(n, parts[n]) for n in run], options, pool, sidecar,
+                                      progress, timings)
             files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options)]
             if sidecar is not None:
                 files.append({"path": sidecar.close(), "table": None})
                 counts = sidecar.counts
+        except BaseException:
+            if pool is not None:
+                pool.close(cancel=True)
+                pool = None
+            raise
         finally:
             if pool is not None:
                 pool.close()
             if sidecar is not None:
                 sidecar.abort()
         for f in files:
-            p = tmp / f["path"]
-            f["bytes"] = p.stat().st_size
-            f["sha256"] = file_digest(p)
+            if "sha256" not in f:  # not hashed while written
+                p = tmp / f["path"]
+                f["bytes"] = p.stat().st_size
+                f["sha256"] = file_digest(p)
         manifest = {
             "manifest_version": 1,
             "tool": {"name": TOOL_NAME, "version": __version__},
@@ -204,6 +209,102 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
     return manifest
+
+
+def _file_entry(written, table: str | None) -> dict[str, Any]:
+    if isinstance(written, Written):
+        return {"path": str(written.path), "table": table, "bytes": written.bytes, "sha256": written.sha256}
+    return {"path": str(written), "table": table}
+
+
+def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: dict[str, Any], workers: int,
+                  pool, sidecar, progress) -> list[dict[str, Any]]:
+    """One table through the format's writer, block by block in order."""
+    table = engine.schema.table(name)
+    writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options)
+    renderer = getattr(writer, "renderer", None)
+    try:
+        if pool is not None and renderer is not None:
+            # the workers render the text too; this process only writes it
+            spans = engine.blocks(name)
+            for (s, e), (text, records) in zip(spans, pool.map_rendered(name, spans, renderer), strict=True):
+                writer.write_rendered(text, e - s)
+                if records is not None and sidecar is not None:
+                    sidecar.add(records)
+                if progress is not None:
+                    progress(name, e - s)
+        else:
+            for batch, records in engine.iter_batches(name, workers=workers, pool=pool, with_records=True):
+                writer.write_batch(batch)
+                if records is not None and sidecar is not None:
+                    sidecar.add(records)
+                if progress is not None:
+                    progress(name, batch.num_rows)
+        written = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return [_file_entry(w, name) for w in written]
+
+
+#: the largest batch a format may ask for in ``write_part`` (memory stays bounded by the width)
+MAX_PART_BATCH_ROWS = 1 << 20
+
+
+def write_part(engine: Engine, fmt_name: str, tmp: str, name: str, index: int, start: int, stop: int,
+               options: dict[str, Any]):
+    """Part ``index`` (rows ``[start, stop)``) of a table, written by the format in this process
+    (the parent or a worker): ``(Written, corruption records as Arrow IPC or None)``."""
+    import pyarrow as pa
+
+    from shared.formats import FORMATS
+    from shared.schema_dsl.parallel import to_ipc
+
+    fmt = FORMATS[fmt_name]
+    records: list = []
+
+    step = min(fmt.part_batch_rows(options) or engine.plan.block_rows, MAX_PART_BATCH_ROWS)
+
+    def batches():
+        for s in range(start, stop, step):
+            batch, rec = engine.batch_with_records(name, s, min(stop, s + step))
+            if rec is not None and rec.num_rows:
+                records.append(rec)
+            yield batch
+
+    written = fmt.write_part(Path(tmp), engine.schema.table(name), engine.arrow_schemas[name], options, index,
+                             batches())
+    rec = None
+    if records:
+        rec = pa.Table.from_batches(records).combine_chunks().to_batches()[0]
+    return written, to_ipc(rec)
+
+
+def _write_parts(engine: Engine, fmt: Format, tmp: Path, tables: list[tuple[str, list[tuple[int, int]]]],
+                 options: dict[str, Any], pool, sidecar, progress, timings: dict[str, float]) -> list[dict[str, Any]]:
+    """Tables written as independent parts: by the workers (in order of completion of the stream,
+    consumed in order) or, without a pool, one after the other here."""
+    from shared.schema_dsl.parallel import from_ipc
+
+    tasks = [(name, i, s, e) for name, spans in tables for i, (s, e) in enumerate(spans)]
+    calls = [(fmt.name, str(tmp), name, i, s, e, options) for name, i, s, e in tasks]
+    if pool is not None:
+        results = pool.map_calls(write_part, calls, ", ".join(repr(n) for n, _ in tables))
+    else:
+        results = (write_part(engine, *c) for c in calls)
+    out = []
+    t1 = time.perf_counter()
+    for (name, _i, s, e), (written, rec) in zip(tasks, results, strict=True):
+        out.append(_file_entry(written, name))
+        records = from_ipc(rec)
+        if records is not None and sidecar is not None:
+            sidecar.add(records)
+        if progress is not None:
+            progress(name, e - s)
+        now = time.perf_counter()
+        timings[name] = round(timings.get(name, 0.0) + now - t1, 4)
+        t1 = now
+    return out
 
 
 class _CorruptionSidecar:

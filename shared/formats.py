@@ -7,6 +7,15 @@ functions in ``shared.api`` drive it:
 * ``open_writer(out_dir, table, arrow_schema, options)`` → a ``Writer``: ``write_batch(batch)``
   for each block in order, then ``close()`` returning the files written (paths relative to
   ``out_dir``); ``abort()`` on failure.
+* optionally, ``part_spans(table, rows, options)`` → row ranges written as independent files, each
+  a pure function of its rows (Parquet's ``part-NNNNN.parquet``); then ``write_part(...)`` writes
+  one of them from its batches, possibly in a worker process, and nothing of that table goes
+  through ``open_writer``. The parts do not depend on the worker count, so neither do the bytes.
+* a writer may offer ``renderer`` — a picklable, pure ``renderer(batch)`` → bytes-like — and
+  ``write_rendered(text, rows)``; with ``--workers N`` the workers then render the blocks (CSV,
+  JSON text) and the main process only writes the text, in order.
+* writers and ``write_part`` may return ``Written`` (path, size, SHA-256 computed while writing)
+  instead of a bare path, which spares the manifest a second read of the file.
 * ``bytes_per_value(kind)`` (rough average on-disk width per value, for ``describe``'s estimate).
 * for ``validate``: ``read_table(out_dir, table, schema)`` → a ``pyarrow.Table`` read back from the
   artifacts, ``artifacts(out_dir, table)`` the files expected, and ``extra_checks(...)`` for
@@ -15,6 +24,8 @@ functions in ``shared.api`` drive it:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,9 +34,18 @@ import pyarrow as pa
 from shared.registry import Registry
 
 
+@dataclass(frozen=True)
+class Written:
+    """A file a writer produced: its path relative to the output folder, size and SHA-256."""
+
+    path: Path
+    bytes: int
+    sha256: str
+
+
 class Writer(Protocol):
     def write_batch(self, batch: pa.RecordBatch) -> None: ...
-    def close(self) -> list[Path]: ...
+    def close(self) -> list[Path | Written]: ...
     def abort(self) -> None: ...
 
 
@@ -47,6 +67,21 @@ class Format:
     def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
         """Called once after every table is written (e.g. to merge an event stream)."""
         return []
+
+    def part_spans(self, table, rows: int, options: dict[str, Any]) -> list[tuple[int, int]] | None:
+        """Row ranges ``[start, stop)`` written as independent files (``write_part``), covering the
+        table in order; ``None`` (the default): the table is one stream through ``open_writer``."""
+        return None
+
+    def write_part(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
+                   batches: Iterable[pa.RecordBatch]) -> Written:
+        """Write part ``index`` of ``part_spans`` from its batches (in row order)."""
+        raise NotImplementedError
+
+    def part_batch_rows(self, options: dict[str, Any]) -> int | None:
+        """Rows per batch ``write_part`` would like (e.g. one Parquet row group); ``None``: the
+        plan's block size. Values never depend on it, only the cost of writing does."""
+        return None
 
     def bytes_per_value(self, kind: str) -> float:
         return self.widths.get(kind, self.default_width)

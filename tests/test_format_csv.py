@@ -410,3 +410,71 @@ def test_fast_timestamp_text_equals_pyarrows():
     arr = pa.array(us, pa.timestamp("us", tz="UTC"))
     arr = pc.if_else(pa.array(rng.random(20_000) < 0.1), pa.scalar(None, arr.type), arr)
     assert value_text(arr).equals(pc.cast(arr, pa.string()))
+
+
+def _awkward_table(n: int = 2_000) -> pa.Table:
+    """Every column kind, nulls, empty strings, quotes, delimiters, line breaks and non-ASCII."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    words = ["plain", "", 'say "hi"', "a,b", "two\nlines", "cr\rhere", "ünï", "NULL", "semi;colon", "tab\there"]
+
+    def with_nulls(arr: pa.Array) -> pa.Array:
+        import pyarrow.compute as pc
+
+        return pc.if_else(pa.array(rng.random(n) < 0.15), pa.scalar(None, arr.type), arr)
+
+    cols = {
+        "i": pa.array(rng.integers(-10**12, 10**12, n)),
+        "s": pa.array([words[k] for k in rng.integers(0, len(words), n)]),
+        "f": pa.array(rng.standard_normal(n) * 10.0 ** rng.integers(-8, 20, n)),
+        "b": pa.array(rng.random(n) < 0.5),
+        "dec": pa.array([decimal.Decimal(int(v)).scaleb(-2) for v in rng.integers(-10**6, 10**6, n)],
+                        pa.decimal128(9, 2)),
+        "d": pa.array(rng.integers(-30_000, 30_000, n).astype("int32"), pa.int32()).cast(pa.date32()),
+        "ts": pa.array(rng.integers(-10**16, 10**16, n), pa.timestamp("us", tz="UTC")),
+    }
+    out = {}
+    for k, v in cols.items():
+        out[k] = v
+        out[k + "_n"] = with_nulls(v)
+    return pa.table(out)
+
+
+@pytest.mark.parametrize("quoting, arrow_style", [("strings", "needed"), ("all", "all_valid"), ("none", "none")])
+@pytest.mark.parametrize("null", ["", "NULL", "\\N"])
+def test_renderer_writes_pyarrows_bytes(quoting, arrow_style, null):
+    """Every quoting style pyarrow has gives the same bytes as pyarrow's CSVWriter (the renderer
+    replaced it: same text, 45× faster UTC timestamps, one join per batch)."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    from csv_generator.writer import render_header, render_rows
+
+    table = _awkward_table()
+    if quoting == "none":  # pyarrow refuses values that would need quotes; so does datagen
+        table = table.drop_columns(["s", "s_n"])
+    d = csvg.Dialect(quoting=quoting, null=null if not (quoting == "none" and null == "NULL") else "\\N")
+    ours = render_header(table.schema.names, d, quote_all=quoting in ("strings", "all"))
+    ours += b"".join(render_rows(b, d).to_pybytes() for b in table.to_batches(max_chunksize=333))
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style=arrow_style, quoting_header=arrow_style,
+                                                   null_string=d.null))
+    assert ours == buf.getvalue()
+
+
+@pytest.mark.parametrize("null", ["", "NULL"])
+def test_needed_quoting_reads_back(tmp_path, null):
+    """quoting=needed (which pyarrow lacks) reads back to the same values with Python's csv module."""
+    import csv
+
+    table = _awkward_table(500).select(["i", "s", "s_n", "f"])
+    d = csvg.Dialect(quoting="needed", null=null)
+    path = tmp_path / "t.csv"
+    csvg.write_csv(table, path, d)
+    rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
+    assert rows[0] == table.schema.names
+    for got, want in zip(rows[1:], table.to_pylist(), strict=True):
+        assert got[1] == want["s"]
+        assert got[2] == (null if want["s_n"] is None else want["s_n"])

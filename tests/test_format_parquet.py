@@ -49,3 +49,48 @@ class TestParquetConformance(FormatConformance):
         assert self.validate(app, schema_file, out).exit_code == 0
         rep = self.report(out)
         assert [c for c in rep["checks"] if c["kind"] == "parquet_independent_reader" and c["status"] == "pass"]
+
+    def test_parts_and_row_groups_do_not_depend_on_workers_or_blocks(self, app, schema_file, tmp_path):
+        """Parts of max_rows_per_file rows, row groups counted from each file's start; the workers
+        write whole parts, and 1 worker, 2 workers and any block size give the same files."""
+        opts = ("--option", "max_rows_per_file=110", "--option", "row_group_rows=50")
+        digests = []
+        for i, extra in enumerate([("--workers", "1"), ("--workers", "2"), ("--workers", "2", "--block-rows", "7")]):
+            out = tmp_path / f"o{i}"
+            res = self.generate(app, schema_file, out, *opts, *extra)
+            assert res.exit_code == 0, res.output
+            m = json.loads((out / "manifest.json").read_text())
+            digests.append([(f["path"], f["sha256"]) for f in m["files"]])
+            parts = sorted((out / "people").iterdir())
+            assert [pq.ParquetFile(p).metadata.num_rows for p in parts] == [110, 110, 80]
+            groups = [[f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)]
+                      for f in map(pq.ParquetFile, parts)]
+            assert groups == [[50, 50, 10], [50, 50, 10], [50, 30]]
+        assert digests[0] == digests[1] == digests[2]
+        assert self.validate(app, schema_file, tmp_path / "o1").exit_code == 0
+
+    def test_manifest_digests_are_the_files(self, generated):
+        import hashlib
+
+        m = json.loads((generated / "manifest.json").read_text())
+        for f in m["files"]:
+            data = (generated / f["path"]).read_bytes()
+            assert (len(data), hashlib.sha256(data).hexdigest()) == (f["bytes"], f["sha256"])
+
+    def test_dictionary_auto_encodes_only_columns_it_pays_for(self, app, schema_file, tmp_path):
+        def encodings(out):
+            f = pq.ParquetFile(next((out / "people").iterdir()))
+            rg = f.metadata.row_group(0)
+            return {rg.column(i).path_in_schema: "PLAIN_DICTIONARY" in rg.column(i).encodings or
+                    "RLE_DICTIONARY" in rg.column(i).encodings for i in range(rg.num_columns)}
+
+        assert self.generate(app, schema_file, tmp_path / "a").exit_code == 0
+        auto = encodings(tmp_path / "a")
+        assert auto["name"] is True  # text
+        assert auto["person_id"] is False and auto["score"] is False  # a key and random floats: plain
+        assert auto["age"] is True and auto["tier"] is True  # a small range, a list of values
+        assert self.generate(app, schema_file, tmp_path / "b", "--option", "dictionary=true").exit_code == 0
+        every = encodings(tmp_path / "b")
+        assert all(v for k, v in every.items() if k != "active")  # Parquet has no dictionary for booleans
+        assert self.generate(app, schema_file, tmp_path / "c", "--option", "dictionary=false").exit_code == 0
+        assert not any(encodings(tmp_path / "c").values())

@@ -213,10 +213,11 @@ def _invoke(fmt: str, args: list[str]):
 
 
 @pytest.mark.parametrize("fmt, target, err", [
-    ("parquet", "generators.parquet_generator.format.ParquetWriter.write_batch", errno.ENOSPC),
+    ("parquet", "shared.io.output.HashingFile.write", errno.ENOSPC),
     ("csv", "generators.csv_generator.format.CsvTableWriter.write_batch", errno.EDQUOT),
+    ("csv", "shared.io.output.HashingFile._put", errno.ENOSPC),
     ("csv", "manifest", errno.ENOSPC),
-], ids=["parquet-ENOSPC-in-writer", "csv-EDQUOT-in-writer", "csv-ENOSPC-in-manifest"])
+], ids=["parquet-ENOSPC-in-file", "csv-EDQUOT-in-writer", "csv-ENOSPC-in-writer-thread", "csv-ENOSPC-in-manifest"])
 def test_disk_full_fails_cleanly(site, monkeypatch, fmt, target, err):
     schema, out = site
     before = _previous(schema, out, fmt)

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 import csv_generator as csvg
 from shared.errors import OutputError, UsageError
-from shared.formats import Format, register
+from shared.formats import Format, Written, register
+from shared.io.output import HashingFile
 
 
 @contextlib.contextmanager
@@ -35,21 +36,47 @@ def _output_errors():
         raise OutputError(str(exc)) from None
 
 
+class _Renderer:
+    """The package's renderer with its errors as datagen's (picklable: it runs in the workers)."""
+
+    def __init__(self, inner: csvg.Renderer):
+        self.inner = inner
+
+    def __call__(self, batch: pa.RecordBatch):
+        with _output_errors():
+            return self.inner(batch)
+
+
 class CsvTableWriter:
-    """The shared Writer interface over ``csv_generator.CsvWriter``."""
+    """The shared Writer interface over ``csv_generator.CsvWriter``. The file is written and
+    hashed by a background thread while the next block is computed (the manifest needs no
+    second read of it)."""
 
     def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions):
         self.out_dir = out_dir
+        self._raw = HashingFile(path, background=True)
         with _output_errors():
-            self._w = csvg.CsvWriter(path, schema, options.dialect, options.compression)
+            try:
+                self._w = csvg.CsvWriter(path, schema, options.dialect, options.compression, raw=self._raw)
+            except BaseException:
+                self._raw.close()
+                path.unlink(missing_ok=True)
+                raise
+        #: with --workers N the workers run this and the text comes to ``write_rendered``
+        self.renderer = _Renderer(self._w.renderer)
+
+    def write_rendered(self, text, rows: int) -> None:
+        with _output_errors():
+            self._w.write_rendered(text)
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         with _output_errors():
             self._w.write_batch(batch)
 
-    def close(self) -> list[Path]:
+    def close(self) -> list[Written]:
         with _output_errors():
-            return [self._w.close().relative_to(self.out_dir)]
+            path = self._w.close()
+        return [Written(path.relative_to(self.out_dir), self._raw.size, self._raw.hexdigest())]
 
     def abort(self) -> None:
         self._w.abort()

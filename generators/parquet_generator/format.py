@@ -6,12 +6,19 @@ decimal, date and timestamp types), the seed, profile and schema hash in the key
 ``validate`` also reads every file back with fastparquet, an independent reader, and compares
 row counts and values with what pyarrow reads (check kind ``parquet_independent_reader``).
 
+Parts: a table is written as ``part-NNNNN.parquet`` files of ``max_rows_per_file`` rows each
+(default 1,048,576; the last is shorter). Every part is a pure function of its rows, so with
+``--workers N`` each worker writes whole parts — generation and encoding both in parallel, nothing
+sent back but the file's size and SHA-256 — and the files are the same bytes as with one worker.
+
 Options (``--option KEY=VALUE``): ``compression`` (snappy | zstd | gzip | none; default snappy),
-``row_group_rows`` (default 262,144; row groups always hold exactly this many rows, whatever
-the engine's block size, so the bytes never depend on it), ``max_rows_per_file`` (default 0: one file per table;
-otherwise roll over to the next ``part-NNNNN.parquet``), ``max_file_bytes`` (default 0; otherwise
-start the next part once a file has reached this many bytes, checked after each row group),
-``dictionary`` (true/false, default true).
+``row_group_rows`` (default 262,144; row groups hold exactly this many rows counted from the
+start of their file, the last one of a file may be shorter, whatever the engine's block size),
+``max_rows_per_file`` (default 1,048,576; 0: one file per table), ``max_file_bytes`` (default 0;
+otherwise start the next part once a file has reached this many bytes, checked after each row
+group — parts then end where only writing in order can tell, so one process writes them),
+``dictionary`` (auto | true | false; default auto: text, booleans, value lists and small integer
+ranges only — see ``dictionary_columns``).
 """
 
 from __future__ import annotations
@@ -23,101 +30,167 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.formats import Format, check_known_options, choice_option, int_option, register
+from shared.formats import Format, Written, check_known_options, choice_option, int_option, register
+from shared.io.output import HashingFile
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
+
+
+#: default rows per part file: parts are written independently (by the workers with --workers N)
+DEFAULT_FILE_ROWS = 1 << 20
 
 
 def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
     return int_option(opts, key, default, minimum)
 
 
+def _file_schema(schema: pa.Schema, options: dict[str, Any]) -> pa.Schema:
+    run = options.get("_run", {})
+    meta = dict(schema.metadata or {})
+    meta.update({
+        b"datagen.seed": str(run.get("seed", "")).encode(),
+        b"datagen.profile": str(run.get("profile", "")).encode(),
+        b"datagen.schema": str(run.get("schema_name", "")).encode(),
+        b"datagen.schema_sha256": str(run.get("schema_sha256", "")).encode(),
+        b"datagen.version": str(run.get("tool_version", "")).encode(),
+    })
+    return schema.with_metadata(meta)
+
+
+#: integer or date columns whose declared range spans at most this many values are
+#: dictionary-encoded by ``dictionary=auto``
+SMALL_DOMAIN = 1 << 16
+_DICTIONARY_GENERATORS = frozenset({"choice", "const", "bernoulli"})
+
+
+def dictionary_columns(table, schema: pa.Schema, setting) -> bool | list[str]:
+    """``use_dictionary`` for pyarrow: every column (true), none (false), or with ``auto`` the
+    columns a dictionary pays for: text, booleans, columns drawn from a list of values and
+    integers or dates with a small declared range. Random numbers, timestamps and keys are
+    written plain: a dictionary there is only built to be thrown away (about 3× the writing time
+    for those columns, and larger files)."""
+    if setting != "auto":
+        return setting == "true" or setting is True
+    out = []
+    for c in table.columns:
+        t = schema.field(c.name).type
+        small = (c.min is not None and c.max is not None and (pa.types.is_integer(t) or pa.types.is_date(t))
+                 and c.max - c.min < SMALL_DOMAIN)
+        if (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or small
+                or c.generator.type in _DICTIONARY_GENERATORS or (c.allowed and len(c.allowed) <= SMALL_DOMAIN)):
+            out.append(c.name)
+    return out
+
+
+def _open(sink: HashingFile, table, schema: pa.Schema, options: dict[str, Any]) -> pq.ParquetWriter:
+    comp = options["compression"]
+    return pq.ParquetWriter(sink, schema, compression=None if comp == "none" else comp,
+                            use_dictionary=dictionary_columns(table, schema, options["dictionary"]),
+                            write_statistics=True, store_schema=True)
+
+
+class _Groups:
+    """Batches in, batches of exactly the rows asked for out: row groups never depend on the
+    engine's block size."""
+
+    def __init__(self, schema: pa.Schema):
+        self.schema = schema
+        self._buffer: list[pa.RecordBatch] = []
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._buffer.append(batch)
+            self.rows += batch.num_rows
+
+    def take(self, n: int) -> pa.RecordBatch:
+        if len(self._buffer) == 1 and self._buffer[0].num_rows == n:
+            head = self._buffer.pop()
+        else:
+            table = pa.Table.from_batches(self._buffer, schema=self.schema)
+            tail = table.slice(n)
+            self._buffer = tail.to_batches() if tail.num_rows else []
+            head = table.slice(0, n).combine_chunks().to_batches(max_chunksize=n)[0]
+        self.rows -= n
+        return head
+
+
 class ParquetWriter:
+    """The sequential writer, used when ``max_file_bytes`` is set (a part then ends where a file
+    reached that size, which only writing in order can know). Row groups hold ``row_group_rows``
+    rows counted from the start of each file, as in ``write_part``."""
+
     def __init__(self, out_dir: Path, table, schema: pa.Schema, options: dict[str, Any]):
+        self.out_dir = out_dir
         self.dir = out_dir / table.name
         self.dir.mkdir(parents=True, exist_ok=False)
-        run = options.get("_run", {})
-        meta = dict(schema.metadata or {})
-        meta.update({
-            b"datagen.seed": str(run.get("seed", "")).encode(),
-            b"datagen.profile": str(run.get("profile", "")).encode(),
-            b"datagen.schema": str(run.get("schema_name", "")).encode(),
-            b"datagen.schema_sha256": str(run.get("schema_sha256", "")).encode(),
-            b"datagen.version": str(run.get("tool_version", "")).encode(),
-        })
-        self.schema = schema.with_metadata(meta)
-        self.compression = options["compression"]
+        self.table = table
+        self.schema = _file_schema(schema, options)
+        self.options = options
         self.row_group_rows = options["row_group_rows"]
         self.max_rows_per_file = options["max_rows_per_file"]
         self.max_file_bytes = options.get("max_file_bytes", 0)
-        self.dictionary = options["dictionary"]
-        self.files: list[Path] = []
+        self.files: list[Written] = []
+        self._sink: HashingFile | None = None
         self._writer: pq.ParquetWriter | None = None
         self._rows_in_file = 0
-        self._buffer: list[pa.RecordBatch] = []
-        self._buffered = 0
+        self._full = False
+        self._groups = _Groups(self.schema)
 
-    def _open_next(self) -> None:
+    def _close_file(self) -> None:
         if self._writer is not None:
             self._writer.close()
-        path = self.dir / f"part-{len(self.files):05d}.parquet"
-        self.files.append(path)
-        self._writer = pq.ParquetWriter(
-            path, self.schema, compression=None if self.compression == "none" else self.compression,
-            use_dictionary=self.dictionary, write_statistics=True, store_schema=True,
-        )
+            self._writer = None
+            self._sink.close()
+            self.files.append(Written(self._sink.path.relative_to(self.out_dir), self._sink.size,
+                                      self._sink.hexdigest()))
+            self._sink = None
+
+    def _open_next(self) -> None:
+        self._close_file()
+        self._sink = HashingFile(self.dir / f"part-{len(self.files):05d}.parquet")
+        self._writer = _open(self._sink, self.table, self.schema, self.options)
         self._rows_in_file = 0
+        self._full = False
+
+    def _group_rows(self) -> int:
+        if self._writer is None or self._full:
+            return self.row_group_rows
+        if self.max_rows_per_file:
+            return min(self.row_group_rows, self.max_rows_per_file - self._rows_in_file)
+        return self.row_group_rows
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
-        """Buffer rows and write row groups of exactly ``row_group_rows`` rows (the last may be
-        shorter), so the file's bytes do not depend on the engine's block size."""
-        self._buffer.append(batch)
-        self._buffered += batch.num_rows
-        while self._buffered >= self.row_group_rows:
-            self._flush(self.row_group_rows)
+        self._groups.add(batch)
+        while self._groups.rows and self._groups.rows >= self._group_rows():
+            self._emit(self._group_rows())
 
-    def _flush(self, n: int) -> None:
-        table = pa.Table.from_batches(self._buffer, schema=self.schema)
-        head, tail = table.slice(0, n), table.slice(n)
-        self._buffer = tail.to_batches() if tail.num_rows else []
-        self._buffered = tail.num_rows
-        self._write_group(head.combine_chunks().to_batches(max_chunksize=n)[0] if head.num_rows else None)
-
-    def _write_group(self, batch: pa.RecordBatch | None) -> None:
-        if batch is None:
-            return
-        if self._writer is None:
+    def _emit(self, n: int) -> None:
+        if self._writer is None or self._full:
             self._open_next()
-        while batch.num_rows:
-            room = batch.num_rows
-            if self.max_rows_per_file:
-                room = self.max_rows_per_file - self._rows_in_file
-                if room <= 0:
-                    self._open_next()
-                    room = self.max_rows_per_file
-            part = batch.slice(0, room) if room < batch.num_rows else batch
-            self._writer.write_batch(part, row_group_size=self.row_group_rows)
-            self._rows_in_file += part.num_rows
-            batch = batch.slice(part.num_rows)
-            if self.max_file_bytes and self.files[-1].stat().st_size >= self.max_file_bytes:
-                self._rows_in_file = self.max_rows_per_file or (1 << 62)  # full: next rows open a new part
-                if not self.max_rows_per_file:
-                    self._open_next()
+        self._writer.write_batch(self._groups.take(n), row_group_size=self.row_group_rows)
+        self._rows_in_file += n
+        if self.max_rows_per_file and self._rows_in_file >= self.max_rows_per_file:
+            self._full = True
+        if self.max_file_bytes and self._sink.size >= self.max_file_bytes:
+            self._full = True
 
-    def close(self) -> list[Path]:
-        if self._buffered:
-            self._flush(self._buffered)
-        if self._writer is None:
+    def close(self) -> list[Written]:
+        while self._groups.rows:
+            self._emit(min(self._groups.rows, self._group_rows()))
+        if self._writer is None and not self.files:
             self._open_next()  # an empty table still gets its (empty) file
-        self._writer.close()
-        self._writer = None
-        return [p.relative_to(self.dir.parent) for p in self.files]
+        self._close_file()
+        return self.files
 
     def abort(self) -> None:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
             self._writer = None
+        if self._sink is not None:
+            with contextlib.suppress(Exception):
+                self._sink.close()
 
 
 @register("parquet")
@@ -130,19 +203,59 @@ class ParquetFormat(Format):
         known = {"compression", "row_group_rows", "max_rows_per_file", "max_file_bytes", "dictionary"}
         check_known_options(opts, known, "Parquet")
         comp = choice_option(opts, "compression", COMPRESSIONS, "snappy")
-        dictionary = choice_option(opts, "dictionary", ("true", "false"), "true")
+        dictionary = choice_option(opts, "dictionary", ("auto", "true", "false"), "auto")
         return {
             "compression": comp,
             "row_group_rows": _int_option(opts, "row_group_rows", 1 << 18, 1),
-            "max_rows_per_file": _int_option(opts, "max_rows_per_file", 0, 0),
+            "max_rows_per_file": _int_option(opts, "max_rows_per_file", DEFAULT_FILE_ROWS, 0),
             "max_file_bytes": _int_option(opts, "max_file_bytes", 0, 0),
-            "dictionary": dictionary == "true",
+            "dictionary": dictionary if dictionary == "auto" else dictionary == "true",
         }
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+    def _resolved(self, options: dict[str, Any]) -> dict[str, Any]:
         if "compression" not in options:
             options.update(self.check_options({}))
-        return ParquetWriter(out_dir, table, arrow_schema, options)
+        return options
+
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+        return ParquetWriter(out_dir, table, arrow_schema, self._resolved(options))
+
+    def part_spans(self, table, rows: int, options: dict[str, Any]) -> list[tuple[int, int]] | None:
+        """Parts of ``max_rows_per_file`` rows (one part when 0); ``None`` with ``max_file_bytes``,
+        whose part boundaries only the sequential writer can find."""
+        options = self._resolved(options)
+        if options.get("max_file_bytes", 0):
+            return None
+        per = options["max_rows_per_file"] or max(rows, 1)
+        return [(s, min(rows, s + per)) for s in range(0, rows, per)] or [(0, 0)]
+
+    def part_batch_rows(self, options: dict[str, Any]) -> int | None:
+        return self._resolved(options)["row_group_rows"]  # one batch per row group: nothing to re-chunk
+
+    def write_part(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
+                   batches) -> Written:
+        """One ``part-NNNNN.parquet`` from its batches, row groups counted from its first row."""
+        options = self._resolved(options)
+        folder = out_dir / table.name
+        folder.mkdir(exist_ok=True)
+        schema = _file_schema(arrow_schema, options)
+        size = options["row_group_rows"]
+        sink = HashingFile(folder / f"part-{index:05d}.parquet")
+        try:
+            writer = _open(sink, table, schema, options)
+            try:
+                groups = _Groups(schema)
+                for batch in batches:
+                    groups.add(batch)
+                    while groups.rows >= size:
+                        writer.write_batch(groups.take(size), row_group_size=size)
+                if groups.rows:
+                    writer.write_batch(groups.take(groups.rows), row_group_size=size)
+            finally:
+                writer.close()
+        finally:
+            sink.close()
+        return Written(sink.path.relative_to(out_dir), sink.size, sink.hexdigest())
 
     def artifacts(self, out_dir: Path, table) -> list[Path]:
         return sorted((out_dir / table.name).glob("part-*.parquet"))

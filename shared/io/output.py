@@ -211,3 +211,96 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class HashingFile:
+    """A new file (``open(path, "xb")``) that hashes what is written to it: its SHA-256 and size
+    are known when it is closed, without reading it back. File-like enough for pyarrow writers.
+
+    ``background=True``: writing and hashing happen in a thread (both release the GIL), at most
+    ``QUEUE`` pieces behind, so the caller goes on computing the next block meanwhile. Pieces
+    must then not change after ``write`` returns (``bytes``, an Arrow buffer; anything else is
+    copied); an error in the thread is raised by the next ``write`` or by ``close``.
+    """
+
+    QUEUE = 4
+
+    def __init__(self, path: str | os.PathLike, background: bool = False):
+        import hashlib
+
+        self.path = Path(path)
+        self._f = open(self.path, "xb")  # noqa: SIM115 - closed in close()
+        self._h = hashlib.sha256()
+        self.size = 0
+        self._queue = None
+        self._thread = None
+        self._error: BaseException | None = None
+        if background:
+            import queue
+            import threading
+
+            self._queue = queue.Queue(self.QUEUE)
+            self._thread = threading.Thread(target=self._drain, name="datagen-writer", daemon=True)
+            self._thread.start()
+
+    def _put(self, data) -> None:
+        self._h.update(data)
+        self._f.write(data)
+
+    def _drain(self) -> None:
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if self._error is None:
+                try:
+                    self._put(data)
+                except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            exc, self._error = self._error, None
+            raise exc
+
+    def write(self, data) -> int:
+        n = len(data) if isinstance(data, bytes) else memoryview(data).nbytes
+        if self._queue is None:
+            self._put(data)
+        else:
+            self._raise()
+            if not isinstance(data, bytes) and type(data).__module__.split(".")[0] != "pyarrow":
+                data = bytes(data)
+            self._queue.put(data)
+        self.size += n
+        return n
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        if self._queue is None:
+            self._f.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._f.closed
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        try:
+            self._raise()
+        finally:
+            self._f.close()
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
