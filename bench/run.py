@@ -1,14 +1,16 @@
 """The benchmark suite (``make bench``): every measurement in its own process, medians of N runs.
 
-    python -m bench.run                      # default: BENCH_SCALE=0.02 (200k customers, 1M orders)
+    python -m bench.run                      # default: BENCH_SCALE=0.1 (1M customers, 5M orders)
     BENCH_SCALE=1 python -m bench.run        # the issue's full figures (10M / 50M rows; long)
 
-Settings (flag or environment variable): ``--scale`` / BENCH_SCALE (0.02), ``--runs`` / BENCH_RUNS
-(3), ``--workers`` / BENCH_WORKERS (``1,<cpu count>``), ``--formats`` / BENCH_FORMATS (every
-registered format; ``json``, ``ndjson`` and ``sqlite`` run on the reference workload only,
-``event_stream`` on the event workload), ``--workloads`` / BENCH_WORKLOADS (every schema in
-bench/schemas), ``--rss-rows`` / BENCH_RSS_ROWS (2,000,000; the issue's figure is 20M),
-``--faker-rows`` / BENCH_FAKER_ROWS (20,000).
+Settings (flag or environment variable): ``--scale`` / BENCH_SCALE (0.1: the reference workload
+in Parquet, CSV and without writing, against the baselines), ``--other-scale`` /
+BENCH_OTHER_SCALE (0.02: the other workloads, and json, ndjson and sqlite on the reference
+workload — slower formats that no target concerns), ``--runs`` / BENCH_RUNS (3), ``--workers`` /
+BENCH_WORKERS (``1,<cpu count>``), ``--formats`` / BENCH_FORMATS (every registered format; ``json``,
+``ndjson`` and ``sqlite`` run on the reference workload only, ``event_stream`` on the event
+workload), ``--workloads`` / BENCH_WORKLOADS (every schema in bench/schemas), ``--rss-rows`` /
+BENCH_RSS_ROWS (2,000,000; the issue's figure is 20M), ``--faker-rows`` / BENCH_FAKER_ROWS (20,000).
 
 Runs are interleaved (run 1 of every configuration, then run 2 …) so load from other processes
 falls on all of them alike, and every ratio compares medians taken in the same invocation. Writes
@@ -32,7 +34,8 @@ from pathlib import Path
 from bench.common import BENCH, OUT, ROOT, SCHEMAS
 
 PY = sys.executable
-REFERENCE_ONLY = {"json", "ndjson", "sqlite"}
+REFERENCE_ONLY = {"json", "ndjson", "sqlite"}  # measured at --other-scale
+TARGET_FORMATS = {"none", "parquet", "csv"}  # the reference workload's targets: measured at --scale
 SCALING = (0.25, 0.5, 1.0)  # fractions of --scale for the throughput-against-rows chart
 
 
@@ -67,8 +70,9 @@ def configs(a) -> list[dict]:
                 continue
             fmts.append(fmt)
         for fmt in fmts:
+            scale = a.scale if wl == "reference" and fmt in TARGET_FORMATS else a.other_scale
             for w in a.workers:
-                out.append(_datagen(wl, fmt, w, a.scale))
+                out.append(_datagen(wl, fmt, w, scale))
     if "reference" in a.workloads:  # the chart: throughput against rows and workers
         for f in SCALING[:-1]:
             s = round(a.scale * f, 6)
@@ -109,9 +113,9 @@ def ratios(results: list[dict], scale: float) -> None:
     hv = {r["format"]: r for r in results if r["program"] == "handvec" and r["scale"] == scale}
     fk = next((r for r in results if r["program"] == "faker_loop"), None)
     for r in results:
-        if r["program"] != "datagen" or r["workload"] != "reference" or r["scale"] != scale:
+        if r["program"] != "datagen" or r["workload"] != "reference" or isinstance(r["scale"], str):
             continue
-        if r["format"] in hv:
+        if r["format"] in hv and r["scale"] == scale:
             r["time_vs_handvec"] = round(r["seconds"] / hv[r["format"]]["seconds"], 3)
         if fk is not None:
             fk_rate = fk["rows"] / fk["seconds"]
@@ -172,7 +176,8 @@ def parse_args(argv: list[str] | None):
     from bench.measure import load_formats
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=float(_env("BENCH_SCALE", 0.02)))
+    ap.add_argument("--scale", type=float, default=float(_env("BENCH_SCALE", 0.1)))
+    ap.add_argument("--other-scale", type=float, default=None)
     ap.add_argument("--runs", type=int, default=int(_env("BENCH_RUNS", 3)))
     ap.add_argument("--workers", default=_env("BENCH_WORKERS", f"1,{os.cpu_count() or 1}"))
     ap.add_argument("--formats", default=_env("BENCH_FORMATS", ",".join(load_formats())))
@@ -181,6 +186,8 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--faker-rows", type=int, default=int(_env("BENCH_FAKER_ROWS", 20_000)))
     ap.add_argument("--out", type=Path, default=BENCH)
     a = ap.parse_args(argv)
+    if a.other_scale is None:
+        a.other_scale = float(_env("BENCH_OTHER_SCALE", min(a.scale, 0.02)))
     a.workers = sorted({int(w) for w in str(a.workers).split(",") if w})
     known = load_formats()
     a.formats = [f for f in a.formats.split(",") if f]
@@ -219,8 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     doc = {"generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
            "command": " ".join([*(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")),
                                 "python -m bench.run", *(sys.argv[1:] if argv is None else argv)]),
-           "settings": {"scale": a.scale, "runs": a.runs, "workers": a.workers, "formats": a.formats,
-                        "skipped_formats": a.skipped, "workloads": a.workloads, "rss_rows": a.rss_rows,
+           "settings": {"scale": a.scale, "other_scale": a.other_scale, "runs": a.runs, "workers": a.workers,
+                        "formats": a.formats, "skipped_formats": a.skipped, "workloads": a.workloads, "rss_rows": a.rss_rows,
                         "faker_rows": a.faker_rows},
            "machine": info, "wall_s": round(time.perf_counter() - started, 1),
            "results": results, "bootstrap": boot, "rss": rss}

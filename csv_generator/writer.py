@@ -97,6 +97,13 @@ def _escape(s: pa.Array) -> pa.Array:
     return pc.replace_substring(s, '"', '""') if _has_byte(s, '"') else s
 
 
+def _constant(text: str, n: int) -> pa.Array:
+    """``n`` copies of ``text`` as a string array, built from two numpy buffers."""
+    b = text.encode("utf-8")
+    offsets = np.arange(0, len(b) * (n + 1), len(b), dtype=np.int32) if b else np.zeros(n + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n))
+
+
 def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
     """The rows of ``batch`` in dialect ``d`` (UTF-8), vectorised: every quoting style.
 
@@ -147,7 +154,9 @@ def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
         else:
             piece(s, "", suffix)
     args.append(lit + d.line_terminator)
-    lines = pc.binary_join_element_wise(*args, "")
+    # literal pieces as constant arrays: Arrow joins arrays-only arguments on a fast path,
+    # about twice as fast as with scalars among them
+    lines = pc.binary_join_element_wise(*[_constant(a, n) if isinstance(a, str) else a for a in args], "")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=2, offset=lines.offset * 4)
     last = int(np.frombuffer(lines.buffers()[1], dtype=np.int32, count=1, offset=(lines.offset + n) * 4)[0])
     return lines.buffers()[2].slice(int(offsets[0]), last - int(offsets[0]))

@@ -66,9 +66,8 @@ def test_workers_give_identical_files(plan, tmp_path):
 
 
 def _csv():
-    from shared.formats import FORMATS
-
     import generators.csv_generator.format  # noqa: F401 - registers csv
+    from shared.formats import FORMATS
 
     return FORMATS["csv"]
 

@@ -146,11 +146,21 @@ def rows_json(batch: pa.RecordBatch, lits: list[str], *, decimals: str = "string
             lits[i] += before
             lits[i + 1] = after + lits[i + 1]
         cols.append(text)
+    # the literals as constant arrays: Arrow joins arrays-only arguments on a fast path, about
+    # twice as fast as with scalars among them
+    n = batch.num_rows
     args: list = []
     for lit, col in zip(lits, cols, strict=False):
-        args += [lit, col]
-    args += [lits[-1], ""]
+        args += [constant_strings(lit, n), col]
+    args += [constant_strings(lits[-1], n), ""]
     return pc.binary_join_element_wise(*args)
+
+
+def constant_strings(text: str, n: int) -> pa.Array:
+    """``n`` copies of ``text`` as a string array, built from two numpy buffers."""
+    b = text.encode("utf-8")
+    offsets = np.arange(0, len(b) * (n + 1), len(b), dtype=np.int32) if b else np.zeros(n + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b * n))
 
 
 def data_buffer(rows: pa.Array) -> memoryview:

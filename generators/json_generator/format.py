@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -37,7 +37,8 @@ import pyarrow.json as pj
 import zstandard
 
 from generators.json_generator.encode import data_buffer, key_literals, rows_json
-from shared.formats import FORMATS, Format, check_known_options, choice_option, register
+from shared.formats import FORMATS, Format, Written, check_known_options, choice_option, register
+from shared.io.output import HashingFile
 
 DECIMALS = ("string", "number")
 #: compression → file name suffix
@@ -80,15 +81,30 @@ class _FixedFeed:
             self.buf.clear()
 
 
+class _Renderer:
+    """A batch's rows as JSON text, each row with its own separator (picklable: with
+    ``--workers N`` it runs in the workers, and ``JsonWriter.write_rendered`` takes the text)."""
+
+    def __init__(self, lits: list[str], decimals: str):
+        self.lits = lits
+        self.decimals = decimals
+
+    def __call__(self, batch: pa.RecordBatch):
+        pieces = [data_buffer(rows_json(batch.slice(s, ENCODE_ROWS), self.lits, decimals=self.decimals))
+                  for s in range(0, batch.num_rows, ENCODE_ROWS)]
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
 class JsonWriter:
-    """Streams one table to ``<table>.<ext>[.gz|.zst]`` (``ext`` json or ndjson)."""
+    """Streams one table to ``<table>.<ext>[.gz|.zst]`` (``ext`` json or ndjson); the file is
+    written and hashed by a background thread."""
 
     def __init__(self, out_dir: Path, table, schema: pa.Schema, options: dict[str, Any], *, array: bool):
         self.out_dir = out_dir
         self.array = array
         self.decimals = options["decimals"]
         self.path = out_dir / (table.name + (".json" if array else ".ndjson") + COMPRESSIONS[options["compression"]])
-        self._raw: BinaryIO | None = open(self.path, "xb")  # closed in close() / abort()
+        self._raw: HashingFile | None = HashingFile(self.path, background=True)  # closed in close() / abort()
         self._compressor = None
         if options["compression"] == "gzip":
             self._compressor = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0,
@@ -98,16 +114,23 @@ class JsonWriter:
         self._out = _FixedFeed(self._compressor) if self._compressor is not None else self._raw
         # json: every row is written as ",\n{…}"; the file's first row swaps its ",\n" for "[\n"
         self._lits = key_literals(schema.names, ",\n" if array else "", "" if array else "\n")
+        self.renderer = _Renderer(self._lits, self.decimals)
         self.rows = 0
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         for start in range(0, batch.num_rows, ENCODE_ROWS):
-            text = data_buffer(rows_json(batch.slice(start, ENCODE_ROWS), self._lits, decimals=self.decimals))
-            if self.array and self.rows == 0:
-                self._out.write(b"[\n")
-                text = text[2:]
-            self._out.write(text)
-            self.rows += min(ENCODE_ROWS, batch.num_rows - start)
+            part = batch.slice(start, ENCODE_ROWS)
+            self.write_rendered(data_buffer(rows_json(part, self._lits, decimals=self.decimals)), part.num_rows)
+
+    def write_rendered(self, text, rows: int) -> None:
+        """Append the text ``renderer`` made of ``rows`` rows."""
+        if not rows:
+            return
+        if self.array and self.rows == 0:
+            self._out.write(b"[\n")
+            text = memoryview(text)[2:]  # the file's first row: "[\n" instead of ",\n"
+        self._out.write(text)
+        self.rows += rows
 
     def close(self) -> list[Path]:
         if self.array:
@@ -115,9 +138,9 @@ class JsonWriter:
         if self._compressor is not None:
             self._out.flush()
             self._compressor.close()
-        self._raw.close()
-        self._raw = None
-        return [self.path.relative_to(self.out_dir)]
+        raw, self._raw = self._raw, None
+        raw.close()
+        return [Written(self.path.relative_to(self.out_dir), raw.size, raw.hexdigest())]
 
     def abort(self) -> None:
         if self._raw is not None:
@@ -125,7 +148,8 @@ class JsonWriter:
             with contextlib.suppress(Exception):
                 if self._compressor is not None:
                     self._compressor.close()
-            self._raw.close()
+            with contextlib.suppress(Exception):
+                self._raw.close()
             self._raw = None
             self.path.unlink(missing_ok=True)
 
