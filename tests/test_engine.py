@@ -226,3 +226,25 @@ def test_faker_pool_disk_cache_round_trips(tmp_path, monkeypatch):
     monkeypatch.setenv("DATAGEN_CACHE_DIR", "")
     monkeypatch.setattr(context, "_POOLS", {})
     assert context.faker_pool("city", "en_US", 300, 99).equals(built)
+
+
+def test_provider_check_is_remembered(tmp_path, monkeypatch):
+    """A (provider, locale) that passed once is not checked again (no Faker instance at load);
+    a bad one is never remembered, and an empty DATAGEN_CACHE_DIR disables the memory."""
+    from shared.distributions import text
+
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
+    assert text.check_provider("city", "en_US") == []
+    assert len(list((tmp_path / "faker-checks").glob("*.ok"))) == 1
+    monkeypatch.setattr(text, "_check_provider", lambda *a: pytest.fail("checked again"))
+    assert text.check_provider("city", "en_US") == []
+    monkeypatch.undo()
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
+    assert text.check_provider("no_such_provider", "en_US")  # a problem, and not remembered
+    assert text.check_provider("no_such_provider", "en_US")
+    assert len(list((tmp_path / "faker-checks").glob("*.ok"))) == 1
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", "")
+    calls = []
+    monkeypatch.setattr(text, "_check_provider", lambda *a: calls.append(a) or [])
+    text.check_provider("city", "en_US")
+    assert calls

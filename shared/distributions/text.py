@@ -79,7 +79,19 @@ def _locale_of(params, schema) -> str:
 
 def check_provider(provider: str, locale: str, locale_path: str = "params.locale") -> list[tuple]:
     """Problems with a (provider, locale) pair: unknown locale, unknown provider, a provider
-    that needs arguments or returns no text."""
+    that needs arguments or returns no text. A pair that passed before (with this Faker
+    version) is remembered in the cache folder and not checked again."""
+    from shared.schema_dsl.context import provider_known_good, remember_provider
+
+    if provider_known_good(provider, locale):
+        return []
+    problems = _check_provider(provider, locale, locale_path)
+    if not problems:
+        remember_provider(provider, locale)
+    return problems
+
+
+def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]:
     try:
         fake = _faker_for(locale)
     except AttributeError:
