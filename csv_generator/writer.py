@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -64,11 +65,57 @@ def render_header(names: list[str], d: Dialect, quote_all: bool = False) -> byte
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "+00:00", "GMT"})
 
 
+#: doubles with a magnitude in this range and a fractional part get the same shortest text from
+#: orjson (Ryu) as from Arrow's cast (double-conversion): the two differ only in where they
+#: switch to exponents and in how they write whole numbers (``2.0`` against ``2``)
+_FAST_FLOAT = (1e-5, 1e9)
+
+
+def float64_text(arr: pa.Array, comma: bool = False) -> pa.Array:
+    """Arrow's text of a float64 array (``pc.cast(arr, pa.string())``, the shortest text that
+    reads back to the same double), 2–4× faster: orjson (Ryu) formats the doubles where it
+    writes the same text (``_FAST_FLOAT``, not whole) and Arrow's cast the rest — whole numbers,
+    tiny and huge magnitudes, NaN, infinities, nulls. ``comma``: every value followed by ``,``
+    (orjson's own separators become the CSV delimiter, so its text needs no second pass). A test
+    checks it against Arrow's cast over random bit patterns and the edge cases."""
+    n = len(arr)
+    x = arr.to_numpy(zero_copy_only=False)  # nulls read as NaN: they take Arrow's path
+    ax = np.abs(x)
+    with np.errstate(invalid="ignore"):
+        slow = ~((ax >= _FAST_FLOAT[0]) & (ax < _FAST_FLOAT[1])) | (x == np.trunc(x))
+    n_slow = int(np.count_nonzero(slow))
+    if n == 0 or n_slow * 2 > n:
+        text = pc.cast(arr, pa.string())
+        return pc.binary_join_element_wise(text, ",", "") if comma else text
+    body = np.frombuffer(orjson.dumps(np.where(slow, 0.5, x) if n_slow else x, option=orjson.OPT_SERIALIZE_NUMPY),
+                         dtype=np.uint8)[1:-1]
+    is_comma = body == 44
+    ends = np.flatnonzero(is_comma)  # value i ends at the i-th comma (the last at the end of the text)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[0] = 0
+    if comma:  # keep orjson's commas, add the last one
+        offsets[1:n] = ends + 1
+        offsets[n] = len(body) + 1
+        data = np.concatenate([body, np.frombuffer(b",", dtype=np.uint8)])
+    else:  # drop them: value i moves left by the i commas before it
+        offsets[1:n] = ends - np.arange(n - 1)
+        offsets[n] = len(body) - (n - 1)
+        data = body[~is_comma]
+    text = pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+    if n_slow:
+        mask = pa.array(slow)
+        other = pc.cast(arr.filter(mask), pa.string())
+        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(other, ",", "") if comma else other)
+    return text
+
+
 def _text_parts(arr: pa.Array) -> tuple[pa.Array, str]:
     """A non-text column as (text, suffix): UTC timestamps as their naive text and ``"Z"``."""
     t = arr.type
     if pa.types.is_timestamp(t) and t.tz in _UTC_NAMES:
         return pc.cast(arr.cast(pa.timestamp(t.unit)), pa.string()), "Z"
+    if t == pa.float64():
+        return float64_text(arr), ""
     return pc.cast(arr, pa.string()), ""
 
 
@@ -127,9 +174,16 @@ def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
         args.append(arr)
         lit = after
 
+    last = batch.num_columns - 1
+    owed = False  # the previous column's text already ends with the delimiter
     for i, arr in enumerate(batch.columns):
-        if i:
+        if i and not owed:
             lit += d.delimiter
+        owed = False
+        if (arr.type == pa.float64() and q != "all" and not arr.null_count and d.delimiter == "," and i < last):
+            piece(float64_text(arr, comma=True), "", "")
+            owed = True
+            continue
         if _is_text(arr.type):
             s, suffix = (arr if arr.type == pa.string() else arr.cast(pa.string())), ""
             mode = {"none": "bare", "needed": "needed"}.get(q, "quoted")
