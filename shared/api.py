@@ -251,16 +251,15 @@ def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: di
 MAX_PART_BATCH_ROWS = 1 << 20
 
 
-def write_part(engine: Engine, fmt_name: str, tmp: str, name: str, index: int, start: int, stop: int,
+def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, start: int, stop: int,
                options: dict[str, Any]):
     """Part ``index`` (rows ``[start, stop)``) of a table, written by the format in this process
-    (the parent or a worker): ``(Written, corruption records as Arrow IPC or None)``."""
+    (the parent or a worker; ``fmt`` travels by pickle, so a format's class must live at module
+    level): ``(Written, corruption records as Arrow IPC or None)``."""
     import pyarrow as pa
 
-    from shared.formats import FORMATS
     from shared.schema_dsl.parallel import to_ipc
 
-    fmt = FORMATS[fmt_name]
     records: list = []
 
     step = min(fmt.part_batch_rows(options) or engine.plan.block_rows, MAX_PART_BATCH_ROWS)
@@ -287,7 +286,7 @@ def _write_parts(engine: Engine, fmt: Format, tmp: Path, tables: list[tuple[str,
     from shared.schema_dsl.parallel import from_ipc
 
     tasks = [(name, i, s, e) for name, spans in tables for i, (s, e) in enumerate(spans)]
-    calls = [(fmt.name, str(tmp), name, i, s, e, options) for name, i, s, e in tasks]
+    calls = [(fmt, str(tmp), name, i, s, e, options) for name, i, s, e in tasks]
     if pool is not None:
         results = pool.map_calls(write_part, calls, ", ".join(repr(n) for n, _ in tables))
     else:
