@@ -191,6 +191,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "block_rows": plan.block_rows,
             "rows_overrides": dict(plan.rows_overrides),
             "scale": plan.scale,
+            "allow_huge": plan.allow_huge,
             "workers": workers,
             "options": {k: v for k, v in options.items() if not k.startswith("_") and _jsonable(v)},
             "rows": {n: plan.tables[n].rows for n in plan.order},

@@ -505,3 +505,30 @@ def test_option_helpers_refuse_unknown_keys_and_values():
     assert choice_option({}, "mode", ("create", "append"), "create") == "create"
     with pytest.raises(UsageError, match=r"--option mode=wipe: one of create, append"):
         choice_option({"mode": "wipe"}, "mode", ("create", "append"), "create")
+
+
+def test_validate_follows_generates_allow_huge(tmp_path: Path, monkeypatch):
+    """Output generated past the cap with --allow-huge validates: the manifest records the
+    choice. Output whose manifest lacks it needs validate --allow-huge, and without it the
+    manifest check fails naming the flag (exit 1, a report, no traceback)."""
+    schema = _schema(tmp_path)
+    out = tmp_path / "out"
+    monkeypatch.setenv("DATAGEN_MAX_CELLS", "100")
+    runner = CliRunner()
+    res = runner.invoke(csv_app, ["generate", "--schema", schema, "--out", str(out), "-q"])
+    assert res.exit_code == 2 and "--allow-huge" in res.output
+    res = runner.invoke(csv_app, ["generate", "--schema", schema, "--out", str(out), "-q", "--allow-huge"])
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["allow_huge"] is True
+    res = runner.invoke(csv_app, ["validate", "--schema", schema, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    del manifest["allow_huge"]  # as written by an older datagen
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = runner.invoke(csv_app, ["validate", "--schema", schema, "--out", str(out)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    rep = json.loads((out / "validation_report.json").read_text())
+    bad = [c for c in rep["checks"] if c["kind"] == "manifest"]
+    assert bad and bad[0]["status"] == "fail" and "--allow-huge" in bad[0]["message"]
+    res = runner.invoke(csv_app, ["validate", "--schema", schema, "--out", str(out), "--allow-huge"])
+    assert res.exit_code == 0, res.output

@@ -320,6 +320,8 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
         report: str = typer.Option(None, "--report", help="Where to write the report (default: <out>/validation_report.json)."),
         strict: bool = typer.Option(False, "--strict", help="Injected (dirty-profile) violations fail too."),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
+        allow_huge: bool = typer.Option(False, "--allow-huge", help="Re-plan the run past the size cap (needed only "
+                                        "for output whose manifest does not record --allow-huge)."),
         debug: bool = DebugOpt,
     ) -> None:
         """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
@@ -334,7 +336,7 @@ def build_app(fmt, formats: tuple[str, ...] | None = None, *,
             target = Path(out) if out else api.default_out(the_schema.name, name)
             if not target.is_dir():
                 raise UsageError(f"--out {target}: no such folder to validate (generate first, or pass --out)")
-            rep = validate_output(the_schema, the_fmt, target, strict=strict)
+            rep = validate_output(the_schema, the_fmt, target, strict=strict, allow_huge=allow_huge)
             report_path = Path(report) if report else target / REPORT
             try:
                 write_report(rep, report_path)

@@ -115,6 +115,8 @@ class Plan:
     block_rows: int = DEFAULT_BLOCK_ROWS
     rows_overrides: Mapping[str, int] = field(default_factory=dict)
     scale: float | None = None
+    #: planned past the size cap on purpose (``--allow-huge``); recorded in the manifest
+    allow_huge: bool = False
 
     def rows(self, table: str) -> int:
         return self.tables[table].rows
@@ -307,7 +309,8 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
         raise InfeasibleSchema(f"{schema.source.path}: the schema cannot be generated as written "
                                f"({n} problem{'s' if n != 1 else ''})", problems)
     return Plan(schema=schema, seed=seed, profile=profile, order=order, tables=MappingProxyType(final),
-                feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale)
+                feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
+                allow_huge=bool(allow_huge))
 
 
 def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:

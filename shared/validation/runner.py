@@ -453,8 +453,11 @@ def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
     return count, sample
 
 
-def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None) -> dict:
-    """Run every check on ``out_dir``; returns the report (see module docstring)."""
+def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None,
+                    allow_huge: bool = False) -> dict:
+    """Run every check on ``out_dir``; returns the report (see module docstring). The run is
+    re-planned from the manifest; past the size cap only when the manifest records that it was
+    generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``)."""
     from shared.api import resolve_plan
 
     t0 = time.perf_counter()
@@ -466,7 +469,8 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
         try:
             plan = resolve_plan(schema, seed=manifest.get("seed"), rows=manifest.get("rows_overrides") or {},
                                 scale=manifest.get("scale"), profile=manifest.get("profile"),
-                                block_rows=int(manifest.get("block_rows") or 65536))
+                                block_rows=int(manifest.get("block_rows") or 65536),
+                                allow_huge=allow_huge or manifest.get("allow_huge") is True)
         except Exception as exc:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check
             plan = None
             text = exc.render() if hasattr(exc, "render") else _short(exc)
