@@ -212,13 +212,16 @@ def _invoke(fmt: str, args: list[str]):
     return result, text
 
 
-@pytest.mark.parametrize("fmt, target, err", [
-    ("parquet", "shared.io.output.HashingFile.write", errno.ENOSPC),
-    ("csv", "generators.csv_generator.format.CsvTableWriter.write_batch", errno.EDQUOT),
-    ("csv", "shared.io.output.HashingFile._put", errno.ENOSPC),
-    ("csv", "manifest", errno.ENOSPC),
-], ids=["parquet-ENOSPC-in-file", "csv-EDQUOT-in-writer", "csv-ENOSPC-in-writer-thread", "csv-ENOSPC-in-manifest"])
-def test_disk_full_fails_cleanly(site, monkeypatch, fmt, target, err):
+@pytest.mark.parametrize("fmt, target, err, workers", [
+    ("parquet", "shared.io.output.HashingFile.write", errno.ENOSPC, "1"),
+    ("parquet", "shared.io.output.HashingFile.write", errno.ENOSPC, "2"),  # a worker writing a part
+    ("csv", "generators.csv_generator.format.CsvTableWriter.write_batch", errno.EDQUOT, "1"),
+    ("csv", "shared.io.output.HashingFile._put", errno.ENOSPC, "1"),
+    ("csv", "shared.io.output.HashingFile._put", errno.ENOSPC, "2"),
+    ("csv", "manifest", errno.ENOSPC, "1"),
+], ids=["parquet-ENOSPC-in-file", "parquet-ENOSPC-in-a-worker", "csv-EDQUOT-in-writer", "csv-ENOSPC-in-writer-thread",
+        "csv-ENOSPC-in-writer-thread-2-workers", "csv-ENOSPC-in-manifest"])
+def test_disk_full_fails_cleanly(site, monkeypatch, fmt, target, err, workers):
     schema, out = site
     before = _previous(schema, out, fmt)
     if target == "manifest":
@@ -244,7 +247,7 @@ def test_disk_full_fails_cleanly(site, monkeypatch, fmt, target, err):
 
         monkeypatch.setattr(owner, attr, full)
     result, text = _invoke(fmt, ["generate", "--schema", str(schema), "--out", str(out), "--block-rows", "100",
-                                 "--workers", "1"])
+                                 "--workers", workers])
     assert result.exit_code == 3, text
     assert f"{os.strerror(err)} while writing; nothing was changed in {out}" in text, text
     assert "Traceback" not in text

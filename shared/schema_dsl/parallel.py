@@ -150,7 +150,9 @@ class WorkerPool:
         except BrokenProcessPool as exc:
             self.close(cancel=True)
             raise GenerationError(f"a worker process died while generating {label}: {exc}") from None
-        except DatagenError:
+        except (DatagenError, OSError):
+            # the format's own errors, and the OS's (a full disk while a worker writes a part),
+            # read exactly as they would in one process
             self.close(cancel=True)
             raise
         except Exception as exc:
