@@ -248,3 +248,30 @@ def test_provider_check_is_remembered(tmp_path, monkeypatch):
     monkeypatch.setattr(text, "_check_provider", lambda *a: calls.append(a) or [])
     text.check_provider("city", "en_US")
     assert calls
+
+
+def test_single_column_unique_group_is_enforced(tmp_path):
+    """``unique: [[code]]`` means the same as ``unique: true`` on ``code``: kept by construction
+    (it used to be accepted and ignored: 39 distinct values in 50 rows)."""
+    p = tmp_path / "g.yaml"
+    p.write_text(textwrap.dedent("""
+        version: 1
+        name: g
+        tables:
+          - name: t
+            rows: 50
+            unique: [[code]]
+            columns:
+              - {name: code, type: int32, generator: {type: uniform_int, params: {min: 1, max: 60}}}
+    """))
+    schema = load_schema(str(p))
+    assert schema.table("t").column("code").unique
+    plan = resolve_plan(schema)
+    codes = pa.Table.from_batches(list(Engine(plan).iter_batches("t"))).column("code").to_pylist()
+    assert len(set(codes)) == 50
+    p.write_text(p.read_text().replace("max: 60", "max: 40"))
+    from shared.errors import InfeasibleSchema
+
+    with pytest.raises(InfeasibleSchema) as exc:
+        resolve_plan(load_schema(str(p)))
+    assert "40 distinct values for 50 rows" in exc.value.render()

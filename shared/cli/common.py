@@ -37,6 +37,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from shared.errors import DatagenError, UsageError
@@ -121,10 +122,10 @@ def human_bytes(n: float | None) -> str:
 def render_describe(info: dict[str, Any], console: Console | None = None) -> None:
     c = console or _out
     s = info["schema"]
-    c.print(f"[bold]{s['name']}[/] — {s.get('description') or ''}")
-    c.print(f"schema {s['path']} (sha256 {s['sha256'][:12]}…), seed {info['seed']}, profile {info['profile']}, "
-            f"format {info['format']}, anchor {info['anchor']}")
-    c.print(f"generation order: {' → '.join(info['order'])}")
+    c.print(f"[bold]{escape(s['name'])}[/] — {escape(s.get('description') or '')}")
+    c.print(escape(f"schema {s['path']} (sha256 {s['sha256'][:12]}…), seed {info['seed']}, profile {info['profile']}, "
+                   f"format {info['format']}, anchor {info['anchor']}"))
+    c.print(escape(f"generation order: {' → '.join(info['order'])}"))
     for t in info["tables"]:
         rr = t["rows_rule"]
         how = (f"per {rr['per']}: {rr['distribution']} in [{rr['min']}, {rr['max'] if rr['max'] is not None else '∞'}]"
@@ -137,7 +138,7 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
             title += ", unique " + "; ".join("(" + ", ".join(g) + ")" for g in t["unique"])
         if t["events"]:
             title += f", events by {t['events']['time']}"
-        rt = RichTable(title=title, title_justify="left", show_lines=False)
+        rt = RichTable(title=escape(title), title_justify="left", show_lines=False)
         for h in ("column", "type", "generator", "constraints"):
             rt.add_column(h, overflow="fold")
         for col in t["columns"]:
@@ -154,7 +155,7 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
                 cons.append(f"pattern {col['pattern']}")
             if col["max_length"]:
                 cons.append(f"≤ {col['max_length']} chars")
-            rt.add_row(col["name"], col["type"], col["generator"], ", ".join(cons))
+            rt.add_row(*(escape(str(x)) for x in (col["name"], col["type"], col["generator"], ", ".join(cons))))
         c.print(rt)
     if info["foreign_keys"]:
         c.print("[bold]foreign keys[/]")
@@ -168,14 +169,14 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
                 extra.append("self-reference (earlier row)")
             if e["owner"]:
                 extra.append("owning parent (rows.per)")
-            c.print(f"  {e['table']}.{e['column']} → {e['parent']}.{e['parent_column']}"
-                    + (f"  ({', '.join(extra)})" if extra else ""))
+            c.print(escape(f"  {e['table']}.{e['column']} → {e['parent']}.{e['parent_column']}"
+                           + (f"  ({', '.join(extra)})" if extra else "")))
     c.print("[bold]feasibility[/]")
     if not info["feasibility"]:
         c.print("  no unique columns or bounded domains to check")
     for f in info["feasibility"]:
         mark = "[green]ok[/]" if f["ok"] else "[red]INFEASIBLE[/]"
-        c.print(f"  {mark} {f['message']}")
+        c.print(f"  {mark} {escape(f['message'])}")
     c.print(f"total: {info['total_rows']:,} rows, ~{human_bytes(info['estimated_bytes'])} as {info['format']}")
 
 
@@ -361,12 +362,12 @@ def render_report(rep: dict[str, Any], path: Path, console: Console | None = Non
     for chk in rep["checks"]:
         kinds.setdefault(chk["kind"], {"pass": 0, "fail": 0, "warning": 0, "skipped": 0})
         kinds[chk["kind"]][chk["status"]] = kinds[chk["kind"]].get(chk["status"], 0) + 1
-    rt = RichTable(title=f"validation of {rep['output']} ({rep['format']})", title_justify="left")
+    rt = RichTable(title=escape(f"validation of {rep['output']} ({rep['format']})"), title_justify="left")
     for h in ("check", "passed", "failed", "warnings", "skipped"):
         rt.add_column(h, justify="left" if h == "check" else "right")
     for kind, n in kinds.items():
         failed = f"[bold red]{n['fail']}[/]" if n["fail"] else "0"
-        rt.add_row(kind, str(n["pass"]), failed, str(n["warning"]), str(n["skipped"]))
+        rt.add_row(escape(kind), str(n["pass"]), failed, str(n["warning"]), str(n["skipped"]))
     c.print(rt)
     style = {"fail": "bold red", "warning": "yellow", "skipped": "dim"}
     for chk in rep["checks"]:
@@ -375,11 +376,11 @@ def render_report(rep: dict[str, Any], path: Path, console: Console | None = Non
             continue
         where = ".".join(x for x in (chk.get("table"), chk.get("column")) if x)
         sample = f" e.g. {chk['sample'][:3]}" if chk.get("sample") else ""
-        c.print(f"[{style.get(st, '')}]{st.upper()}[/] {chk['kind']} {where}: {chk.get('message', '')}{sample}",
-                markup=True)
+        text = escape(f"{chk['kind']} {where}: {chk.get('message', '')}{sample}")
+        c.print(f"[{style.get(st, '')}]{st.upper()}[/] {text}", markup=True)
     s = rep["summary"]
     c.print(f"{rep['status'].upper()}: {s['passed']} passed, {s['failed']} failed, {s['warnings']} warnings, "
-            f"{s['skipped']} skipped — report: {path}")
+            f"{s['skipped']} skipped — report: {escape(str(path))}")
 
 
 def parse_options(items: list[str] | None) -> dict[str, str]:

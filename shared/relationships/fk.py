@@ -77,8 +77,8 @@ class ForeignKey(Generator):
         ):
             problems.append((f"fk column type {column.dtype.name} does not match {parent_name}.{col_name} "
                              f"({pcol.dtype.name})", "params.column", f"declare type: {pcol.dtype.name}"))
-        if pcol.generator.type == "fk" and pcol.generator.params.get("table") not in (parent_name,):
-            pass  # a key that is itself a foreign key is fine (it is recomputed recursively)
+        else:
+            problems += _range_problems(column, pcol, f"{parent_name}.{col_name}")
         if parent_name == table.name and not column.nullable:
             problems.append(("a self-reference points at an earlier row, and the first row has none",
                              "params.table", "add nullable: true to this column"))
@@ -134,3 +134,32 @@ class ForeignKey(Generator):
         parent, col = self.target(ctx.params, ctx.schema)
         idx, missing = self.parent_index(ctx, ctx.row_count(parent))
         return ctx.lookup(parent, col, idx)
+
+
+def _range_problems(child, parent, where: str) -> list[tuple[str, str, str | None]]:
+    """A key of the same kind must also hold every value the parent's key can take: an ``int32``
+    fk to an ``int64`` key, a ``decimal(5,2)`` to a ``decimal(12,2)`` or a ``max_length: 8`` string to
+    a longer key would clip or cut the parent's values into orphans."""
+    ct, pt = child.dtype, parent.dtype
+    hint = f"declare type: {pt.name}"
+    if ct.kind == "int":
+        lo, hi = ct.int_bounds()
+        plo, phi = pt.int_bounds()
+        plo = plo if parent.min is None else max(plo, int(parent.min))
+        phi = phi if parent.max is None else min(phi, int(parent.max))
+        if plo < lo or phi > hi:
+            return [(f"fk column type {ct.name} cannot hold every key of {where} ({pt.name}, values "
+                     f"{plo:,}..{phi:,}); the values past {ct.name}'s range {lo:,}..{hi:,} would become orphans",
+                     "params.column", hint + f", or bound the parent key with min/max inside {ct.name}")]
+    if ct.kind == "float" and (ct.bits or 64) < (pt.bits or 64):
+        return [(f"fk column type {ct.name} cannot hold every key of {where} ({pt.name}) exactly",
+                 "params.column", hint)]
+    if ct.kind == "decimal" and ct.precision - ct.scale < pt.precision - pt.scale:
+        return [(f"fk column type {ct.name} cannot hold every key of {where} ({pt.name})", "params.column", hint)]
+    if ct.kind == "string" and child.max_length is not None and (
+        parent.max_length is None or parent.max_length > child.max_length
+    ):
+        theirs = "no max_length" if parent.max_length is None else f"max_length {parent.max_length}"
+        return [(f"fk column max_length {child.max_length} is shorter than the keys of {where} ({theirs})",
+                 "params.column", "remove max_length from the fk column, or make it at least the parent's")]
+    return []

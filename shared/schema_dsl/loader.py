@@ -21,6 +21,7 @@ Stages, each collecting all of its problems before raising:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import math
@@ -426,6 +427,9 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
                 description=craw.get("description"), corruption=freeze(craw.get("corruption")),
                 raw_min=craw.get("min"), raw_max=craw.get("max"),
             ))
+        # a one-column unique group is that column's own unique constraint (kept by construction)
+        singles = {g[0] for g in traw.get("unique", ()) if len(g) == 1}
+        columns = [dataclasses.replace(c, unique=True) if c.name in singles and not c.unique else c for c in columns]
         rows_raw = traw["rows"]
         rpath = tpath + ("rows",)
         if isinstance(rows_raw, dict):
@@ -521,11 +525,15 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
                 "use e.g. poisson, uniform_int, zipf, histogram")
     if rp.max is not None and rp.max < rp.min:
         col.add(rpath + ("max",), f"rows.max {rp.max} is less than rows.min {rp.min}")
-    if schema.has_table(rp.per) and not any(
-        c.generator.type == "fk" and c.generator.params.get("table") == rp.per for c in table.columns
-    ):
+    owners = [c for c in table.columns if c.generator.type == "fk" and c.generator.params.get("table") == rp.per]
+    if schema.has_table(rp.per) and not owners:
         col.add(rpath + ("per",), f"table {table.name!r} counts rows per {rp.per!r} but has no fk column to it",
                 f"add a column with generator {{type: fk, params: {{table: {rp.per}, column: ...}}}}")
+    elif owners and owners[0].nullable:
+        owner = owners[0]
+        col.add(owner.path + ("nullable",), f"{owner.name!r} is the owning foreign key of a per-parent table "
+                f"(rows per {rp.per!r}), so every row has its parent: it cannot be nullable",
+                "remove nullable and null_rate from this column")
 
 
 def _check_column(schema: Schema, table: Table, c: Column, col: _Collector) -> None:
