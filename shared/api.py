@@ -23,8 +23,9 @@ from typing import Any
 
 from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
-from shared.formats import Format, Written
+from shared.formats import Format, RunInfo, Written
 from shared.io.output import MANIFEST, AtomicOutput
+from shared.resources import data_file
 from shared.schema_dsl.engine import Engine
 from shared.schema_dsl.loader import load_schema
 from shared.schema_dsl.model import RowsPer, thaw
@@ -34,8 +35,7 @@ from shared.schema_dsl.timeutil import format_date, format_timestamp
 __all__ = ["load_schema", "resolve_plan", "parse_rows_overrides", "Engine", "describe", "generate",
            "default_out", "file_digest"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SCHEMA = REPO_ROOT / "schemas" / "examples" / "default.yaml"
+DEFAULT_SCHEMA = data_file("examples", "default.yaml")
 
 
 def default_out(schema_name: str, fmt: str) -> Path:
@@ -124,8 +124,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
              options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
-    options["_run"] = {"seed": plan.seed, "profile": plan.profile, "schema_name": plan.schema.name,
-                       "schema_sha256": plan.schema.source.sha256, "tool_version": __version__}
+    run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
+                  schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers)
     engine = Engine(plan)
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
@@ -143,24 +143,25 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 pool = WorkerPool(engine, workers)
             if engine.dirty:
                 sidecar = _CorruptionSidecar(tmp)
-            fmt.prepare(tmp, plan.schema, options)
+            fmt.prepare(tmp, plan.schema, options, run=run)
             parts = {n: fmt.part_spans(plan.schema.table(n), plan.tables[n].rows, options) for n in plan.order}
             order = list(plan.order)
             while order:
                 if parts[order[0]] is None:
                     name = order.pop(0)
                     t1 = time.perf_counter()
-                    files += _write_stream(engine, fmt, tmp, name, options, workers, pool, sidecar, progress)
+                    files += _write_stream(engine, fmt, tmp, name, options, run, workers, pool, sidecar, progress)
                     timings[name] = round(time.perf_counter() - t1, 4)
                     continue
                 # consecutive part-written tables form one stream of tasks, so the workers move on
                 # to the next table while the last parts of this one are still being written
-                run = []
+                batch = []
                 while order and parts[order[0]] is not None:
-                    run.append(order.pop(0))
-                files += _write_parts(engine, fmt, tmp, [(n, parts[n]) for n in run], options, pool, sidecar,
-                                      progress, timings)
-            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options)]
+                    batch.append(order.pop(0))
+                files += _write_parts(engine, fmt, tmp, [(n, parts[n]) for n in batch], options, run, pool,
+                                      sidecar, progress, timings)
+            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options, run=run)]
+            extra = fmt.manifest_extra(tmp, options)
             if sidecar is not None:
                 files.append({"path": sidecar.close(), "table": None})
                 counts = sidecar.counts
@@ -204,9 +205,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
 
             manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema),
                                       "counts": counts}
-        extra = options.get("_manifest_extra")
-        if extra:
-            manifest.update(extra)
+        manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
     return manifest
@@ -218,11 +217,11 @@ def _file_entry(written, table: str | None) -> dict[str, Any]:
     return {"path": str(written), "table": table}
 
 
-def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: dict[str, Any], workers: int,
-                  pool, sidecar, progress) -> list[dict[str, Any]]:
+def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: dict[str, Any], run: RunInfo,
+                  workers: int, pool, sidecar, progress) -> list[dict[str, Any]]:
     """One table through the format's writer, block by block in order."""
     table = engine.schema.table(name)
-    writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options)
+    writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
     renderer = getattr(writer, "renderer", None)
     try:
         if pool is not None and renderer is not None:
@@ -253,7 +252,7 @@ MAX_PART_BATCH_ROWS = 1 << 20
 
 
 def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, start: int, stop: int,
-               options: dict[str, Any]):
+               options: dict[str, Any], run: RunInfo | None = None):
     """Part ``index`` (rows ``[start, stop)``) of a table, written by the format in this process
     (the parent or a worker; ``fmt`` travels by pickle, so a format's class must live at module
     level): ``(Written, corruption records as Arrow IPC or None)``."""
@@ -273,7 +272,7 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
             yield batch
 
     written = fmt.write_part(Path(tmp), engine.schema.table(name), engine.arrow_schemas[name], options, index,
-                             batches())
+                             batches(), run=run)
     rec = None
     if records:
         rec = pa.Table.from_batches(records).combine_chunks().to_batches()[0]
@@ -281,13 +280,14 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
 
 
 def _write_parts(engine: Engine, fmt: Format, tmp: Path, tables: list[tuple[str, list[tuple[int, int]]]],
-                 options: dict[str, Any], pool, sidecar, progress, timings: dict[str, float]) -> list[dict[str, Any]]:
+                 options: dict[str, Any], run: RunInfo, pool, sidecar, progress,
+                 timings: dict[str, float]) -> list[dict[str, Any]]:
     """Tables written as independent parts: by the workers (in order of completion of the stream,
     consumed in order) or, without a pool, one after the other here."""
     from shared.schema_dsl.parallel import from_ipc
 
     tasks = [(name, i, s, e) for name, spans in tables for i, (s, e) in enumerate(spans)]
-    calls = [(fmt, str(tmp), name, i, s, e, options) for name, i, s, e in tasks]
+    calls = [(fmt, str(tmp), name, i, s, e, options, run) for name, i, s, e in tasks]
     if pool is not None:
         results = pool.map_calls(write_part, calls, ", ".join(repr(n) for n, _ in tables))
     else:

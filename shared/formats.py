@@ -49,23 +49,56 @@ class Writer(Protocol):
     def abort(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """What a format may know of the run it writes (instead of magic option keys): the resolved
+    seed and profile, the schema's identity, the tool version and the worker count."""
+
+    seed: int
+    profile: str
+    schema_name: str
+    schema_sha256: str
+    tool_version: str
+    workers: int = 1
+
+
 class Format:
     name: str = ""
+    #: other ``--format`` names of this format (``events`` for ``event_stream``)
+    aliases: tuple[str, ...] = ()
+    #: ``--option`` keys with a one-line description (default and values), shown by ``--help``
+    option_help: dict[str, str] = {}
     #: rough bytes per value by kind, for describe's size estimate
     widths: dict[str, float] = {}
     default_width: float = 8.0
     #: bytes each row costs beyond its values (an event envelope, JSON braces …)
     row_overhead: float = 0.0
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> Writer:
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None) -> Writer:
         raise NotImplementedError
 
-    def prepare(self, out_dir: Path, schema, options: dict[str, Any]) -> None:
+    def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
+        """``--option`` strings → the format's settings (they land in the manifest); raises
+        ``UsageError`` for an unknown key or a bad value, before anything is written."""
+        check_known_options(opts, self.option_help, self.name)
+        return dict(opts)
+
+    def variant(self, name: str) -> Format:
+        """The Format that ``--format name`` means (``name`` is this format's name or an alias)."""
+        return self
+
+    def prepare(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> None:
         """Called once before any table is written: check everything that can fail early
         (e.g. an existing database's compatibility), so a bad target fails before a byte."""
 
-    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
-        """Called once after every table is written (e.g. to merge an event stream)."""
+    def manifest_extra(self, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+        """Keys this format adds to ``manifest.json`` (called after ``finish``)."""
+        return {}
+
+    def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
+        """Called once after every table is written (e.g. to merge an event stream); the files it
+        adds. ``manifest_extra`` is asked next for keys to add to the manifest."""
         return []
 
     def part_spans(self, table, rows: int, options: dict[str, Any]) -> list[tuple[int, int]] | None:
@@ -74,7 +107,7 @@ class Format:
         return None
 
     def write_part(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
-                   batches: Iterable[pa.RecordBatch]) -> Written:
+                   batches: Iterable[pa.RecordBatch], run: RunInfo | None = None) -> Written:
         """Write part ``index`` of ``part_spans`` from its batches (in row order)."""
         raise NotImplementedError
 
@@ -113,15 +146,43 @@ def int_option(opts: dict[str, Any], key: str, default: int, minimum: int = 0) -
     return n
 
 
+#: alias → format name (``events`` → ``event_stream``)
+ALIASES: dict[str, str] = {}
+
+
 def register(name: str):
-    """Class decorator: instantiate a Format and register it under ``name``."""
+    """Class decorator: instantiate a Format and register it under ``name`` (and its aliases)."""
 
     def deco(cls: type[Format]) -> type[Format]:
         cls.name = name
         FORMATS.add(name, cls())
+        for a in cls.aliases:
+            ALIASES[a] = name
         return cls
 
     return deco
+
+
+def format_names() -> list[str]:
+    """Every ``--format`` name, aliases included (imports no format module)."""
+    from shared.plugins import load_plugins
+
+    load_plugins()
+    return sorted(set(FORMATS) | set(ALIASES))
+
+
+def get_format(name: str) -> Format:
+    """The Format for ``--format name``, its module imported on first use; an unknown name is a
+    ``UsageError`` with the closest name and the list."""
+    from shared.errors import UsageError
+    from shared.registry import did_you_mean
+
+    names = format_names()
+    target = ALIASES.get(name, name)
+    if target not in FORMATS:
+        hint = did_you_mean(name, names)
+        raise UsageError(f"--format {name}: unknown format{f' ({hint})' if hint else ''}; formats: {', '.join(names)}")
+    return FORMATS[target].variant(name)
 
 
 def check_known_options(opts: dict[str, Any], known, label: str) -> None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 import csv_generator as csvg
 from shared.errors import OutputError, UsageError
-from shared.formats import Format, Written, register
+from shared.formats import Format, RunInfo, Written, register
 from shared.io.output import HashingFile
 
 
@@ -102,12 +102,13 @@ class CsvFormat(Format):
             options.update(self.check_options({}))
         return csvg.CsvOptions.from_dict(options)
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None):
         opts = self._resolved(options)
         path = Path(out_dir) / csvg.file_name(table.name, opts.compression)
         return CsvTableWriter(Path(out_dir), path, arrow_schema, opts)
 
-    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
+    def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
         csvg.save_options(Path(out_dir), self._resolved(options))
         return [Path(csvg.SIDECAR)]
 

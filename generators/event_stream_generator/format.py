@@ -47,7 +47,7 @@ from generators.event_stream_generator.merge import (
 )
 from generators.json_generator.encode import data_buffer
 from shared.errors import PlanError, UsageError
-from shared.formats import Format, check_known_options, int_option, register
+from shared.formats import Format, RunInfo, check_known_options, int_option, register
 from shared.schema_dsl.timeutil import parse_duration
 
 EVENTS_FILE = "events.ndjson"
@@ -93,11 +93,11 @@ def _spill_path(out_dir: Path, table_name: str) -> Path:
 class EventSpillWriter:
     """An event table: envelopes spilled in per-table delivery order to an Arrow IPC file."""
 
-    def __init__(self, out_dir: Path, table, options: dict[str, Any]):
+    def __init__(self, out_dir: Path, table, options: dict[str, Any], seed: int = 0):
         self.table = table
         self.path = _spill_path(out_dir, table.name)
         self.path.parent.mkdir(exist_ok=True)
-        self.seed = int(options.get("_run", {}).get("seed", 0))
+        self.seed = seed
         self.max_delay_us = options["late_max_delay_us"]
         self.max_sort_rows = options["max_sort_rows"]
         self.orderer = TableOrderer()
@@ -271,7 +271,8 @@ class EventStreamFormat(Format):
         return {"late_max_delay": text, "late_max_delay_us": delay,
                 "max_sort_rows": _int_option(opts, "max_sort_rows", DEFAULT_MAX_SORT_ROWS, 1)}
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None):
         if "late_max_delay_us" not in options:
             options.update(self.check_options({}))
         if table.events is None:
@@ -280,9 +281,9 @@ class EventStreamFormat(Format):
                                 f"which is the event stream's own file in event_stream output (hint: rename the "
                                 f"table, or give it events)")
             return NdjsonWriter(out_dir, table)
-        return EventSpillWriter(out_dir, table, options)
+        return EventSpillWriter(out_dir, table, options, run.seed if run else 0)
 
-    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
+    def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
         sources = [(i, _spill_chunks(_spill_path(out_dir, t.name))) for i, t in enumerate(schema.tables)
                    if t.events is not None and _spill_path(out_dir, t.name).is_file()]
         with open(out_dir / EVENTS_FILE, "xb") as f:

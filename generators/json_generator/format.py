@@ -37,7 +37,7 @@ import pyarrow.json as pj
 import zstandard
 
 from generators.json_generator.encode import data_buffer, key_literals, rows_json
-from shared.formats import FORMATS, Format, Written, check_known_options, choice_option, register
+from shared.formats import FORMATS, Format, RunInfo, Written, check_known_options, choice_option, register
 from shared.io.output import HashingFile
 
 DECIMALS = ("string", "number")
@@ -327,7 +327,8 @@ class JsonFormat(Format):
         comp = choice_option(opts, "compression", COMPRESSIONS, "none")
         return {"decimals": decimals, "compression": comp}
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None):
         opts = {**self.check_options({}), **{k: v for k, v in options.items() if k in ("decimals", "compression")}}
         return JsonWriter(out_dir, table, arrow_schema, opts, array=self.array)
 

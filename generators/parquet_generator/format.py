@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.formats import Format, Written, check_known_options, choice_option, int_option, register
+from shared.formats import Format, RunInfo, Written, check_known_options, choice_option, int_option, register
 from shared.io.output import HashingFile
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
@@ -44,15 +44,14 @@ def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
     return int_option(opts, key, default, minimum)
 
 
-def _file_schema(schema: pa.Schema, options: dict[str, Any]) -> pa.Schema:
-    run = options.get("_run", {})
+def _file_schema(schema: pa.Schema, run: RunInfo | None) -> pa.Schema:
     meta = dict(schema.metadata or {})
     meta.update({
-        b"datagen.seed": str(run.get("seed", "")).encode(),
-        b"datagen.profile": str(run.get("profile", "")).encode(),
-        b"datagen.schema": str(run.get("schema_name", "")).encode(),
-        b"datagen.schema_sha256": str(run.get("schema_sha256", "")).encode(),
-        b"datagen.version": str(run.get("tool_version", "")).encode(),
+        b"datagen.seed": str(run.seed if run else "").encode(),
+        b"datagen.profile": str(run.profile if run else "").encode(),
+        b"datagen.schema": str(run.schema_name if run else "").encode(),
+        b"datagen.schema_sha256": str(run.schema_sha256 if run else "").encode(),
+        b"datagen.version": str(run.tool_version if run else "").encode(),
     })
     return schema.with_metadata(meta)
 
@@ -120,12 +119,12 @@ class ParquetWriter:
     reached that size, which only writing in order can know). Row groups hold ``row_group_rows``
     rows counted from the start of each file, as in ``write_part``."""
 
-    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: dict[str, Any]):
+    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: dict[str, Any], run: RunInfo | None = None):
         self.out_dir = out_dir
         self.dir = out_dir / table.name
         self.dir.mkdir(parents=True, exist_ok=False)
         self.table = table
-        self.schema = _file_schema(schema, options)
+        self.schema = _file_schema(schema, run)
         self.options = options
         self.row_group_rows = options["row_group_rows"]
         self.max_rows_per_file = options["max_rows_per_file"]
@@ -217,8 +216,9 @@ class ParquetFormat(Format):
             options.update(self.check_options({}))
         return options
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]):
-        return ParquetWriter(out_dir, table, arrow_schema, self._resolved(options))
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None):
+        return ParquetWriter(out_dir, table, arrow_schema, self._resolved(options), run)
 
     def part_spans(self, table, rows: int, options: dict[str, Any]) -> list[tuple[int, int]] | None:
         """Parts of ``max_rows_per_file`` rows (one part when 0); ``None`` with ``max_file_bytes``,
@@ -233,12 +233,12 @@ class ParquetFormat(Format):
         return self._resolved(options)["row_group_rows"]  # one batch per row group: nothing to re-chunk
 
     def write_part(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
-                   batches) -> Written:
+                   batches, run: RunInfo | None = None) -> Written:
         """One ``part-NNNNN.parquet`` from its batches, row groups counted from its first row."""
         options = self._resolved(options)
         folder = out_dir / table.name
         folder.mkdir(exist_ok=True)
-        schema = _file_schema(arrow_schema, options)
+        schema = _file_schema(arrow_schema, run)
         size = options["row_group_rows"]
         sink = HashingFile(folder / f"part-{index:05d}.parquet")
         try:

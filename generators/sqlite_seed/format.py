@@ -52,7 +52,7 @@ from generators.sqlite_seed.ddl import (
     table_spec,
 )
 from shared.errors import OutputError, Problem, UsageError
-from shared.formats import Format, check_known_options, choice_option, register
+from shared.formats import Format, RunInfo, check_known_options, choice_option, register
 from shared.schema_dsl.model import fmt_path
 from shared.validation.checks import result
 
@@ -64,7 +64,8 @@ CACHE_KIB = 64 * 1024
 FETCH_ROWS = 65536
 SAMPLE = 5
 #: where a run's open database lives between open_writer calls (private: not in the manifest)
-RUN_KEY = "_sqlite_run"
+RUN_KEY = "_sqlite_run"  # this format's own state between open_writer and finish (never in the manifest)
+MANIFEST_KEY = "_sqlite_manifest"
 
 
 def _bool_option(opts: dict, key: str, default: bool) -> bool:
@@ -202,11 +203,10 @@ class SqliteFormat(Format):
 
     # --- writing --------------------------------------------------------------------------
 
-    def _start(self, out_dir: Path, options: dict[str, Any]) -> _Run:
+    def _start(self, out_dir: Path, options: dict[str, Any], run: RunInfo | None) -> _Run:
         opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
         options.update(opts)
-        info = options.get("_run", {})
-        constraints = info.get("profile") != "dirty"
+        constraints = run is None or run.profile != "dirty"
         if opts["database"] is not None:
             path = Path(opts["database"])
             conn = _connect(path)
@@ -218,17 +218,21 @@ class SqliteFormat(Format):
                 conn.close()
                 raise OutputError(f"--option database={path}: cannot start writing: {exc}") from None
             return _Run(conn, path, True, opts["mode"], opts["strict"], constraints)
-        path = database_path(out_dir, info.get("schema_name") or "datagen")
+        path = database_path(out_dir, run.schema_name if run else "datagen")
         conn = _connect(path)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", f"cache_size=-{CACHE_KIB}",
                        "temp_store=MEMORY"):
             conn.execute(f"PRAGMA {pragma}")
         return _Run(conn, path, False, opts["mode"], opts["strict"], constraints)
 
-    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> SqliteWriter:
-        run = options.get(RUN_KEY)
-        if run is None:
-            run = options[RUN_KEY] = self._start(Path(out_dir), options)
+    def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
+                    run: RunInfo | None = None) -> SqliteWriter:
+        state = options.get(RUN_KEY)
+        if state is None:
+            state = options[RUN_KEY] = self._start(Path(out_dir), options, run)
+        return self._open_table(state, table, arrow_schema, options)
+
+    def _open_table(self, run: _Run, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> SqliteWriter:
         try:
             spec = table_spec(table, run.tables.get, constraints=run.constraints)
             run.tables[table.name] = table
@@ -240,13 +244,13 @@ class SqliteFormat(Format):
             raise
         return SqliteWriter(run, spec, arrow_schema)
 
-    def prepare(self, out_dir: Path, schema, options: dict[str, Any]) -> None:
+    def prepare(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> None:
         """Check every table against ``database=PATH`` before anything is generated (``generate``
         calls this before the first writer opens); each writer checks its table again."""
         opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
         if opts["database"] is None:
             return
-        constraints = options.get("_run", {}).get("profile", schema.profile) != "dirty"
+        constraints = (run.profile if run else schema.profile) != "dirty"
         tables = {t.name: t for t in schema.tables}
         problems: list[Problem] = []
         conn = _connect(Path(opts["database"]), read_only=True)
@@ -293,38 +297,42 @@ class SqliteFormat(Format):
         elif run.mode == "truncate":
             conn.execute(f"DELETE FROM {quote_identifier(spec.name)}")
 
-    def finish(self, out_dir: Path, schema, options: dict[str, Any]) -> list[Path]:
-        run: _Run | None = options.pop(RUN_KEY, None)
-        if run is None:
+    def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
+        state: _Run | None = options.pop(RUN_KEY, None)
+        if state is None:
             return []
-        conn = run.conn
+        conn = state.conn
         try:
             violations = {name: conn.execute("SELECT count(*) FROM pragma_foreign_key_check(?)",
                                              (name,)).fetchone()[0]
-                          for name, spec in run.specs.items() if spec.foreign_keys}
+                          for name, spec in state.specs.items() if spec.foreign_keys}
             bad = {k: v for k, v in violations.items() if v}
             if bad:
-                raise OutputError(f"{run.path}: PRAGMA foreign_key_check finds rows without a parent ("
+                raise OutputError(f"{state.path}: PRAGMA foreign_key_check finds rows without a parent ("
                                   + ", ".join(f"{k}: {v}" for k, v in bad.items()) + "); nothing was written")
-            if run.in_place:
+            if state.in_place:
                 conn.execute("COMMIT")
             else:
                 conn.execute("PRAGMA journal_mode=DELETE")  # what the file is opened with from now on
             conn.execute("PRAGMA foreign_keys=ON")
         except BaseException:
-            run.abort()
+            state.abort()
             raise
         conn.close()
-        extra = options.setdefault("_manifest_extra", {})
-        extra["sqlite"] = {
-            "database": str(run.path) if run.in_place else run.path.name,
-            "mode": run.mode,
-            "strict": run.strict,
-            "constraints": "declared" if run.constraints else "relaxed",
-            "rows_written": dict(run.rows),
+        options[MANIFEST_KEY] = {
+            "database": str(state.path) if state.in_place else state.path.name,
+            "mode": state.mode,
+            "strict": state.strict,
+            "constraints": "declared" if state.constraints else "relaxed",
+            "rows_written": dict(state.rows),
             "sqlite_version": sqlite3.sqlite_version,
         }
-        return [] if run.in_place else [run.path.relative_to(out_dir)]
+        return [] if state.in_place else [state.path.relative_to(out_dir)]
+
+    def manifest_extra(self, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+        """``sqlite``: the database written, the mode, the constraints and the rows written."""
+        extra = options.pop(MANIFEST_KEY, None)
+        return {"sqlite": extra} if extra is not None else {}
 
     # --- reading --------------------------------------------------------------------------
 

@@ -142,11 +142,14 @@ def register(name: str):
 
 
 def load_builtins() -> Mapping[str, Generator]:
-    """Import the built-in generator modules (idempotent) and return the registry view."""
+    """Import the built-in generator modules and the plugins (``shared.plugins``; idempotent) and
+    return the registry view."""
+    from shared.plugins import load_plugins
     from shared.registry import import_submodules
 
     for pkg in ("shared.distributions", "shared.relationships"):
         import_submodules(pkg)
+    load_plugins()
     return GENERATORS.view
 
 

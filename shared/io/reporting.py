@@ -12,7 +12,9 @@ import os
 import secrets
 from pathlib import Path
 
-REPORT_SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "validation_report.schema.json"
+from shared.resources import data_file
+
+REPORT_SCHEMA_FILE = data_file("validation_report.schema.json")
 
 
 def write_json_atomic(data: dict, path: Path) -> None:

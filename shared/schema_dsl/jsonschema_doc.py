@@ -10,12 +10,12 @@ repository differs from what the registry produces, so adding a generator plugin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from shared.distributions.base import load_builtins
+from shared.resources import data_file
 from shared.schema_dsl.model import PROFILES
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "datagen.schema.json"
+SCHEMA_FILE = data_file("datagen.schema.json")
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 TYPE_RE = (r"^\s*(int8|int16|int32|int64|float32|float64|bool|string|date|timestamp|uuid"
            r"|decimal\(\s*[0-9]+\s*,\s*[0-9]+\s*\))\s*$")
@@ -147,7 +147,8 @@ def render() -> str:
 
 
 def load() -> dict:
-    """The schema as shipped in schemas/ (what the loader validates against)."""
+    """The schema as shipped in schemas/ (documentation: the loader builds its own from the registry,
+    and a test keeps the two equal)."""
     with open(SCHEMA_FILE, encoding="utf-8") as f:
         return json.load(f)
 

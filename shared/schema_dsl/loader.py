@@ -50,6 +50,7 @@ from shared.schema_dsl.source import read_document
 from shared.schema_dsl.types import TYPE_NAMES, parse_type
 
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
+_VALIDATOR_KEY: tuple[str, ...] = ()
 
 
 def _ecma_pattern(validator, pattern: str, instance: Any, schema: dict):
@@ -79,11 +80,14 @@ def _compiled_pattern(pattern: str) -> re.Pattern:
 
 
 def _validator() -> jsonschema.Draft202012Validator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        doc = jsonschema_doc.load()
+    """The JSON Schema built from the generator registry as it is now (a generator registered by
+    a plugin is known at once); rebuilt when a generator is added."""
+    global _VALIDATOR, _VALIDATOR_KEY
+    key = tuple(GENERATORS)
+    if _VALIDATOR is None or key != _VALIDATOR_KEY:
+        doc = jsonschema_doc.build()
         cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
-        _VALIDATOR = cls(doc)
+        _VALIDATOR, _VALIDATOR_KEY = cls(doc), key
     return _VALIDATOR
 
 
