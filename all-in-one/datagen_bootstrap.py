@@ -46,7 +46,7 @@ What it does, in order:
 
 3. **Dispatches** with ``os.execve`` (so the frontend's exit code is the bootstrap's)::
 
-       <venv>/bin/python -P -m generators.<frontend> <command> --format FMT [args ...]
+       <venv>/bin/python -P -m datagen <command> [args ...]
 
    with ``<root>`` prepended to ``PYTHONPATH`` and the user's current directory unchanged,
    so relative ``--schema``/``--out`` paths keep their meaning. ``-P`` (Python >= 3.11) stops
@@ -84,10 +84,15 @@ import hashlib
 import os
 import sys
 
+# every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
+# dispatched to APP_MODULE, `python -m datagen VERB ...`
 COMMANDS = ("describe", "generate", "validate")
+# the verbs that need --format (the others take it where it applies)
+FORMAT_COMMANDS = ("describe", "generate", "validate")
+APP_MODULE = "datagen"
 
-# format -> frontend module; the one place to add a format (e.g. postgres, once its
-# frontend exists).
+# the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
+# from plugins are checked by the app itself.
 FRONTENDS = {
     "csv": "generators.csv_generator",
     "json": "generators.json_generator",
@@ -262,22 +267,36 @@ def parse_args(args):
             fmt = arg[len("--format=") :]
         i += 1
 
-    if fmt is None:
-        if wants_help:
-            return "help", None
+    if fmt is None and command in FORMAT_COMMANDS and not wants_help:
         raise UsageError(
             f"missing --format FORMAT for '{command}' (one of: {_format_names()})"
         )
-    module = FRONTENDS.get(ALIASES.get(fmt, fmt))
-    if module is None:
+    if fmt is not None and ALIASES.get(fmt, fmt) not in FRONTENDS and not _venv_ready():
+        # a format from a plugin is known only inside the environment; without one, a typo
+        # must not cost a whole install
         raise UsageError(
             f"unknown format '{fmt}'{_did_you_mean(fmt, list(FRONTENDS) + list(ALIASES))}; formats: {_format_names()}",
             show_usage=False,
         )
-    return "dispatch", (module, [command] + frontend_args, reinstall)
+    return "dispatch", (APP_MODULE, [command] + frontend_args, reinstall)
 
 
 # --------------------------------------------------------------------------- venv
+
+
+def _venv_path():
+    return os.path.abspath(os.environ.get("DATAGEN_VENV") or os.path.join(ROOT, ".venv"))
+
+
+def _venv_ready():
+    """The environment exists and matches the requirements (the ready path's own test)."""
+    try:
+        requirements = os.path.abspath(
+            os.environ.get("DATAGEN_REQUIREMENTS") or os.path.join(ROOT, "requirements.txt")
+        )
+        return _is_ready(_venv_path(), expected_marker(requirements))
+    except SetupError:
+        return False
 
 
 def venv_python(venv):
@@ -564,9 +583,7 @@ def main(argv=None):
         sys.stdout.write(_usage())
         return 0
 
-    venv = os.path.abspath(
-        os.environ.get("DATAGEN_VENV") or os.path.join(ROOT, ".venv")
-    )
+    venv = _venv_path()
     requirements = os.path.abspath(
         os.environ.get("DATAGEN_REQUIREMENTS") or os.path.join(ROOT, "requirements.txt")
     )

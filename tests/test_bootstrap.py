@@ -14,7 +14,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -102,12 +101,16 @@ def test_help_lists_commands_formats_options_and_creates_no_venv(tmp_path, flag)
     assert not list(tmp_path.iterdir())
 
 
-def test_command_help_without_format_prints_usage_without_venv(tmp_path):
-    venv = tmp_path / "venv"
-    result = run(["generate", "--help"], _env(DATAGEN_VENV=venv))
-    assert result.returncode == 0
-    assert "--format" in result.stdout and "parquet" in result.stdout
-    assert not venv.exists()
+def test_command_help_without_format_prints_the_verbs_options():
+    """``generate --help`` shows generate's own options and every format's --option keys (it
+    used to print the bootstrap's usage)."""
+    result = run(["generate", "--help"], _env())
+    assert result.returncode == 0, result.stderr
+    for word in ("--workers", "--block-rows", "--option", "--rate", "row_group_rows", "delimiter", "late_max_delay"):
+        assert word in result.stdout, word
+    result = run(["validate", "--format", "csv", "--help"], _env())
+    assert result.returncode == 0, result.stderr
+    assert "--strict" in result.stdout and "delimiter" in result.stdout and "row_group_rows" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -246,7 +249,7 @@ def test_setup_option_only_ensures_the_venv(ready):
     [
         (
             ["describe", "--format", "parquet", "--schema", "shop.yaml"],
-            "generators.parquet_generator",
+            "datagen",
         ),
         (
             [
@@ -260,18 +263,20 @@ def test_setup_option_only_ensures_the_venv(ready):
                 "--rows",
                 "b=2",
             ],
-            "generators.csv_generator",
+            "datagen",
         ),
-        (["generate", "--format=csv", "--seed", "7"], "generators.csv_generator"),
-        (["generate", "--format", "json"], "generators.json_generator"),
-        (["validate", "--format", "ndjson"], "generators.json_generator"),
-        (["generate", "--format", "sqlite"], "generators.sqlite_seed"),
-        (["generate", "--format", "event_stream"], "generators.event_stream_generator"),
-        (["validate", "--format", "events"], "generators.event_stream_generator"),
-        (["describe", "--format", "parquet", "--help"], "generators.parquet_generator"),
+        (["generate", "--format=csv", "--seed", "7"], "datagen"),
+        (["generate", "--format", "json"], "datagen"),
+        (["validate", "--format", "ndjson"], "datagen"),
+        (["generate", "--format", "sqlite"], "datagen"),
+        (["generate", "--format", "event_stream"], "datagen"),
+        (["validate", "--format", "events"], "datagen"),
+        (["describe", "--format", "parquet", "--help"], "datagen"),
+        (["generate", "--help"], "datagen"),
+        (["validate", "-h"], "datagen"),
         (
             ["generate", "--format", "csv", "--", "--reinstall"],
-            "generators.csv_generator",
+            "datagen",
         ),
     ],
 )
@@ -282,21 +287,20 @@ def test_dry_run_prints_the_frontend_command_with_args_unchanged(ready, args, mo
     assert shlex.split(result.stdout) == [str(ready.python), "-P", "-m", module, *args]
 
 
-def test_ready_path_is_fast(ready):
+def test_ready_path_dispatches_without_installing(ready):
+    """The ready path only hashes the requirements and execs (its cost is measured by bench/,
+    not asserted here: a busy machine must not fail the suite)."""
     args = ["describe", "--format", "parquet", "--schema", "shop.yaml"]
-    run(args, ready.dry_env)  # warm-up; also makes sure the venv is ready
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        result = run(args, ready.dry_env)
-        timings.append(time.perf_counter() - start)
-        assert result.returncode == 0 and result.stderr == ""
-    assert min(timings) < 0.5, timings
+    run(args, ready.dry_env)  # makes sure the venv is ready
+    before = ready.marker.stat().st_mtime_ns
+    result = run(args, ready.dry_env)
+    assert result.returncode == 0 and result.stderr == ""
+    assert ready.marker.stat().st_mtime_ns == before
     assert shlex.split(result.stdout)[:5] == [
         str(ready.python),
         "-P",
         "-m",
-        "generators.parquet_generator",
+        "datagen",
         "describe",
     ]
 
@@ -306,19 +310,19 @@ def test_dispatch_execs_frontend_keeps_cwd_and_exit_code(ready, tmp_path):
     fake_root = tmp_path / "repo"
     (fake_root / "all-in-one").mkdir(parents=True)
     shutil.copy(BOOTSTRAP, fake_root / "all-in-one" / "datagen_bootstrap.py")
-    (fake_root / "generators").mkdir()
-    (fake_root / "generators" / "__init__.py").write_text("")
-    (fake_root / "generators" / "csv_generator.py").write_text(
+    (fake_root / "datagen").mkdir()
+    (fake_root / "datagen" / "__init__.py").write_text("")
+    (fake_root / "datagen" / "__main__.py").write_text(
         "import json, os, sys\n"
         "print(json.dumps({'argv': sys.argv[1:], 'executable': sys.executable, 'cwd': os.getcwd(),\n"
         "                  'file': __file__, 'pythonpath': os.environ['PYTHONPATH']}))\n"
         "sys.exit(7)\n"
     )
-    # a user directory with its own generators package must not shadow datagen's
+    # a user directory with its own datagen package must not shadow datagen's
     user_dir = tmp_path / "user"
-    (user_dir / "generators").mkdir(parents=True)
-    (user_dir / "generators" / "__init__.py").write_text("")
-    (user_dir / "generators" / "csv_generator.py").write_text(
+    (user_dir / "datagen").mkdir(parents=True)
+    (user_dir / "datagen" / "__init__.py").write_text("")
+    (user_dir / "datagen" / "__main__.py").write_text(
         "print('SHADOW')\nraise SystemExit(9)\n"
     )
 
@@ -338,7 +342,7 @@ def test_dispatch_execs_frontend_keeps_cwd_and_exit_code(ready, tmp_path):
     assert report["executable"] == str(ready.python)
     assert (
         Path(report["file"]).resolve()
-        == (fake_root / "generators" / "csv_generator.py").resolve()
+        == (fake_root / "datagen" / "__main__.py").resolve()
     )
     assert report["pythonpath"].split(os.pathsep) == [
         str(fake_root.resolve()),
@@ -367,7 +371,7 @@ def test_reinstall_option_forces_a_rebuild_and_is_stripped(ready):
     assert "--reinstall" in result.stderr and "rebuilding" in result.stderr
     assert ready.marker.stat().st_mtime_ns != before
     assert shlex.split(result.stdout)[3:] == [
-        "generators.csv_generator",
+        "datagen",
         "generate",
         "--format",
         "csv",

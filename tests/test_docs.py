@@ -47,14 +47,14 @@ def test_every_corruption_kind_documented():
 FRONTENDS = ["parquet_generator", "csv_generator", "json_generator", "sqlite_seed", "event_stream_generator"]
 
 
-@pytest.mark.parametrize("frontend", FRONTENDS)
+@pytest.mark.parametrize("app_module", ["datagen.cli", *(f"generators.{f}.__main__" for f in FRONTENDS)])
 @pytest.mark.parametrize("command", ["describe", "generate", "validate"])
-def test_every_cli_option_documented(command, frontend):
+def test_every_cli_option_documented(command, app_module):
     import importlib
 
     import typer.main
 
-    app = importlib.import_module(f"generators.{frontend}.__main__").app
+    app = importlib.import_module(app_module).app
     text = (DOCS / "cli.md").read_text()
     group = typer.main.get_command(app)
     cmd = group.commands[command]
@@ -62,6 +62,20 @@ def test_every_cli_option_documented(command, frontend):
         for opt in param.opts:
             if opt.startswith("--"):
                 assert f"`{opt}`" in text, (command, opt)
+
+
+def test_every_format_option_documented():
+    """Each format's ``--option`` keys (what ``--help`` lists) appear in its page under docs/formats."""
+    import datagen
+    from shared.formats import ALIASES
+
+    pages = {"ndjson": "json", "event_stream": "event_stream"}
+    for name in datagen.formats():
+        if name in ALIASES:
+            continue
+        text = (DOCS / "formats" / f"{pages.get(name, name)}.md").read_text()
+        for key in datagen.get_format(name).option_help:
+            assert f"`{key}`" in text, (name, key)
 
 
 def test_every_format_extra_check_documented():

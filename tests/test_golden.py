@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
 from shared.api import Engine, load_schema, resolve_plan
@@ -32,7 +31,7 @@ def digest(name: str, profile: str | None = None) -> str:
     eng = Engine(plan)
     h = hashlib.sha256()
     for t in plan.order:
-        table = pa.Table.from_batches(list(eng.iter_batches(t)), schema=eng.arrow_schemas[t])
+        table = eng.to_arrow(t)
         h.update(t.encode())
         h.update(repr(table.to_pylist()).encode())
     return h.hexdigest()

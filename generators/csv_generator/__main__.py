@@ -1,9 +1,10 @@
-"""Entry point of the CSV frontend (thin: flags → shared library → exit code)."""
+"""``python -m generators.csv_generator …``: the datagen command line for csv (an alias kept
+for scripts; ``--format`` defaults to csv; see datagen.cli)."""
 
-from generators.csv_generator.format import CsvFormat
-from shared.cli.common import build_app, main
+from datagen.cli import build_app, main
 
-app = build_app(CsvFormat())
+FORMATS = ("csv",)
+app = build_app(default_format="csv", only=FORMATS)
 
 if __name__ == "__main__":
-    main(app)
+    main(default_format="csv", only=FORMATS)

@@ -85,6 +85,15 @@ class CsvTableWriter:
 @register("csv")
 class CsvFormat(Format):
     name = "csv"
+    option_help = {
+        "delimiter": "a character, or comma (default), semicolon, tab, pipe",
+        "quoting": "strings (default), needed, all or none",
+        "header": "true (default) or false",
+        "null": "the text of a null cell (default: empty)",
+        "line_terminator": "lf (default) or crlf",
+        "encoding": "utf-8 (default), utf-8-sig, latin-1 or utf-16",
+        "compression": "none (default), gzip or zstd",
+    }
     #: rough bytes per value in the default dialect, delimiter included
     widths = {"int": 6.0, "float": 19.0, "decimal": 8.0, "bool": 5.5, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 39.0}

@@ -1,16 +1,10 @@
-"""Entry point of the event_stream frontend (thin: flags → shared library → exit code)."""
+"""``python -m generators.event_stream_generator …``: the datagen command line for event_stream and events (an alias kept
+for scripts; ``--format`` defaults to event_stream; see datagen.cli)."""
 
-import typer
+from datagen.cli import build_app, main
 
-from generators.event_stream_generator.format import EventStreamFormat
-from generators.event_stream_generator.rate import handle_rate
-from shared.cli.common import ExtraOption, build_app, main
-
-RATE = ExtraOption("rate", float, typer.Option(
-    None, "--rate", help="Emit N events per second to stdout instead of writing files (event tables only)."))
-
-app = build_app(EventStreamFormat(), ("event_stream", "events"), extra_generate_options=[RATE],
-                generate_handler=handle_rate)
+FORMATS = ("event_stream", "events")
+app = build_app(default_format="event_stream", only=FORMATS)
 
 if __name__ == "__main__":
-    main(app)
+    main(default_format="event_stream", only=FORMATS)

@@ -251,6 +251,10 @@ class EventStreamFormat(Format):
               "timestamp": 38.0, "uuid": 48.0}
     default_width = 16.0
     aliases = ("events",)
+    option_help = {
+        "late_max_delay": "how late a late event may arrive, e.g. 30s, 5m (default 5m)",
+        "max_sort_rows": "rows sorted in memory before spilling (default 2000000)",
+    }
 
     def variant(self, name: str) -> EventStreamFormat:
         """``events`` is another name of the same format."""

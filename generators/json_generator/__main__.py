@@ -1,10 +1,10 @@
-"""Entry point of the JSON/NDJSON frontend (thin: flags → shared library → exit code)."""
+"""``python -m generators.json_generator …``: the datagen command line for json and ndjson (an alias kept
+for scripts; ``--format`` defaults to json; see datagen.cli)."""
 
-from generators.json_generator.format import JsonFormat
-from shared.cli.common import build_app, main
-from shared.formats import FORMATS
+from datagen.cli import build_app, main
 
-app = build_app(FORMATS[JsonFormat.name], formats=("json", "ndjson"))
+FORMATS = ("json", "ndjson")
+app = build_app(default_format="json", only=FORMATS)
 
 if __name__ == "__main__":
-    main(app)
+    main(default_format="json", only=FORMATS)

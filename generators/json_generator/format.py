@@ -311,6 +311,10 @@ class JsonFormat(Format):
     """``<table>.json``: one JSON array of objects, one object per line."""
 
     array = True
+    option_help = {
+        "decimals": "string (default: exact text) or number",
+        "compression": "none (default), gzip or zstd",
+    }
     extension = ".json"
     # rough bytes per value, key and punctuation included (key ~8 chars + "":, )
     widths = {"int": 14.0, "float": 30.0, "decimal": 18.0, "bool": 15.0, "string": 26.0, "date": 24.0,

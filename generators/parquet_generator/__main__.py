@@ -1,9 +1,10 @@
-"""Entry point of the Parquet frontend (thin: flags → shared library → exit code)."""
+"""``python -m generators.parquet_generator …``: the datagen command line for parquet (an alias kept
+for scripts; ``--format`` defaults to parquet; see datagen.cli)."""
 
-from generators.parquet_generator.format import ParquetFormat
-from shared.cli.common import build_app, main
+from datagen.cli import build_app, main
 
-app = build_app(ParquetFormat())
+FORMATS = ("parquet",)
+app = build_app(default_format="parquet", only=FORMATS)
 
 if __name__ == "__main__":
-    main(app)
+    main(default_format="parquet", only=FORMATS)

@@ -195,6 +195,13 @@ class ParquetWriter:
 @register("parquet")
 class ParquetFormat(Format):
     name = "parquet"
+    option_help = {
+        "compression": "snappy (default), zstd, gzip or none",
+        "row_group_rows": "rows per row group (default 262144)",
+        "max_rows_per_file": "rows per part file (default 1048576; 0: one file per table)",
+        "max_file_bytes": "start a new part file past this size (default 0: off; parts then written in order)",
+        "dictionary": "auto (default: text, booleans, value lists, small ranges), true or false",
+    }
     widths = {"int": 4.0, "float": 8.0, "decimal": 8.0, "bool": 0.2, "string": 9.0, "date": 2.0,
               "timestamp": 8.0, "uuid": 36.0}
 

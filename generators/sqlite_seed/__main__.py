@@ -1,9 +1,10 @@
-"""Entry point of the SQLite frontend (thin: flags → shared library → exit code)."""
+"""``python -m generators.sqlite_seed …``: the datagen command line for sqlite (an alias kept
+for scripts; ``--format`` defaults to sqlite; see datagen.cli)."""
 
-from generators.sqlite_seed.format import SqliteFormat
-from shared.cli.common import build_app, main
+from datagen.cli import build_app, main
 
-app = build_app(SqliteFormat())
+FORMATS = ("sqlite",)
+app = build_app(default_format="sqlite", only=FORMATS)
 
 if __name__ == "__main__":
-    main(app)
+    main(default_format="sqlite", only=FORMATS)

@@ -163,6 +163,11 @@ def database_path(out_dir: Path, schema_name: str) -> Path:
 @register("sqlite")
 class SqliteFormat(Format):
     name = "sqlite"
+    option_help = {
+        "database": "an existing database file to load into instead of <out>/<schema>.sqlite",
+        "mode": "create (default), truncate or append (truncate and append need database=PATH)",
+        "strict": "true: STRICT tables (SQLite 3.37+); default false",
+    }
     #: rough bytes per value in an SQLite record (payload plus its serial-type byte)
     widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 37.0}

@@ -1,13 +1,7 @@
-"""What every frontend's command line shares: options, the request, rendering, exit codes.
+"""What the command line (``datagen.cli``) is built from: the shared options, the request a
+format's own generate option receives, rendering, and exit codes.
 
-A frontend is a few lines (see ``generators/parquet_generator``)::
-
-    app = build_app(ParquetFormat())
-    app()
-
-``build_app`` gives it ``describe``, ``generate`` and ``validate`` with the options of
-``../shared/design/cli-and-artifacts.md``. Every command body runs inside ``guard()``, the one
-place that maps exceptions to exit codes:
+Every command body runs inside ``guard()``, the one place that maps exceptions to exit codes:
 
 =====  =======================================================================
 0      done (validate: every check passed)
@@ -24,13 +18,10 @@ adds the traceback.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
-import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,23 +78,6 @@ def load_and_plan(schema_path: str | None, seed: int | None, rows: list[str] | N
         kwargs["block_rows"] = block_rows
     return api.resolve_plan(schema, seed=seed, rows=overrides, scale=scale, profile=profile, allow_huge=allow_huge,
                             **kwargs)
-
-
-def check_format(fmt_name: str | None, allowed: tuple[str, ...], default: str) -> str:
-    name = fmt_name or default
-    if name not in allowed:
-        raise UsageError(f"--format {name}: this frontend writes {', '.join(allowed)}")
-    return name
-
-
-def resolve_workers(workers: int | None) -> int:
-    from shared.schema_dsl.engine import default_workers
-
-    if workers is None:
-        return default_workers()
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    return workers
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -187,7 +161,6 @@ def print_json(data: Any) -> None:
 # --- the app ----------------------------------------------------------------------------------
 
 SchemaOpt = typer.Option(None, "--schema", "-s", help="Schema file (YAML or JSON). Default: schemas/examples/default.yaml.")
-OutOpt = typer.Option(None, "--out", "-o", help="Output folder. Default: out/<schema name>/<format>/.")
 SeedOpt = typer.Option(None, "--seed", help="Root seed (default: the schema's seed).")
 RowsOpt = typer.Option(None, "--rows", help="TABLE=N row override; repeat for several tables.")
 ScaleOpt = typer.Option(None, "--scale", help="Multiply every table's rows (at least 1 each); --rows wins.")
@@ -195,19 +168,6 @@ ProfileOpt = typer.Option(None, "--profile", help="fast | realistic | dirty (def
 DebugOpt = typer.Option(False, "--debug", help="Show tracebacks of errors.")
 HugeOpt = typer.Option(False, "--allow-huge",
                        help="Allow a plan above the size cap (rows x columns > DATAGEN_MAX_CELLS, default 5e9).")
-
-
-@dataclass(frozen=True)
-class ExtraOption:
-    """An extra ``generate`` option of one frontend (e.g. the event stream's ``--rate``).
-
-    ``name`` is the keyword its value arrives under in ``GenerateRequest.extra``, ``type`` the
-    Python type typer converts to, ``option`` the ``typer.Option(default, "--flag", help=…)``.
-    """
-
-    name: str
-    type: Any
-    option: Any
 
 
 @dataclass
@@ -223,136 +183,6 @@ class GenerateRequest:
     options: dict[str, Any]  # --option values, already checked by the format
     quiet: bool
     extra: dict[str, Any] = field(default_factory=dict)  # values of the ExtraOptions
-
-
-def _add_options(func: Callable, extras: Sequence[ExtraOption]) -> Callable:
-    """Give a command function (which takes ``**extra``) one keyword parameter per extra option."""
-    sig = inspect.signature(func, eval_str=True)
-    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    taken = {p.name for p in params}
-    for o in extras:
-        if o.name in taken:
-            raise ValueError(f"extra option {o.name!r} clashes with a built-in parameter")
-        taken.add(o.name)
-        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.option, annotation=o.type))
-    func.__signature__ = sig.replace(parameters=params)
-    func.__annotations__ = {**func.__annotations__, **{o.name: o.type for o in extras}}
-    return func
-
-
-def build_app(fmt, formats: tuple[str, ...] | None = None, *,
-              extra_generate_options: Sequence[ExtraOption] = (),
-              generate_handler: Callable[[GenerateRequest], bool] | None = None) -> typer.Typer:
-    """The typer app of one frontend: describe, generate, validate over the shared library.
-
-    A frontend may add options of its own to ``generate`` (``extra_generate_options``) and a
-    ``generate_handler(request) -> bool`` that runs once the plan is resolved, before anything is
-    written: returning True means it handled the request (e.g. streamed to stdout), so no files
-    are written; False continues with the usual generation into ``--out``.
-    """
-    formats = formats or (fmt.name,)
-    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                      help=f"datagen {fmt.name} frontend: describe, generate and validate datasets.")
-
-    @app.command()
-    def describe(
-        format: str = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(formats)}."),
-        schema: str = SchemaOpt, seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt,
-        profile: str = ProfileOpt,
-        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-        allow_huge: bool = HugeOpt,
-        debug: bool = DebugOpt,
-    ) -> None:
-        """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
-        from shared import api
-
-        with guard(debug):
-            name = check_format(format, formats, fmt.name)
-            plan = load_and_plan(schema, seed, rows, scale, profile, allow_huge=allow_huge)
-            info = api.describe(plan, fmt.variant(name) if hasattr(fmt, "variant") else fmt)
-            if as_json:
-                print_json(info)
-            else:
-                render_describe(info)
-
-    def generate(
-        format: str = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(formats)}."),
-        schema: str = SchemaOpt, out: str = OutOpt, seed: int = SeedOpt, rows: list[str] = RowsOpt,
-        scale: float = ScaleOpt, profile: str = ProfileOpt,
-        workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: the number of cores)."),
-        block_rows: int = typer.Option(None, "--block-rows", help="Rows per block (default 65536); never changes values."),
-        force: bool = typer.Option(False, "--force", help="Replace a non-empty --out that datagen did not write."),
-        option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE; repeatable."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
-        allow_huge: bool = HugeOpt,
-        debug: bool = DebugOpt,
-        **extra: Any,
-    ) -> None:
-        """Generate the dataset into --out (atomically replaced), with a manifest.json."""
-        from shared import api
-
-        with guard(debug):
-            name = check_format(format, formats, fmt.name)
-            the_fmt = fmt.variant(name) if hasattr(fmt, "variant") else fmt
-            opts = parse_options(option)
-            if hasattr(the_fmt, "check_options"):
-                opts = the_fmt.check_options(opts)
-            n_workers = resolve_workers(workers)
-            plan = load_and_plan(schema, seed, rows, scale, profile, block_rows, allow_huge=allow_huge)
-            if generate_handler is not None and generate_handler(GenerateRequest(
-                    plan=plan, fmt=the_fmt, format_name=name, out=out, workers=n_workers, force=force,
-                    options=opts, quiet=quiet, extra=dict(extra))):
-                return
-            target = Path(out) if out else api.default_out(plan.schema.name, name)
-            manifest = api.generate(plan, the_fmt, target, workers=n_workers, force=force, options=opts)
-            if not quiet:
-                total = sum(manifest["rows"].values())
-                secs = manifest["timings"]["total_s"]
-                size = sum(f["bytes"] for f in manifest["files"])
-                print(f"wrote {total:,} rows in {len(manifest['files'])} file(s), {human_bytes(size)}, "
-                      f"to {target} in {secs:.2f} s ({total / max(secs, 1e-9):,.0f} rows/s)")
-
-    app.command()(_add_options(generate, extra_generate_options))
-
-    @app.command()
-    def validate(
-        format: str = typer.Option(None, "--format", "-f", help=f"One of: {', '.join(formats)}."),
-        schema: str = SchemaOpt, out: str = OutOpt,
-        report: str = typer.Option(None, "--report", help="Where to write the report (default: <out>/validation_report.json)."),
-        strict: bool = typer.Option(False, "--strict", help="Injected (dirty-profile) violations fail too."),
-        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
-        allow_huge: bool = typer.Option(False, "--allow-huge", help="Re-plan the run past the size cap (needed only "
-                                        "for output whose manifest does not record --allow-huge)."),
-        debug: bool = DebugOpt,
-    ) -> None:
-        """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
-        from shared import api
-        from shared.validation.runner import REPORT, validate_output, write_report
-
-        with guard(debug):
-            name = check_format(format, formats, fmt.name)
-            the_fmt = fmt.variant(name) if hasattr(fmt, "variant") else fmt
-            path = schema or str(api.DEFAULT_SCHEMA)
-            the_schema = api.load_schema(path)
-            target = Path(out) if out else api.default_out(the_schema.name, name)
-            if not target.is_dir():
-                raise UsageError(f"--out {target}: no such folder to validate (generate first, or pass --out)")
-            rep = validate_output(the_schema, the_fmt, target, strict=strict, allow_huge=allow_huge)
-            report_path = Path(report) if report else target / REPORT
-            try:
-                write_report(rep, report_path)
-            except OSError as exc:
-                from shared.errors import OutputError
-
-                raise OutputError(f"--report {report_path}: cannot write the report: {exc.strerror}") from None
-            if as_json:
-                print_json(rep)
-            else:
-                render_report(rep, report_path)
-            if rep["status"] != "pass":
-                raise typer.Exit(1)
-
-    return app
 
 
 def render_report(rep: dict[str, Any], path: Path, console: Console | None = None) -> None:
@@ -391,9 +221,3 @@ def parse_options(items: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--option {item!r}: expected KEY=VALUE")
         out[k.strip()] = v
     return out
-
-
-def main(app: typer.Typer) -> None:
-    """Run a frontend app; the exit code passes through."""
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    app()

@@ -274,5 +274,11 @@ class Engine:
             yield (batch, rec) if with_records else batch
 
 
+    def to_arrow(self, table: str, workers: int = 1) -> pa.Table:
+        """The whole table in memory, as the writers would receive it (the dirty profile applied)."""
+        return pa.Table.from_batches(list(self.iter_batches(table, workers=workers)),
+                                     schema=self.arrow_schemas[table])
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)

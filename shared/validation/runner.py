@@ -41,7 +41,7 @@ from shared.validation.checks import CHECKS, result
 
 REPORT = "validation_report.json"
 #: check kinds the runner itself produces (the data checks are the CHECKS registry)
-RUNNER_KINDS = ("schema_match", "format_match", "manifest", "checksum", "artifact_exists", "parseable", "columns",
+RUNNER_KINDS = ("schema_match", "format_match", "run_match", "manifest", "checksum", "artifact_exists", "parseable", "columns",
                 "row_count", "deterministic_replay", "format_extra")
 REPORT_VERSION = 1
 #: tables up to this many blocks are replayed whole; larger ones: first, last and 2 sampled blocks
@@ -453,8 +453,27 @@ def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
     return count, sample
 
 
+def _run_match_checks(manifest: dict | None, expect: dict) -> list[dict]:
+    """``validate --seed/--rows/--scale/--profile``: the output must be the run those describe."""
+    if not expect:
+        return []
+    if manifest is None or manifest.get("_unreadable"):
+        return [result("run_match", None, None, "skipped",
+                       f"no readable {MANIFEST}: the run settings given ({', '.join(sorted(expect))}) cannot be compared")]
+    wrong = []
+    for key, want in sorted(expect.items()):
+        got = manifest.get(key)
+        if key == "rows_overrides":
+            got = {k: v for k, v in (got or {}).items() if k in want}
+        if got != want:
+            wrong.append(f"{key} {want!r} was given, the output was generated with {manifest.get(key)!r}")
+    if wrong:
+        return [result("run_match", None, None, "fail", "; ".join(wrong))]
+    return [result("run_match", None, None, "pass", "the output is the run the given settings describe")]
+
+
 def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None,
-                    allow_huge: bool = False) -> dict:
+                    allow_huge: bool = False, expect: dict | None = None) -> dict:
     """Run every check on ``out_dir``; returns the report (see module docstring). The run is
     re-planned from the manifest; past the size cap only when the manifest records that it was
     generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``)."""
@@ -486,6 +505,7 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
         if manifest.get("format") not in (None, fmt.name):
             checks.append(result("format_match", None, None, "fail",
                                  f"the output was written as {manifest.get('format')}, not {fmt.name}"))
+    checks += _run_match_checks(manifest, expect or {})
     checks += _artifact_checks(vctx)
     checks += _row_count_checks(vctx)
     for kind in CHECKS:

@@ -1,0 +1,207 @@
+"""The verbs of ``import datagen``: the same operations as the command line, flag for flag.
+
+``datagen generate --format parquet --schema S --out O --seed 7 --rows orders=500`` is
+``datagen.generate("S", format="parquet", out="O", seed=7, rows={"orders": 500})``. Every
+function accepts a schema as a path, YAML or JSON text, a dict, a loaded ``Schema`` or (where it
+makes sense) a resolved ``Plan``. Errors are the ``DatagenError`` tree (``datagen.errors``).
+
+Signatures are keyword-only past the schema, so they can grow (typed configs, blueprints, sinks)
+without breaking a caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared import api as _lib
+from shared.errors import UsageError
+from shared.formats import Format, get_format
+from shared.schema_dsl.model import Schema
+from shared.schema_dsl.planner import Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+SchemaLike = str | os.PathLike | Mapping[str, Any] | Schema
+Rows = Mapping[str, int] | Iterable[str] | None
+
+__all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow",
+           "to_pandas", "default_out"]
+
+
+def load_schema(source: SchemaLike, *, name: str | None = None) -> Schema:
+    """A validated, typed schema from a file path, YAML/JSON text or a dict (``name`` labels text
+    and dicts in error messages). Raises ``SchemaError`` listing every problem."""
+    if isinstance(source, Schema):
+        return source
+    if isinstance(source, Mapping):
+        label = name or "<dict>"
+        try:
+            data = json.dumps(source, indent=1, allow_nan=True).encode()
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{label}: a schema dict must hold only JSON values: {exc}") from None
+        return _lib.load_schema(label if label.endswith(".json") else label + ".json", data)
+    if isinstance(source, os.PathLike):
+        return _lib.load_schema(os.fspath(source))
+    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
+        label = name or "<string>"
+        json_text = source.lstrip().startswith("{")
+        suffix = ".json" if json_text else ".yaml"
+        return _lib.load_schema(label if label.endswith(suffix) else label + suffix, source.encode("utf-8"))
+    if isinstance(source, str):
+        return _lib.load_schema(source)
+    raise UsageError(f"a schema is a path, YAML or JSON text, a dict or a Schema, not {type(source).__name__}")
+
+
+def _rows(rows: Rows) -> dict[str, int]:
+    if rows is None:
+        return {}
+    if isinstance(rows, Mapping):
+        return _lib.parse_rows_overrides([f"{k}={v}" for k, v in rows.items()])
+    if isinstance(rows, str):
+        return _lib.parse_rows_overrides([rows])
+    return _lib.parse_rows_overrides(list(rows))
+
+
+def resolve_plan(schema: SchemaLike | Plan, *, seed: int | None = None, rows: Rows = None,
+                 scale: float | None = None, profile: str | None = None, block_rows: int | None = None,
+                 allow_huge: bool = False) -> Plan:
+    """Row counts, order, seeds and the feasibility analysis (``InfeasibleSchema`` if it fails)."""
+    if isinstance(schema, Plan):
+        return schema
+    kwargs: dict[str, Any] = {}
+    if block_rows is not None:
+        kwargs["block_rows"] = block_rows
+    return _lib.resolve_plan(load_schema(schema), seed=seed, rows=_rows(rows), scale=scale, profile=profile,
+                             allow_huge=allow_huge, **kwargs)
+
+
+def _format(format: str | Format | None) -> Format | None:
+    if format is None or isinstance(format, Format):
+        return format
+    return get_format(format)
+
+
+def default_out(schema_name: str, format: str) -> Path:
+    """``out/<schema name>/<format>/`` relative to the current directory."""
+    return _lib.default_out(schema_name, format)
+
+
+def describe(schema: SchemaLike | Plan, *, format: str | Format | None = None, seed: int | None = None,
+             rows: Rows = None, scale: float | None = None, profile: str | None = None,
+             out: str | os.PathLike | None = None, allow_huge: bool = False) -> dict[str, Any]:
+    """The plan as plain data: tables, rows, columns, generators, keys, order, sizes, feasibility
+    (what ``datagen describe --json`` prints). ``out`` adds where ``generate`` would write."""
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, allow_huge=allow_huge)
+    fmt = _format(format)
+    info = _lib.describe(plan, fmt)
+    if fmt is not None or out is not None:
+        info["out"] = str(Path(out) if out is not None else default_out(plan.schema.name, fmt.name if fmt else "-"))
+    return info
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What ``generate`` wrote: the folder, the format and the manifest (rows, files, digests)."""
+
+    output_dir: Path
+    format: str
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return dict(self.manifest["rows"])
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        return list(self.manifest["files"])
+
+
+def generate(schema: SchemaLike | Plan, *, format: str | Format = "parquet", out: str | os.PathLike | None = None,
+             seed: int | None = None, rows: Rows = None, scale: float | None = None, profile: str | None = None,
+             workers: int | None = None, block_rows: int | None = None, force: bool = False,
+             options: Mapping[str, Any] | None = None, allow_huge: bool = False,
+             progress: Callable[[str, int], None] | None = None) -> GenerateResult:
+    """Write the dataset in ``format`` into ``out`` (default ``out/<schema>/<format>/``), replaced
+    atomically, with ``manifest.json``. ``options`` are the format's ``--option`` settings."""
+    from shared.schema_dsl.engine import default_workers
+
+    fmt = get_format(format) if isinstance(format, str) else format
+    opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
+    if workers is None:
+        workers = default_workers()
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
+                        allow_huge=allow_huge)
+    target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
+    manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
+    return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest)
+
+
+def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,
+             strict: bool = False, allow_huge: bool = False, seed: int | None = None, rows: Rows = None,
+             scale: float | None = None, profile: str | None = None) -> dict[str, Any]:
+    """Check the artifacts in ``out`` against the schema; returns the report (``status`` "pass" or
+    "fail"), never raises for a failed check. ``format`` defaults to the manifest's. ``seed``,
+    ``rows``, ``scale`` and ``profile``, when given, must be those the output was generated with
+    (a ``run_match`` check fails otherwise)."""
+    from shared.validation.runner import read_manifest, validate_output
+
+    the_schema = load_schema(schema)
+    fmt = _format(format)
+    if out is None:
+        if fmt is None:
+            raise UsageError("validate needs --format or --out")
+        target = default_out(the_schema.name, fmt.name)
+    else:
+        target = Path(out)
+    if not target.is_dir():
+        raise UsageError(f"--out {target}: no such folder to validate (generate first, or pass --out)")
+    if fmt is None:
+        manifest = read_manifest(target)
+        name = manifest.get("format") if isinstance(manifest, dict) else None
+        if not isinstance(name, str):
+            raise UsageError(f"--out {target}: no manifest names the format (pass --format)")
+        fmt = get_format(name)
+    expect: dict[str, Any] = {}
+    if seed is not None:
+        expect["seed"] = seed
+    if rows:
+        expect["rows_overrides"] = _rows(rows)
+    if scale is not None:
+        expect["scale"] = scale
+    if profile is not None:
+        expect["profile"] = profile
+    return validate_output(the_schema, fmt, target, strict=strict, allow_huge=allow_huge, expect=expect)
+
+
+def to_arrow(schema: SchemaLike | Plan, tables: Iterable[str] | str | None = None, *, seed: int | None = None,
+             rows: Rows = None, scale: float | None = None, profile: str | None = None,
+             workers: int = 1) -> dict[str, pa.Table]:
+    """Tables in memory as ``pyarrow.Table`` (all of them, or those named), no file written:
+    the same values ``generate`` writes."""
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile)
+    names = list(plan.order) if tables is None else ([tables] if isinstance(tables, str) else list(tables))
+    for n in names:
+        if n not in plan.tables:
+            from shared.registry import did_you_mean
+
+            hint = did_you_mean(n, plan.order)
+            raise UsageError(f"no table {n!r} in schema {plan.schema.name!r}" + (f" ({hint})" if hint else ""))
+    engine = _lib.Engine(plan)
+    return {n: engine.to_arrow(n, workers=workers) for n in names}
+
+
+def to_pandas(schema: SchemaLike | Plan, tables: Iterable[str] | str | None = None, *, seed: int | None = None,
+              rows: Rows = None, scale: float | None = None, profile: str | None = None,
+              workers: int = 1) -> dict[str, pd.DataFrame]:
+    """Tables in memory as pandas DataFrames (see ``to_arrow``)."""
+    arrow = to_arrow(schema, tables, seed=seed, rows=rows, scale=scale, profile=profile, workers=workers)
+    return {n: t.to_pandas() for n, t in arrow.items()}

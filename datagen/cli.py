@@ -1,0 +1,353 @@
+"""The one command line: ``datagen VERB …`` (and ``python3 all-in-one/datagen_bootstrap.py VERB …``).
+
+One typer app with every verb, each a thin layer over the function of the same name in
+``datagen.api`` (flag for flag). ``--format`` is drawn from the format registry; each format's
+``--option`` keys are listed by ``--help`` (``generate --format csv --help`` shows just CSV's).
+Every verb accepts the shared options of ../shared/design/cli-and-artifacts.md, so a Makefile
+can pass the same flags to describe, generate and validate. ``--json`` gives machine-readable
+output wherever a verb prints. Exceptions map to exit codes in one place
+(``shared.cli.common.guard``).
+
+The ``generators/<format>`` modules are aliases of this app with their format as the default.
+"""
+
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+import typer.core
+
+from shared.cli.common import (
+    DebugOpt,
+    GenerateRequest,
+    HugeOpt,
+    ProfileOpt,
+    RowsOpt,
+    ScaleOpt,
+    SchemaOpt,
+    SeedOpt,
+    guard,
+    human_bytes,
+    parse_options,
+    print_json,
+    render_describe,
+    render_report,
+)
+from shared.errors import UsageError
+
+VERBS = ("describe", "generate", "validate")
+
+
+def _format_names() -> list[str]:
+    import datagen
+
+    return datagen.formats()
+
+
+def _format_choice(default_format: str | None) -> Any:
+    """``--format``: one of the registry's names (listed in the help; another name is exit 2 with
+    the closest one and the list, from ``get_format``)."""
+    return typer.Option(default_format, "--format", "-f",
+                        help=f"One of: {', '.join(_format_names())}."
+                        + (f" Default: {default_format}." if default_format else ""))
+
+
+class _FormatHelp(typer.core.TyperCommand):
+    """``--help`` ends with the ``--option`` keys of each format (of ``--format X`` when given);
+    format modules are imported only to print this."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from rich.markup import escape
+
+        from shared.formats import ALIASES, get_format
+
+        wanted = ctx.params.get("format") or _format_in(sys.argv)
+        names = [wanted] if wanted else [n for n in _format_names() if n not in ALIASES]
+        lines = []
+        for name in names:
+            try:
+                fmt = get_format(name)
+            except Exception:  # noqa: BLE001 - a broken plugin or a wrong --format must not break --help
+                continue
+            for key, text in fmt.option_help.items():
+                lines.append(escape(f"  {fmt.name}: {key} — {text}"))
+        if lines:
+            self.epilog = "Format options (--option KEY=VALUE):\n" + "\n".join(lines)
+        super().format_help(ctx, formatter)
+
+
+def _format_in(argv: list[str]) -> str | None:
+    """The ``--format`` value on a command line (for ``--help``, which click handles first)."""
+    for i, arg in enumerate(argv):
+        if arg in ("--format", "-f") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--format="):
+            return arg.partition("=")[2]
+    return None
+
+
+def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False) -> dict[str, Any]:
+    return {"seed": seed, "rows": list(rows or ()), "scale": scale, "profile": profile, "block_rows": block_rows,
+            "allow_huge": allow_huge}
+
+
+def _schema_arg(schema: str | None) -> str:
+    from shared import api
+
+    if schema is not None and not schema.strip():
+        raise UsageError("--schema '': an empty path (omit --schema for the default example)")
+    return schema or str(api.DEFAULT_SCHEMA)
+
+
+def _workers(workers: int | None) -> int:
+    from shared.schema_dsl.engine import default_workers
+
+    if workers is None:
+        return default_workers()
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    return workers
+
+
+def _progress_callback(plan, quiet: bool):
+    """A rich progress display per table on a terminal; ``None`` when quiet or not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RowsPerSecond(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} rows/s" if speed else "")
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RowsPerSecond(),
+                        TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    tasks = {n: progress.add_task(escape(n), total=plan.tables[n].rows) for n in plan.order}
+
+    def advance(name: str, n: int) -> None:
+        progress.advance(tasks[name], n)
+
+    return progress, advance
+
+
+def build_app(default_format: str | None = None, only: tuple[str, ...] | None = None) -> typer.Typer:
+    """The app; ``default_format`` makes ``--format`` optional and ``only`` limits it to those
+    names (the per-format module aliases: ``python -m generators.parquet_generator``)."""
+    import generators
+
+    def _need_format(name: str | None) -> str:
+        if name is None:
+            raise UsageError(f"missing --format FORMAT (one of: {', '.join(_format_names())})")
+        if only is not None and name not in only:
+            raise UsageError(f"--format {name}: this frontend writes {', '.join(only)} "
+                             f"(python -m datagen writes every format)")
+        return name
+
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                      help="datagen: describe, generate and validate synthetic datasets.")
+    fmt_opt = _format_choice(default_format)
+
+    @app.command(cls=_FormatHelp)
+    def describe(
+        format: str = fmt_opt,
+        schema: str = SchemaOpt,
+        out: str = typer.Option(None, "--out", "-o", help="Where generate would write (shown; nothing is written)."),
+        seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt, profile: str = ProfileOpt,
+        workers: int = typer.Option(None, "--workers", "-w", help="Accepted as for generate (checked, unused)."),
+        block_rows: int = typer.Option(None, "--block-rows", help="Rows per block (default 65536)."),
+        force: bool = typer.Option(False, "--force", help="Accepted as for generate (unused)."),
+        option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE (checked); repeatable."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Accepted as for generate (describe always prints)."),
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+        allow_huge: bool = HugeOpt,
+        debug: bool = DebugOpt,
+    ) -> None:
+        """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
+        import datagen
+        from shared.formats import get_format
+
+        with guard(debug):
+            name = _need_format(format)
+            fmt = get_format(name)
+            fmt.check_options(parse_options(option))
+            _workers(workers)
+            if out is not None and not out.strip():
+                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
+                                                                               allow_huge))
+            info = datagen.describe(plan, format=fmt, out=out)
+            if as_json:
+                print_json(info)
+            else:
+                render_describe(info)
+                from rich.markup import escape
+
+                from shared.cli.common import _out
+
+                _out.print(f"output folder: {escape(info['out'])}")
+
+    def generate(
+        format: str = fmt_opt,
+        schema: str = SchemaOpt,
+        out: str = typer.Option(None, "--out", "-o", help="Output folder. Default: out/<schema name>/<format>/."),
+        seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt, profile: str = ProfileOpt,
+        workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: the number of cores)."),
+        block_rows: int = typer.Option(None, "--block-rows", help="Rows per block (default 65536); never changes values."),
+        force: bool = typer.Option(False, "--force", help="Replace a non-empty --out that datagen did not write."),
+        option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE; repeatable (listed below)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success (and show no progress)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON on success."),
+        allow_huge: bool = HugeOpt,
+        debug: bool = DebugOpt,
+        **extra: Any,
+    ) -> None:
+        """Generate the dataset into --out (atomically replaced), with a manifest.json."""
+        import datagen
+        from shared.formats import get_format
+
+        with guard(debug):
+            name = _need_format(format)
+            fmt = get_format(name)
+            raw_opts = parse_options(option)
+            opts = fmt.check_options(dict(raw_opts))
+            n_workers = _workers(workers)
+            if out is not None and not out.strip():
+                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
+                                                                               allow_huge))
+            for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
+                if extra.get(key) is None:
+                    continue
+                if name not in names:
+                    raise UsageError(f"{flag} applies to --format {' / '.join(names)}, not {name}")
+                module, _, func = handler.partition(":")
+                request = GenerateRequest(plan=plan, fmt=fmt, format_name=name, out=out, workers=n_workers,
+                                          force=force, options=opts, quiet=quiet, extra=dict(extra))
+                if getattr(importlib.import_module(module), func)(request):
+                    return
+            target = Path(out) if out else datagen.default_out(plan.schema.name, fmt.name)
+            progress, advance = _progress_callback(plan, quiet or as_json)
+            if progress is not None:
+                with progress:
+                    result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
+                                              options=raw_opts, progress=advance)
+            else:
+                result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
+                                          options=raw_opts)
+            manifest = result.manifest
+            if as_json:
+                print_json({"out": str(target), **manifest})
+            elif not quiet:
+                total = sum(manifest["rows"].values())
+                secs = manifest["timings"]["total_s"]
+                size = sum(f["bytes"] for f in manifest["files"])
+                print(f"wrote {total:,} rows in {len(manifest['files'])} file(s), {human_bytes(size)}, "
+                      f"to {target} in {secs:.2f} s ({total / max(secs, 1e-9):,.0f} rows/s)")
+
+    extras = [(key, typ, typer.Option(None, flag, help=f"{text} (--format {', '.join(names)})"))
+              for key, typ, flag, text, names, _h in generators.GENERATE_OPTIONS]
+    app.command(cls=_FormatHelp)(_add_options(generate, extras))
+
+    @app.command(cls=_FormatHelp)
+    def validate(
+        format: str = fmt_opt,
+        schema: str = SchemaOpt,
+        out: str = typer.Option(None, "--out", "-o", help="The folder to check. Default: out/<schema name>/<format>/."),
+        seed: int = typer.Option(None, "--seed", help="The seed the output must have been generated with."),
+        rows: list[str] = typer.Option(None, "--rows", help="TABLE=N the output must have been generated with."),
+        scale: float = typer.Option(None, "--scale", help="The --scale the output must have been generated with."),
+        profile: str = typer.Option(None, "--profile", help="The profile the output must have been generated with."),
+        workers: int = typer.Option(None, "--workers", "-w", help="Accepted as for generate (checked, unused)."),
+        block_rows: int = typer.Option(None, "--block-rows", help="Accepted as for generate (unused)."),
+        force: bool = typer.Option(False, "--force", help="Accepted as for generate (unused)."),
+        option: list[str] = typer.Option(None, "--option", help="Format option KEY=VALUE (checked); repeatable."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing; the exit code tells."),
+        report: str = typer.Option(None, "--report", help="Where to write the report (default: <out>/validation_report.json)."),
+        strict: bool = typer.Option(False, "--strict", help="Injected (dirty-profile) violations fail too."),
+        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON instead of a table."),
+        allow_huge: bool = typer.Option(False, "--allow-huge", help="Re-plan the run past the size cap (needed only "
+                                        "for output whose manifest does not record --allow-huge)."),
+        debug: bool = DebugOpt,
+    ) -> None:
+        """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
+        import datagen
+        from shared.formats import get_format
+        from shared.validation.runner import REPORT, write_report
+
+        with guard(debug):
+            name = _need_format(format)
+            fmt = get_format(name)
+            fmt.check_options(parse_options(option))
+            _workers(workers)
+            if out is not None and not out.strip():
+                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            the_schema = datagen.load_schema(_schema_arg(schema))
+            target = Path(out) if out else datagen.default_out(the_schema.name, name)
+            status = None
+            if not (quiet or as_json) and sys.stderr.isatty():
+                from rich.console import Console
+
+                status = Console(stderr=True).status(f"validating {target} …")
+            if status is not None:
+                with status:
+                    rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                                           seed=seed, rows=rows, scale=scale, profile=profile)
+            else:
+                rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                                       seed=seed, rows=rows, scale=scale, profile=profile)
+            report_path = Path(report) if report else target / REPORT
+            try:
+                write_report(rep, report_path)
+            except OSError as exc:
+                from shared.errors import OutputError
+
+                raise OutputError(f"--report {report_path}: cannot write the report: {exc.strerror}") from None
+            if as_json:
+                print_json(rep)
+            elif not quiet:
+                render_report(rep, report_path)
+            if rep["status"] != "pass":
+                raise typer.Exit(1)
+
+    return app
+
+
+def _add_options(func, extras):
+    """Give ``generate`` (which takes ``**extra``) one keyword parameter per format option."""
+    import inspect
+
+    sig = inspect.signature(func, eval_str=True)
+    params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    taken = {p.name for p in params}
+    for name, typ, option in extras:
+        if name in taken:
+            raise ValueError(f"format option {name!r} clashes with a built-in parameter")
+        taken.add(name)
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=typ))
+    func.__signature__ = sig.replace(parameters=params)
+    func.__annotations__ = {**func.__annotations__, **{n: t for n, t, _ in extras}}
+    return func
+
+
+app = build_app()
+
+
+def main(default_format: str | None = None, only: tuple[str, ...] | None = None) -> None:
+    """Run the command line; the exit code passes through."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    (build_app(default_format, only) if default_format else app)()
