@@ -25,20 +25,20 @@ values in the comments are their intended bit patterns).
 =========  ===========================================================  ==================
 function   algorithm                                                    max error measured
 =========  ===========================================================  ==================
-log        fdlibm ``e_log.c`` (reduction to [√2/2, √2), Lg1–Lg7)         < 1 ulp
-log1p      fdlibm ``s_log1p.c`` (same kernel, correction term c/u)        < 1 ulp
-exp        fdlibm ``e_exp.c`` (k·ln2 hi/lo, P1–P5 Remez rational)         < 1 ulp
-expm1      fdlibm ``s_expm1.c`` (Q1–Q5)                                   < 1 ulp
-pow        exp(y·log x) with log x in double-double (Dekker products)    < 1 ulp
+log        fdlibm ``e_log.c`` (reduction to [√2/2, √2), Lg1–Lg7)         ≤ 1 ulp
+log1p      fdlibm ``s_log1p.c`` (same kernel, correction term c/u)        ≤ 1 ulp
+exp        fdlibm ``e_exp.c`` (k·ln2 hi/lo, P1–P5 Remez rational)         ≤ 1 ulp
+expm1      fdlibm ``s_expm1.c`` (Q1–Q5)                                   ≤ 1 ulp
+pow        exp(y·log x) with log x in double-double (Dekker products)    ≤ 1 ulp
 cospi      cos(π·x): exact reduction of x mod 1/2, fdlibm ``k_cos/k_sin``   ≤ 1 ulp
 sinpi      sin(π·x), likewise                                            ≤ 1 ulp
 erfc       fdlibm ``s_erf.c`` (five rational pieces, exp from here)       ≤ 4 ulp
 =========  ===========================================================  ==================
 
 (distance from glibc's ``math``, as measured by ``tests/test_pmath.py``; fdlibm's erfc is itself
-a few ulp from the truth, as is glibc's; see docs/engine.md "Same bytes on every machine".) Special values follow C99/numpy:
-``log(0) = -inf``, ``log(x<0) = nan``, ``exp(-inf) = 0``, ``exp(x > 709.78…) = inf``, nan in →
-nan out, subnormal inputs and results handled. No floating-point warnings are raised.
+a few ulp from the truth, as is glibc's; see docs/engine.md "Same bytes on every machine".)
+Special values follow C99/numpy: ``log(x<0) = nan``, ``exp(-inf) = 0``, ``exp(x > 709.78…) = inf``, nan in → nan out, subnormal
+inputs and results handled. No floating-point warnings are raised.
 
 Every function takes an array (any shape) or a Python/numpy scalar and returns an array of the
 same shape, or a Python float for a scalar input — scalar parameters (a ``log`` of a bound, a
