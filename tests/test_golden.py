@@ -19,10 +19,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 GOLDEN = {
     "default": "793d32a94723033dee40ebef9bb139bcb97daf78c367a121c7410c68aa82f567",
     "shop": "54a59f42527ad52e8cc7d5e8abec0d5778fa6de12aed5e6e4ec3f5beb8a97360",
-    "iot": "2fdcc8f7bc1136821b5cf13ab9d44cbbf7e5ab6cfa9b5da692862a4c6b1d485d",
+    "iot": "98514e47c5100567a047276d455188afb8e0e12c4622c45e7e51207c00b4f4f3",
     "hr": "b4f8b13ec5fc2d1ee72dddd7b86bb93e3a926b2794d0399f7b2d748955c0b3fc",
-    "bank": "39e7017fc5193d8b4774e611c5f0befd1683ccf5c21cce9e94466fc023bdbc7f",
-    "saas": "3faffd1e81ea4522b64d17550e2c3a35231730d91bc173a1fee23f6d47c0f244",
+    "bank": "42a9f18d14ff96345e55bf735cee1876999d295d0e77382359c37d711b60c820",
+    "saas": "fee11d073e08f18bf2e57c2e339bf1d7277a3bdda8d48762e7bb42bc3ee8729f",
 }
 
 

@@ -117,7 +117,7 @@ def to_arrow(column, values, null_mask: np.ndarray | None) -> pa.Array:
             arr = pc.if_else(pa.array(mask), pa.scalar(None, type=pa.string()), arr)
         return arr
     if dt.kind == "decimal":
-        unscaled = np.rint(np.asarray(values, dtype=np.float64) * (10.0 ** dt.scale)).astype(np.int64)
+        unscaled = np.rint(np.asarray(values, dtype=np.float64) * float(10**dt.scale)).astype(np.int64)
         limbs = np.empty((unscaled.shape[0], 2), dtype=np.int64)
         limbs[:, 0] = unscaled
         limbs[:, 1] = unscaled >> 63  # sign extension into the high 64 bits

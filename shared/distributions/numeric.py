@@ -46,13 +46,14 @@ from shared.distributions.base import (
     register,
 )
 from shared.errors import GenerationError
-from shared.io import rng
+from shared.io import pmath, rng
 
 Problems = list[tuple[str, str, str | None]]
 
 _SQRT2 = math.sqrt(2.0)
-_P_MIN = 2.0**-1074
-_P_MAX = 1.0 - 2.0**-53
+_P_MIN = 5e-324  # 2**-1074
+_P_MAX = 1.0 - 1.1102230246251565e-16  # 1 - 2**-53
+_HALF_ULP1 = 5.551115123125783e-17  # 2**-54
 _LOG_MAX = 709.0  # exp() stays finite below this
 
 # --- helpers shared by the numeric (and temporal/categorical) plugins ---------------------------
@@ -150,7 +151,7 @@ def norm_ppf(p: np.ndarray) -> np.ndarray:
         out[mid] = num / den
     for mask, sign, tail in ((lo, 1.0, p[lo]), (hi, -1.0, 1.0 - p[hi])):
         if mask.any():
-            q = np.sqrt(-2.0 * np.log(tail))
+            q = np.sqrt(-2.0 * pmath.log(tail))
             num = ((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]
             den = (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0
             out[mask] = sign * num / den
@@ -158,7 +159,7 @@ def norm_ppf(p: np.ndarray) -> np.ndarray:
 
 
 def _norm_cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / _SQRT2)
+    return 0.5 * pmath.erfc(-z / _SQRT2)
 
 
 def truncated_std_normal(u: np.ndarray, za: float = -math.inf, zb: float = math.inf) -> np.ndarray:
@@ -174,7 +175,7 @@ def truncated_std_normal(u: np.ndarray, za: float = -math.inf, zb: float = math.
         a = max(za, -40.0)
         b = min(zb, 40.0)
         return a + u * (b - a)
-    z = norm_ppf(pa + (u + 2.0**-54) * (pb - pa))
+    z = norm_ppf(pa + (u + _HALF_ULP1) * (pb - pa))
     return np.clip(z, za, zb)
 
 
@@ -373,11 +374,11 @@ class LogNormal(_Numeric):
 
     @staticmethod
     def _log(u, mean, sigma, lo, hi):
-        llo = None if lo is None or lo <= 0 else math.log(lo)
-        lhi = None if hi is None or hi <= 0 else math.log(hi)
+        llo = None if lo is None or lo <= 0 else pmath.log(float(lo))
+        lhi = None if hi is None or hi <= 0 else pmath.log(float(hi))
         if lhi is not None and llo is not None and lhi < llo:
             lhi = llo
-        return np.exp(np.minimum(truncated_normal(u, mean, sigma, llo, lhi), _LOG_MAX))
+        return pmath.exp(np.minimum(truncated_normal(u, mean, sigma, llo, lhi), _LOG_MAX))
 
     def generate(self, ctx):
         mean, sigma = float(ctx.params.get("mean", 0.0)), float(ctx.params.get("sigma", 1.0))
@@ -413,7 +414,7 @@ class Exponential(_Numeric):
     def _values(u, scale, lo, hi):
         lo = 0.0 if lo is None else max(float(lo), 0.0)
         width = math.inf if hi is None else max(float(hi) - lo, 0.0)
-        return lo - scale * np.log1p(u * math.expm1(-width / scale))
+        return lo - scale * pmath.log1p(u * pmath.expm1(-width / scale))
 
     def generate(self, ctx):
         lo, hi = own_bounds(ctx, self.name)
@@ -444,7 +445,7 @@ def erlang(ctx, k: int, purpose: str = "value") -> np.ndarray:
     prod = rng.uniform_open(ctx.key(f"{purpose}/e0"), ctx.rows)
     for i in range(1, k):
         prod *= rng.uniform_open(ctx.key(f"{purpose}/e{i}"), ctx.rows)
-    out = np.log(prod)
+    out = pmath.log(prod)
     np.negative(out, out=out)
     return out
 
@@ -462,14 +463,13 @@ def std_gamma_log(ctx, shape: float, purpose: str = "value") -> np.ndarray:
     """
     k = _erlang_shape(shape)
     if k is not None:
-        with np.errstate(divide="ignore"):  # a value of exactly 0 (probability 2^-53k) → log 0 = -inf
-            return np.log(erlang(ctx, k, purpose))
+        return pmath.log(erlang(ctx, k, purpose))  # a value of exactly 0 (probability 2^-53k): -inf
     rows = np.asarray(ctx.rows)
     n = rows.shape[0]
     a = shape if shape >= 1.0 else shape + 1.0
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    log_d = math.log(d)
+    log_d = pmath.log(d)
     out = np.empty(n, dtype=np.float64)
     pending = np.arange(n)
     for i in range(GAMMA_BUDGET):
@@ -480,26 +480,28 @@ def std_gamma_log(ctx, shape: float, purpose: str = "value") -> np.ndarray:
         u = rng.uniform_open(ctx.key(f"{purpose}/mt{i}/u"), r)
         t = 1.0 + c * z
         ok = t > 0
-        log_v = 3.0 * np.log(np.where(ok, t, 1.0))
-        v = np.exp(log_v)
-        acc = ok & (np.log(u) < 0.5 * z * z + d - d * v + d * log_v)
+        t = np.where(ok, t, 1.0)
+        log_v = 3.0 * pmath.log(t)
+        v = t * t * t
+        acc = ok & (pmath.log(u) < 0.5 * z * z + d - d * v + d * log_v)
         out[pending[acc]] = log_d + log_v[acc]
         pending = pending[~acc]
     if pending.size:
         z = rng.normal(ctx.key(f"{purpose}/mtfb"), rows[pending])
         wh = 1.0 - 1.0 / (9.0 * a) + z / (3.0 * math.sqrt(a))
-        out[pending] = math.log(a) + 3.0 * np.log(np.maximum(wh, 1e-6))
+        out[pending] = pmath.log(a) + 3.0 * pmath.log(np.maximum(wh, 1e-6))
     if shape < 1.0:
         ub = rng.uniform_open(ctx.key(f"{purpose}/boost"), rows)
-        out += np.log(ub) / shape
+        out += pmath.log(ub) / shape
     return out
 
 
 def _gamma_quantile(u: np.ndarray, shape: float) -> np.ndarray:
     """Approximate Gamma(shape, 1) quantiles (Wilson–Hilferty; used for ``ranks`` only)."""
-    z = norm_ppf(np.asarray(u) + 2.0**-54)
+    z = norm_ppf(np.asarray(u) + _HALF_ULP1)
     wh = 1.0 - 1.0 / (9.0 * shape) + z / (3.0 * math.sqrt(shape))
-    return shape * np.maximum(wh, 0.0) ** 3
+    wh = np.maximum(wh, 0.0)
+    return shape * (wh * wh * wh)
 
 
 @register("gamma")
@@ -531,7 +533,7 @@ class Gamma(_Numeric):
             g = erlang(ctx, k)
             g *= scale
             return g
-        return scale * np.exp(np.minimum(std_gamma_log(ctx, shape), _LOG_MAX - math.log(max(scale, 1.0))))
+        return scale * pmath.exp(np.minimum(std_gamma_log(ctx, shape), _LOG_MAX - pmath.log(max(scale, 1.0))))
 
     def ranks(self, u, n, params):
         shape, scale = float(params["shape"]), float(params.get("scale", 1.0))
@@ -562,7 +564,7 @@ class Beta(_Numeric):
         lx = std_gamma_log(ctx, a, "value/x")
         ly = std_gamma_log(ctx, b, "value/y")
         with np.errstate(over="ignore"):
-            x = 1.0 / (1.0 + np.exp(ly - lx))
+            x = 1.0 / (1.0 + pmath.exp(ly - lx))
         lo, hi = own_bounds(ctx, self.name)
         if lo is not None and hi is not None:
             return np.clip(lo + x * (hi - lo), lo, hi)
@@ -577,14 +579,21 @@ POISSON_EXACT_MAX = 1e5
 
 @lru_cache(maxsize=64)
 def _poisson_table(lam: float) -> tuple[int, np.ndarray]:
-    """(k_lo, cdf over k_lo..k_hi): the window holding all but ~1e-30 of the mass."""
+    """(k_lo, cdf over k_lo..k_hi): the window holding all but ~1e-30 of the mass.
+
+    The probabilities relative to the mode m = floor(lam) come from the ratios
+    p(k+1)/p(k) = lam/(k+1) by running products outwards from m — basic arithmetic only, so the
+    table is the same on every machine (no lgamma/exp from the C library), and relative error
+    stays below ~1e-12 across the window."""
     sd = math.sqrt(lam)
     k_lo = max(0, int(lam - 12.0 * sd - 10.0))
     k_hi = int(lam + 12.0 * sd + 25.0)
-    k = np.arange(k_lo, k_hi + 1, dtype=np.float64)
-    lgam = np.array([math.lgamma(x + 1.0) for x in range(k_lo, k_hi + 1)])  # table fill, once per lam
-    logp = k * math.log(lam) - lam - lgam
-    cdf = np.cumsum(np.exp(logp - logp.max()))
+    m = min(max(int(lam), k_lo), k_hi)
+    p = np.empty(k_hi - k_lo + 1, dtype=np.float64)
+    p[m - k_lo] = 1.0
+    p[m - k_lo + 1:] = np.cumprod(lam / np.arange(m + 1, k_hi + 1, dtype=np.float64))
+    p[:m - k_lo] = np.cumprod(np.arange(m, k_lo, -1, dtype=np.float64) / lam)[::-1]
+    cdf = np.cumsum(p)
     return k_lo, cdf / cdf[-1]
 
 
@@ -594,7 +603,7 @@ def poisson_values(u: np.ndarray, lam: float) -> np.ndarray:
     if lam <= 0:
         return np.zeros(u.shape, dtype=np.int64)
     if lam > POISSON_EXACT_MAX:
-        x = np.floor(lam + math.sqrt(lam) * norm_ppf(u + 2.0**-54) + 0.5)
+        x = np.floor(lam + math.sqrt(lam) * norm_ppf(u + _HALF_ULP1) + 0.5)
         return np.maximum(x, 0).astype(np.int64)
     k_lo, cdf = _poisson_table(float(lam))
     idx = np.searchsorted(cdf, u, side="right")
@@ -634,11 +643,11 @@ ZIPF_DEFAULT_N = 1000
 @lru_cache(maxsize=64)
 def _zipf_table(a: float, n: int) -> tuple[np.ndarray, float]:
     m = min(n, ZIPF_HEAD)
-    head = np.cumsum(np.arange(1, m + 1, dtype=np.float64) ** -a)
+    head = np.cumsum(pmath.pow(np.arange(1, m + 1, dtype=np.float64), -a))
     tail = 0.0
     if n > m:
         lo, hi = m + 0.5, n + 0.5
-        tail = math.log(hi / lo) if a == 1.0 else (hi ** (1.0 - a) - lo ** (1.0 - a)) / (1.0 - a)
+        tail = pmath.log(hi / lo) if a == 1.0 else (pmath.pow(hi, 1.0 - a) - pmath.pow(lo, 1.0 - a)) / (1.0 - a)
     return head, tail
 
 
@@ -661,10 +670,10 @@ def zipf_values(u: np.ndarray, a: float, n: int) -> np.ndarray:
             lo, hi = m + 0.5, n + 0.5
             v = (t[in_tail] - h) / tail
             if a == 1.0:
-                x = lo * (hi / lo) ** v
+                x = lo * pmath.pow(hi / lo, v)
             else:
                 e = 1.0 - a
-                x = (lo**e + v * (hi**e - lo**e)) ** (1.0 / e)
+                x = pmath.pow(pmath.pow(lo, e) + v * (pmath.pow(hi, e) - pmath.pow(lo, e)), 1.0 / e)
             out[in_tail] = np.clip(np.rint(x), m + 1, n).astype(np.int64)
     return np.clip(out, 1, n)
 
@@ -699,7 +708,7 @@ class Zipf(_Numeric):
     def _n(params, cmax) -> int:
         n = params.get("n")
         if cmax is not None and cmax >= 1:
-            cap = math.floor(min(float(cmax), 2.0**62))
+            cap = math.floor(min(float(cmax), float(2**62)))
             n = cap if n is None else min(int(n), cap)
         return ZIPF_DEFAULT_N if n is None else max(int(n), 1)
 

@@ -172,7 +172,7 @@ def _capacity(node) -> int:
         for c in node.items:
             out *= _capacity(c)
         return out
-    return _capacity(node.child) ** node.hi  # fixed repeats only
+    return _capacity(node.child) ** node.hi  # fixed repeats only; int ** int: exact
 
 
 # --- parser -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Every random number datagen produces is a pure function of a *stream key* and a 
 * ``bits(key, rows)`` is the SplitMix64 output sequence started at ``key``, read at positions
   ``rows`` — so any cell is computed in O(1), vectorised over any array of row indices, with no
   state carried between blocks. Chunk size and worker count cannot change a value.
-* Uniforms take the top 53 bits; normals use Box-Muller over two sub-streams.
+* Uniforms take the top 53 bits; normals use Box-Muller over two sub-streams, with the portable
+  ``log`` and ``cospi`` of ``shared.io.pmath`` (the same bits on every machine).
 * ``permute(key, idx, n)`` is a keyed bijection of ``[0, n)`` (a Feistel network with
   cycle-walking) used for unique values without a seen-set.
 
@@ -21,6 +22,8 @@ import hashlib
 import struct
 
 import numpy as np
+
+from shared.io import pmath
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -99,14 +102,14 @@ def uniform_open(key: int, rows) -> np.ndarray:
 
 
 def normal(key: int, rows) -> np.ndarray:
-    """Standard normals, one per row (Box-Muller over two sub-streams; addressable)."""
-    r = np.log(uniform_open(subkey(key, "bm", 1), rows))
+    """Standard normals, one per row (Box-Muller over two sub-streams; addressable):
+    ``sqrt(-2 log u1) · cos(2π u2)``, the cosine as ``cospi(2 u2)`` (exact reduction)."""
+    r = pmath.log(uniform_open(subkey(key, "bm", 1), rows))
     r *= -2.0
     np.sqrt(r, out=r)
     theta = uniform(subkey(key, "bm", 2), rows)
-    theta *= 2.0 * np.pi
-    np.cos(theta, out=theta)
-    r *= theta
+    theta *= 2.0
+    r *= pmath.cospi(theta)
     return r
 
 

@@ -56,6 +56,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from shared.errors import SchemaError
+from shared.io import pmath
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 64
@@ -892,7 +893,7 @@ class _Evaluator:
             z = np.asarray(self.env.normal(purpose), dtype=np.float64)
             return args[0] + args[1] * z
         u = np.asarray(self.env.uniform(purpose), dtype=np.float64)
-        return -args[0] * np.log1p(-u)
+        return -args[0] * pmath.log1p(-u)
 
 
 def evaluate(expr: Expr | str, env: Env):

@@ -59,7 +59,8 @@ class DType:
 
     def decimal_bound(self) -> float:
         """Largest absolute value a decimal(p,s) holds."""
-        return float(10 ** (self.precision - self.scale) - 10.0 ** (-self.scale))
+        # 10**-s parsed from text: correctly rounded by Python itself, not by the C library's pow
+        return float(10 ** (self.precision - self.scale) - float(f"1e-{self.scale}"))
 
     @property
     def arrow(self) -> pa.DataType:
