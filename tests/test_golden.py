@@ -18,10 +18,10 @@ from shared.api import Engine, load_schema, resolve_plan
 EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 
 GOLDEN = {
-    "default": "793d32a94723033dee40ebef9bb139bcb97daf78c367a121c7410c68aa82f567",
-    "shop": "54a59f42527ad52e8cc7d5e8abec0d5778fa6de12aed5e6e4ec3f5beb8a97360",
+    "default": "5e0e1b4c219b8d46695b4f84a16a02036d39ea66bc82aa5da981f442f63aa777",
+    "shop": "fbac4fda7c392a6d23ca2360fb56ae9437e2de90c82427d03e82e4eaab14f06b",
     "iot": "2fdcc8f7bc1136821b5cf13ab9d44cbbf7e5ab6cfa9b5da692862a4c6b1d485d",
-    "hr": "b4f8b13ec5fc2d1ee72dddd7b86bb93e3a926b2794d0399f7b2d748955c0b3fc",
+    "hr": "d047965996fca6fa948c97c573f5b77db11ccb94788556b38584be4fdf3344ae",
     "bank": "39e7017fc5193d8b4774e611c5f0befd1683ccf5c21cce9e94466fc023bdbc7f",
     "saas": "3faffd1e81ea4522b64d17550e2c3a35231730d91bc173a1fee23f6d47c0f244",
 }
@@ -47,4 +47,4 @@ def test_golden_dirty():
     assert digest("shop", "dirty") == GOLDEN_DIRTY
 
 
-GOLDEN_DIRTY = "a3af861fd6a98e956d36a1cc8022483fb4a182e030fd0921316f23ad0fd51488"
+GOLDEN_DIRTY = "68b5d6d3ee34d1822bb19c0af351bcd2531d232df935d40a747521685dfa5e48"
