@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conformance import FormatConformance
 
@@ -94,3 +95,82 @@ class TestParquetConformance(FormatConformance):
         assert all(v for k, v in every.items() if k != "active")  # Parquet has no dictionary for booleans
         assert self.generate(app, schema_file, tmp_path / "c", "--option", "dictionary=false").exit_code == 0
         assert not any(encodings(tmp_path / "c").values())
+
+
+BIG_TEXT_SCHEMA = """
+version: 1
+name: bigtext
+seed: 5
+tables:
+  - name: t
+    rows: 120000
+    primary_key: id
+    columns:
+      - {name: id, type: int64, generator: sequence}
+      - {name: uid, type: uuid, generator: uuid4}
+      - {name: label, type: string, nullable: true, null_rate: 0.1,
+         generator: {type: template, params: {template: "customer.{id}@example.com"}}}
+"""
+
+
+class TestIndependentReaderOnLargeText:
+    """Text and uuid columns with several MiB of distinct values: pyarrow's dictionary passes
+    ``dictionary_pagesize_limit`` (1 MiB) and the rest of the column chunk is PLAIN. Those files
+    are correct, and the fastparquet cross-check must read them so (it used to see None for every
+    row after the fallback and fail ``validate``)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def setup(cls, tmp_path_factory):
+        from generators.parquet_generator.__main__ import app
+
+        d = tmp_path_factory.mktemp("bigtext")
+        schema = d / "bigtext.yaml"
+        schema.write_text(BIG_TEXT_SCHEMA)
+        out = d / "out"
+        res = TestParquetConformance().generate(app, schema, out, "--workers", "1")
+        assert res.exit_code == 0, res.output
+        return app, schema, out
+
+    def test_columns_fall_back_from_dictionary_to_plain(self, setup):
+        _, _, out = setup
+        rg = pq.ParquetFile(out / "t" / "part-00000.parquet").metadata.row_group(0)
+        enc = {rg.column(i).path_in_schema: set(rg.column(i).encodings) for i in range(rg.num_columns)}
+        for name in ("uid", "label"):  # the case under test: one column chunk, both encodings
+            assert {"RLE_DICTIONARY", "PLAIN"} <= enc[name], enc
+
+    def test_validate_passes(self, setup):
+        app, schema, out = setup
+        res = TestParquetConformance().validate(app, schema, out)
+        assert res.exit_code == 0, res.output
+        rep = json.loads((out / "validation_report.json").read_text())
+        (check,) = [c for c in rep["checks"] if c["kind"] == "parquet_independent_reader"]
+        assert check["status"] == "pass" and check["observed"] == 120000, check
+
+    def test_fastparquet_reads_every_value(self, setup):
+        from generators.parquet_generator.format import _read_fastparquet
+
+        _, _, out = setup
+        ours = pq.read_table(out / "t")
+        theirs = _read_fastparquet([out / "t" / "part-00000.parquet"])
+        for name in ("uid", "label"):
+            assert theirs[name].tolist() == ours.column(name).to_pylist(), name
+
+    def test_a_real_difference_still_fails(self, setup, monkeypatch):
+        """The cross-check is not weakened: a value fastparquet reads differently fails it."""
+        from generators.parquet_generator import format as parquet_format
+
+        app, schema, out = setup
+        real = parquet_format._read_one_fastparquet
+
+        def misread(path):
+            df = real(path)
+            df.loc[117_000, "uid"] = "00000000-0000-4000-8000-000000000000"
+            return df
+
+        monkeypatch.setattr(parquet_format, "_read_one_fastparquet", misread)
+        res = TestParquetConformance().validate(app, schema, out)
+        assert res.exit_code == 1, res.output
+        rep = json.loads((out / "validation_report.json").read_text())
+        (check,) = [c for c in rep["checks"] if c["kind"] == "parquet_independent_reader"]
+        assert check["status"] == "fail" and "uid: values differ" in check["message"], check

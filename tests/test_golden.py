@@ -17,12 +17,12 @@ from shared.api import Engine, load_schema, resolve_plan
 EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 
 GOLDEN = {
-    "default": "793d32a94723033dee40ebef9bb139bcb97daf78c367a121c7410c68aa82f567",
-    "shop": "54a59f42527ad52e8cc7d5e8abec0d5778fa6de12aed5e6e4ec3f5beb8a97360",
-    "iot": "98514e47c5100567a047276d455188afb8e0e12c4622c45e7e51207c00b4f4f3",
-    "hr": "b4f8b13ec5fc2d1ee72dddd7b86bb93e3a926b2794d0399f7b2d748955c0b3fc",
-    "bank": "42a9f18d14ff96345e55bf735cee1876999d295d0e77382359c37d711b60c820",
-    "saas": "fee11d073e08f18bf2e57c2e339bf1d7277a3bdda8d48762e7bb42bc3ee8729f",
+    "default": "5e0e1b4c219b8d46695b4f84a16a02036d39ea66bc82aa5da981f442f63aa777",
+    "shop": "fbac4fda7c392a6d23ca2360fb56ae9437e2de90c82427d03e82e4eaab14f06b",
+    "iot": "c3ae36458158c061be11bd26f833b1245afcab965bb9d1a2ba9d77003e4b2dd2",
+    "hr": "d047965996fca6fa948c97c573f5b77db11ccb94788556b38584be4fdf3344ae",
+    "bank": "83f780a8c8e8b35b2c5870c4e39c84fb8180e81b7a209cbd031cb30eb852f573",
+    "saas": "7006887ecef0f540682137976f580905f5ca7fa3d573954b1d2b9bde8316f7e1",
 }
 
 
@@ -46,4 +46,4 @@ def test_golden_dirty():
     assert digest("shop", "dirty") == GOLDEN_DIRTY
 
 
-GOLDEN_DIRTY = "a3af861fd6a98e956d36a1cc8022483fb4a182e030fd0921316f23ad0fd51488"
+GOLDEN_DIRTY = "68b5d6d3ee34d1822bb19c0af351bcd2531d232df935d40a747521685dfa5e48"

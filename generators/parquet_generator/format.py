@@ -295,11 +295,27 @@ class ParquetFormat(Format):
         return out
 
 
-def _read_fastparquet(files):
+def _read_one_fastparquet(path):
+    """One file through fastparquet's own decoder, text columns into object arrays.
+
+    Passing the file's dtypes explicitly keeps fastparquet (2026.9) off its new Arrow-string
+    path, which it takes by default under pandas 3: that path gathers a text column's PLAIN pages
+    as Arrow arrays and its dictionary pages into the object array, and when a column chunk holds
+    both — as every pyarrow file does once a dictionary passes ``dictionary_pagesize_limit``
+    (1 MiB) and the rest of the chunk falls back to PLAIN — it drops the Arrow part and returns
+    None for those rows. The object path decodes the same pages (dictionary, RLE indices, PLAIN
+    byte arrays, definition levels) with fastparquet's own code, so the check stays independent
+    of pyarrow and still sees every value."""
     import fastparquet
+
+    pf = fastparquet.ParquetFile(str(path))
+    return pf.to_pandas(dtypes=pf.dtypes)
+
+
+def _read_fastparquet(files):
     import pandas as pd
 
-    frames = [fastparquet.ParquetFile(str(f)).to_pandas() for f in files]
+    frames = [_read_one_fastparquet(f) for f in files]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
 
 

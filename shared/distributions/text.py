@@ -2,7 +2,8 @@
 
 * ``faker`` picks values from a pool of a Faker provider, built once per
   (provider, locale, pool size, seed) by ``ctx.faker_pool`` (the only per-row Python loop
-  allowed: filling the pool), and indexes it with the ``value`` stream.
+  allowed: filling the pool), and indexes it with the ``value`` stream. The pool's default size
+  follows the table's planned rows (``context.pool_size_for``), never a block's.
 * ``words`` joins 1..n random words from the provider ``word``'s pool.
 * ``template`` formats same-row and parent columns into a string with Arrow string kernels.
 
@@ -155,10 +156,12 @@ def _as_array(values) -> pa.Array:
 @register("faker")
 class FakerGen(Generator):
     """Values of a Faker provider called without arguments (``name``, ``city``, ``email`` …),
-    drawn from a pool of ``pool_size`` values (default by profile: fast 1,000, realistic and
-    dirty 20,000) built once per (provider, locale, size, seed). ``locale`` defaults to the
-    schema's. Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the
-    row (``"Alice Smith #3f9k0a"``)."""
+    drawn from a pool of ``pool_size`` values built once per (provider, locale, size, seed).
+    Default size: the table's rows rounded up to a power of two, at least 256, at most the
+    profile's (fast 1,000, realistic and dirty 20,000) — so ``--rows`` can change these values
+    (a lookup ``fk.col`` uses the parent table's pool). ``locale`` defaults to the schema's.
+    Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the row
+    (``"Alice Smith #3f9k0a"``)."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("provider",), provider={"type": "string", "minLength": 1}, locale=_LOCALE_PARAM,
@@ -189,8 +192,9 @@ class FakerGen(Generator):
 @register("words")
 class Words(Generator):
     """``min``..``max`` (default 1..3, uniform count) random words from the Faker ``word`` pool,
-    joined by single spaces. Word ``j`` of a row comes from its own stream (``value/w<j>``), so
-    raising ``max`` keeps the first words of every row."""
+    joined by single spaces (pool sized as for ``faker``, from rows × ``max`` words). Word ``j``
+    of a row comes from its own stream (``value/w<j>``), so raising ``max`` keeps the first words
+    of every row."""
 
     kinds = frozenset({"string"})
     params_schema = obj(min={"type": "integer", "minimum": 0, "maximum": MAX_WORDS},
@@ -215,7 +219,8 @@ class Words(Generator):
     def generate(self, ctx):
         lo, hi = self._bounds(ctx.params)
         n = int(np.asarray(ctx.rows).shape[0])
-        pool = ctx.faker_pool("word", ctx.params.get("locale"), ctx.params.get("pool_size"))
+        pool = ctx.faker_pool("word", ctx.params.get("locale"), ctx.params.get("pool_size"),
+                              draws=int(ctx.n_total) * max(hi, 1))
         count = np.full(n, lo, dtype=np.int64) if lo == hi else ctx.integers(lo, hi, "count")
         picks = np.empty((n, hi), dtype=np.int64)
         for j in range(hi):  # a loop over word positions (≤ max), not rows

@@ -3,7 +3,8 @@
 Every stream key is ``stream_key(seed, table, column, purpose)``; nested distributions (fk skew,
 per-parent counts, inline draws of ``expr``) extend the purpose (``skew/value``), so adding a
 nested draw never moves another stream. Faker pools are built once per process per
-(provider, locale, size) from a Faker instance seeded through ``seed_instance`` with a stable key.
+(provider, locale, size) from a Faker instance seeded through ``seed_instance`` with a stable key;
+a pool's default size follows the planned rows of the table drawing from it (``pool_size_for``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,23 @@ import numpy as np
 
 from shared.io import rng
 
-#: Faker pool sizes per profile ("fast" keeps small pools, "realistic" large ones)
+#: the largest Faker pool per profile ("fast" keeps small pools, "realistic" large ones)
 POOL_SIZES = {"fast": 1_000, "realistic": 20_000, "dirty": 20_000}
+#: the smallest default pool: a tiny table still draws from a few hundred values
+MIN_POOL_SIZE = 256
+
+
+def pool_size_for(draws: int, profile: str) -> int:
+    """The default size of a Faker pool from which a table draws ``draws`` values: ``draws``
+    rounded up to a power of two, at least ``MIN_POOL_SIZE``, at most the profile's size
+    (``POOL_SIZES``). ``draws`` is a planned row count (times words per row for ``words``),
+    never a block's, so the pool — and every value — is the same for any block size or worker
+    count; a different ``--rows`` may give a different pool. Rounding up lets nearby row counts
+    share a pool (and its disk cache entry), and a table of ``n`` rows draws from between ``n``
+    and ``2n`` values, as a 20,000-row table always did from 20,000."""
+    cap = POOL_SIZES.get(profile, POOL_SIZES["realistic"])
+    size = 1 << max(int(draws) - 1, 0).bit_length()
+    return min(cap, max(MIN_POOL_SIZE, size))
 
 _POOLS: dict[tuple, Any] = {}
 
@@ -158,7 +174,9 @@ class ColumnContext:
 
     @property
     def pool_size(self) -> int:
-        return POOL_SIZES.get(self.profile, 20_000)
+        """The default Faker pool size for this column: sized from its table's planned rows
+        (``n_total``), so a parent lookup (``fk.col``) builds the parent's pool, not the child's."""
+        return pool_size_for(self.n_total, self.profile)
 
     def key(self, purpose: str = "value") -> int:
         full = self.purpose_prefix + purpose
@@ -189,8 +207,13 @@ class ColumnContext:
             raise LookupError(f"no column {name!r} available here")
         return self.resolver(name, self.rows)
 
-    def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None):
-        return faker_pool(provider, locale or self.locale, size or self.pool_size, self.seed)
+    def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None,
+                   draws: int | None = None):
+        """The pool of ``provider``: ``size`` values when given (``pool_size``), else sized by
+        ``pool_size_for`` from ``draws`` (default: the table's planned rows)."""
+        if not size:
+            size = self.pool_size if draws is None else pool_size_for(draws, self.profile)
+        return faker_pool(provider, locale or self.locale, size, self.seed)
 
     def derive(self, *, params: Mapping[str, Any] | None = None, prefix: str = "", rows: np.ndarray | None = None,
                unique: bool = False) -> ColumnContext:
