@@ -51,8 +51,16 @@ def _format_names() -> list[str]:
 def _format_choice(default_format: str | None) -> Any:
     """``--format``: one of the registry's names (listed in the help; another name is exit 2 with
     the closest one and the list, from ``get_format``)."""
+    from shared.errors import DatagenError
+
+    try:
+        names = _format_names()
+    except DatagenError:  # a broken plugin: reported by the command itself, inside guard()
+        import generators
+
+        names = sorted(set(generators.BUILTIN_FORMATS) | set(generators.BUILTIN_ALIASES))
     return typer.Option(default_format, "--format", "-f",
-                        help=f"One of: {', '.join(_format_names())}."
+                        help=f"One of: {', '.join(names)}."
                         + (f" Default: {default_format}." if default_format else ""))
 
 

@@ -47,7 +47,6 @@ def load_plugins() -> None:
     key = os.environ.get(ENV, "")
     if key in _loaded:
         return
-    _loaded.add(key)
     for group in GROUPS:
         try:
             eps = metadata.entry_points(group=group)
@@ -61,3 +60,4 @@ def load_plugins() -> None:
     for name in (m.strip() for m in key.split(",")):
         if name:
             _import(name, f"from {ENV}")
+    _loaded.add(key)  # only once everything imported: a failure is reported again on the next call
