@@ -90,6 +90,12 @@ COMMANDS = ("describe", "generate", "validate")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"
+# the optional capabilities (pyproject's extras) a verb or a format needs, installed into the venv
+# the first time one of them is used, from requirements-<extra>.txt (that extra's exact pins);
+# `--setup` (make setup, make test) installs every extra that has such a file. The issues that
+# bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
+VERB_EXTRAS = {}
+FORMAT_EXTRAS = {}
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
 # from plugins are checked by the app itself.
@@ -208,7 +214,7 @@ def parse_args(args):
     """Split the command line into (action, details).
 
     Returns ("help", None), ("setup", reinstall) or
-    ("dispatch", (module, frontend_args, reinstall)). Raises UsageError.
+    ("dispatch", (module, frontend_args, reinstall, extras)). Raises UsageError.
     """
     reinstall = False
     rest = []
@@ -278,7 +284,8 @@ def parse_args(args):
             f"unknown format '{fmt}'{_did_you_mean(fmt, list(FRONTENDS) + list(ALIASES))}; formats: {_format_names()}",
             show_usage=False,
         )
-    return "dispatch", (APP_MODULE, [command] + frontend_args, reinstall)
+    extras = [e for e in (VERB_EXTRAS.get(command), FORMAT_EXTRAS.get(ALIASES.get(fmt, fmt))) if e]
+    return "dispatch", (APP_MODULE, [command] + frontend_args, reinstall, sorted(set(extras)))
 
 
 # --------------------------------------------------------------------------- venv
@@ -538,6 +545,60 @@ def _build(venv, requirements, marker, reinstall, log, log_path):
     _say(f"virtual environment ready ({time.monotonic() - started:.1f} s).")
 
 
+# --------------------------------------------------------------------------- extras
+
+
+def extra_requirements(name):
+    return os.path.join(ROOT, f"requirements-{name}.txt")
+
+
+def available_extras():
+    """The extras that have a requirements-<extra>.txt (what --setup installs)."""
+    names = set(VERB_EXTRAS.values()) | set(FORMAT_EXTRAS.values())
+    prefix, suffix = "requirements-", ".txt"
+    for entry in os.listdir(ROOT):
+        if entry.startswith(prefix) and entry.endswith(suffix):
+            names.add(entry[len(prefix) : -len(suffix)])
+    return sorted(n for n in names if n and os.path.exists(extra_requirements(n)))
+
+
+def ensure_extra(venv, python, name):
+    """Install extra ``name`` into the venv unless its marker matches its requirements file.
+    Raises SetupError (the venv stays usable for everything else)."""
+    requirements = extra_requirements(name)
+    marker = expected_marker(requirements)
+    marker_path = os.path.join(venv, f".datagen-extra-{name}.sha256")
+    try:
+        with open(marker_path, encoding="utf-8") as f:
+            if f.read() == marker:
+                return
+    except OSError:
+        pass
+    parent, vname = os.path.split(venv)
+    log_path = os.path.join(parent, vname + "-install.log")
+    import time
+
+    try:
+        with open(log_path, "a+b") as log:  # also the lock file, as for the venv itself
+            _lock(log)
+            log.write("\ndatagen extra {}, {}\n".format(name, time.strftime("%Y-%m-%d %H:%M:%S")).encode())
+            _say(f"installing the {name} extra ({os.path.basename(requirements)}) ...")
+            started = time.monotonic()
+            cmd = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                   "--progress-bar", "off", "-r", requirements]
+            try:
+                _run_step(cmd, log, f"pip install -r {requirements}")
+            except SetupError as exc:
+                log.flush()
+                _report_failure(exc, log_path, venv, requirements, True)
+                raise SetupError(None) from None
+            with open(marker_path, "w", encoding="utf-8") as f:
+                f.write(marker)
+            _say(f"the {name} extra is ready ({time.monotonic() - started:.1f} s).")
+    except OSError as exc:
+        raise SetupError(f"cannot install the {name} extra into {venv}: {exc}") from None
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -588,15 +649,18 @@ def main(argv=None):
         os.environ.get("DATAGEN_REQUIREMENTS") or os.path.join(ROOT, "requirements.txt")
     )
     reinstall = details if action == "setup" else details[2]
+    extras = available_extras() if action == "setup" else details[3]
     try:
         python = ensure_venv(venv, requirements, reinstall)
+        for name in extras:
+            ensure_extra(venv, python, name)
     except SetupError as exc:
         if exc.args and exc.args[0]:
             _say(str(exc))
         return EXIT_SETUP_FAILED
     if action == "setup":
         return 0
-    module, frontend_args, _ = details
+    module, frontend_args, _, _ = details
     return _dispatch(python, module, frontend_args)
 
 

@@ -422,3 +422,75 @@ def test_real_frontend_bad_schema_exits_2_without_traceback(tmp_path):
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert "broken.yaml" in result.stderr
+
+
+def _bootstrap_with_extras(tmp_path, verb_extras: str) -> Path:
+    """A copy of the bootstrap in a fake repository whose VERB_EXTRAS line says ``verb_extras``."""
+    fake_root = tmp_path / "repo"
+    (fake_root / "all-in-one").mkdir(parents=True)
+    text = BOOTSTRAP.read_text()
+    assert "\nVERB_EXTRAS = {}\n" in text
+    (fake_root / "all-in-one" / "datagen_bootstrap.py").write_text(
+        text.replace("\nVERB_EXTRAS = {}\n", f"\nVERB_EXTRAS = {verb_extras}\n"))
+    return fake_root
+
+
+def test_an_extra_is_installed_the_first_time_a_verb_needs_it(ready, tmp_path):
+    fake_root = _bootstrap_with_extras(tmp_path, '{"describe": "demo"}')
+    script = fake_root / "all-in-one" / "datagen_bootstrap.py"
+    extra = fake_root / "requirements-demo.txt"
+    extra.write_text("# the demo extra: nothing to download, keeps the test offline\n")
+    marker = ready.venv / ".datagen-extra-demo.sha256"
+    marker.unlink(missing_ok=True)
+    # a verb that does not need it installs nothing
+    result = run(["generate", "--format", "csv"], ready.dry_env, script=script)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert not marker.exists()
+    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    assert result.returncode == 0, result.stderr
+    assert "installing the demo extra (requirements-demo.txt)" in result.stderr
+    assert marker.read_text().startswith("requirements-sha256:")
+    assert shlex.split(result.stdout)[3:5] == ["datagen", "describe"]
+    # the second time: nothing to do
+    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    # a changed pin list installs again
+    extra.write_text("# the demo extra, changed\n")
+    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    assert "installing the demo extra" in result.stderr
+    marker.unlink()
+    # --setup installs every extra that has a requirements file
+    result = run(["--setup"], ready.env, script=script)
+    assert result.returncode == 0, result.stderr
+    assert marker.exists()
+
+
+def test_a_failing_extra_install_exits_3_and_keeps_the_venv(ready, tmp_path):
+    fake_root = _bootstrap_with_extras(tmp_path, '{"validate": "broken"}')
+    script = fake_root / "all-in-one" / "datagen_bootstrap.py"
+    (fake_root / "requirements-broken.txt").write_text("--no-such-pip-option\n")
+    result = run(["validate", "--format", "csv"], ready.dry_env, script=script)
+    assert result.returncode == 3
+    assert "pip install -r" in result.stderr and "full log:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (ready.venv / ".datagen-extra-broken.sha256").exists()
+    assert _python_runs(ready.python)
+
+
+def test_the_bootstrap_knows_every_verb_and_builtin_format_of_the_app():
+    """The bootstrap dispatches every verb of the one command line, and its early format check
+    knows exactly the built-in formats (plugins are checked by the app)."""
+    import importlib.util
+
+    import typer.main
+
+    import generators
+    from datagen.cli import app
+
+    spec = importlib.util.spec_from_file_location("datagen_bootstrap", BOOTSTRAP)
+    boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot)
+    assert set(boot.COMMANDS) == set(typer.main.get_command(app).commands)
+    assert set(boot.FRONTENDS) == set(generators.BUILTIN_FORMATS)
+    assert boot.ALIASES == generators.BUILTIN_ALIASES
+    assert set(boot.VERB_EXTRAS) <= set(boot.COMMANDS)
