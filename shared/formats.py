@@ -165,9 +165,11 @@ def register(name: str):
 
 def format_names() -> list[str]:
     """Every ``--format`` name, aliases included (imports no format module)."""
-    from shared.plugins import load_plugins
+    from shared.plugins import FORMAT_MODULES, load_plugins
 
     load_plugins()
+    for name, module in FORMAT_MODULES.items():
+        FORMATS.add_lazy(name, module)
     return sorted(set(FORMATS) | set(ALIASES))
 
 

@@ -40,10 +40,13 @@ def _import(module: str, origin: str) -> None:
         raise UsageError(f"plugin {module!r} ({origin}) cannot be imported: {exc}") from None
 
 
+#: format name → module, from the ``datagen.formats`` entry points (``shared.formats`` registers
+#: them lazily, so this module imports no registry)
+FORMAT_MODULES: dict[str, str] = {}
+
+
 def load_plugins() -> None:
     """Import (or, for formats, note lazily) every plugin named by entry points and ``DATAGEN_PLUGINS``."""
-    from shared.formats import FORMATS
-
     key = os.environ.get(ENV, "")
     if key in _loaded:
         return
@@ -54,7 +57,7 @@ def load_plugins() -> None:
             continue
         for ep in eps:
             if group == "datagen.formats":
-                FORMATS.add_lazy(ep.name, _module_of(ep.value))
+                FORMAT_MODULES.setdefault(ep.name, _module_of(ep.value))
             else:
                 _import(_module_of(ep.value), f"entry point {group}:{ep.name}")
     for name in (m.strip() for m in key.split(",")):

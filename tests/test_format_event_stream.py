@@ -18,7 +18,7 @@ import pytest
 
 from generators.event_stream_generator import merge as es_merge
 from generators.event_stream_generator.envelope import ENVELOPE_KEYS
-from generators.event_stream_generator.format import EVENTS_FILE
+from generators.event_stream_generator.reader import EVENTS_FILE
 from shared.api import load_schema
 from shared.schema_dsl.timeutil import parse_timestamp
 from tests.conformance import ROOT, FormatConformance

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 import zstandard
 
-from generators.json_generator.encode import decimal_text
+from generators.common.json_encode import decimal_text
 from generators.json_generator.format import ENCODE_ROWS, JsonLayoutError
 from shared.formats import FORMATS
 from tests.conformance import CONFORMANCE_SCHEMA, FormatConformance, _runner

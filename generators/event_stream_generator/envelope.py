@@ -27,7 +27,7 @@ otherwise (a null time sorts first). So on-time events are in time order, and a 
 arrives right after every event whose delivery time is at most its ``ts + delay``.
 
 Rendering (no per-row Python): the lines of a batch are the JSON encoder of the JSON format
-(``generators/json_generator/encode.py``) run over one batch holding the envelope's per-row
+(``generators/common/json_encode.py``) run over one batch holding the envelope's per-row
 fields (``event_id``, the event type and key columns, ``ts``, ``seq``, ``late``) followed by the
 row's columns. ``rows_json`` renders each column to a string array of JSON texts with Arrow
 compute and interleaves them with constant literals in one ``binary_join_element_wise``; the
@@ -45,7 +45,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from generators.json_generator.encode import key_literals, rows_json
+from generators.common.json_encode import key_literals, rows_json
 from shared.distributions.keys import uuid_strings
 from shared.io import rng
 

@@ -34,8 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-import pyarrow.json as pj
 
+from generators.common.json_encode import data_buffer
 from generators.event_stream_generator.envelope import encode, rows_text
 from generators.event_stream_generator.merge import (
     DEFAULT_MAX_SORT_ROWS,
@@ -45,12 +45,11 @@ from generators.event_stream_generator.merge import (
     not_ordered_error,
     write_lines,
 )
-from generators.json_generator.encode import data_buffer
+from generators.event_stream_generator.reader import EVENTS_FILE, conform, parse_json, read_type, stream_lines
 from shared.errors import PlanError, UsageError
 from shared.formats import Format, RunInfo, check_known_options, int_option, register
 from shared.schema_dsl.timeutil import parse_duration
 
-EVENTS_FILE = "events.ndjson"
 SPILL_DIR = ".event-spill"
 DEFAULT_LATE_MAX_DELAY = "5m"
 _SPILL_SCHEMA = pa.schema([("emit", pa.int64()), ("seq", pa.int64()), ("line", pa.large_binary())])
@@ -163,67 +162,10 @@ def _spill_chunks(path: Path):
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _read_type(t: pa.DataType) -> pa.DataType:
-    """How a column is parsed from JSON before the cast to its Arrow type."""
-    return pa.string() if pa.types.is_decimal(t) or pa.types.is_date(t) else t
-
-
-def _parse(data: bytes, schema: pa.Schema, unexpected: str = "infer") -> pa.Table:
-    if not data or data.isspace():
-        return schema.empty_table()
-    return pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=1 << 24),
-                        parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=unexpected))
-
-
-def _conform(parsed: pa.Table, arrow_schema: pa.Schema) -> pa.Table:
-    """Cast the parsed columns to their Arrow types; fields the schema does not name are kept at
-    the end, so that the ``columns`` check reports them."""
-    cols, fields = [], []
-    for f in arrow_schema:
-        col = parsed.column(f.name)
-        cols.append(col if col.type == f.type else col.cast(f.type))
-        fields.append(f)
-    for f in parsed.schema:
-        if arrow_schema.get_field_index(f.name) < 0:
-            cols.append(parsed.column(f.name))
-            fields.append(f)
-    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
-
-
-def split_lines(data: bytes) -> pa.LargeBinaryArray:
-    """The non-blank lines of a file as one binary array over its bytes (each keeps its newline)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10) + 1
-    if buf.size and (ends.size == 0 or ends[-1] != buf.size):
-        ends = np.append(ends, buf.size)
-    offsets = np.concatenate([[0], ends]).astype(np.int64)
-    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), int(ends.size),
-                                             [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    if not ends.size:
-        return lines
-    length = np.diff(offsets)
-    nl = buf[ends - 1] == 10
-    crlf = nl & (length >= 2) & (buf[np.maximum(ends - 2, 0)] == 13)
-    keep = (length - nl - crlf) > 0
-    return lines if keep.all() else lines.filter(pa.array(keep))
-
-
 def _joined(lines: pa.Array) -> bytes:
     out = io.BytesIO()
     write_lines(out, lines)
     return out.getvalue()
-
-
-def stream_lines(out_dir: Path) -> tuple[pa.LargeBinaryArray, pa.Table]:
-    """The lines of events.ndjson and each line's envelope fields (table, event_id, ts, seq, late)."""
-    data = (out_dir / EVENTS_FILE).read_bytes()
-    lines = split_lines(data)
-    env = pa.schema([("event_id", pa.string()), ("ts", pa.timestamp("us", tz="UTC")), ("table", pa.string()),
-                     ("seq", pa.int64()), ("late", pa.bool_())])
-    fields = _parse(data, env, unexpected="ignore")
-    if fields.num_rows != len(lines):
-        raise ValueError(f"{EVENTS_FILE}: {len(lines)} lines but {fields.num_rows} JSON objects")
-    return lines, fields
 
 
 def _envelope_schema(table, read: pa.Schema) -> pa.Schema:
@@ -300,13 +242,13 @@ class EventStreamFormat(Format):
         return [out_dir / (EVENTS_FILE if table.events is not None else f"{table.name}.ndjson")]
 
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
-        read = pa.schema([pa.field(f.name, _read_type(f.type)) for f in arrow_schema])
+        read = pa.schema([pa.field(f.name, read_type(f.type)) for f in arrow_schema])
         if table.events is None:
-            return _conform(_parse((out_dir / f"{table.name}.ndjson").read_bytes(), read), arrow_schema)
+            return conform(parse_json((out_dir / f"{table.name}.ndjson").read_bytes(), read), arrow_schema)
         lines, fields = stream_lines(out_dir)
         mine = pc.fill_null(pc.equal(fields.column("table"), table.name), False)
         picked = _joined(lines.filter(mine.combine_chunks() if isinstance(mine, pa.ChunkedArray) else mine))
-        parsed = _parse(picked, _envelope_schema(table, read))
+        parsed = parse_json(picked, _envelope_schema(table, read))
         if parsed.num_rows == 0:
             return arrow_schema.empty_table()
         if parsed.column("seq").null_count:
@@ -314,7 +256,7 @@ class EventStreamFormat(Format):
         parsed = parsed.take(pa.array(np.argsort(parsed.column("seq").to_numpy(), kind="stable")))
         data = parsed.column("data").combine_chunks()
         names = [data.type.field(i).name for i in range(data.type.num_fields)]
-        return _conform(pa.Table.from_arrays(data.flatten(), names=names), arrow_schema)
+        return conform(pa.Table.from_arrays(data.flatten(), names=names), arrow_schema)
 
     def extra_checks(self, out_dir: Path, schema, plan) -> list[dict]:
         from generators.event_stream_generator.checks import stream_checks

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import zstandard
 
-from generators.json_generator.encode import data_buffer, key_literals, rows_json
+from generators.common.json_encode import data_buffer, key_literals, rows_json
 from shared.formats import FORMATS, Format, RunInfo, Written, check_known_options, choice_option, register
 from shared.io.output import HashingFile
 

@@ -1,0 +1,2 @@
+"""Code that more than one frontend uses (not a frontend: no format registers here), so that no
+frontend imports another."""
