@@ -128,8 +128,8 @@ def to_arrow(column, values, null_mask: np.ndarray | None) -> pa.Array:
         np_type = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[dt.bits]
         return pa.array(np.asarray(values).astype(np_type, copy=False), type=target, mask=mask)
     if dt.kind == "float":
-        np_type = np.float32 if dt.bits == 32 else np.float64
-        return pa.array(np.asarray(values).astype(np_type, copy=False), type=target, mask=mask)
+        float_type = np.float32 if dt.bits == 32 else np.float64
+        return pa.array(np.asarray(values).astype(float_type, copy=False), type=target, mask=mask)
     if dt.kind == "date":
         return pa.array(np.asarray(values).astype(np.int32), type=target, mask=mask)
     if dt.kind == "timestamp":

@@ -105,7 +105,7 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
     rows = np.asarray(rows, dtype=np.int64)
     records: list[pa.RecordBatch] = []
     # whole-row duplicates first: row r becomes an exact copy of an earlier row (r - k)
-    dup = CORRUPTIONS["duplicates"]
+    dup: Any = CORRUPTIONS["duplicates"]  # the one kind that rewrites whole rows (apply_rows)
     r_dup = rate(schema, table, None, "duplicates")
     if r_dup > 0 and len(rows):
         u = rng.uniform(_key(engine, table_name, "*", "duplicates"), rows)

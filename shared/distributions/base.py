@@ -33,7 +33,7 @@ value of a cell never depends on the block it is computed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -111,7 +111,7 @@ class Generator:
 
     #: optional hook for foreign-key ``skew``: ``ranks(u, n, params)`` maps uniforms in [0, 1) to
     #: 0-based ranks in [0, n) distributed like this generator (zipf, exponential, normal …)
-    ranks = None
+    ranks: Callable[..., np.ndarray] | None = None
 
     def describe(self, params: Mapping[str, Any]) -> str:
         """A short human summary for ``describe``."""

@@ -31,7 +31,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -90,7 +90,7 @@ def _kind(column) -> str | None:
     return getattr(dtype, "kind", None)
 
 
-def _num(v) -> bool:
+def _num(v) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 

@@ -249,6 +249,7 @@ class _Parser:
         if c == "+":
             return 1, 1 + UNBOUNDED_EXTRA
         m = re.match(r"(\d*)(,?)(\d*)\}", self.s[self.i:self.end])
+        assert m is not None  # the caller saw a '{' that opens a valid repeat
         self.i += m.end()
         lo_t, comma, hi_t = m.groups()
         lo = int(lo_t) if lo_t else 0
@@ -530,20 +531,21 @@ class _Evaluator:
         # Repeat
         w = _width(node.child)
         out = np.full((m, node.hi * w), -1, dtype=np.int32)
+        count: np.ndarray | None
         if node.lo == node.hi:
             count = None
         else:
             count = node.lo + self.draw(_purpose(node.offset, "q", path), node.hi - node.lo + 1, rows)
         for i in range(node.hi):
-            sel = None if (count is None or i < node.lo) else np.flatnonzero(count > i)
-            sub_rows = rows if sel is None else rows[sel]
+            taken = None if (count is None or i < node.lo) else np.flatnonzero(count > i)
+            sub_rows = rows if taken is None else rows[taken]
             if sub_rows.size == 0:
                 break  # counts are ≤ i for every row: no later repetition is taken either
             sub = self.gen(node.child, sub_rows, f"{path}@{i}")
-            if sel is None:
+            if taken is None:
                 out[:, i * w:(i + 1) * w] = sub
             else:
-                out[sel, i * w:(i + 1) * w] = sub
+                out[taken, i * w:(i + 1) * w] = sub
         return out
 
     def positions(self, node, path: str, acc: list) -> list:

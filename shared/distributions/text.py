@@ -24,6 +24,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -62,7 +63,7 @@ def _faker_for(locale: str):
 @lru_cache(maxsize=64)
 def _provider_names(locale: str) -> frozenset[str]:
     fake = _faker_for(locale)
-    names = set()
+    names: set[str] = set()
     for provider in fake.get_providers():
         names.update(n for n in dir(provider) if not n.startswith("_") and callable(getattr(provider, n, None)))
     return frozenset(names)
@@ -443,7 +444,7 @@ class Template(Generator):
         fold = (lambda s: s.lower()) if params.get("lower") else (lambda s: s.upper()) if params.get("upper") \
             else (lambda s: s)
         refs = [i for i, p in enumerate(parts) if isinstance(p, _Ref)]
-        names = {parts[i].name for i in refs}
+        names = {cast(_Ref, parts[i]).name for i in refs}
         pk = tuple(table.primary_key or ())
         for name in names:
             if "." in name or not table.has_column(name):
@@ -459,7 +460,7 @@ class Template(Generator):
             if alphabet is None:
                 continue
             allowed = set(fold(alphabet))
-            mine = [i for i in refs if parts[i].name == name]
+            mine = [i for i in refs if cast(_Ref, parts[i]).name == name]
             first, last = mine[0], mine[-1]
             after_last = parts[last + 1:]
             before = parts[last - 1] if last > 0 else None

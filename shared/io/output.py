@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -232,7 +233,7 @@ class HashingFile:
         self._f = open(self.path, "xb")  # noqa: SIM115 - closed in close()
         self._h = hashlib.sha256()
         self.size = 0
-        self._queue = None
+        self._queue: queue.Queue | None = None
         self._thread = None
         self._error: BaseException | None = None
         if background:
@@ -249,6 +250,7 @@ class HashingFile:
 
     def _drain(self) -> None:
         while True:
+            assert self._queue is not None
             data = self._queue.get()
             if data is None:
                 return
@@ -293,7 +295,7 @@ class HashingFile:
         return self._f.closed
 
     def close(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None and self._queue is not None:
             self._queue.put(None)
             self._thread.join()
             self._thread = None

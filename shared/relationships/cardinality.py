@@ -13,6 +13,7 @@ counts are exact and ``min``/``max`` always hold.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ class CountIndex:
     child: str
     n_parent: int
     block_ends: np.ndarray  # cumulative child total at the end of each parent block
-    count_fn: object  # callable(parent_rows) -> int64 counts
+    count_fn: Callable[[np.ndarray], np.ndarray]  # parent rows -> int64 child counts
 
     @property
     def total(self) -> int:

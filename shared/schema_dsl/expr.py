@@ -51,7 +51,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -233,6 +233,7 @@ def _tokenize(text: str) -> list[_Tok]:
             continue
         if c.isascii() and (c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit())):
             m = _NUMBER.match(text, i)
+            assert m is not None  # the character class above starts a number
             lit = m.group()
             j = m.end()
             if j < n and (text[j] == "." or text[j] == "_" or text[j].isalnum()):
@@ -287,6 +288,7 @@ def _check_ident(part: str, pos: int) -> None:
 
 def _name_token(text: str, i: int, toks: list[_Tok]) -> int:
     m = _IDENT.match(text, i)
+    assert m is not None  # called on an identifier's first character
     word = m.group()
     _check_ident(word, i)
     j = m.end()
@@ -863,7 +865,7 @@ class _Evaluator:
         if f == "round":
             if len(vs) == 1:
                 return vs[0] if ks[0] == "int" else _to_int64(vs[0])
-            decimals = int(node.args[1].value)
+            decimals = int(cast(Num, node.args[1]).value)
             return vs[0] if ks[0] == "int" and decimals >= 0 else np.round(vs[0], decimals)
         if f == "abs":
             return np.abs(vs[0])

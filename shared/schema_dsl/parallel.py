@@ -81,6 +81,7 @@ def _to_slot(slot: int, data) -> tuple[int, bytes | None]:
     to be sent through the pipe when it does not fit."""
     n = memoryview(data).nbytes
     if n <= SLOT_BYTES:
+        assert _SLOTS is not None, "slots are mapped before the workers start"
         _SLOTS[slot * SLOT_BYTES:slot * SLOT_BYTES + n] = data
         return n, None
     return n, bytes(data)

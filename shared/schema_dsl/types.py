@@ -60,12 +60,13 @@ class DType:
     def decimal_bound(self) -> float:
         """Largest absolute value a decimal(p,s) holds."""
         # 10**-s parsed from text: correctly rounded by Python itself, not by the C library's pow
+        assert self.precision is not None and self.scale is not None, "decimal_bound of a non-decimal type"
         return float(10 ** (self.precision - self.scale) - float(f"1e-{self.scale}"))
 
     @property
     def arrow(self) -> pa.DataType:
         if self.kind == "int":
-            return {8: pa.int8(), 16: pa.int16(), 32: pa.int32(), 64: pa.int64()}[self.bits]
+            return {8: pa.int8(), 16: pa.int16(), 32: pa.int32(), 64: pa.int64()}[self.bits or 64]
         if self.kind == "float":
             return pa.float32() if self.bits == 32 else pa.float64()
         if self.kind == "decimal":
