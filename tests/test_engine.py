@@ -210,22 +210,22 @@ def test_infeasible_unique_is_refused(tmp_path):
 
 
 def test_faker_pool_disk_cache_round_trips(tmp_path, monkeypatch):
-    from shared.schema_dsl import context
+    from shared.distributions import pools
 
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(context, "_POOLS", {})
-    built = context.faker_pool("city", "en_US", 300, 99)
+    monkeypatch.setattr(pools, "_POOLS", {})
+    built = pools.faker_pool("city", "en_US", 300, 99)
     files = list((tmp_path / "faker-pools").glob("*.arrow"))
     assert len(files) == 1
-    monkeypatch.setattr(context, "_POOLS", {})
-    cached = context.faker_pool("city", "en_US", 300, 99)
+    monkeypatch.setattr(pools, "_POOLS", {})
+    cached = pools.faker_pool("city", "en_US", 300, 99)
     assert cached.equals(built)
     files[0].write_bytes(b"garbage")  # a damaged entry is rebuilt, not trusted
-    monkeypatch.setattr(context, "_POOLS", {})
-    assert context.faker_pool("city", "en_US", 300, 99).equals(built)
+    monkeypatch.setattr(pools, "_POOLS", {})
+    assert pools.faker_pool("city", "en_US", 300, 99).equals(built)
     monkeypatch.setenv("DATAGEN_CACHE_DIR", "")
-    monkeypatch.setattr(context, "_POOLS", {})
-    assert context.faker_pool("city", "en_US", 300, 99).equals(built)
+    monkeypatch.setattr(pools, "_POOLS", {})
+    assert pools.faker_pool("city", "en_US", 300, 99).equals(built)
 
 
 def test_provider_check_is_remembered(tmp_path, monkeypatch):

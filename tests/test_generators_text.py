@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.distributions import pools
 from shared.distributions import regex as rx
 from shared.distributions import text as tx
 from shared.distributions.base import GENERATORS, load_builtins
-from shared.schema_dsl import context
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
 from shared.schema_dsl.types import parse_type
@@ -519,7 +519,7 @@ def test_addressable(case):
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_deterministic_and_seed_sensitive(case, monkeypatch):
     a = gen_rows(case, np.arange(500))
-    monkeypatch.setattr(context, "_POOLS", {})  # rebuild Faker pools from scratch
+    monkeypatch.setattr(pools, "_POOLS", {})  # rebuild Faker pools from scratch
     assert gen_rows(case, np.arange(500)) == a
     if case != "template":  # a template has no randomness of its own
         assert gen_rows(case, np.arange(500), seed=8) != a

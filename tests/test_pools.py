@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 from shared.api import Engine, load_schema, resolve_plan
-from shared.schema_dsl import context
-from shared.schema_dsl.context import MIN_POOL_SIZE, POOL_SIZES, pool_size_for
+from shared.distributions import pools
+from shared.distributions.pools import MIN_POOL_SIZE, POOL_SIZES, pool_size_for
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def cold_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(cache))
-    monkeypatch.setattr(context, "_POOLS", {})
+    monkeypatch.setattr(pools, "_POOLS", {})
     return cache
 
 
@@ -79,10 +79,10 @@ def test_small_table_builds_small_pools_on_a_cold_cache(tmp_path, cold_cache):
     assert t.num_rows == 10
     # paragraph, address (10 rows) and word (10 rows x 3 words): the floor, not 20,000 values each
     assert _built(cold_cache) == [MIN_POOL_SIZE] * 3
-    assert {k[2] for k in context._POOLS} == {MIN_POOL_SIZE}
-    pools = {k[0]: v for k, v in context._POOLS.items()}
-    assert set(t.column("body").to_pylist()) <= set(pools["paragraph"].to_pylist())
-    assert set(t.column("addr").to_pylist()) <= set(pools["address"].to_pylist())
+    assert {k[2] for k in pools._POOLS} == {MIN_POOL_SIZE}
+    built = {k[0]: v for k, v in pools._POOLS.items()}
+    assert set(t.column("body").to_pylist()) <= set(built["paragraph"].to_pylist())
+    assert set(t.column("addr").to_pylist()) <= set(built["address"].to_pylist())
 
 
 def test_pool_size_is_the_same_for_any_block_size_and_worker_count(tmp_path, cold_cache):
@@ -98,7 +98,7 @@ def test_rows_override_resizes_the_pool(tmp_path, cold_cache):
     small = _table(_engine(tmp_path, SMALL, rows={"notes": 10}), "notes")
     big = _table(_engine(tmp_path, SMALL, rows={"notes": 300}), "notes")
     assert len(set(big.column("addr").to_pylist())) > MIN_POOL_SIZE // 2
-    assert {k[2] for k in context._POOLS if k[0] == "address"} == {MIN_POOL_SIZE, 512}
+    assert {k[2] for k in pools._POOLS if k[0] == "address"} == {MIN_POOL_SIZE, 512}
     again = _table(_engine(tmp_path, SMALL, rows={"notes": 10}), "notes")
     assert again.equals(small)
 
@@ -131,7 +131,7 @@ def test_parent_lookup_uses_the_parents_pool(tmp_path, cold_cache):
     city = dict(zip(shops.column("shop_id").to_pylist(), shops.column("city").to_pylist(), strict=True))
     assert visits.column("where").to_pylist() == [city[s] for s in visits.column("shop_id").to_pylist()]
     # only the parent's pool (10 rows → the floor) was built, never one sized for 3,000 visits
-    assert {k[2] for k in context._POOLS if k[0] == "city"} == {MIN_POOL_SIZE}
+    assert {k[2] for k in pools._POOLS if k[0] == "city"} == {MIN_POOL_SIZE}
 
 
 def test_unique_faker_column_larger_than_its_pool_is_feasible(tmp_path, cold_cache):

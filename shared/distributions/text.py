@@ -83,7 +83,7 @@ def check_provider(provider: str, locale: str, locale_path: str = "params.locale
     """Problems with a (provider, locale) pair: unknown locale, unknown provider, a provider
     that needs arguments or returns no text. A pair that passed before (with this Faker
     version) is remembered in the cache folder and not checked again."""
-    from shared.schema_dsl.context import provider_known_good, remember_provider
+    from shared.distributions.pools import provider_known_good, remember_provider
 
     if provider_known_good(provider, locale):
         return []

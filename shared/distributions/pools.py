@@ -1,0 +1,138 @@
+"""Faker pools: values drawn once per (provider, locale, size) from a Faker instance seeded with a
+stable key (``seed_instance``, never ``Faker.seed``), kept in memory and cached on disk
+(``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; an empty value disables the cache). A pool's
+default size follows the planned rows of the table drawing from it (``pool_size_for``). The text
+generators index these pools with the ``value`` uniform; the engine's ``ColumnContext`` hands
+them out."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from shared.io import rng
+
+#: the largest Faker pool per profile ("fast" keeps small pools, "realistic" large ones)
+POOL_SIZES = {"fast": 1_000, "realistic": 20_000, "dirty": 20_000}
+#: the smallest default pool: a tiny table still draws from a few hundred values
+MIN_POOL_SIZE = 256
+
+
+def pool_size_for(draws: int, profile: str) -> int:
+    """The default size of a Faker pool from which a table draws ``draws`` values: ``draws``
+    rounded up to a power of two, at least ``MIN_POOL_SIZE``, at most the profile's size
+    (``POOL_SIZES``). ``draws`` is a planned row count (times words per row for ``words``),
+    never a block's, so the pool — and every value — is the same for any block size or worker
+    count; a different ``--rows`` may give a different pool. Rounding up lets nearby row counts
+    share a pool (and its disk cache entry), and a table of ``n`` rows draws from between ``n``
+    and ``2n`` values, as a 20,000-row table always did from 20,000."""
+    cap = POOL_SIZES.get(profile, POOL_SIZES["realistic"])
+    size = 1 << max(int(draws) - 1, 0).bit_length()
+    return min(cap, max(MIN_POOL_SIZE, size))
+
+_POOLS: dict[tuple, Any] = {}
+
+
+def faker_pool(provider: str, locale: str, size: int, seed: int):
+    """A pyarrow string array of ``size`` values of a Faker provider, cached per process.
+
+    Built once with a Faker instance seeded by ``seed_instance`` (never the global
+    ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed, Faker version).
+    Pools are also cached on disk (``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; set it to
+    an empty string to disable) as Arrow IPC files named by a digest of that key, written
+    atomically, so a second run does not pay Faker's per-call cost again.
+    """
+    import pyarrow as pa
+
+    cache_key = (provider, locale, size, seed)
+    pool = _POOLS.get(cache_key)
+    if pool is None:
+        pool = _disk_load(cache_key)
+    if pool is None:
+        from faker import Faker
+
+        fake = Faker(locale)
+        fake.seed_instance(rng.stream_key(seed, "faker-pool", provider, locale, size) & 0x7FFFFFFF)
+        method = getattr(fake, provider)
+        pool = pa.array([str(method()) for _ in range(size)], type=pa.string())  # pool fill, once
+        _disk_store(cache_key, pool)
+    _POOLS[cache_key] = pool
+    return pool
+
+
+@lru_cache(maxsize=1)
+def faker_version() -> str:
+    """The installed Faker's version, read from its metadata (importing Faker costs 0.1 s)."""
+    from importlib.metadata import version
+
+    return version("Faker")
+
+
+def _cache_path(folder: str, key: tuple, suffix: str):
+    """``<cache>/<folder>/<digest of key and the Faker version><suffix>``, or None when the
+    cache is disabled (``DATAGEN_CACHE_DIR`` set to an empty string)."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("DATAGEN_CACHE_DIR")
+    if root == "":
+        return None
+    base = Path(root) if root else Path.home() / ".cache" / "datagen"
+    digest = hashlib.sha256(repr((key, faker_version(), "pool-v1")).encode()).hexdigest()[:32]
+    return base / folder / f"{digest}{suffix}"
+
+
+def _cache_file(cache_key: tuple):
+    return _cache_path("faker-pools", cache_key, ".arrow")
+
+
+def provider_known_good(provider: str, locale: str) -> bool:
+    """Whether an earlier load already checked this (provider, locale) with this Faker version:
+    then the check needs no Faker instance (0.15 s at every load otherwise)."""
+    path = _cache_path("faker-checks", (provider, locale), ".ok")
+    return path is not None and path.is_file()
+
+
+def remember_provider(provider: str, locale: str) -> None:
+    path = _cache_path("faker-checks", (provider, locale), ".ok")
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass  # an optimisation only
+
+
+def _disk_load(cache_key: tuple):
+    import pyarrow as pa
+
+    try:
+        path = _cache_file(cache_key)
+        if path is None or not path.is_file():
+            return None
+        with pa.memory_map(str(path)) as src:
+            arr = pa.ipc.open_file(src).read_all().column(0).combine_chunks()
+        return arr if len(arr) == cache_key[2] and arr.type == pa.string() else None
+    except (OSError, pa.ArrowInvalid):
+        return None  # a damaged cache entry is rebuilt
+
+
+def _disk_store(cache_key: tuple, pool) -> None:
+    import os
+
+    import pyarrow as pa
+
+    try:
+        path = _cache_file(cache_key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        table = pa.table({"v": pool})
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+            w.write_table(table)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # caching is an optimisation: a read-only home just means no cache
