@@ -14,7 +14,6 @@ folder, writes ``manifest.json`` and swaps the folder into place atomically.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written
-from shared.io.output import MANIFEST, AtomicOutput
+from shared.io.output import MANIFEST, AtomicOutput, file_digest
 from shared.resources import data_file
 from shared.schema_dsl.engine import Engine
 from shared.schema_dsl.loader import load_schema
@@ -110,14 +109,6 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
         "estimated_bytes": total_bytes if fmt is not None else None,
         "total_rows": sum(plan.tables[n].rows for n in plan.order),
     }
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 1, force: bool = False,

@@ -57,7 +57,7 @@ def pace(out: BinaryIO, windows: Iterable[pa.Array], rate: float, *,
 
 def stream_events(plan, options: dict, rate: float, out: BinaryIO) -> int:
     """Generate the plan's event stream and write it to ``out`` at ``rate`` events per second."""
-    from shared.api import Engine
+    from shared.schema_dsl.engine import Engine
 
     engine = Engine(plan)
     windows = merged_stream(plan.schema, engine.iter_batches, plan.seed, options["late_max_delay_us"],

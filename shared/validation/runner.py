@@ -223,7 +223,7 @@ def _links_inside(out_dir: Path) -> list[str]:
 
 
 def _artifact_checks(vctx: ValidationContext) -> list[dict]:
-    from shared.api import file_digest
+    from shared.io.output import file_digest
 
     out = []
     m = vctx.manifest
@@ -477,7 +477,7 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
     """Run every check on ``out_dir``; returns the report (see module docstring). The run is
     re-planned from the manifest; past the size cap only when the manifest records that it was
     generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``)."""
-    from shared.api import resolve_plan
+    from shared.schema_dsl.planner import resolve_plan
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
