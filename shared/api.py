@@ -56,7 +56,9 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
     """The plan as plain, JSON-ready data."""
     schema = plan.schema
     tables = []
-    edges = []
+    edges = [{"table": r.table, "column": r.column, "parent": r.parent, "parent_column": r.parent_column,
+              "skew": thaw(r.skew) if r.skew is not None else None, "nullable": r.nullable,
+              "self_reference": r.self_reference, "owner": r.owner} for r in plan.foreign_keys]
     total_bytes = 0
     for name in plan.order:
         tp = plan.tables[name]
@@ -75,13 +77,6 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             })
             if fmt is not None:
                 width += fmt.bytes_per_value(c.dtype.kind)
-            if c.generator.type == "fk":
-                parent, pcol = gen.target(c.generator.params, schema)
-                skew = c.generator.params.get("skew")
-                edges.append({"table": name, "column": c.name, "parent": parent, "parent_column": pcol,
-                              "skew": thaw(skew) if skew is not None else None,
-                              "nullable": c.nullable, "self_reference": parent == name,
-                              "owner": c.name == tp.owner_column})
         if isinstance(t.rows, RowsPer):
             rows_rule = {"per": t.rows.per, "distribution": GENERATORS[t.rows.distribution.type].describe(
                 t.rows.distribution.params), "min": t.rows.min, "max": t.rows.max}

@@ -91,6 +91,9 @@ def test_keys_and_foreign_keys(generated):
             if c.generator.type != "fk":
                 continue
             parent, pcol = GENERATORS["fk"].target(c.generator.params, schema)
+            # the loader's ForeignKeyRef and the plan's graph say the same as the fk generator
+            assert (c.references.parent, c.references.parent_column) == (parent, pcol), (t.name, c.name)
+            assert c.references in plan.parents(t.name) and c.references in plan.children(parent)
             keys = set(frames[parent][pcol])
             vals = df[c.name].dropna()
             assert set(vals) <= keys, (t.name, c.name)

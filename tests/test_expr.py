@@ -36,6 +36,7 @@ from shared.schema_dsl.expr import (
     is_assignable,
     parse_expr,
 )
+from shared.schema_dsl.loader import link_references
 from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
 from shared.schema_dsl.types import parse_type
 from tests.gen_helpers import run
@@ -684,8 +685,8 @@ def _schema(expr_text: str, type_: str = "timestamp", name: str = "created_at"):
         _col("shipped_at", "timestamp", "uniform_timestamp"),
         target,
     ), "tables[1]", primary_key=("order_id",))
-    schema = Schema(1, "shop", (customers, orders), Source("shop.yaml", "0" * 64))
-    return schema, orders, target
+    schema = link_references(Schema(1, "shop", (customers, orders), Source("shop.yaml", "0" * 64)))
+    return schema, schema.table("orders"), schema.table("orders").column(name)
 
 
 def _check(expr_text, type_="timestamp", name="created_at"):

@@ -21,6 +21,7 @@ from shared.distributions import regex as rx
 from shared.distributions import text as tx
 from shared.distributions.base import GENERATORS, load_builtins
 from shared.schema_dsl.context import ColumnContext
+from shared.schema_dsl.loader import link_references
 from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
 from shared.schema_dsl.types import parse_type
 from tests.gen_helpers import make_column, run
@@ -180,7 +181,7 @@ def shop_schema():
         col("customer_id", "int64", "fk", {"table": "customers", "column": "customer_id"}),
         col("note", "string", "template", {"template": "x"}),
     ))
-    return Schema(version=1, name="shop", tables=(customers, orders), source=Source("mem", "0"))
+    return link_references(Schema(version=1, name="shop", tables=(customers, orders), source=Source("mem", "0")))
 
 
 def template_values(template, refs, *, table="customers", schema=None, rows=4, **params):

@@ -27,20 +27,18 @@ import numpy as np
 import pyarrow as pa
 
 from generators.event_stream_generator.envelope import Chunk, encode
+from shared.distributions.base import GENERATORS
 from shared.errors import GenerationError, PlanError
 
 #: events per chunk of a spill file, and so per source in a merge window
 SPILL_BATCH_ROWS = 16384
 DEFAULT_MAX_SORT_ROWS = 2_000_000
-#: time generators whose values never decrease with the row index
-ORDERED_TIME_GENERATORS = frozenset({"time_series", "arrivals"})
-
-
 def time_is_ordered(table, profile: str | None = None) -> bool:
     """Whether a table's time column is non-decreasing by construction (so ``--rate`` may stream it
-    block by block): a time_series or arrivals column, not nullable, not in the dirty profile."""
+    block by block): its generator is ``ordered_in_time`` (time_series, arrivals), the column is not
+    nullable, and the profile is not dirty."""
     col = table.column(table.events.time)
-    return col.generator.type in ORDERED_TIME_GENERATORS and not col.nullable and profile != "dirty"
+    return GENERATORS[col.generator.type].ordered_in_time and not col.nullable and profile != "dirty"
 
 
 def not_ordered_error(table, cap: int) -> PlanError:

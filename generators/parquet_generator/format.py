@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written, check_known_options, choice_option, int_option, register
 from shared.io.output import HashingFile
 
@@ -59,7 +60,6 @@ def _file_schema(schema: pa.Schema, run: RunInfo | None) -> pa.Schema:
 #: integer or date columns whose declared range spans at most this many values are
 #: dictionary-encoded by ``dictionary=auto``
 SMALL_DOMAIN = 1 << 16
-_DICTIONARY_GENERATORS = frozenset({"choice", "const", "bernoulli"})
 
 
 def dictionary_columns(table, schema: pa.Schema, setting) -> bool | list[str]:
@@ -76,7 +76,7 @@ def dictionary_columns(table, schema: pa.Schema, setting) -> bool | list[str]:
         small = (c.min is not None and c.max is not None and (pa.types.is_integer(t) or pa.types.is_date(t))
                  and c.max - c.min < SMALL_DOMAIN)
         if (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_boolean(t) or small
-                or c.generator.type in _DICTIONARY_GENERATORS or (c.allowed and len(c.allowed) <= SMALL_DOMAIN)):
+                or GENERATORS[c.generator.type].listed_values or (c.allowed and len(c.allowed) <= SMALL_DOMAIN)):
             out.append(c.name)
     return out
 

@@ -141,32 +141,13 @@ class TableSpec:
         raise KeyError(name)
 
 
-class _Known:
-    """The two Schema methods the ``fk`` generator's ``target`` needs, over the tables known so
-    far (writers see one table at a time, parents first)."""
-
-    def __init__(self, table, lookup: Callable[[str], object | None]):
-        self._table = table
-        self._lookup = lookup
-
-    def has_table(self, name: str) -> bool:
-        return self.table(name) is not None
-
-    def table(self, name: str):
-        return self._table if name == self._table.name else self._lookup(name)
-
-
-def fk_target(column, table, lookup: Callable[[str], object | None]) -> tuple[str, str | None]:
-    """(parent table, parent column) of an ``fk`` column, as the ``fk`` generator resolves it (the
-    parent column defaults to the parent's single-column primary key). ``lookup(name)`` returns a
-    Table or None."""
-    return GENERATORS["fk"].target(column.generator.params, _Known(table, lookup))
-
-
 def _is_ascending_sequence(column) -> bool:
-    if column.generator.type != "sequence":
+    """Values ``first + step · row`` with a positive step: distinct and ascending, so an int
+    primary key can be SQLite's rowid alias."""
+    progression = GENERATORS[column.generator.type].progression(column.generator.params)
+    if progression is None:
         return False
-    step = column.generator.params.get("step", 1)
+    step = progression[1]
     return isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0
 
 
@@ -197,14 +178,12 @@ def table_spec(table, lookup: Callable[[str], object | None] | Mapping, *, const
                 uniques.append(group)
     key_heads = {k[0] for k in ([pk] if pk else []) + uniques}
     indexed = []
-    for c in table.columns:
-        if c.generator.type != "fk":
-            continue
-        parent, pcol = fk_target(c, table, lookup)
-        if constraints and pcol is not None and _is_key(table if parent == table.name else lookup(parent), pcol):
-            fks.append(ForeignKey(c.name, parent, pcol))
-        if c.name not in key_heads:
-            indexed.append(c.name)
+    for ref in table.foreign_keys:
+        parent, pcol = ref.parent, ref.parent_column
+        if constraints and pcol is not None and _is_key(table if ref.self_reference else lookup(parent), pcol):
+            fks.append(ForeignKey(ref.column, parent, pcol))
+        if ref.column not in key_heads:
+            indexed.append(ref.column)
     return TableSpec(table.name, tuple(cols), pk, tuple(uniques), tuple(fks), tuple(indexed),
                      constraints, alias, table.path)
 

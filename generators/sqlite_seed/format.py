@@ -507,7 +507,7 @@ def _schema_check(conn, table, schema, constraints: bool) -> dict:
 
 
 def _fk_check(conn, table, constraints: bool) -> list[dict]:
-    fk_cols = [c.name for c in table.columns if c.generator.type == "fk"]
+    fk_cols = [r.column for r in table.foreign_keys]
     if not fk_cols:
         return []
     kind = "sqlite_foreign_key_check"

@@ -16,7 +16,7 @@ _TEXT = ("string",)
 
 
 def _is_key(column, table) -> bool:
-    return column.generator.type == "fk" or column.name in table.primary_key
+    return column.references is not None or column.name in table.primary_key
 
 
 def _char_matrix(values: pa.Array) -> tuple[np.ndarray, np.ndarray, int]:
@@ -213,7 +213,7 @@ class Orphans(Corruption):
     """A foreign key that points at no parent row (a key value outside the parent's keys)."""
 
     def applies(self, column, table) -> bool:
-        return column.generator.type == "fk"
+        return column.references is not None
 
     def corrupt(self, values, rows, u, column, engine, table):
         kind = column.dtype.kind

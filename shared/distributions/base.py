@@ -18,7 +18,14 @@ Life cycle:
   ``schemas/datagen.schema.json``) checks the params' shape; ``check(column, table, schema)``
   returns semantic problems (min ≤ max, weights match values, a pattern that parses …);
   ``references(params)`` names the columns it reads (``x`` same-row, ``fk.col`` through a
-  foreign key), which the planner orders.
+  foreign key), which the planner orders; ``reference(column, table, schema)`` makes the
+  ``model.ForeignKeyRef`` of a generator that *is* a reference (only ``fk``), which the loader
+  stores on the column so nothing downstream tests generator names.
+* capabilities — class attributes and methods the planner, engine and frontends ask instead of
+  keeping sets of generator names: ``unique_strategy``, ``indexable(column)`` (may take part in
+  a composite unique group), ``listed_values`` (values come from a short list in the params),
+  ``ordered_in_time`` (non-decreasing with the row index), ``progression(params)`` (an
+  arithmetic progression over the rows: first value and step).
 * plan time — ``capacity(column, ctx)`` is the number of distinct values it can produce (``None``:
   effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
   is kept by construction.
@@ -83,6 +90,26 @@ class Generator:
     numeric_distribution: ClassVar[bool] = False
     #: the value depends on the table's total row count (documented exception to prefix stability)
     depends_on_row_count: ClassVar[bool] = False
+    #: the values come from a short list written in the params (choice, const, bernoulli): the
+    #: engine does not snap them onto ``allowed``, and Parquet's ``dictionary=auto`` encodes them
+    listed_values: ClassVar[bool] = False
+    #: the values never decrease with the row index (time_series, arrivals): a stream of events
+    #: ordered by such a column can be written block by block, unsorted
+    ordered_in_time: ClassVar[bool] = False
+
+    def reference(self, column, table, schema) -> Any:
+        """The ``model.ForeignKeyRef`` this column holds when the generator is a reference to
+        another table's key (the ``fk`` generator), else None. Called once, by the loader."""
+        return None
+
+    def indexable(self, column) -> bool:
+        """Whether the column can take part in a composite unique group: its values are
+        ``from_index`` over a finite domain of ``capacity`` values."""
+        return self.unique_strategy == "index"
+
+    def progression(self, params: Mapping[str, Any]) -> tuple[Any, Any] | None:
+        """``(first, step)`` when the values are ``first + step · row`` (sequence), else None."""
+        return None
 
     def check(self, column, table, schema) -> list[tuple[str, str, str | None]]:
         """Semantic problems as (message, sub-path below ``generator``, hint)."""

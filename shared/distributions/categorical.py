@@ -189,6 +189,7 @@ class Choice(Generator):
 
     kinds = ALL_KINDS
     unique_strategy = "index"
+    listed_values = True
     params_schema = obj(
         ("values",),
         values={"type": "array", "minItems": 1, "items": SCALAR},

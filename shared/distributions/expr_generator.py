@@ -34,11 +34,9 @@ def _parse(text: str) -> Expr:
 def _candidates(table, schema) -> list[str]:
     """Every name an expression in ``table`` could read: its columns and fk.parent columns."""
     names = list(table.column_names)
-    for col in table.columns:
-        if col.generator.type == "fk":
-            parent = col.generator.params.get("table")
-            if schema is not None and schema.has_table(parent):
-                names += [f"{col.name}.{p}" for p in schema.table(parent).column_names]
+    for ref in table.foreign_keys:
+        if schema is not None and schema.has_table(ref.parent):
+            names += [f"{ref.column}.{p}" for p in schema.table(ref.parent).column_names]
     return names
 
 

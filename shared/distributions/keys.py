@@ -34,6 +34,7 @@ class Const(Generator):
     """
 
     kinds = ALL_KINDS
+    listed_values = True
     params_schema = obj(("value",), value=SCALAR)
 
     def check(self, column, table, schema) -> Problems:
@@ -69,6 +70,9 @@ class Sequence(Generator):
     kinds = frozenset({"int", "float", "decimal", "string"})
     unique_strategy = "native"
     params_schema = obj(start=NUMBER, step=NUMBER)
+
+    def progression(self, params):
+        return params.get("start", 1), params.get("step", 1)
 
     def check(self, column, table, schema) -> Problems:
         return self.check_params(column.generator.params, column)

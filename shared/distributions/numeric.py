@@ -729,6 +729,7 @@ class Bernoulli(_Numeric):
     """
 
     kinds = NUMERIC | {"bool"}
+    listed_values = True
     params_schema = obj(p={"type": "number", "minimum": 0, "maximum": 1})
 
     def check_params(self, params, column=None) -> Problems:

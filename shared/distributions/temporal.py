@@ -219,6 +219,7 @@ class TimeSeries(Generator):
 
     kinds = frozenset({"timestamp"})
     unique_strategy = "native"
+    ordered_in_time = True
     params_schema = obj(("start", "step"), start=TIME_TEXT, step=DURATION, jitter=DURATION)
 
     def _parse_all(self, params, anchor_us, out=None):
@@ -297,6 +298,7 @@ class Arrivals(Generator):
 
     kinds = frozenset({"timestamp"})
     depends_on_row_count = True
+    ordered_in_time = True
     params_schema = obj(
         ("start", "end"),
         start=TIME_TEXT,

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shared.distributions.base import Generator, obj, register
+from shared.distributions.base import GENERATORS, Generator, obj, register
 from shared.distributions.regex import codepoints_to_strings
 from shared.registry import did_you_mean
 
@@ -320,9 +320,11 @@ def _render_alphabet(column) -> str | None:
 def _non_negative(column) -> bool:
     if column.min is not None and column.min >= 0:
         return True
-    gen = column.generator
-    if gen.type == "sequence":
-        return int(gen.params.get("start", 1)) >= 0 and int(gen.params.get("step", 1)) > 0
+    gen = GENERATORS.get(column.generator.type)
+    progression = gen.progression(column.generator.params) if gen is not None else None
+    if progression is not None:
+        start, step = progression
+        return int(start) >= 0 and int(step) > 0
     return False
 
 
@@ -512,8 +514,8 @@ def _resolve_problem(part: _Ref, table, schema):
         hint = did_you_mean(fk_name, table.column_names)
     else:
         hint = None
-        fk = table.column(fk_name)
-        parent_name = fk.generator.params.get("table") if fk.generator.type == "fk" else None
+        ref = table.column(fk_name).references
+        parent_name = ref.parent if ref is not None else None
         if parent_name and schema.has_table(parent_name):
             close = difflib.get_close_matches(parent_col, schema.table(parent_name).column_names, n=1, cutoff=0.6)
             hint = f"did you mean '{fk_name}.{close[0]}'?" if close else None

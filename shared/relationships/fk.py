@@ -22,6 +22,7 @@ import numpy as np
 
 from shared.distributions.base import GENERATORS, Generator, obj, register
 from shared.io import rng
+from shared.schema_dsl.model import ForeignKeyRef
 
 
 @register("fk")
@@ -44,6 +45,8 @@ class ForeignKey(Generator):
     )
 
     def target(self, params, schema) -> tuple[str, str | None]:
+        """(parent table, parent column): ``params.column`` or the parent's single-column primary
+        key (None when it has none)."""
         parent = params["table"]
         col = params.get("column")
         if col is None and schema.has_table(parent):
@@ -93,6 +96,26 @@ class ForeignKey(Generator):
 
     def references(self, params):
         return ()
+
+    def reference(self, column, table, schema) -> ForeignKeyRef:
+        """The column's ``ForeignKeyRef`` (the parent column resolved by ``target``); the loader
+        stores it on the column and marks the owning fk of a per-parent table."""
+        params = column.generator.params
+        parent, parent_column = self.target(params, schema)
+        return ForeignKeyRef(table=table.name, column=column.name, parent=parent, parent_column=parent_column,
+                             path=column.generator.path, nullable=column.nullable, skew=params.get("skew"))
+
+    def capacity(self, column, params, plan) -> int | None:
+        """Distinct keys available: the parent's rows (a self-reference has no fixed domain)."""
+        ref = column.references
+        return None if ref.self_reference else plan.rows(ref.parent)
+
+    def indexable(self, column) -> bool:
+        """Parent row indices form a finite domain (so an fk takes part in a composite unique
+        group), except for a self-reference and the owning fk of a per-parent table, whose
+        indices are fixed."""
+        ref = column.references
+        return ref is not None and not ref.self_reference and not ref.owner
 
     def describe(self, params):
         text = f"fk → {params['table']}" + (f".{params['column']}" if params.get("column") else "")

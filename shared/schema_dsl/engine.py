@@ -34,7 +34,6 @@ from shared.schema_dsl.model import Table
 from shared.schema_dsl.planner import Plan, TablePlan
 
 MAX_GROUP_DOMAIN = 1 << 62
-_SNAP_GENERATORS = frozenset({"choice", "const", "bernoulli", "fk"})
 
 
 def arrow_schema(table: Table, dirty: bool = False) -> pa.Schema:
@@ -43,8 +42,8 @@ def arrow_schema(table: Table, dirty: bool = False) -> pa.Schema:
     Non-nullable columns are declared so (Parquet ``required``); in the dirty profile every field
     is nullable, since injected nulls are part of the data.
     """
-    fields = [pa.field(c.name, c.dtype.arrow, nullable=dirty or c.nullable or (c.generator.type == "fk"
-                       and c.generator.params.get("table") == table.name)) for c in table.columns]
+    fields = [pa.field(c.name, c.dtype.arrow, nullable=dirty or c.nullable or (
+                       c.references is not None and c.references.self_reference)) for c in table.columns]
     meta = {b"datagen.table": table.name.encode()}
     return pa.schema(fields, metadata=meta)
 
@@ -78,8 +77,7 @@ class _Block:
         if "." in name:
             fk_name, _, parent_col = name.partition(".")
             idx, _missing = self.parent_index(fk_name)
-            parent = self.table.column(fk_name).generator.params["table"]
-            return self.engine.lookup(parent, parent_col, idx)
+            return self.engine.lookup(self.table.column(fk_name).references.parent, parent_col, idx)
         return self.value(name)
 
     # --- foreign keys -----------------------------------------------------------------------
@@ -111,8 +109,8 @@ class _Block:
         if got is not None:
             return got
         column = self.table.column(name)
-        gen = GENERATORS["fk"]
-        parent = column.generator.params["table"]
+        gen = GENERATORS[column.generator.type]
+        parent = column.references.parent
         if name == self.tp.owner_column:
             got = (self.owners()[0], None)
         else:
@@ -147,16 +145,14 @@ class _Block:
 
     def _compute(self, name: str) -> None:
         column = self.table.column(name)
-        gtype = column.generator.type
-        gen = GENERATORS[gtype]
+        gen = GENERATORS[column.generator.type]
+        ref = column.references
         missing = None
-        if gtype == "fk":
+        if ref is not None:
             idx, missing = self.parent_index(name)
-            parent = column.generator.params["table"]
-            key_col = gen.target(column.generator.params, self.engine.schema)[1]
-            if parent == self.table.name:
+            if ref.self_reference:
                 idx = np.where(self.rows == 0, 0, idx)
-            raw = self.engine.lookup(parent, key_col, idx)
+            raw = self.engine.lookup(ref.parent, ref.parent_column, idx)
         else:
             g = self.group_index(name)
             if g is not None:
@@ -170,7 +166,8 @@ class _Block:
             if isinstance(raw, tuple):
                 raw, missing = raw
         values = coerce(column, raw)
-        if column.allowed and gtype not in _SNAP_GENERATORS and column.dtype.kind != "bool":
+        # values from the user's own list, or another table's keys, are never snapped onto allowed
+        if column.allowed and not (gen.listed_values or ref is not None) and column.dtype.kind != "bool":
             values = snap_allowed(column, values, self.ctx(column).uniform("allowed"))
         mask = missing
         if column.nullable and column.null_rate > 0:

@@ -460,12 +460,36 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             unique=tuple(tuple(g) for g in traw.get("unique", ())), events=events,
             description=traw.get("description"), corruption=freeze(traw.get("corruption")),
         ))
-    return Schema(
+    return link_references(Schema(
         version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
         description=data.get("description"), seed=int(data.get("seed", 0)), locale=data.get("locale", "en_US"),
         profile=data.get("profile", "realistic"), anchor=str(anchor_text), anchor_us=anchor_us,
         corruption=freeze(data.get("corruption")),
-    )
+    ))
+
+
+def link_references(schema: Schema) -> Schema:
+    """The schema with every foreign key resolved once onto its column (``Column.references``).
+
+    A column holds a ``ForeignKeyRef`` when its generator makes one (``Generator.reference``;
+    the ``fk`` generator), so the loader tests no generator name. In a per-parent table the first
+    fk to the ``rows.per`` table is marked the owner. Refs are made before the semantic checks
+    (which report a parent that does not exist), so ``parent`` may name no table here. Schemas
+    built by hand in Python pass through this too.
+    """
+    tables = []
+    for t in schema.tables:
+        columns = []
+        owner_found = False
+        for c in t.columns:
+            gen = GENERATORS.get(c.generator.type)
+            ref = gen.reference(c, t, schema) if gen is not None else None
+            if ref is not None and isinstance(t.rows, RowsPer) and ref.parent == t.rows.per and not owner_found:
+                ref = dataclasses.replace(ref, owner=True)
+                owner_found = True
+            columns.append(c if ref == c.references else dataclasses.replace(c, references=ref))
+        tables.append(dataclasses.replace(t, columns=tuple(columns)))
+    return dataclasses.replace(schema, tables=tuple(tables))
 
 
 # --- stage 4: semantic checks -------------------------------------------------------------------
@@ -529,14 +553,13 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
                 "use e.g. poisson, uniform_int, zipf, histogram")
     if rp.max is not None and rp.max < rp.min:
         col.add(rpath + ("max",), f"rows.max {rp.max} is less than rows.min {rp.min}")
-    owners = [c for c in table.columns if c.generator.type == "fk" and c.generator.params.get("table") == rp.per]
-    if schema.has_table(rp.per) and not owners:
+    owner = table.owner
+    if schema.has_table(rp.per) and owner is None:
         col.add(rpath + ("per",), f"table {table.name!r} counts rows per {rp.per!r} but has no fk column to it",
                 f"add a column with generator {{type: fk, params: {{table: {rp.per}, column: ...}}}}")
-    elif owners and owners[0].nullable:
-        owner = owners[0]
-        col.add(owner.path + ("nullable",), f"{owner.name!r} is the owning foreign key of a per-parent table "
-                f"(rows per {rp.per!r}), so every row has its parent: it cannot be nullable",
+    elif owner is not None and owner.nullable:
+        col.add(table.column(owner.column).path + ("nullable",), f"{owner.column!r} is the owning foreign key "
+                f"of a per-parent table (rows per {rp.per!r}), so every row has its parent: it cannot be nullable",
                 "remove nullable and null_rate from this column")
 
 
@@ -602,12 +625,10 @@ def _check_cycles(schema: Schema, col: _Collector) -> None:
     deps: dict[str, set[str]] = {t.name: set() for t in schema.tables}
     where: dict[tuple[str, str], tuple] = {}
     for t in schema.tables:
-        for c in t.columns:
-            if c.generator.type == "fk":
-                parent = c.generator.params.get("table")
-                if parent in deps and parent != t.name:
-                    deps[t.name].add(parent)
-                    where.setdefault((t.name, parent), c.generator.path + ("params", "table"))
+        for ref in t.foreign_keys:
+            if ref.parent in deps and not ref.self_reference:
+                deps[t.name].add(ref.parent)
+                where.setdefault((t.name, ref.parent), ref.path + ("params", "table"))
         if isinstance(t.rows, RowsPer) and t.rows.per in deps and t.rows.per != t.name:
             deps[t.name].add(t.rows.per)
             where.setdefault((t.name, t.rows.per), t.path + ("rows", "per"))

@@ -55,6 +55,39 @@ class GeneratorSpec:
 
 
 @dataclass(frozen=True)
+class ForeignKeyRef:
+    """A foreign key as the model knows it: ``table.column`` references ``parent.parent_column``.
+
+    Made once by the loader (``link_references``) for every column whose generator declares
+    itself a reference (``Generator.reference``; the ``fk`` generator), and read by everything
+    downstream — the planner's table order and foreign-key graph, the engine's parent lookups,
+    validation, ``describe`` and the SQL frontends — so nothing outside the ``fk`` generator asks
+    for a generator by name or reads its params.
+
+    ``parent`` is the table as written, which in a schema still being checked may name no table;
+    ``parent_column`` is ``params.column`` or else the parent's single-column primary key, ``None``
+    when there is neither (the loader reports it). ``path`` is the fk column's generator path
+    (``tables[1].columns[2].generator``) for errors.
+    """
+
+    table: str  # the child table
+    column: str  # the child's fk column
+    parent: str
+    parent_column: str | None
+    path: tuple
+    nullable: bool = False
+    #: the ``skew`` spec as written (a generator name or a frozen ``{type, params}``), or None
+    skew: Any = None
+    #: the owning fk of a per-parent table (``rows.per`` = ``parent``): filled with the owning row
+    owner: bool = False
+
+    @property
+    def self_reference(self) -> bool:
+        """The fk points into its own table (at an earlier row)."""
+        return self.parent == self.table
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     dtype: DType
@@ -72,6 +105,8 @@ class Column:
     corruption: Mapping[str, Any] | None = None
     raw_min: Any = None  # as written, for messages and describe
     raw_max: Any = None
+    #: the foreign key this column holds (filled by the loader), else None
+    references: ForeignKeyRef | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +153,16 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def foreign_keys(self) -> tuple[ForeignKeyRef, ...]:
+        """The foreign keys of this table's columns, in column order."""
+        return tuple(c.references for c in self.columns if c.references is not None)
+
+    @property
+    def owner(self) -> ForeignKeyRef | None:
+        """The owning foreign key of a per-parent table (``rows.per``), else None."""
+        return next((r for r in self.foreign_keys if r.owner), None)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -163,6 +208,11 @@ class Schema:
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
 
+    @property
+    def foreign_keys(self) -> tuple[ForeignKeyRef, ...]:
+        """Every foreign key, in schema order (tables, then columns)."""
+        return tuple(r for t in self.tables for r in t.foreign_keys)
+
     def resolve_ref(self, table: Table, name: str) -> Column:
         """The column a reference names: ``col`` in the same row, or ``fk_col.parent_col``
         through a foreign-key column of ``table``. Raises KeyError with a readable message."""
@@ -173,10 +223,10 @@ class Schema:
         fk_name, _, parent_col = name.partition(".")
         if not table.has_column(fk_name):
             raise KeyError(f"no column {fk_name!r} in table {table.name!r}")
-        fk = table.column(fk_name)
-        if fk.generator.type != "fk":
+        ref = table.column(fk_name).references
+        if ref is None:
             raise KeyError(f"{fk_name!r} is not a foreign key (generator fk), so {name!r} cannot reach a parent")
-        parent_name = fk.generator.params.get("table")
+        parent_name = ref.parent
         if not self.has_table(parent_name):
             raise KeyError(f"foreign key {fk_name!r} names no existing table {parent_name!r}")
         parent = self.table(parent_name)

@@ -3,7 +3,9 @@
 ``resolve_plan(schema, seed=…, rows={…}, scale=…, profile=…)``
 
 * resolves row overrides (``--rows TABLE=N`` — an unknown table is a ``UsageError``) and ``--scale``;
-* orders the tables so every parent comes before its children (cycles were refused by the loader);
+* computes the foreign-key graph once (``Plan.foreign_keys``, the columns' ``ForeignKeyRef``s in
+  plan order; ``Plan.parents``/``Plan.children`` per table) and orders the tables so every parent
+  comes before its children (cycles were refused by the loader);
 * computes the row count of per-parent tables from their parents' addressable child counts;
 * orders each table's columns so that every same-row reference is computed first (a cycle of
   references is named);
@@ -33,7 +35,7 @@ from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
 from shared.relationships.cardinality import COUNT_COLUMN, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import PROFILES, Column, RowsPer, Schema, Table, fmt_path
+from shared.schema_dsl.model import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
 
 DEFAULT_BLOCK_ROWS = 65_536
 #: per-parent child counts are summed at plan time (one pass over the parents' count cells)
@@ -99,7 +101,7 @@ class TablePlan:
     column_order: tuple[str, ...]
     depends_on: tuple[str, ...]
     per: CountIndex | None = None
-    owner_column: str | None = None  # the fk column filled with the owning parent
+    owner_column: str | None = None  # the fk column filled with the owning parent (its ref's ``owner``)
     unique_index: Mapping[str, int] = field(default_factory=dict)  # column → capacity (index strategy)
     groups: tuple[UniqueGroup, ...] = ()
 
@@ -117,9 +119,19 @@ class Plan:
     scale: float | None = None
     #: planned past the size cap on purpose (``--allow-huge``); recorded in the manifest
     allow_huge: bool = False
+    #: the foreign-key graph: every column's ``ForeignKeyRef``, tables in plan order, then columns
+    foreign_keys: tuple[ForeignKeyRef, ...] = ()
 
     def rows(self, table: str) -> int:
         return self.tables[table].rows
+
+    def parents(self, table: str) -> tuple[ForeignKeyRef, ...]:
+        """The foreign keys held by ``table``'s columns (self-references included)."""
+        return tuple(r for r in self.foreign_keys if r.table == table)
+
+    def children(self, table: str) -> tuple[ForeignKeyRef, ...]:
+        """The foreign keys that point at ``table`` (self-references included)."""
+        return tuple(r for r in self.foreign_keys if r.parent == table)
 
     def table_plans(self):
         return [self.tables[n] for n in self.order]
@@ -151,13 +163,7 @@ def _problem(schema: Schema, path: tuple, message: str, hint: str | None = None)
 
 
 def _order_tables(schema: Schema) -> tuple[str, ...]:
-    deps = {t.name: set() for t in schema.tables}
-    for t in schema.tables:
-        for c in t.columns:
-            if c.generator.type == "fk" and c.generator.params.get("table") != t.name:
-                deps[t.name].add(c.generator.params["table"])
-        if isinstance(t.rows, RowsPer):
-            deps[t.name].add(t.rows.per)
+    deps = {t.name: _table_deps(t) for t in schema.tables}
     order: list[str] = []
     done: set[str] = set()
     # stable: schema order, each table after its parents
@@ -282,8 +288,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                               f"{MAX_PER_PARENT_ROWS:,} this version plans", "lower the parent's rows")])
             per = build_count_index(name, n_parent, _count_fn(schema, seed, profile, t))
             n = per.total
-            owner = next(c.name for c in t.columns
-                         if c.generator.type == "fk" and c.generator.params.get("table") == t.rows.per)
+            owner = t.owner.column
             if n == 0:
                 problems.append(_problem(schema, t.path + ("rows",),
                                          f"table {name!r} gets 0 rows: every parent drew 0 children",
@@ -310,7 +315,8 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                                f"({n} problem{'s' if n != 1 else ''})", problems)
     return Plan(schema=schema, seed=seed, profile=profile, order=order, tables=MappingProxyType(final),
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
-                allow_huge=bool(allow_huge))
+                allow_huge=bool(allow_huge),
+                foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys))
 
 
 def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
@@ -324,8 +330,8 @@ def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
 
 
 def _table_deps(t: Table) -> set[str]:
-    out = {c.generator.params["table"] for c in t.columns
-           if c.generator.type == "fk" and c.generator.params.get("table") != t.name}
+    """The tables ``t`` needs first: its foreign keys' parents and its ``rows.per`` table."""
+    out = {r.parent for r in t.foreign_keys if not r.self_reference}
     if isinstance(t.rows, RowsPer):
         out.add(t.rows.per)
     return out
@@ -344,9 +350,6 @@ class _CapacityView:
 
 def _capacity(schema, plans, table: Table, column: Column) -> int | None:
     gen = GENERATORS[column.generator.type]
-    if column.generator.type == "fk":
-        parent = column.generator.params["table"]
-        return None if parent == table.name else plans[parent].rows
     try:
         return gen.capacity(column, column.generator.params, _CapacityView(plans, schema))
     except Exception:  # noqa: BLE001 - a capacity estimate never blocks planning
@@ -367,8 +370,6 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         if c.name not in single_unique:
             continue
         strategy = gen.unique_strategy
-        if c.generator.type == "fk":
-            strategy = "index" if c.generator.params["table"] != t.name else None
         if c.name == tp.owner_column:
             strategy = None  # filled by the owning parent: unique only with max 1 child per parent
         if not gen.supports_unique(c.generator.params):
@@ -416,11 +417,7 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
             c = t.column(name)
             gen = GENERATORS[c.generator.type]
             cap = _capacity(schema, plans, t, c)
-            index_ok = gen.unique_strategy == "index" or c.generator.type == "fk"
-            if c.generator.type == "fk" and c.generator.params["table"] == t.name:
-                index_ok = False
-            if name == tp.owner_column:
-                index_ok = False
+            index_ok = gen.indexable(c) and name != tp.owner_column
             if not index_ok or cap is None:
                 bad = name
                 break
@@ -454,9 +451,9 @@ def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -
             msg = f"{t.name}.{c.name}: every allowed value lies outside min/max"
             feas.append(Feasibility(t.name, c.name, "bounds", False, 0, n, msg))
             problems.append(_problem(schema, c.path + ("allowed",), msg))
-    if c.generator.type == "sequence":
-        start = c.generator.params.get("start", 1)
-        step = c.generator.params.get("step", 1)
+    progression = GENERATORS[c.generator.type].progression(c.generator.params)
+    if progression is not None:
+        start, step = progression
         last = start + step * (n - 1)
         lo, hi = c.min, c.max
         if c.dtype.kind == "int":
@@ -465,7 +462,7 @@ def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -
             hi = thi if hi is None else min(hi, thi)
         bad = [v for v in (start, last) if (lo is not None and v < lo) or (hi is not None and v > hi)]
         if bad:
-            msg = (f"{t.name}.{c.name}: sequence {start}..{last} for {n:,} rows leaves the column's range "
+            msg = (f"{t.name}.{c.name}: {c.generator.type} {start}..{last} for {n:,} rows leaves the column's range "
                    f"{lo}..{hi}")
             feas.append(Feasibility(t.name, c.name, "sequence_range", False, None, n, msg))
             problems.append(_problem(schema, c.generator.path, msg, "widen the type or max, or lower the rows"))

@@ -250,14 +250,12 @@ def check_max_length(vctx) -> list[dict]:
 
 @register("foreign_key")
 def check_foreign_key(vctx) -> list[dict]:
-    from shared.distributions.base import GENERATORS
-
     out = []
     for table in vctx.schema.tables:
         for c, arr in _cols(vctx, table):
-            if c.generator.type != "fk":
+            if c.references is None:
                 continue
-            parent, pcol = GENERATORS["fk"].target(c.generator.params, vctx.schema)
+            parent, pcol = c.references.parent, c.references.parent_column
             pdata = vctx.data(parent)
             if pdata is None or pcol not in pdata.column_names:
                 out.append(result("foreign_key", table.name, c.name, "skipped",
