@@ -30,8 +30,8 @@ from generators import register_builtins as _register_builtins
 from shared import __version__
 from shared.errors import DatagenError, InfeasibleSchema, OutputError, PlanError, SchemaError, UsageError
 from shared.formats import Format, format_names, get_format
+from shared.model.schema import Schema
 from shared.resources import example_schemas
-from shared.schema_dsl.model import Schema
 from shared.schema_dsl.planner import Plan
 
 _register_builtins()

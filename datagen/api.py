@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from shared import api as _lib
 from shared.errors import UsageError
 from shared.formats import Format, get_format
-from shared.schema_dsl.model import Schema
+from shared.model.schema import Schema
 from shared.schema_dsl.planner import Plan
 
 if TYPE_CHECKING:

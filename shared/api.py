@@ -24,12 +24,12 @@ from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written
 from shared.io.output import MANIFEST, AtomicOutput, file_digest
+from shared.model.schema import RowsPer, thaw
+from shared.model.timeutil import format_date, format_timestamp
 from shared.resources import data_file
 from shared.schema_dsl.engine import Engine
 from shared.schema_dsl.loader import load_schema
-from shared.schema_dsl.model import RowsPer, thaw
 from shared.schema_dsl.planner import Plan, parse_rows_overrides, resolve_plan
-from shared.schema_dsl.timeutil import format_date, format_timestamp
 
 __all__ = ["load_schema", "resolve_plan", "parse_rows_overrides", "Engine", "describe", "generate",
            "default_out", "file_digest"]

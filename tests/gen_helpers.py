@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from shared.distributions.base import GENERATORS, load_builtins
+from shared.model.schema import Column, GeneratorSpec, Table, freeze
+from shared.model.types import parse_type
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import Column, GeneratorSpec, Table, freeze
-from shared.schema_dsl.types import parse_type
 
 
 def make_column(name: str = "c", type: str = "float64", generator: str = "uniform_float",

@@ -104,7 +104,7 @@ def test_keys_and_foreign_keys(generated):
 
 def test_per_parent_tables_are_grouped_and_bounded(generated):
     schema, plan, frames = generated
-    from shared.schema_dsl.model import RowsPer
+    from shared.model.schema import RowsPer
 
     for t in schema.tables:
         if not isinstance(t.rows, RowsPer):

@@ -1,4 +1,4 @@
-"""The ``expr`` language (shared.schema_dsl.expr) and the ``expr`` generator."""
+"""The ``expr`` language (shared.model.expr) and the ``expr`` generator."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from shared.distributions import expr_generator  # noqa: F401  (registers "expr"
 from shared.distributions.base import GENERATORS
 from shared.errors import SchemaError
 from shared.io import rng
-from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.expr import (
+from shared.model.expr import (
     FUNCTIONS,
     KINDS,
     MAX_DEPTH,
@@ -36,9 +35,10 @@ from shared.schema_dsl.expr import (
     is_assignable,
     parse_expr,
 )
+from shared.model.schema import Column, GeneratorSpec, Schema, Source, Table, freeze
+from shared.model.types import parse_type
+from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.loader import link_references
-from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
-from shared.schema_dsl.types import parse_type
 from tests.gen_helpers import run
 
 HOUR = 3_600_000_000

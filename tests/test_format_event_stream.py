@@ -20,7 +20,7 @@ from generators.event_stream_generator import merge as es_merge
 from generators.event_stream_generator.envelope import ENVELOPE_KEYS
 from generators.event_stream_generator.reader import EVENTS_FILE
 from shared.api import load_schema
-from shared.schema_dsl.timeutil import parse_timestamp
+from shared.model.timeutil import parse_timestamp
 from tests.conformance import ROOT, FormatConformance
 
 # people: the non-event parent (reference data); orders: seasonal arrivals, late events, the event

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from shared import api
 from shared.errors import SchemaError
-from shared.schema_dsl import expr as E
+from shared.model import expr as E
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 NODES = (E.Num, E.Str, E.Bool, E.Name, E.Unary, E.Binary, E.Call)

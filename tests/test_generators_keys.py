@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from shared.distributions.base import GENERATORS, load_builtins
+from shared.model.schema import Table
+from shared.model.timeutil import parse_date, parse_timestamp
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import Table
-from shared.schema_dsl.timeutil import parse_date, parse_timestamp
 from tests.gen_helpers import make_column, run
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

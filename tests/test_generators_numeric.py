@@ -9,8 +9,8 @@ import pytest
 
 from shared.distributions import numeric
 from shared.distributions.base import GENERATORS, load_builtins
+from shared.model.schema import Table
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import Table
 from tests.gen_helpers import make_column, run
 
 N = 200_000

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from shared.distributions.base import GENERATORS, load_builtins
+from shared.model.schema import Table
+from shared.model.timeutil import US_PER, US_PER_DAY, parse_date, parse_timestamp
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import Table
-from shared.schema_dsl.timeutil import US_PER, US_PER_DAY, parse_date, parse_timestamp
 from tests.gen_helpers import make_column, run
 
 H = US_PER["h"]

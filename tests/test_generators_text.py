@@ -20,10 +20,10 @@ from shared.distributions import pools
 from shared.distributions import regex as rx
 from shared.distributions import text as tx
 from shared.distributions.base import GENERATORS, load_builtins
+from shared.model.schema import Column, GeneratorSpec, Schema, Source, Table, freeze
+from shared.model.types import parse_type
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.loader import link_references
-from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
-from shared.schema_dsl.types import parse_type
 from tests.gen_helpers import make_column, run
 
 ROOT = Path(__file__).resolve().parents[1]

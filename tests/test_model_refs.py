@@ -18,8 +18,8 @@ import pytest
 
 from shared.api import describe, resolve_plan
 from shared.distributions.base import GENERATORS, Generator, load_builtins
+from shared.model.schema import ForeignKeyRef, thaw
 from shared.schema_dsl.loader import link_references, load_schema
-from shared.schema_dsl.model import ForeignKeyRef, thaw
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -44,8 +44,8 @@ from shared.distributions.regex import (
 )
 from shared.errors import SchemaError, UsageError
 from shared.io.output import AtomicOutput
-from shared.schema_dsl import expr as expr_mod
-from shared.schema_dsl.expr import FUNCTIONS, ExprError, parse_expr
+from shared.model import expr as expr_mod
+from shared.model.expr import FUNCTIONS, ExprError, parse_expr
 from shared.schema_dsl.planner import MAX_CELLS, max_cells, resolve_plan
 from shared.validation.runner import validate_output
 from tests.gen_helpers import run as run_generator

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from generators.event_stream_generator.envelope import ENVELOPE_KEYS, NULL_TIME, late_flags
 from generators.event_stream_generator.reader import EVENTS_FILE, stream_lines
-from shared.schema_dsl.timeutil import format_timestamp
+from shared.model.timeutil import format_timestamp
 from shared.validation.checks import SAMPLE, failure, result
 
 KINDS = ("required_keys", "ordering", "unique_event_id", "event_count", "late_events")

@@ -48,7 +48,7 @@ from generators.event_stream_generator.merge import (
 from generators.event_stream_generator.reader import EVENTS_FILE, conform, parse_json, read_type, stream_lines
 from shared.errors import PlanError, UsageError
 from shared.formats import Format, RunInfo, check_known_options, int_option, register
-from shared.schema_dsl.timeutil import parse_duration
+from shared.model.timeutil import parse_duration
 
 SPILL_DIR = ".event-spill"
 DEFAULT_LATE_MAX_DELAY = "5m"

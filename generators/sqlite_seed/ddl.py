@@ -110,7 +110,7 @@ class ColumnSpec:
     name: str
     declared: str
     not_null: bool
-    dtype: object  # shared.schema_dsl.types.DType
+    dtype: object  # shared.model.types.DType
     path: tuple = ()
 
 

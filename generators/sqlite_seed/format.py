@@ -53,7 +53,7 @@ from generators.sqlite_seed.ddl import (
 )
 from shared.errors import OutputError, Problem, UsageError
 from shared.formats import Format, RunInfo, check_known_options, choice_option, register
-from shared.schema_dsl.model import fmt_path
+from shared.model.schema import fmt_path
 from shared.validation.checks import result
 
 MODES = ("create", "truncate", "append")

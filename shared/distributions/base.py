@@ -30,7 +30,7 @@ Life cycle:
   effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
   is kept by construction.
 * run time — ``generate(ctx)`` returns the values of ``ctx.rows`` in engine units
-  (see ``shared.schema_dsl.types``); ``from_index(idx, ctx)`` maps domain indices in
+  (see ``shared.model.types``); ``from_index(idx, ctx)`` maps domain indices in
   ``[0, capacity)`` to values, which is how ``unique`` and composite ``unique`` groups are made
   (a keyed permutation of the row index into the domain).
 
@@ -149,7 +149,7 @@ class Generator:
 
 
 def _short(v: Any, limit: int = 40) -> str:
-    from shared.schema_dsl.model import thaw
+    from shared.model.schema import thaw
 
     text = str(thaw(v))
     return text if len(text) <= limit else text[: limit - 1] + "…"

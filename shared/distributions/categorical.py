@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from shared.distributions.base import ALL_KINDS, NONNEG, Generator, obj, register
-from shared.schema_dsl.timeutil import (
+from shared.model.timeutil import (
     DEFAULT_ANCHOR,
     US_PER_DAY,
     parse_date,

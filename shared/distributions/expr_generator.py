@@ -1,4 +1,4 @@
-"""The ``expr`` generator: a column derived from same-row and parent columns (``shared.schema_dsl.expr``).
+"""The ``expr`` generator: a column derived from same-row and parent columns (``shared.model.expr``).
 
 Load time parses and type-checks the expression against the columns it names; run time evaluates
 it on the whole block through ``ctx`` (column values from ``ctx.ref``, inline random draws from
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from shared.distributions.base import GenContext, Generator, obj, register
-from shared.schema_dsl.expr import US_PER_DAY, Expr, ExprError, evaluate_typed, infer_kind, is_assignable, parse_expr
+from shared.model.expr import US_PER_DAY, Expr, ExprError, evaluate_typed, infer_kind, is_assignable, parse_expr
 
 _PARSED: dict[str, Expr] = {}
 _PARSED_MAX = 4096

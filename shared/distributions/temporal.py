@@ -19,7 +19,7 @@ from shared.distributions.base import TIME_TEXT, Generator, obj, register
 from shared.distributions.categorical import date_value, schema_anchor_us
 from shared.distributions.numeric import own_bounds
 from shared.errors import GenerationError
-from shared.schema_dsl.timeutil import US_PER, US_PER_DAY, parse_duration, parse_timestamp
+from shared.model.timeutil import US_PER, US_PER_DAY, parse_duration, parse_timestamp
 
 Problems = list[tuple[str, str, str | None]]
 

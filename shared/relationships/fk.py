@@ -22,7 +22,7 @@ import numpy as np
 
 from shared.distributions.base import GENERATORS, Generator, obj, register
 from shared.io import rng
-from shared.schema_dsl.model import ForeignKeyRef
+from shared.model.schema import ForeignKeyRef
 
 
 @register("fk")

@@ -29,8 +29,8 @@ from shared.constraints.coerce import coerce, snap_allowed, to_arrow
 from shared.distributions.base import GENERATORS
 from shared.errors import GenerationError
 from shared.io import rng
+from shared.model.schema import Table
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import Table
 from shared.schema_dsl.planner import Plan, TablePlan
 
 MAX_GROUP_DOMAIN = 1 << 62

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 from shared.distributions.base import load_builtins
+from shared.model.schema import PROFILES
 from shared.resources import data_file
-from shared.schema_dsl.model import PROFILES
 
 SCHEMA_FILE = data_file("datagen.schema.json")
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"

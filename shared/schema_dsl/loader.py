@@ -34,8 +34,8 @@ import jsonschema
 
 from shared.distributions.base import GENERATORS, load_builtins
 from shared.errors import Problem, SchemaError
-from shared.schema_dsl import jsonschema_doc, timeutil
-from shared.schema_dsl.model import (
+from shared.model import timeutil
+from shared.model.schema import (
     Column,
     EventsSpec,
     GeneratorSpec,
@@ -46,8 +46,9 @@ from shared.schema_dsl.model import (
     fmt_path,
     freeze,
 )
+from shared.model.types import TYPE_NAMES, parse_type
+from shared.schema_dsl import jsonschema_doc
 from shared.schema_dsl.source import read_document
-from shared.schema_dsl.types import TYPE_NAMES, parse_type
 
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
 _VALIDATOR_KEY: tuple[str, ...] = ()

@@ -33,9 +33,9 @@ import numpy as np
 
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
+from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
 from shared.relationships.cardinality import COUNT_COLUMN, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
-from shared.schema_dsl.model import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
 
 DEFAULT_BLOCK_ROWS = 65_536
 #: per-parent child counts are summed at plan time (one pass over the parents' count cells)

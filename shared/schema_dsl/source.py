@@ -250,7 +250,7 @@ class _Converter:
 
 
 def _fmt(path: tuple) -> str:
-    from shared.schema_dsl.model import fmt_path
+    from shared.model.schema import fmt_path
 
     return fmt_path(path)
 

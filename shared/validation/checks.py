@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shared.distributions.regex import to_re2
+from shared.model.timeutil import format_date, format_timestamp
 from shared.registry import Registry
-from shared.schema_dsl.timeutil import format_date, format_timestamp
 
 SAMPLE = 5
 CHECKS: Registry = Registry("check")

@@ -2,7 +2,7 @@
 
 It is parsed once by a hand-written tokenizer and a Pratt parser into a frozen AST (never Python's
 ``ast``, ``eval`` or ``compile``), type-checked statically against the kinds of the columns it
-names, and evaluated on whole arrays in engine units (see ``shared.schema_dsl.types``). The module
+names, and evaluated on whole arrays in engine units (see ``shared.model.types``). The module
 does not import the engine: the evaluator asks an *environment* for column values and random draws.
 
 Grammar (lowest precedence first; binary operators are left-associative)::

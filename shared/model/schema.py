@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from shared.schema_dsl.types import DType
+from shared.model.types import DType
 
 PROFILES = ("fast", "realistic", "dirty")
 
