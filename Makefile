@@ -11,8 +11,9 @@ setup:            ## create .venv and install the pinned requirements (idempoten
 test: setup       ## run every test
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-lint: setup       ## ruff over the whole tree
+lint: setup       ## ruff over the whole tree, mypy over shared/ (the layer contract runs in make test)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 schema: setup     ## regenerate schemas/datagen.schema.json from the generator registry
 	$(PY) -m shared.schema_dsl.jsonschema_doc

@@ -122,6 +122,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
     counts: dict = {}
     with AtomicOutput(out, force=force) as ao:
         tmp = ao.tmp
+        assert tmp is not None  # AtomicOutput made it on entering
         try:
             if workers > 1:
                 from shared.schema_dsl.parallel import WorkerPool
@@ -141,11 +142,10 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                     continue
                 # consecutive part-written tables form one stream of tasks, so the workers move on
                 # to the next table while the last parts of this one are still being written
-                batch = []
-                while order and parts[order[0]] is not None:
-                    batch.append(order.pop(0))
-                files += _write_parts(engine, fmt, tmp, [(n, parts[n]) for n in batch], options, run, pool,
-                                      sidecar, progress, timings)
+                stream: list[tuple[str, list[tuple[int, int]]]] = []
+                while order and (spans := parts[order[0]]) is not None:
+                    stream.append((order.pop(0), spans))
+                files += _write_parts(engine, fmt, tmp, stream, options, run, pool, sidecar, progress, timings)
             files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options, run=run)]
             extra = fmt.manifest_extra(tmp, options)
             if sidecar is not None:
@@ -207,7 +207,7 @@ def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: di
                   workers: int, pool, sidecar, progress) -> list[dict[str, Any]]:
     """One table through the format's writer, block by block in order."""
     table = engine.schema.table(name)
-    writer = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
+    writer: Any = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
     renderer = getattr(writer, "renderer", None)
     try:
         if pool is not None and renderer is not None:
@@ -301,7 +301,7 @@ class _CorruptionSidecar:
 
         self.path = out_dir / corruption.SIDECAR
         self.counts: dict = {}
-        self._writer = None
+        self._writer: Any = None
         self._schema = corruption.RECORD_SCHEMA
 
     def add(self, records) -> None:

@@ -210,3 +210,15 @@ def test_the_walk_sees_the_code():
     assert "shared.schema_dsl.engine" in GRAPH and "shared.distributions.base" in GRAPH["shared.schema_dsl.engine"] \
         or any(d.startswith("shared.distributions") for d in GRAPH["shared.schema_dsl.engine"])
     assert any(d.startswith("shared.") for d in GRAPH["datagen.api"])
+
+
+def test_the_type_checker_passes(tmp_path):
+    """``make lint`` runs mypy over shared/ and datagen/ (pyproject's [tool.mypy]); the suite runs it
+    too, so CI keeps the annotations honest."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")], cwd=ROOT,
+                       capture_output=True, text=True, check=False, timeout=600)
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+    assert "Success: no issues found" in r.stdout

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -77,13 +78,16 @@ class _Block:
         if "." in name:
             fk_name, _, parent_col = name.partition(".")
             idx, _missing = self.parent_index(fk_name)
-            return self.engine.lookup(self.table.column(fk_name).references.parent, parent_col, idx)
+            fk = self.table.column(fk_name).references
+            assert fk is not None  # the loader resolved fk_name.parent_col through a foreign key
+            return self.engine.lookup(fk.parent, parent_col, idx)
         return self.value(name)
 
     # --- foreign keys -----------------------------------------------------------------------
 
     def owners(self) -> tuple[np.ndarray, np.ndarray]:
         if self._owner is None:
+            assert self.tp.per is not None, "owners() of a table without rows.per"
             self._owner = self.tp.per.owners(self.rows)
         return self._owner
 
@@ -109,7 +113,8 @@ class _Block:
         if got is not None:
             return got
         column = self.table.column(name)
-        gen = GENERATORS[column.generator.type]
+        gen: Any = GENERATORS[column.generator.type]  # the reference generator: it has parent_index
+        assert column.references is not None
         parent = column.references.parent
         if name == self.tp.owner_column:
             got = (self.owners()[0], None)
@@ -152,6 +157,7 @@ class _Block:
             idx, missing = self.parent_index(name)
             if ref.self_reference:
                 idx = np.where(self.rows == 0, 0, idx)
+            assert ref.parent_column is not None  # the loader refuses an fk without a key column
             raw = self.engine.lookup(ref.parent, ref.parent_column, idx)
         else:
             g = self.group_index(name)

@@ -306,7 +306,7 @@ def _generator_positions(doc: dict):
 def _nested_generators(raw: Any, path: tuple):
     yield raw, path
     if isinstance(raw, dict):
-        gen = GENERATORS.get(raw.get("type"))
+        gen = GENERATORS.get(str(raw.get("type")))
         props = gen.params_schema.get("properties", {}) if gen is not None else {}
         for key, value in (raw.get("params") or {}).items():
             if props.get(key) == {"$ref": "#/$defs/generator"}:
@@ -543,6 +543,7 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
 
 def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
     rp = table.rows
+    assert isinstance(rp, RowsPer)
     rpath = table.path + ("rows",)
     if not schema.has_table(rp.per):
         col.add(rpath + ("per",), f"rows.per names no table {rp.per!r}", suggest(rp.per, schema.table_names))

@@ -219,7 +219,8 @@ def _order_columns(schema: Schema, table: Table) -> tuple[str, ...]:
 
 
 def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
-    rp: RowsPer = table.rows
+    rp = table.rows
+    assert isinstance(rp, RowsPer)
     gen = GENERATORS[rp.distribution.type]
     fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=rp.distribution,
                       path=table.path + ("rows",))
@@ -244,10 +245,10 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
 
             hint = did_you_mean(name, schema.table_names) or f"tables: {', '.join(schema.table_names)}"
             raise UsageError(f"--rows {name}={rows[name]}: the schema has no table {name!r} ({hint})")
-        if isinstance(schema.table(name).rows, RowsPer):
-            t = schema.table(name)
+        per_rows = schema.table(name).rows
+        if isinstance(per_rows, RowsPer):
             raise UsageError(f"--rows {name}={rows[name]}: the rows of {name!r} follow from its parent "
-                             f"{t.rows.per!r} (rows.per); set the parent's rows instead")
+                             f"{per_rows.per!r} (rows.per); set the parent's rows instead")
         n = rows[name]
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TABLE_ROWS:
             raise UsageError(f"--rows {name}={n!r}: a row count is a whole number from 1 to {MAX_TABLE_ROWS:,}")
@@ -288,6 +289,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                               f"{MAX_PER_PARENT_ROWS:,} this version plans", "lower the parent's rows")])
             per = build_count_index(name, n_parent, _count_fn(schema, seed, profile, t))
             n = per.total
+            assert t.owner is not None  # the loader refuses a per-parent table without its fk
             owner = t.owner.column
             if n == 0:
                 problems.append(_problem(schema, t.path + ("rows",),
@@ -320,6 +322,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
 
 
 def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
+    assert isinstance(t.rows, int)
     if t.name in rows or scale is None:
         return rows.get(t.name, t.rows)
     scaled = t.rows * scale

@@ -32,6 +32,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -71,7 +72,7 @@ class ValidationContext:
         self.strict = strict
         self.tables: dict[str, pa.Table | None] = {}
         self.links: list[str] = []  # symbolic links found inside out_dir (then nothing is read)
-        self._engine = None
+        self._engine: Any = None  # an Engine, made on the first lookup
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
 
     def data(self, name: str) -> pa.Table | None:
