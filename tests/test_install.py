@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,8 +29,15 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("install")
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources it builds
+    src = base / "src"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".venv*", "out", "build", "*.egg-info")
+    for name in ("datagen", "shared", "generators", "csv_generator", "schemas"):
+        shutil.copytree(ROOT / name, src / name, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
     wheels = base / "wheels"
-    r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, ROOT],
+    r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, src],
              cwd=base)
     assert r.returncode == 0, r.stdout + r.stderr
     (wheel,) = wheels.glob("datagen-*.whl")
