@@ -166,6 +166,20 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                              f"(python -m datagen writes every format)")
         return name
 
+    def _request(format: str | None, option: list[str] | None, workers: int | None, out: str | None):
+        """What every verb checks first, before any work: the format, its --option values (raw and
+        checked), the worker count and a non-empty --out."""
+        from shared.formats import get_format
+
+        name = _need_format(format)
+        fmt = get_format(name)
+        raw_opts = parse_options(option)
+        opts = fmt.check_options(dict(raw_opts))
+        n_workers = _workers(workers)
+        if out is not None and not out.strip():
+            raise UsageError("--out '': an empty path (omit --out for the default folder)")
+        return name, fmt, raw_opts, opts, n_workers
+
     app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                       help="datagen: describe, generate and validate synthetic datasets.")
     fmt_opt = _format_choice(default_format)
@@ -187,15 +201,9 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     ) -> None:
         """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
         import datagen
-        from shared.formats import get_format
 
         with guard(debug):
-            name = _need_format(format)
-            fmt = get_format(name)
-            fmt.check_options(parse_options(option))
-            _workers(workers)
-            if out is not None and not out.strip():
-                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            _name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
             plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
                                                                                allow_huge))
             info = datagen.describe(plan, format=fmt, out=out)
@@ -203,11 +211,6 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 print_json(info)
             else:
                 render_describe(info)
-                from rich.markup import escape
-
-                from shared.cli.common import _out
-
-                _out.print(f"output folder: {escape(info['out'])}")
 
     def generate(
         format: str = fmt_opt,
@@ -226,16 +229,9 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     ) -> None:
         """Generate the dataset into --out (atomically replaced), with a manifest.json."""
         import datagen
-        from shared.formats import get_format
 
         with guard(debug):
-            name = _need_format(format)
-            fmt = get_format(name)
-            raw_opts = parse_options(option)
-            opts = fmt.check_options(dict(raw_opts))
-            n_workers = _workers(workers)
-            if out is not None and not out.strip():
-                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out)
             plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
                                                                                allow_huge))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
@@ -294,16 +290,10 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     ) -> None:
         """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
         import datagen
-        from shared.formats import get_format
         from shared.validation.runner import REPORT, write_report
 
         with guard(debug):
-            name = _need_format(format)
-            fmt = get_format(name)
-            fmt.check_options(parse_options(option))
-            _workers(workers)
-            if out is not None and not out.strip():
-                raise UsageError("--out '': an empty path (omit --out for the default folder)")
+            name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
             the_schema = datagen.load_schema(_schema_arg(schema))
             target = Path(out) if out else datagen.default_out(the_schema.name, name)
             status = None

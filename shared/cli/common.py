@@ -152,6 +152,8 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
         mark = "[green]ok[/]" if f["ok"] else "[red]INFEASIBLE[/]"
         c.print(f"  {mark} {escape(f['message'])}")
     c.print(f"total: {info['total_rows']:,} rows, ~{human_bytes(info['estimated_bytes'])} as {info['format']}")
+    if info.get("out"):
+        c.print(f"output folder: {escape(info['out'])}")
 
 
 def print_json(data: Any) -> None:
