@@ -147,11 +147,13 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format = "parquet", out
 
 def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,
              strict: bool = False, allow_huge: bool = False, seed: int | None = None, rows: Rows = None,
-             scale: float | None = None, profile: str | None = None) -> dict[str, Any]:
+             scale: float | None = None, profile: str | None = None,
+             options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check the artifacts in ``out`` against the schema; returns the report (``status`` "pass" or
     "fail"), never raises for a failed check. ``format`` defaults to the manifest's. ``seed``,
     ``rows``, ``scale`` and ``profile``, when given, must be those the output was generated with
-    (a ``run_match`` check fails otherwise)."""
+    (a ``run_match`` check fails otherwise). ``options`` are the format's ``--option`` values that
+    say where to read (SQLite's ``database=PATH`` for a database loaded outside ``out``)."""
     from shared.validation.runner import read_manifest, validate_output
 
     the_schema = load_schema(schema)
@@ -170,6 +172,8 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         if not isinstance(name, str):
             raise UsageError(f"--out {target}: no manifest names the format (pass --format)")
         fmt = get_format(name)
+    if options:
+        fmt = fmt.for_reading(fmt.check_options({str(k): str(v) for k, v in options.items()}))
     expect: dict[str, Any] = {}
     if seed is not None:
         expect["seed"] = seed

@@ -293,7 +293,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         from shared.validation.runner import REPORT, write_report
 
         with guard(debug):
-            name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
+            name, fmt, raw_opts, _opts, _n = _request(format, option, workers, out)
             the_schema = datagen.load_schema(_schema_arg(schema))
             target = Path(out) if out else datagen.default_out(the_schema.name, name)
             status = None
@@ -304,10 +304,10 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             if status is not None:
                 with status:
                     rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
-                                           seed=seed, rows=rows, scale=scale, profile=profile)
+                                           seed=seed, rows=rows, scale=scale, profile=profile, options=raw_opts)
             else:
                 rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
-                                       seed=seed, rows=rows, scale=scale, profile=profile)
+                                       seed=seed, rows=rows, scale=scale, profile=profile, options=raw_opts)
             report_path = Path(report) if report else target / REPORT
             try:
                 write_report(rep, report_path)

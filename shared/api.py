@@ -111,7 +111,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
     run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
-                  schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers)
+                  schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers,
+                  out=os.path.abspath(out))
     engine = Engine(plan)
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)

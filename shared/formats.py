@@ -60,6 +60,8 @@ class RunInfo:
     schema_sha256: str
     tool_version: str
     workers: int = 1
+    #: the output folder the run replaces (absolute), e.g. to refuse a target inside it
+    out: str = ""
 
 
 class Format:
@@ -83,6 +85,12 @@ class Format:
         ``UsageError`` for an unknown key or a bad value, before anything is written."""
         check_known_options(opts, self.option_help, self.name)
         return dict(opts)
+
+    def for_reading(self, options: dict[str, Any]) -> Format:
+        """The format as ``validate`` reads with it, given the checked ``--option`` values (SQLite's
+        ``database=PATH``: a database outside ``--out`` is opened only when asked for like this,
+        never because a manifest names it). Default: itself."""
+        return self
 
     def variant(self, name: str) -> Format:
         """The Format that ``--format name`` means (``name`` is this format's name or an alias)."""

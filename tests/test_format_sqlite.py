@@ -232,8 +232,13 @@ class TestSqliteConformance(FormatConformance):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         conn.close()
         assert counts == m["rows"]
+        # validate opens nothing outside --out on the manifest's word ...
         res = self.validate(app, schema_file, out)
-        assert res.exit_code == 0, res.output  # read back from the database the manifest names
+        assert res.exit_code == 1
+        assert "outside --out on a manifest's word (pass --option database=PATH" in res.output
+        # ... but reads the database it is pointed at
+        res = self.validate(app, schema_file, out, "--option", f"database={user}")
+        assert res.exit_code == 0, res.output
 
     def test_append_doubles_rows_of_a_keyless_table(self, app, tmp_path):
         schema_file = tmp_path / "log.yaml"

@@ -396,7 +396,7 @@ ARTIFACT_CASES = [
          "FAIL parseable customers", app="csv"),
     Case("csv-50MB-line", _edit("csv", CSV_C, _csv_huge_line), 1, "straddling object straddles", app="csv"),
     Case("csv-file-is-a-directory", _edit("csv", CSV_C, lambda p: (p.unlink(), p.mkdir())), 1,
-         "FAIL artifact_exists customers: missing file customers.csv", app="csv"),
+         "FAIL artifact_exists customers: customers.csv is not a regular file", app="csv"),
     Case("csv-broken-dialect-sidecar", _edit("csv", "csv_dialect.json", _write(b"{oops")), 1,
          "csv_dialect.json: not readable JSON", app="csv"),
     Case("csv-deleted-artifact", _edit("csv", CSV_O, _delete), 1, "FAIL artifact_exists orders", app="csv"),

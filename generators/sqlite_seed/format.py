@@ -32,6 +32,7 @@ without those constraints (``constraints: relaxed`` in the manifest).
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -255,6 +256,14 @@ class SqliteFormat(Format):
         opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
         if opts["database"] is None:
             return
+        if run is not None and run.out:
+            out = Path(run.out).resolve()
+            db = Path(opts["database"]).resolve()
+            if db == out or out in db.parents:
+                raise UsageError(f"--option database={opts['database']}: the database is inside --out {run.out}, "
+                                 f"which generate replaces as a whole: the load would be deleted with the old "
+                                 f"output (hint: keep the database outside --out, or leave the option out to "
+                                 f"write a new database into --out)")
         constraints = (run.profile if run else schema.profile) != "dirty"
         tables = {t.name: t for t in schema.tables}
         problems: list[Problem] = []
@@ -341,19 +350,39 @@ class SqliteFormat(Format):
 
     # --- reading --------------------------------------------------------------------------
 
+    #: the database ``validate --option database=PATH`` names (``for_reading``); None: the one in --out
+    _reading_database: Path | None = None
+
+    def for_reading(self, options: dict[str, Any]) -> SqliteFormat:
+        if not options.get("database"):
+            return self
+        clone = copy.copy(self)
+        clone._reading_database = Path(options["database"])
+        return clone
+
     @staticmethod
     def _manifest_database(out_dir: Path) -> Path | None:
-        from shared.validation.runner import read_manifest
+        """The database the manifest names, inside ``--out``; an ``OutputError`` when it names one
+        elsewhere (validate opens nothing outside --out on a manifest's word)."""
+        from shared.validation.runner import inside, read_manifest
 
         m = read_manifest(Path(out_dir))
         db = (m or {}).get("sqlite", {}).get("database") if isinstance((m or {}).get("sqlite"), dict) else None
-        if not db:
+        if not db or not isinstance(db, str):
             return None
-        p = Path(db)
-        return p if p.is_absolute() else Path(out_dir) / p
+        p = inside(Path(out_dir), db)
+        if p is None:
+            raise OutputError(f"manifest.json names the database {db!r}, outside --out; validate opens nothing "
+                              f"outside --out on a manifest's word (pass --option database=PATH to check it there)")
+        return p
 
     def _candidates(self, out_dir: Path, schema_name: str | None = None) -> list[Path]:
-        db = self._manifest_database(out_dir)
+        if self._reading_database is not None:
+            return [self._reading_database]
+        try:
+            db = self._manifest_database(out_dir)
+        except OutputError:
+            return []
         if db is not None:
             return [db]
         if schema_name is not None and database_path(out_dir, schema_name).is_file():
@@ -366,9 +395,14 @@ class SqliteFormat(Format):
         return [Path(out_dir) / os.path.relpath(p, out_dir) for p in self._candidates(out_dir)]
 
     def _database(self, out_dir: Path, schema_name: str | None = None) -> Path:
+        if self._reading_database is None:
+            self._manifest_database(out_dir)  # raises for a database outside --out
         found = self._candidates(out_dir, schema_name)
         if not found:
             raise OutputError(f"{out_dir}: no .sqlite database")
+        special = [p for p in found if p.exists() and not p.is_file()]
+        if special:
+            raise OutputError(f"{special[0]}: not a regular file (a pipe, device or socket); not opened")
         if len(found) > 1:
             raise OutputError(f"{out_dir}: several .sqlite files ({', '.join(p.name for p in found)}) and no "
                               f"manifest.json naming one")

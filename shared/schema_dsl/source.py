@@ -266,6 +266,9 @@ def _read_bytes(path: str) -> bytes:
     if os.path.isdir(path):
         raise SchemaError(f"{path}: is a directory, not a schema file",
                           [Problem("is a directory", file=path, hint="pass a .yaml or .json file")])
+    if not os.path.isfile(path):  # a FIFO (opening one with no writer blocks forever), a device, a socket
+        raise SchemaError(f"{path}: not a regular file (a pipe, device or socket); not opened",
+                          [Problem("not a regular file", file=path, hint="pass a .yaml or .json file")])
     if size > cap:
         raise SchemaError(
             f"{path}: the schema file is {size:,} bytes, over the {cap:,}-byte cap",

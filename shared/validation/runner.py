@@ -137,8 +137,10 @@ def read_manifest(out_dir: Path) -> dict | None:
     p = out_dir / MANIFEST
     if p.is_symlink():
         return {"_unreadable": f"{MANIFEST} is a symbolic link; validate does not follow links"}
-    if not p.is_file():
+    if not os.path.lexists(p):
         return None
+    if not p.is_file():
+        return {"_unreadable": f"{MANIFEST} is not a regular file (a directory, pipe, device or socket); not opened"}
     try:
         with open(p, "rb") as f:
             raw = f.read(MAX_MANIFEST_BYTES + 1)
@@ -187,7 +189,7 @@ def _manifest_shape_problem(m: dict) -> str | None:
     return None
 
 
-def _inside(out_dir: Path, rel: str) -> Path | None:
+def inside(out_dir: Path, rel: str) -> Path | None:
     """``out_dir / rel`` when ``rel`` is a plain relative path that stays inside ``out_dir``
     (no absolute path, no ``..``, no NUL, no link on the way); None otherwise."""
     if not rel or "\x00" in rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
@@ -244,14 +246,16 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
         return out
     if m is not None:
         for f in m.get("files", []):
-            p = _inside(vctx.out_dir, f["path"])
+            p = inside(vctx.out_dir, f["path"])
             if p is None:
                 out.append(result("manifest", f.get("table"), None, "fail",
                                   f"{f['path']!r}: a manifest path must stay inside --out; not read",
                                   file=f["path"]))
                 continue
             if not p.is_file():
-                out.append(result("artifact_exists", f.get("table"), None, "fail", f"missing file {f.get('path')}"))
+                what = "is not a regular file (a directory, pipe, device or socket); not opened" \
+                    if os.path.lexists(p) else "is missing"
+                out.append(result("artifact_exists", f.get("table"), None, "fail", f"{f.get('path')} {what}"))
                 continue
             size = p.stat().st_size
             if size != f.get("bytes") or file_digest(p) != f.get("sha256"):
@@ -268,6 +272,13 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
     for table in vctx.schema.tables:
         files = vctx.fmt.artifacts(vctx.out_dir, table)
         missing = [str(p) for p in files if not Path(p).exists()]
+        special = [os.path.relpath(p, vctx.out_dir) for p in files if Path(p).exists() and not Path(p).is_file()]
+        if special:
+            out.append(result("artifact_exists", table.name, None, "fail",
+                              f"not a regular file (a directory, pipe, device or socket), so not opened: "
+                              f"{', '.join(special)}"))
+            vctx.tables[table.name] = None
+            continue
         if not files or missing:
             out.append(result("artifact_exists", table.name, None, "fail",
                               f"no artifact for table {table.name}" if not files else f"missing {', '.join(missing)}"))
