@@ -167,3 +167,48 @@ def test_report_to_a_pipe_or_device_is_refused(csv_out, tmp_path):
     r = _datagen("validate", "--format", "csv", "--schema", SHOP, "--out", out, "--report", fifo)
     assert r.returncode == 3
     assert "cannot write the report: not a regular file" in r.stderr
+
+
+def _contend(out: str, start, holders: str, overlaps: str) -> None:
+    """One contender (a forked process): take the lock, check nobody else holds it, let go."""
+    import time
+
+    from shared.errors import OutputError
+    from shared.io.output import AtomicOutput
+
+    start.wait()
+    try:
+        with AtomicOutput(out):
+            try:
+                fd = os.open(holders, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                with open(overlaps, "a") as f:
+                    f.write(f"{os.getpid()}\n")
+                return
+            time.sleep(0.01)
+            os.close(fd)
+            os.unlink(holders)
+    except OutputError:
+        pass  # refused: another run holds the lock
+    os._exit(0)
+
+
+def test_taking_over_a_stale_lock_is_atomic(tmp_path):
+    """Six runs against one stale lock, 20 times: never two holders at once (was 5 in 40)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    out = tmp_path / "o"
+    holders, overlaps = tmp_path / "holder", tmp_path / "overlaps"
+    for _ in range(20):
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        (tmp_path / ".o.datagen.lock").write_text(str(dead.pid))
+        start = ctx.Barrier(6)
+        procs = [ctx.Process(target=_contend, args=(str(out), start, str(holders), str(overlaps))) for _ in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(TIMEOUT)
+            assert p.exitcode == 0
+    assert not overlaps.exists(), overlaps.read_text()

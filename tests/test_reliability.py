@@ -141,8 +141,10 @@ def _finish(proc: subprocess.Popen, timeout: float = 60.0) -> tuple[int, str]:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to find worker processes")
 @pytest.mark.parametrize("sig, workers, group", [(signal.SIGINT, 1, False), (signal.SIGTERM, 2, False),
-                                                 (signal.SIGINT, 2, True)],
-                         ids=["SIGINT-1-worker", "SIGTERM-2-workers", "SIGINT-process-group-2-workers"])
+                                                 (signal.SIGINT, 2, True), (signal.SIGHUP, 2, True),
+                                                 (signal.SIGQUIT, 1, False), (signal.SIGUSR1, 2, False)],
+                         ids=["SIGINT-1-worker", "SIGTERM-2-workers", "SIGINT-process-group-2-workers",
+                              "SIGHUP-process-group-2-workers", "SIGQUIT-1-worker", "SIGUSR1-2-workers"])
 def test_signal_during_generate_leaves_the_previous_out(site, sig, workers, group):
     schema, out = site
     before = _previous(schema, out)
@@ -166,6 +168,45 @@ def test_signal_during_generate_leaves_the_previous_out(site, sig, workers, grou
     while not all(_gone(k) for k in kids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(_gone(k) for k in kids), f"workers left running: {kids}"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to find worker processes")
+def test_sigkill_of_the_run_kills_its_workers_and_the_next_run_clears_the_debris(site):
+    """No handler sees SIGKILL: the workers die with their parent (the kernel's parent-death
+    signal), and the next run, holding the lock its dead owner left, removes the temporary folder."""
+    schema, out = site
+    before = _previous(schema, out)
+    proc = _popen(_cmd("parquet", schema, out, "--workers", "2", "--rows", f"t={LONG_ROWS}"))
+    _wait_for(lambda: list(out.parent.glob(".out.tmp-*")), "the temporary folder", proc)
+    kids = _wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid), "the workers", proc)
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while not all(_gone(k) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(k) for k in kids), f"workers outlived their parent: {kids}"
+    assert list(out.parent.glob(".out.tmp-*")) and (out.parent / ".out.datagen.lock").exists()  # the debris
+    assert _snapshot(out) == before
+    result, text = _invoke("parquet", ["generate", "--schema", str(schema), "--out", str(out), "--seed", "3"])
+    assert result.exit_code == 0, text
+    assert [p.name for p in out.parent.iterdir() if p.name != out.name] == []
+
+
+def test_a_killed_swap_is_undone_by_the_next_run(site):
+    """Killed between the two renames of the swap: --out is missing and the old folder is aside.
+    The next run puts the previous output back before anything else."""
+    schema, out = site
+    before = _previous(schema, out)
+    aside = out.parent / ".out.old-99999-deadbeef"
+    os.rename(out, aside)
+    (out.parent / ".out.datagen.lock").write_text("99999")
+    from shared.io.output import AtomicOutput
+
+    with AtomicOutput(out):  # takes the stale lock: restores, clears, then is interrupted by the test
+        assert _snapshot(out) == before
+        assert not aside.exists()
+    assert [p.name for p in out.parent.iterdir() if p.name != out.name] == []
 
 
 # --- file-size limit (EFBIG) and full disks (ENOSPC) -----------------------------------------------------
@@ -299,25 +340,36 @@ def test_a_stale_lock_is_taken_over(site, content):
         content = str(p.pid)
     lock.write_text(content)
     old = time.time() - 60
-    os.utime(lock, (old, old))  # an empty lock is only stale once older than LOCK_GRACE_S
+    os.utime(lock, (old, old))
     result, text = _invoke("parquet", ["generate", "--schema", str(schema), "--out", str(out), "--seed", "99"])
     assert result.exit_code == 0, text
     assert not lock.exists()
     assert _snapshot(out) != before  # replaced by the new run
 
 
-def test_a_just_created_empty_lock_is_not_taken_over(site):
-    """Its owner is between creating the lock (O_EXCL) and writing its pid: refuse, do not steal."""
+def test_a_lock_held_by_a_starting_run_is_not_taken_over(site):
+    """Its owner holds the lock (flock) but has not written its pid yet: refuse, do not steal."""
     schema, out = site
     before = _previous(schema, out)
     lock = out.parent / ".out.datagen.lock"
-    lock.write_text("")
-    result, text = _invoke("parquet", ["generate", "--schema", str(schema), "--out", str(out)])
-    assert result.exit_code == 3, text
-    assert "another datagen run is starting here" in text and str(lock) in text
-    assert lock.exists()
-    lock.unlink()
-    _assert_untouched(out, before)
+    holder = subprocess.Popen([str(PYTHON), "-c", "import fcntl, os, sys, time\n"
+                               f"fd = os.open({str(lock)!r}, os.O_CREAT | os.O_RDWR)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result, text = _invoke("parquet", ["generate", "--schema", str(schema), "--out", str(out)])
+        assert result.exit_code == 3, text
+        assert "another datagen run is starting here" in text and str(lock) in text
+        assert lock.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _snapshot(out) == before, "the previous --out changed"
+    # its holder gone, the same file is free: the next run takes it
+    result, text = _invoke("parquet", ["generate", "--schema", str(schema), "--out", str(out), "--seed", "5"])
+    assert result.exit_code == 0, text
+    assert not lock.exists()
 
 
 # --- a worker killed ------------------------------------------------------------------------------------------

@@ -4,10 +4,13 @@
 
 * refuses a non-empty ``out`` that datagen did not write (no ``manifest.json``) unless ``force``,
   so a typo cannot wipe a user's folder;
-* takes a lock file beside ``out`` (``.<name>.datagen.lock``, ``O_EXCL`` with the owner's pid); a
-  second concurrent run into the same folder is refused clearly; a lock whose process is gone is
-  taken over (an empty lock only once it is older than ``LOCK_GRACE_S``: its owner may be
-  between creating it and writing its pid); the pid is read without following a link or blocking;
+* refuses up front what cannot end well: ``out`` on a mount point (the final rename cannot move
+  it), a name too long for the lock and temporary names beside it;
+* takes a lock beside ``out``: an ``flock`` on ``.<name>.datagen.lock``, which holds the owner's
+  pid; a second concurrent run into the same folder is refused clearly; a lock whose holder died
+  is free again (the kernel drops the lock with its process), so taking it over is atomic; a link
+  or special file planted under its name is removed, never followed; the run that takes a lock
+  over clears the temporary and old folders a killed run left (undoing a killed swap first);
 * writes everything into ``.<name>.tmp-<pid>-<random>`` beside ``out``;
 * on success renames the old folder aside, the new one into place and removes the old one;
   on any error, SIGINT or SIGTERM removes the temporary folder and leaves ``out`` as it was.
@@ -26,12 +29,17 @@ import secrets
 import shutil
 import signal
 import stat
-import time
 from pathlib import Path
 
 from shared.errors import OutputError, UsageError
 
 MANIFEST = "manifest.json"
+
+
+#: signals that end a run cleanly (temporary folder removed, --out untouched, exit 128 + signal):
+#: a dropped SSH session sends SIGHUP, a Ctrl-\\ SIGQUIT
+HANDLED_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+                        if hasattr(signal, n))
 
 
 class _Interrupted(BaseException):
@@ -45,6 +53,7 @@ class AtomicOutput:
         self.force = force
         self.tmp: Path | None = None
         self._lock: Path | None = None
+        self._lock_fd = -1
         self._old_handlers: dict = {}
         self._committing = False  # during the final swap a signal is deferred: the swap always completes
         self.deferred_signal: int | None = None
@@ -53,6 +62,20 @@ class AtomicOutput:
 
     def check_target(self) -> None:
         out = self.out
+        if out.name in ("", ".", ".."):
+            raise UsageError(f"--out {out}: name a folder (not '.', '..' or a root)")
+        if out.is_dir() and os.path.ismount(out):
+            raise UsageError(f"--out {out}: is a mount point; generate replaces --out by renaming a new folder "
+                             f"into place, which a mount point cannot be (hint: write into a folder inside it)")
+        try:
+            name_max = os.pathconf(out.parent if out.parent.exists() else ".", "PC_NAME_MAX")
+        except (OSError, ValueError):
+            name_max = 255
+        longest = f".{out.name}.tmp-{os.getpid()}-00000000"
+        if len(os.fsencode(longest)) > name_max or len(os.fsencode(f".{out.name}.datagen.lock")) > name_max:
+            raise UsageError(f"--out {out}: the name is too long: its lock and temporary folder beside it "
+                             f"(.{out.name}.tmp-…) would pass the file system's {name_max}-byte limit "
+                             f"(hint: a name of at most {name_max - len(longest) + len(out.name)} bytes)")
         if out.is_symlink():
             raise UsageError(f"--out {out}: is a symbolic link; datagen does not write through links")
         if out.exists() and not out.is_dir():
@@ -65,43 +88,93 @@ class AtomicOutput:
 
     # --- lock -------------------------------------------------------------------------------
 
+    def lock_path(self) -> Path:
+        return self.out.parent / f".{self.out.name}.datagen.lock"
+
     def _acquire(self) -> None:
+        """Take the lock: an ``flock`` on ``.<name>.datagen.lock``, which the kernel releases when
+        its holder dies, so taking over a stale lock is the same atomic step as taking a free one
+        (two runs can never both hold it). The file holds the holder's pid, for messages; a lock
+        file whose inode changed under us (its holder removed it) is retried."""
+        import fcntl
+
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"--out {self.out}: cannot create the parent folder: {exc.strerror}") from None
-        lock = parent / f".{self.out.name}.datagen.lock"
-        for _ in range(2):
+        lock = self.lock_path()
+        for _ in range(100):
             try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = _lock_owner(lock)
-                if pid and _alive(pid):
-                    raise OutputError(
-                        f"--out {self.out}: another datagen run (pid {pid}) is writing here; "
-                        f"wait for it, or remove {lock} if it is stale"
-                    ) from None
-                if not pid and _just_created(lock):  # created, its pid not written yet: not stale
-                    raise OutputError(
-                        f"--out {self.out}: another datagen run is starting here ({lock} was just created); "
-                        f"wait for it, or remove {lock} if it is stale"
-                    ) from None
-                with contextlib.suppress(OSError):
-                    lock.unlink()
-                continue
+                fd = os.open(lock, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0),
+                             0o644)
             except OSError as exc:
+                if exc.errno == errno.ELOOP or (os.path.lexists(lock) and not os.path.isfile(lock)):
+                    # a link or special file planted under the lock's name: not a lock, never followed
+                    with contextlib.suppress(OSError):
+                        lock.unlink()
+                    continue
                 raise OutputError(f"--out {self.out}: cannot create the lock {lock}: {exc.strerror}") from None
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            self._lock = lock
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.close(fd)
+                    with contextlib.suppress(OSError):
+                        lock.unlink()
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pid = _read_pid(fd)
+                    os.close(fd)
+                    who = f"another datagen run (pid {pid}) is writing here" if pid else \
+                        f"another datagen run is starting here ({lock} was just created)"
+                    raise OutputError(f"--out {self.out}: {who}; wait for it, or remove {lock} if it is stale") \
+                        from None
+                try:
+                    same = os.stat(lock, follow_symlinks=False)
+                except FileNotFoundError:
+                    same = None
+                mine = os.fstat(fd)
+                if same is None or (same.st_ino, same.st_dev) != (mine.st_ino, mine.st_dev):
+                    os.close(fd)  # its holder removed it after we opened it: take the new one
+                    continue
+                previous = _read_pid(fd)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                raise
+            self._lock, self._lock_fd = lock, fd
+            self._clear_debris(previous)
             return
         raise OutputError(f"--out {self.out}: cannot take the lock {lock}")
+
+    def _clear_debris(self, previous_pid: int) -> None:
+        """Holding the lock proves no other run is writing this output: temporary and old folders
+        a killed run left beside it are debris. A killed swap (the old folder moved aside, the new
+        one not yet in place) is undone first, so the previous output comes back."""
+        parent, name = self.out.parent, self.out.name
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            return
+        olds = [e for e in entries if e.name.startswith(f".{name}.old-") and e.is_dir(follow_symlinks=False)]
+        if olds and not os.path.lexists(self.out):
+            latest = max(olds, key=lambda e: e.stat(follow_symlinks=False).st_mtime)
+            with contextlib.suppress(OSError):
+                os.rename(latest.path, self.out)
+        for e in entries:
+            if (e.name.startswith(f".{name}.tmp-") or e.name.startswith(f".{name}.old-")) and \
+                    e.is_dir(follow_symlinks=False) and os.path.lexists(e.path):
+                shutil.rmtree(e.path, ignore_errors=True)
 
     def _release(self) -> None:
         if self._lock is not None:
             with contextlib.suppress(OSError):
-                self._lock.unlink()
+                self._lock.unlink()  # unlinked while still held: a waiter sees the inode change and retries
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
             self._lock = None
 
     # --- signals ----------------------------------------------------------------------------
@@ -113,7 +186,7 @@ class AtomicOutput:
         raise _Interrupted(signum)
 
     def _install_signals(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in HANDLED_SIGNALS:
             try:
                 self._old_handlers[sig] = signal.signal(sig, self._on_signal)
             except ValueError:  # not the main thread
@@ -177,42 +250,13 @@ class AtomicOutput:
         return False
 
 
-def _lock_owner(lock: Path) -> int:
-    """The pid written in a lock file, 0 when unreadable. Reads at most 32 bytes, never through a
-    link and never blocking (a lock planted as a link to a FIFO or /dev/zero cannot hang us)."""
+def _read_pid(fd: int) -> int:
+    """The pid written in an open lock file, 0 when empty or not a pid (at most 32 bytes)."""
     try:
-        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
         return 0
-    try:
-        text = os.read(fd, 32).decode("ascii", "replace").strip()
-    except OSError:
-        return 0
-    finally:
-        os.close(fd)
     return int(text) if text.isdigit() and len(text) < 20 else 0
-
-
-#: an empty lock younger than this belongs to a run between creating it and writing its pid
-LOCK_GRACE_S = 2.0
-
-
-def _just_created(lock: Path) -> bool:
-    try:
-        st = os.lstat(lock)
-    except OSError:
-        return False
-    return stat.S_ISREG(st.st_mode) and st.st_size == 0 and abs(time.time() - st.st_mtime) < LOCK_GRACE_S
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class HashingFile:

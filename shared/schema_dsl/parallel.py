@@ -10,15 +10,18 @@ run with a ``GenerationError``; the pool is torn down, nothing is left running: 
 are terminated (then killed) explicitly, since a worker forked while the pool broke may be missed by
 the executor and would keep the parent waiting for it at exit.
 
-Signals belong to the parent: workers ignore SIGINT (a Ctrl-C reaches the whole process group; the
-parent turns it into exit 130 and tears the pool down) and die quietly on SIGTERM (the teardown),
-instead of running the parent's handlers they inherited through ``fork``.
+Signals belong to the parent: workers ignore SIGINT, SIGHUP, SIGQUIT and SIGUSR1/2 (a Ctrl-C or a
+dropped terminal reaches the whole process group; the parent turns it into exit 128 + signal and
+tears the pool down) and die quietly on SIGTERM (the teardown), instead of running the parent's
+handlers they inherited through ``fork``. A worker never outlives its parent: on Linux the kernel
+kills it when the parent dies (``PR_SET_PDEATHSIG``), even by SIGKILL.
 """
 
 from __future__ import annotations
 
 import mmap
 import multiprocessing as mp
+import os
 import signal
 from collections import deque
 from collections.abc import Iterator
@@ -37,13 +40,47 @@ def _init(engine) -> None:
     _ENGINE = engine
 
 
-_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+#: the signals the parent turns into a clean stop (shared.io.output.HANDLED_SIGNALS): the workers
+#: ignore all but SIGTERM (the parent's teardown), which kills them quietly
+_IGNORED = {getattr(signal, n) for n in ("SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2") if hasattr(signal, n)}
+_SIGNALS = _IGNORED | {signal.SIGTERM}
+#: prctl(PR_SET_PDEATHSIG): the kernel sends the worker this signal when its parent dies
+_PR_SET_PDEATHSIG = 1
 
 
-def _worker_init() -> None:
-    # forked with both signals blocked (see WorkerPool): set the worker's own handlers, then unblock
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the run: on Linux the kernel kills it when the parent dies (even
+    by SIGKILL, which no handler sees); elsewhere a thread watches for being re-parented."""
+    import ctypes
+    import os
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    if not sys.platform.startswith("linux"):
+        def watch() -> None:
+            import time
+
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="datagen-parent-watch").start()
+
+
+def _worker_init(parent: int) -> None:
+    # forked with the handled signals blocked (see WorkerPool): set the worker's own handlers, then unblock
+    for sig in _IGNORED:
+        signal.signal(sig, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
 
 
@@ -123,7 +160,7 @@ class WorkerPool:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(os.getpid(),))
             self._pool.submit(_noop).result()  # the fork context launches all workers at the first submit
         except BrokenProcessPool as exc:
             raise GenerationError(f"a worker process died while starting: {exc}") from None
