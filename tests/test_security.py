@@ -24,7 +24,6 @@ import signal
 import sqlite3
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -195,7 +194,8 @@ def _fifo(tmp_path: Path) -> Path:
 
 
 def _bounded(fn, seconds: float = 20.0):
-    """Run fn() in a thread; fail (instead of hanging the suite) if it does not return in time."""
+    """Run fn() in a thread; fail (instead of hanging the suite) if it does not return in time.
+    A hang guard, not a speed budget: reading through a link into a FIFO blocks forever."""
     box: dict = {}
 
     def target():
@@ -205,13 +205,12 @@ def _bounded(fn, seconds: float = 20.0):
             box["error"] = exc
 
     t = threading.Thread(target=target, daemon=True)
-    t0 = time.perf_counter()
     t.start()
     t.join(seconds)
     assert not t.is_alive(), f"did not finish in {seconds} s (it followed a link into a FIFO?)"
     if "error" in box:
         raise box["error"]
-    return box.get("value"), time.perf_counter() - t0
+    return box.get("value")
 
 
 @pytest.mark.parametrize("fmt, victim", [(CsvFormat(), "customers.csv"), (ParquetFormat(), "customers"),
@@ -229,7 +228,7 @@ def test_validate_reads_nothing_through_links(tmp_path: Path, fmt, victim: str):
     else:
         target.unlink()
     target.symlink_to(fifo)  # reading through the link would block forever
-    rep, elapsed = _bounded(lambda: validate_output(plan.schema, fmt, out))
+    rep = _bounded(lambda: validate_output(plan.schema, fmt, out))
     assert rep["status"] == "fail"
     msgs = [c["message"] for c in rep["checks"] if c["status"] == "fail"]
     if victim == "manifest.json":
@@ -259,7 +258,7 @@ def test_a_lock_planted_as_a_link_to_a_fifo_cannot_hang_generate(tmp_path: Path)
     plan = _plan(tmp_path)
     out = tmp_path / "out"
     (tmp_path / ".out.datagen.lock").symlink_to(_fifo(tmp_path))
-    manifest, elapsed = _bounded(lambda: api.generate(plan, CsvFormat(), out))
+    manifest = _bounded(lambda: api.generate(plan, CsvFormat(), out))
     assert manifest["rows"]["orders"] == 90
     assert not (tmp_path / ".out.datagen.lock").exists()
 
@@ -340,22 +339,19 @@ def test_expr_in_a_schema_is_refused_with_location(tmp_path: Path):
     ("(?=a)a", "look-arounds"),
     ("[^a]", "negated character classes"),
 ])
-def test_regex_refuses_huge_patterns_quickly(pattern: str, message: str):
-    t0 = time.perf_counter()
+def test_regex_refuses_huge_patterns(pattern: str, message: str):
+    """Refused by a cap that is measured, not reached (the timing is in bench/hostile.py)."""
     with pytest.raises(RegexError) as info:
         compile_pattern(pattern)
-    assert time.perf_counter() - t0 < 1.0
     assert message in str(info.value), str(info.value)
 
 
 @pytest.mark.parametrize("pattern", ["a*", "(a+)+", "((a*)*)*b", "[a-z]+@[a-z]+\\.com", "x{3,}"])
 def test_unbounded_quantifiers_are_bounded(pattern: str):
-    """`*`, `+` and `{m,}` are capped (UNBOUNDED_EXTRA), so even nested ones stay small and fast."""
+    """`*`, `+` and `{m,}` are capped (UNBOUNDED_EXTRA), so even nested ones stay small."""
     import re
 
-    t0 = time.perf_counter()
     values = run_generator("regex", {"pattern": pattern}, type="string", rows=2000).to_pylist()
-    assert time.perf_counter() - t0 < 3.0
     assert all(re.fullmatch(pattern, v) for v in values)
     assert max(map(len, values)) <= compile_pattern(pattern).max_length
     assert compile_pattern("a*").max_length == UNBOUNDED_EXTRA
@@ -375,25 +371,22 @@ REDOS_SCHEMA = """\
 
 
 def test_validate_pattern_check_cannot_backtrack(tmp_path: Path):
-    """A data contract (no manifest) whose values would take Python's re years: RE2 is linear."""
+    """A data contract (no manifest) whose values would take Python's re years: RE2 is linear
+    (so this returns at all; its time is measured in bench/hostile.py, not asserted here)."""
     schema = api.load_schema(_schema(tmp_path, REDOS_SCHEMA))
     out = tmp_path / "data"
     out.mkdir()
     evil = "a" * 100_000 + "b"
     (out / "t.csv").write_text(f"s\n{evil}\naaaa\n{'a' * 40}!\n", encoding="utf-8")
-    t0 = time.perf_counter()
     rep = validate_output(schema, CsvFormat(), out)
-    assert time.perf_counter() - t0 < 5.0
     pattern = next(c for c in rep["checks"] if c["kind"] == "pattern")
     assert pattern["status"] == "fail" and pattern["unexpected_count"] == 2
 
 
 def test_loader_pattern_check_cannot_backtrack(tmp_path: Path):
     text = REDOS_SCHEMA.replace("const, params: {value: a}", "choice, params: {values: ['" + "a" * 60 + "b']}")
-    t0 = time.perf_counter()
     with pytest.raises(SchemaError, match="schema") as info:
         api.load_schema(_schema(tmp_path, text))
-    assert time.perf_counter() - t0 < 3.0
     assert "does not match the column's pattern" in info.value.render()
 
 
@@ -424,10 +417,13 @@ def test_size_cap_is_checked_before_per_parent_counting(tmp_path: Path, monkeypa
     monkeypatch.delenv("DATAGEN_MAX_CELLS", raising=False)
     text = SMALL.replace("rows: 90", "rows: {per: customers, distribution: {type: poisson, params: {lam: 2}}}")
     schema = api.load_schema(_schema(tmp_path, text))
-    t0 = time.perf_counter()
+    from shared.schema_dsl import planner
+
+    counted = []
+    monkeypatch.setattr(planner, "build_count_index", lambda *a: counted.append(a))
     with pytest.raises(UsageError, match="--allow-huge"):
         resolve_plan(schema, rows={"customers": 4_000_000_000})
-    assert time.perf_counter() - t0 < 1.0
+    assert counted == []  # refused before a single parent was counted
 
 
 def test_describe_and_generate_refuse_over_the_cap_and_write_nothing(tmp_path: Path):
