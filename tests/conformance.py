@@ -30,13 +30,12 @@ import jsonschema
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from typer.testing import CliRunner
 
 from shared.api import Engine, load_schema, resolve_plan
 from shared.formats import FORMATS
 from shared.schema_dsl.engine import arrow_schema
+from tests.helpers import ROOT, make_runner
 
-ROOT = Path(__file__).resolve().parents[1]
 REPORT_SCHEMA = json.loads((ROOT / "schemas" / "validation_report.schema.json").read_text())
 
 CONFORMANCE_SCHEMA = textwrap.dedent("""
@@ -115,12 +114,6 @@ def reseal(out: Path) -> None:
     path.write_text(json.dumps(m))
 
 
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps stderr apart already
-        return CliRunner()
-
 
 class FormatConformance:
     FORMAT: str = ""
@@ -154,7 +147,7 @@ class FormatConformance:
         return fmt.variant(self.FORMAT) if hasattr(fmt, "variant") else fmt
 
     def cli(self, app, *args: str):
-        res = _runner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        res = make_runner().invoke(app, [str(a) for a in args], catch_exceptions=False)
         return res
 
     def generate(self, app, schema_file, out, *extra):

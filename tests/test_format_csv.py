@@ -21,8 +21,7 @@ import csv_generator as csvg
 from csv_generator import streams
 from shared.api import load_schema
 from tests.conformance import FormatConformance, rewrite_table
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def _options_of(args: tuple[str, ...]) -> dict[str, str]:

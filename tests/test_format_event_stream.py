@@ -448,14 +448,14 @@ def test_merge_windows_match_a_full_sort():
 @pytest.mark.parametrize("example", ["iot.yaml"])
 def test_example_schema_round_trips(example, tmp_path):
     app = __import__("generators.event_stream_generator.__main__", fromlist=["app"]).app
-    from tests.conformance import _runner
+    from tests.helpers import make_runner
 
     out = tmp_path / "o"
     schema = str(ROOT / "schemas" / "examples" / example)
-    res = _runner().invoke(app, ["generate", "--format", "events", "--schema", schema, "--out", str(out), "--quiet",
+    res = make_runner().invoke(app, ["generate", "--format", "events", "--schema", schema, "--out", str(out), "--quiet",
                                  "--rows", "readings=3000", "--rows", "devices=100"])
     assert res.exit_code == 0, res.output
-    res = _runner().invoke(app, ["validate", "--format", "events", "--schema", schema, "--out", str(out)])
+    res = make_runner().invoke(app, ["validate", "--format", "events", "--schema", schema, "--out", str(out)])
     assert res.exit_code == 0, res.output
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
@@ -20,8 +19,8 @@ from generators.parquet_generator.format import ParquetFormat
 from shared import api
 from shared.errors import DatagenError, PlanError, UsageError
 from shared.schema_dsl import planner
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {p.stem: api.load_schema(str(p)) for p in sorted((ROOT / "schemas" / "examples").glob("*.yaml"))}
 
 

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -24,8 +23,8 @@ from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.model import Column, GeneratorSpec, Schema, Source, Table, freeze
 from shared.schema_dsl.types import parse_type
 from tests.gen_helpers import make_column, run
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 load_builtins()
 
 

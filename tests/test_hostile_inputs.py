@@ -33,13 +33,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
 from generators.csv_generator.__main__ import app as csv_app
 from generators.csv_generator.format import CsvFormat
 from generators.parquet_generator.__main__ import app as parquet_app
 from generators.parquet_generator.format import ParquetFormat
 from shared import api
+from tests.helpers import make_runner, output_text
 from tests.test_loader import BAD, expectations
 
 APPS = {"parquet": parquet_app, "csv": csv_app}
@@ -448,18 +448,8 @@ def test_the_corpus_is_large_and_spans_every_kind():
 
 
 def _invoke(app, args: list[str], env: dict) -> tuple[int, str, BaseException | None]:
-    try:
-        runner = CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(app, args, env=env)
-    text = result.output
-    try:
-        if result.stderr not in text:
-            text += result.stderr
-    except ValueError:
-        pass
-    return result.exit_code, text, result.exception
+    result = make_runner().invoke(app, args, env=env)
+    return result.exit_code, output_text(result), result.exception
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

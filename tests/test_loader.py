@@ -28,7 +28,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from generators.parquet_generator.__main__ import app
 from shared import api
@@ -37,10 +36,10 @@ from shared.errors import MAX_SHOWN_PROBLEMS, DatagenError, InfeasibleSchema, Pl
 from shared.schema_dsl import jsonschema_doc
 from shared.schema_dsl.loader import load_schema
 from shared.schema_dsl.planner import resolve_plan
+from tests.helpers import EXAMPLES_DIR, ROOT, make_runner
 
-ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "bad_schemas"
-EXAMPLES = ROOT / "schemas" / "examples"
+EXAMPLES = EXAMPLES_DIR
 PYTHON = ROOT / ".venv" / "bin" / "python"
 ERRORS = {"SchemaError": SchemaError, "PlanError": PlanError, "InfeasibleSchema": InfeasibleSchema}
 
@@ -137,12 +136,6 @@ def test_negative_corpus_is_complete():
                 and not p.with_name(p.name[: -len(".expect")]).exists()], "orphan .expect files"
 
 
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        return CliRunner()  # click ≥ 8.2 keeps stderr apart
-
 
 def _stderr(result) -> str:
     try:
@@ -152,7 +145,7 @@ def _stderr(result) -> str:
 
 
 def invoke(*args: str):
-    result = _runner().invoke(app, list(args))
+    result = make_runner().invoke(app, list(args))
     return result, _stderr(result)
 
 

@@ -31,15 +31,14 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from generators.csv_generator.format import CsvFormat
 from generators.parquet_generator.format import ParquetFormat
 from generators.sqlite_seed.format import SqliteFormat
 from shared import api
 from shared.io import output as output_mod
+from tests.helpers import ROOT, make_runner, output_text
 
-ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 FRONTENDS = {"parquet": "generators.parquet_generator", "csv": "generators.csv_generator",
              "sqlite": "generators.sqlite_seed"}
@@ -199,17 +198,8 @@ def _cli(fmt: str):
 
 
 def _invoke(fmt: str, args: list[str]):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(_cli(fmt), args)
-    text = result.output
-    try:
-        text += result.stderr
-    except ValueError:
-        pass
-    return result, text
+    result = make_runner().invoke(_cli(fmt), args)
+    return result, output_text(result)
 
 
 @pytest.mark.parametrize("fmt, target, err, workers", [

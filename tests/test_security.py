@@ -48,8 +48,7 @@ from shared.schema_dsl.expr import FUNCTIONS, ExprError, parse_expr
 from shared.schema_dsl.planner import MAX_CELLS, max_cells, resolve_plan
 from shared.validation.runner import validate_output
 from tests.gen_helpers import run as run_generator
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import make_runner
 
 SMALL = textwrap.dedent("""\
     version: 1
@@ -80,12 +79,6 @@ def _schema(tmp_path: Path, text: str = SMALL, name: str = "sec.yaml") -> str:
 def _plan(tmp_path: Path, text: str = SMALL, **kw):
     return resolve_plan(api.load_schema(_schema(tmp_path, text)), **kw)
 
-
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -246,7 +239,7 @@ def test_validate_report_is_not_written_through_a_link(tmp_path: Path):
     victim.write_text("precious")
     (tmp_path / "report.json").symlink_to(victim)
     (tmp_path / "report.json.tmp").symlink_to(victim)  # the old fixed temporary name
-    result = _runner().invoke(csv_app, ["validate", "--schema", plan.schema.source.path, "--out", str(out),
+    result = make_runner().invoke(csv_app, ["validate", "--schema", plan.schema.source.path, "--out", str(out),
                                         "--report", str(tmp_path / "report.json")])
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious"
@@ -428,7 +421,7 @@ def test_size_cap_is_checked_before_per_parent_counting(tmp_path: Path, monkeypa
 
 def test_describe_and_generate_refuse_over_the_cap_and_write_nothing(tmp_path: Path):
     schema = _schema(tmp_path)
-    result = _runner().invoke(csv_app, ["generate", "--schema", schema, "--out", str(tmp_path / "o"),
+    result = make_runner().invoke(csv_app, ["generate", "--schema", schema, "--out", str(tmp_path / "o"),
                                         "--rows", "customers=3000000000"])
     assert result.exit_code == 2
     assert "pass --allow-huge" in result.output or "pass --allow-huge" in getattr(result, "stderr", "")
