@@ -10,20 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import EXAMPLES, ROOT, make_runner
-
-
-@pytest.fixture(scope="session")
-def root() -> Path:
-    """The repository root."""
-    return ROOT
-
-
-@pytest.fixture(scope="session")
-def example_schemas() -> list[Path]:
-    """Every schema under ``schemas/examples``."""
-    assert EXAMPLES, "no example schemas found"
-    return EXAMPLES
+from tests.helpers import make_runner
 
 
 @pytest.fixture

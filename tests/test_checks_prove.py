@@ -327,11 +327,10 @@ def test_run_match_fails_alone(schema_file, generated, tmp_path):
     assert [c["status"] for c in entries(ok, "run_match")] == ["pass"]
 
 
-def test_schema_match_warns_for_another_schema_file(schema_file, generated, tmp_path):
+def test_schema_match_warns_for_another_schema_file(schema_file, generated, tmp_path, write_schema):
     """Another version of the schema file (a comment added): a warning, not a failure."""
     out = copy_of(generated, "parquet", tmp_path, contract=False)
-    other = tmp_path / "prove.yaml"
-    other.write_text(SCHEMA + "# edited\n", encoding="utf-8")
+    other = write_schema(SCHEMA + "# edited\n", "prove.yaml")
     report = datagen.validate(str(other), out=out)
     (sm,) = entries(report, "schema_match")
     assert sm["status"] == "warning"
