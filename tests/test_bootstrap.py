@@ -18,10 +18,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from generators import BUILTIN_ALIASES, BUILTIN_FORMATS
+from tests.helpers import ROOT
+
 BOOTSTRAP = ROOT / "all-in-one" / "datagen_bootstrap.py"
 MARKER = ".datagen-requirements.sha256"
-FORMATS = ("csv", "json", "ndjson", "parquet", "sqlite", "event_stream")
+#: every built-in format and alias, from the registry's table (the bootstrap must name them all)
+FORMATS = tuple(BUILTIN_FORMATS)
+ALIASES = tuple(BUILTIN_ALIASES)
 
 
 def _env(**overrides):
@@ -89,7 +93,7 @@ def test_help_lists_commands_formats_options_and_creates_no_venv(tmp_path, flag)
         "generate",
         "validate",
         *FORMATS,
-        "events",
+        *ALIASES,
         "--reinstall",
         "--setup",
         "DATAGEN_VENV",
@@ -153,7 +157,7 @@ def test_unknown_format_message_is_one_line_listing_all_formats(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
-    for fmt in (*FORMATS, "events"):
+    for fmt in (*FORMATS, *ALIASES):
         assert fmt in lines[0]
 
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
-from typer.testing import CliRunner
 
 from generators.parquet_generator.__main__ import app
 from shared.api import Engine, load_schema, resolve_plan
+from tests.helpers import make_runner
 
 SCHEMA = textwrap.dedent("""
     version: 1
@@ -45,12 +45,6 @@ SCHEMA = textwrap.dedent("""
 """)
 
 
-def _runner():
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
-
 
 @pytest.fixture(scope="module")
 def schema_file(tmp_path_factory):
@@ -62,7 +56,7 @@ def schema_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def out(schema_file, tmp_path_factory):
     o = tmp_path_factory.mktemp("dirty-out") / "o"
-    res = _runner().invoke(app, ["generate", "--format", "parquet", "--schema", str(schema_file), "--out", str(o),
+    res = make_runner().invoke(app, ["generate", "--format", "parquet", "--schema", str(schema_file), "--out", str(o),
                                  "--workers", "1", "-q"])
     assert res.exit_code == 0, res.output
     return o
@@ -108,7 +102,7 @@ def test_rates_and_overrides(out):
 
 def test_dirty_bytes_are_deterministic(schema_file, out, tmp_path):
     o2 = tmp_path / "o2"
-    res = _runner().invoke(app, ["generate", "--format", "parquet", "--schema", str(schema_file), "--out", str(o2),
+    res = make_runner().invoke(app, ["generate", "--format", "parquet", "--schema", str(schema_file), "--out", str(o2),
                                  "--workers", "2", "--block-rows", "333", "-q"])
     assert res.exit_code == 0
     a = {f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]}
@@ -117,13 +111,13 @@ def test_dirty_bytes_are_deterministic(schema_file, out, tmp_path):
 
 
 def test_validate_reports_injected_as_warnings_and_strict_fails(schema_file, out, tmp_path):
-    res = _runner().invoke(app, ["validate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out)])
+    res = make_runner().invoke(app, ["validate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out)])
     assert res.exit_code == 0, res.output
     rep = json.loads((out / "validation_report.json").read_text())
     warned = {c["kind"] for c in rep["checks"] if c["status"] == "warning"}
     assert {"not_null", "foreign_key", "primary_key"} <= warned
     assert all(c["status"] == "pass" for c in rep["checks"] if c["kind"] == "deterministic_replay")
-    res = _runner().invoke(app, ["validate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out),
+    res = make_runner().invoke(app, ["validate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out),
                                  "--strict"])
     assert res.exit_code == 1
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from generators import BUILTIN_FORMATS
 from shared.corruption import CORRUPTIONS, _load
 from shared.distributions.base import load_builtins
 from shared.docs_gen import DOC_FILE, render
 from shared.schema_dsl import jsonschema_doc
 from shared.validation.checks import CHECKS
 from shared.validation.runner import RUNNER_KINDS
+from tests.helpers import ROOT
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = ROOT / "docs"
 
 
 def test_generator_catalogue_is_current():
@@ -44,7 +45,8 @@ def test_every_corruption_kind_documented():
         assert f"`{kind}`" in text, kind
 
 
-FRONTENDS = ["parquet_generator", "csv_generator", "json_generator", "sqlite_seed", "event_stream_generator"]
+#: the frontend packages of the built-in formats, from the format registry's table
+FRONTENDS = sorted({module.split(".")[1] for module in BUILTIN_FORMATS.values()})
 
 
 @pytest.mark.parametrize("app_module", ["datagen.cli", *(f"generators.{f}.__main__" for f in FRONTENDS)])

@@ -7,7 +7,6 @@ directly, without datagen's validator.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,8 +16,7 @@ import pytest
 from generators.parquet_generator.format import ParquetFormat
 from shared.api import describe, generate, load_schema, resolve_plan
 from shared.distributions.base import GENERATORS
-
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "schemas" / "examples").glob("*.yaml"))
+from tests.helpers import EXAMPLES
 
 
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda p: p.stem)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyarrow as pa
@@ -306,24 +305,37 @@ def test_error_hints_and_exception_tree():
     assert (back.message, back.position, back.hint) == (e.message, e.position, e.hint)
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os')", "a.b.c", "x[0]", "lambda x: x", "foo(1)", "a.__class__", "open('x')",
-    "(" * 5000 + "1" + ")" * 5000,
-    "-" * 9000 + "1",
-    "not " * 2400 + "a",
-    "1+" * 4999 + "1",
-    "min(" * 2500 + "1" + ")" * 2500,
-    "f(" * 3000,
-    "a" * (MAX_LENGTH + 1),
-    "1 + " * 5000,
-    "'" + "x" * 20000 + "'",
-    "[" * 10000,
+TOO_LONG = "expression is too long"
+TOO_DEEP = f"expression is nested too deeply (more than {MAX_DEPTH} levels)"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("__import__('os')", "names starting with '__' are not allowed"), ("a.b.c", "only one '.' hop is allowed"),
+    ("x[0]", "unexpected '['"), ("lambda x: x", "unexpected ':'"), ("foo(1)", "unknown function 'foo'"),
+    ("a.__class__", "names starting with '__' are not allowed"), ("open('x')", "unknown function 'open'"),
+    ("(" * 5000 + "1" + ")" * 5000, TOO_LONG),
+    ("-" * 9000 + "1", TOO_DEEP),
+    ("not " * 2400 + "a", TOO_DEEP),
+    ("1+" * 4999 + "1", TOO_DEEP),
+    ("min(" * 2500 + "1" + ")" * 2500, TOO_LONG),
+    ("f(" * 3000, "unknown function 'f'"),
+    ("a" * (MAX_LENGTH + 1), TOO_LONG),
+    ("1 + " * 5000, TOO_LONG),
+    ("'" + "x" * 20000 + "'", TOO_LONG),
+    ("[" * 10000, "unexpected '['"),
 ])
-def test_refused_constructs_fail_fast_with_expr_error(text):
-    t0 = time.perf_counter()
-    with pytest.raises(ExprError):  # never RecursionError or anything else
+def test_refused_constructs_fail_early_with_expr_error(text, message):
+    """Refused with the right message where a cap is reached, not after reading the whole text:
+    a length bomb before any token (at MAX_LENGTH), a nesting bomb within MAX_DEPTH operators
+    (each at most 4 characters: ``not ``), so the work does not grow with the input."""
+    with pytest.raises(ExprError) as info:  # never RecursionError or anything else
         parse_expr(text)
-    assert time.perf_counter() - t0 < 0.5
+    e = info.value
+    assert e.message.startswith(message), e.message
+    if message == TOO_LONG:
+        assert len(text) > MAX_LENGTH and e.position == MAX_LENGTH
+    elif message == TOO_DEEP:
+        assert e.position <= 4 * (MAX_DEPTH + 1), e.position
 
 
 def test_length_and_depth_caps():

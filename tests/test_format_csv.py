@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 import csv_generator as csvg
 from csv_generator import streams
 from shared.api import load_schema
-from tests.conformance import FormatConformance
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conformance import FormatConformance, rewrite_table
+from tests.helpers import ROOT
 
 
 def _options_of(args: tuple[str, ...]) -> dict[str, str]:
@@ -55,13 +54,7 @@ class CsvConformance(FormatConformance):
         return csvg.parse_options(_options_of(self.GENERATE_ARGS))
 
     def rewrite_table(self, fmt, out: Path, schema, table: str, data: pa.Table) -> None:
-        t = schema.table(table)
-        for p in fmt.artifacts(out, t):
-            Path(p).unlink()
-        w = fmt.open_writer(out, t, data.schema, self.csv_options().to_dict())
-        for b in data.to_batches():
-            w.write_batch(b)
-        w.close()
+        rewrite_table(fmt, out, schema, table, data, self.csv_options().to_dict())
 
     def break_line(self, fmt, out: Path, schema, table: str) -> None:
         """Insert a malformed line (too few fields) at a line boundary in the middle of the text."""

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -333,17 +332,43 @@ class TestEventStreamConformance(FormatConformance):
     # --- --rate -------------------------------------------------------------------------------
 
     def test_rate_streams_to_stdout(self, app, schema_file, tmp_path, monkeypatch):
+        """The pace is checked on a fake clock (no wall-clock bound): line i is written no
+        earlier than i / rate, and the schedule is kept, not just bounded."""
+        from generators.event_stream_generator import rate as rate_mod
+
+        clock = {"t": 0.0}
+        written: list[float] = []  # the clock at each line written
+
+        def sleep(s):
+            # a real sleep overshoots a little; an exact one can land a float rounding short of
+            # the scheduled time (k / 200 * 200 < k) and pace would ask again for ~0 s forever
+            clock["t"] += s + 1e-9
+
+        class Timed:
+            def __init__(self, out):
+                self.out = out
+
+            def write(self, b):
+                written.extend([clock["t"]] * bytes(b).count(b"\n"))
+                return self.out.write(b)
+
+            def flush(self):
+                self.out.flush()
+
+        real_pace = rate_mod.pace
+        monkeypatch.setattr(rate_mod, "pace", lambda out, windows, rate: real_pace(
+            Timed(out), windows, rate, clock=lambda: clock["t"], sleep=sleep))
         monkeypatch.chdir(tmp_path)
-        t0 = time.monotonic()
         res = self.cli(app, "generate", "--format", "events", "--schema", schema_file, "--rate", "200",
                        "--rows", "orders=50", "--rows", "follows=50")
-        secs = time.monotonic() - t0
         assert res.exit_code == 0, res.output
         lines = res.stdout_bytes.splitlines()
         assert len(lines) == 100
         events = [orjson.loads(x) for x in lines]
         assert {e["table"] for e in events} == {"orders", "follows"}
-        assert 0.4 <= secs < 3 * 0.5 + 1.0, secs  # 100 events at 200/s: the last one at 0.495 s
+        assert len(written) == 100
+        assert all(t >= i / 200 - 1e-9 for i, t in enumerate(written)), written  # never ahead of the pace
+        assert written[-1] == pytest.approx(99 / 200, abs=1e-6)  # 100 events at 200/s: the last one at 0.495 s
         assert list(tmp_path.iterdir()) == []  # no files at all
 
     def test_rate_stream_equals_the_file(self, app, schema_file, generated, tmp_path, monkeypatch):
@@ -423,14 +448,14 @@ def test_merge_windows_match_a_full_sort():
 @pytest.mark.parametrize("example", ["iot.yaml"])
 def test_example_schema_round_trips(example, tmp_path):
     app = __import__("generators.event_stream_generator.__main__", fromlist=["app"]).app
-    from tests.conformance import _runner
+    from tests.helpers import make_runner
 
     out = tmp_path / "o"
     schema = str(ROOT / "schemas" / "examples" / example)
-    res = _runner().invoke(app, ["generate", "--format", "events", "--schema", schema, "--out", str(out), "--quiet",
+    res = make_runner().invoke(app, ["generate", "--format", "events", "--schema", schema, "--out", str(out), "--quiet",
                                  "--rows", "readings=3000", "--rows", "devices=100"])
     assert res.exit_code == 0, res.output
-    res = _runner().invoke(app, ["validate", "--format", "events", "--schema", schema, "--out", str(out)])
+    res = make_runner().invoke(app, ["validate", "--format", "events", "--schema", schema, "--out", str(out)])
     assert res.exit_code == 0, res.output
 
 

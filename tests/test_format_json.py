@@ -17,7 +17,8 @@ import zstandard
 from generators.common.json_encode import decimal_text
 from generators.json_generator.format import ENCODE_ROWS, JsonLayoutError
 from shared.formats import FORMATS
-from tests.conformance import CONFORMANCE_SCHEMA, FormatConformance, _runner
+from tests.conformance import CONFORMANCE_SCHEMA, FormatConformance
+from tests.helpers import make_runner
 
 MODULE = "generators.json_generator"
 
@@ -282,7 +283,7 @@ def schema_file(tmp_path_factory) -> Path:
 
 
 def _cli(app, *args):
-    return _runner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return make_runner().invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.mark.parametrize("opt", ["compression=lz9", "decimals=float", "indent=2", "nokey"])

@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from shared.distributions.regex import RegexError, compile_pattern, to_re2
+from shared.distributions.regex import (
+    MAX_EXPANDED_LENGTH,
+    MAX_EXPANDED_NODES,
+    MAX_PATTERN_LENGTH,
+    RegexError,
+    _expanded_nodes,
+    compile_pattern,
+    to_re2,
+)
 from tests.gen_helpers import run
 
 
@@ -99,22 +106,20 @@ HOSTILE = st.lists(st.sampled_from([
 @fuzz(60)
 @given(pattern=st.one_of(HOSTILE, st.text(max_size=40)))
 def test_fuzz_hostile_patterns_are_refused_or_bounded(pattern: str):
-    t0 = time.perf_counter()
+    """Refused with a located message, or compiled to bounded work: the longest value and the
+    expanded node count (what generating a value costs) are within the budgets."""
     try:
         prog = compile_pattern(pattern)
     except RegexError as exc:
-        assert exc.message and 0 <= exc.offset <= max(len(pattern), 1000)
-        assert time.perf_counter() - t0 < 1.0
+        assert exc.message and 0 <= exc.offset <= max(len(pattern), MAX_PATTERN_LENGTH)
         return
-    assert time.perf_counter() - t0 < 1.0
-    assert prog.max_length <= 10_000
+    assert prog.max_length <= MAX_EXPANDED_LENGTH
+    assert _expanded_nodes(prog.root) <= MAX_EXPANDED_NODES
     try:
         re.compile(pattern)
     except re.error:
         return  # Regex.check refuses it before any value is generated
-    t0 = time.perf_counter()
     values = run("regex", {"pattern": pattern}, type="string", rows=20).to_pylist()
-    assert time.perf_counter() - t0 < 5.0
     assert all(len(v) <= prog.max_length for v in values)
     re2 = _re2_fullmatch(pattern, values)
     if re2 is not None:

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from generators.csv_generator.__main__ import app as csv_app
 from generators.csv_generator.format import CsvFormat
@@ -30,6 +29,7 @@ from generators.parquet_generator.__main__ import app as parquet_app
 from generators.parquet_generator.format import ParquetFormat
 from shared import api
 from shared.io.reporting import check_report
+from tests.helpers import make_runner, output_text
 
 
 def fuzz(default: int, weight: float = 1.0) -> settings:
@@ -119,18 +119,9 @@ def _apply(data: bytes, edit) -> bytes:
 
 
 def _validate(fmt: str, schema: Path, out: Path, report: Path):
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(APPS[fmt], ["validate", "--format", fmt, "--schema", str(schema), "--out", str(out),
-                                       "--report", str(report)])
-    text = result.output
-    try:
-        text += result.stderr
-    except ValueError:
-        pass
-    return result, text
+    result = make_runner().invoke(APPS[fmt], ["validate", "--format", fmt, "--schema", str(schema), "--out", str(out),
+                                              "--report", str(report)])
+    return result, output_text(result)
 
 
 def _run(generated: Path, fmt: str, data) -> None:

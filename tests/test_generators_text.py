@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +24,8 @@ from shared.model.types import parse_type
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.loader import link_references
 from tests.gen_helpers import make_column, run
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 load_builtins()
 
 

@@ -8,13 +8,13 @@ change is intended, update the hashes here in the same commit and say why.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 
 from shared.api import Engine, load_schema, resolve_plan
+from tests.helpers import EXAMPLES_DIR
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
+EXAMPLES = EXAMPLES_DIR
 
 GOLDEN = {
     "default": "5e0e1b4c219b8d46695b4f84a16a02036d39ea66bc82aa5da981f442f63aa777",

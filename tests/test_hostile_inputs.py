@@ -2,7 +2,9 @@
 
 One parametrized table of hostile inputs, run in-process through the real frontends (typer's
 CliRunner), each case asserted by exit code AND a substring of the message, with no "Traceback"
-anywhere in the output and a wall-clock bound (SIGALRM; the case fails if it takes longer).
+anywhere in the output. A case that hangs is stopped by a guard (SIGALRM after ``HANG_GUARD_S``)
+so the suite cannot hang; that is a safety net far above any real run, not a speed budget (the
+timings of hostile inputs are measured in ``bench/hostile.py``).
 
 * schemas — a selection of ``tests/bad_schemas/`` (their expectations come from the files'
   headers, see ``tests/test_loader.py``) plus inputs that corpus does not hold: names that would
@@ -24,7 +26,6 @@ import os
 import shutil
 import signal
 import textwrap
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,18 +33,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
 from generators.csv_generator.__main__ import app as csv_app
 from generators.csv_generator.format import CsvFormat
 from generators.parquet_generator.__main__ import app as parquet_app
 from generators.parquet_generator.format import ParquetFormat
 from shared import api
+from tests.helpers import make_runner, output_text
 from tests.test_loader import BAD, expectations
 
 APPS = {"parquet": parquet_app, "csv": csv_app}
-#: every case must end within this many seconds (the 50 MB line included)
-LIMIT_S = 20.0
+#: a case still running after this many seconds is a hang (not a budget: cases take well under 1 s)
+HANG_GUARD_S = 120.0
 
 SCHEMA = textwrap.dedent("""\
     version: 1
@@ -77,10 +78,10 @@ class _Hang(BaseException):
 @pytest.fixture(autouse=True)
 def _time_bound():
     def boom(signum, frame):
-        raise _Hang(f"the case took longer than {LIMIT_S} s")
+        raise _Hang(f"the case hangs: still running after {HANG_GUARD_S} s")
 
     old = signal.signal(signal.SIGALRM, boom)
-    signal.setitimer(signal.ITIMER_REAL, LIMIT_S)
+    signal.setitimer(signal.ITIMER_REAL, HANG_GUARD_S)
     try:
         yield
     finally:
@@ -447,33 +448,20 @@ def test_the_corpus_is_large_and_spans_every_kind():
 
 
 def _invoke(app, args: list[str], env: dict) -> tuple[int, str, BaseException | None]:
-    try:
-        runner = CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(app, args, env=env)
-    text = result.output
-    try:
-        if result.stderr not in text:
-            text += result.stderr
-    except ValueError:
-        pass
-    return result.exit_code, text, result.exception
+    result = make_runner().invoke(app, args, env=env)
+    return result.exit_code, output_text(result), result.exception
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_input(case: Case, datasets, tmp_path: Path):
     ctx = Ctx(tmp_path, datasets)
     args = case.build(ctx)
-    t0 = time.perf_counter()
     code, text, exc = _invoke(APPS[case.app], args, {"COLUMNS": "200", **case.env})
-    elapsed = time.perf_counter() - t0
     assert exc is None or isinstance(exc, SystemExit), f"{type(exc).__name__}: {exc}\n{text}"
     assert "Traceback" not in text, text
     assert "error: unexpected" not in text, text
     assert code == case.exit, f"exit {code}, wanted {case.exit}\n{text}"
     assert case.message in text, f"{case.message!r} not in:\n{text}"
-    assert elapsed < LIMIT_S
     if args[0] in ("generate", "describe") and case.exit != 0:
         # nothing was written: no output folder, no temporary or lock files beside it
         assert not (tmp_path / "out").exists()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,9 +24,9 @@ from hypothesis import strategies as st
 from shared.errors import DatagenError, PlanError, SchemaError
 from shared.schema_dsl.loader import load_schema
 from shared.schema_dsl.planner import resolve_plan
+from tests.helpers import EXAMPLES_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "schemas" / "examples"
+EXAMPLES = EXAMPLES_DIR
 DEFAULT = yaml.safe_load((EXAMPLES / "default.yaml").read_text(encoding="utf-8"))
 OTHERS = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLES.glob("*.yaml"))
           if p.stem != "default"}

@@ -16,13 +16,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from tests.test_golden import GOLDEN, GOLDEN_DIRTY
-
-ROOT = Path(__file__).resolve().parents[1]
 
 _PROBE = r"""
 import hashlib, json

@@ -24,7 +24,6 @@ import signal
 import sqlite3
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -49,8 +48,7 @@ from shared.model.expr import FUNCTIONS, ExprError, parse_expr
 from shared.schema_dsl.planner import MAX_CELLS, max_cells, resolve_plan
 from shared.validation.runner import validate_output
 from tests.gen_helpers import run as run_generator
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import make_runner
 
 SMALL = textwrap.dedent("""\
     version: 1
@@ -81,12 +79,6 @@ def _schema(tmp_path: Path, text: str = SMALL, name: str = "sec.yaml") -> str:
 def _plan(tmp_path: Path, text: str = SMALL, **kw):
     return resolve_plan(api.load_schema(_schema(tmp_path, text)), **kw)
 
-
-def _runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:
-        return CliRunner()
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -195,7 +187,8 @@ def _fifo(tmp_path: Path) -> Path:
 
 
 def _bounded(fn, seconds: float = 20.0):
-    """Run fn() in a thread; fail (instead of hanging the suite) if it does not return in time."""
+    """Run fn() in a thread; fail (instead of hanging the suite) if it does not return in time.
+    A hang guard, not a speed budget: reading through a link into a FIFO blocks forever."""
     box: dict = {}
 
     def target():
@@ -205,13 +198,12 @@ def _bounded(fn, seconds: float = 20.0):
             box["error"] = exc
 
     t = threading.Thread(target=target, daemon=True)
-    t0 = time.perf_counter()
     t.start()
     t.join(seconds)
     assert not t.is_alive(), f"did not finish in {seconds} s (it followed a link into a FIFO?)"
     if "error" in box:
         raise box["error"]
-    return box.get("value"), time.perf_counter() - t0
+    return box.get("value")
 
 
 @pytest.mark.parametrize("fmt, victim", [(CsvFormat(), "customers.csv"), (ParquetFormat(), "customers"),
@@ -229,7 +221,7 @@ def test_validate_reads_nothing_through_links(tmp_path: Path, fmt, victim: str):
     else:
         target.unlink()
     target.symlink_to(fifo)  # reading through the link would block forever
-    rep, elapsed = _bounded(lambda: validate_output(plan.schema, fmt, out))
+    rep = _bounded(lambda: validate_output(plan.schema, fmt, out))
     assert rep["status"] == "fail"
     msgs = [c["message"] for c in rep["checks"] if c["status"] == "fail"]
     if victim == "manifest.json":
@@ -247,7 +239,7 @@ def test_validate_report_is_not_written_through_a_link(tmp_path: Path):
     victim.write_text("precious")
     (tmp_path / "report.json").symlink_to(victim)
     (tmp_path / "report.json.tmp").symlink_to(victim)  # the old fixed temporary name
-    result = _runner().invoke(csv_app, ["validate", "--schema", plan.schema.source.path, "--out", str(out),
+    result = make_runner().invoke(csv_app, ["validate", "--schema", plan.schema.source.path, "--out", str(out),
                                         "--report", str(tmp_path / "report.json")])
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious"
@@ -259,7 +251,7 @@ def test_a_lock_planted_as_a_link_to_a_fifo_cannot_hang_generate(tmp_path: Path)
     plan = _plan(tmp_path)
     out = tmp_path / "out"
     (tmp_path / ".out.datagen.lock").symlink_to(_fifo(tmp_path))
-    manifest, elapsed = _bounded(lambda: api.generate(plan, CsvFormat(), out))
+    manifest = _bounded(lambda: api.generate(plan, CsvFormat(), out))
     assert manifest["rows"]["orders"] == 90
     assert not (tmp_path / ".out.datagen.lock").exists()
 
@@ -340,22 +332,19 @@ def test_expr_in_a_schema_is_refused_with_location(tmp_path: Path):
     ("(?=a)a", "look-arounds"),
     ("[^a]", "negated character classes"),
 ])
-def test_regex_refuses_huge_patterns_quickly(pattern: str, message: str):
-    t0 = time.perf_counter()
+def test_regex_refuses_huge_patterns(pattern: str, message: str):
+    """Refused by a cap that is measured, not reached (the timing is in bench/hostile.py)."""
     with pytest.raises(RegexError) as info:
         compile_pattern(pattern)
-    assert time.perf_counter() - t0 < 1.0
     assert message in str(info.value), str(info.value)
 
 
 @pytest.mark.parametrize("pattern", ["a*", "(a+)+", "((a*)*)*b", "[a-z]+@[a-z]+\\.com", "x{3,}"])
 def test_unbounded_quantifiers_are_bounded(pattern: str):
-    """`*`, `+` and `{m,}` are capped (UNBOUNDED_EXTRA), so even nested ones stay small and fast."""
+    """`*`, `+` and `{m,}` are capped (UNBOUNDED_EXTRA), so even nested ones stay small."""
     import re
 
-    t0 = time.perf_counter()
     values = run_generator("regex", {"pattern": pattern}, type="string", rows=2000).to_pylist()
-    assert time.perf_counter() - t0 < 3.0
     assert all(re.fullmatch(pattern, v) for v in values)
     assert max(map(len, values)) <= compile_pattern(pattern).max_length
     assert compile_pattern("a*").max_length == UNBOUNDED_EXTRA
@@ -375,25 +364,22 @@ REDOS_SCHEMA = """\
 
 
 def test_validate_pattern_check_cannot_backtrack(tmp_path: Path):
-    """A data contract (no manifest) whose values would take Python's re years: RE2 is linear."""
+    """A data contract (no manifest) whose values would take Python's re years: RE2 is linear
+    (so this returns at all; its time is measured in bench/hostile.py, not asserted here)."""
     schema = api.load_schema(_schema(tmp_path, REDOS_SCHEMA))
     out = tmp_path / "data"
     out.mkdir()
     evil = "a" * 100_000 + "b"
     (out / "t.csv").write_text(f"s\n{evil}\naaaa\n{'a' * 40}!\n", encoding="utf-8")
-    t0 = time.perf_counter()
     rep = validate_output(schema, CsvFormat(), out)
-    assert time.perf_counter() - t0 < 5.0
     pattern = next(c for c in rep["checks"] if c["kind"] == "pattern")
     assert pattern["status"] == "fail" and pattern["unexpected_count"] == 2
 
 
 def test_loader_pattern_check_cannot_backtrack(tmp_path: Path):
     text = REDOS_SCHEMA.replace("const, params: {value: a}", "choice, params: {values: ['" + "a" * 60 + "b']}")
-    t0 = time.perf_counter()
     with pytest.raises(SchemaError, match="schema") as info:
         api.load_schema(_schema(tmp_path, text))
-    assert time.perf_counter() - t0 < 3.0
     assert "does not match the column's pattern" in info.value.render()
 
 
@@ -424,15 +410,18 @@ def test_size_cap_is_checked_before_per_parent_counting(tmp_path: Path, monkeypa
     monkeypatch.delenv("DATAGEN_MAX_CELLS", raising=False)
     text = SMALL.replace("rows: 90", "rows: {per: customers, distribution: {type: poisson, params: {lam: 2}}}")
     schema = api.load_schema(_schema(tmp_path, text))
-    t0 = time.perf_counter()
+    from shared.schema_dsl import planner
+
+    counted = []
+    monkeypatch.setattr(planner, "build_count_index", lambda *a: counted.append(a))
     with pytest.raises(UsageError, match="--allow-huge"):
         resolve_plan(schema, rows={"customers": 4_000_000_000})
-    assert time.perf_counter() - t0 < 1.0
+    assert counted == []  # refused before a single parent was counted
 
 
 def test_describe_and_generate_refuse_over_the_cap_and_write_nothing(tmp_path: Path):
     schema = _schema(tmp_path)
-    result = _runner().invoke(csv_app, ["generate", "--schema", schema, "--out", str(tmp_path / "o"),
+    result = make_runner().invoke(csv_app, ["generate", "--schema", schema, "--out", str(tmp_path / "o"),
                                         "--rows", "customers=3000000000"])
     assert result.exit_code == 2
     assert "pass --allow-huge" in result.output or "pass --allow-huge" in getattr(result, "stderr", "")

@@ -1,0 +1,129 @@
+"""Time budgets of hostile inputs: bombs, catastrophic patterns and caps are refused *quickly*.
+
+The test suite asserts the deterministic side of each (the right refusal, work that does not grow
+with the input: nodes composed, the position where a cap stopped the parser, no parent counted);
+wall-clock budgets live here, where a loaded CI machine cannot make a test flaky::
+
+    .venv/bin/python -m bench.hostile            # a table; exit 1 when a case is over its budget
+    .venv/bin/python -m bench.hostile --json
+
+Each case runs ``--runs`` times (default 3); the best time is compared with its budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = ROOT / "tests" / "bad_schemas"
+
+REDOS_SCHEMA = """\
+version: 1
+name: redos
+tables:
+  - name: t
+    rows: 3
+    columns:
+      - {name: s, type: string, pattern: '(a+)+$', generator: {type: const, params: {value: a}}}
+"""
+
+PER_PARENT_SCHEMA = """\
+version: 1
+name: cap
+tables:
+  - name: customers
+    rows: 10
+    primary_key: id
+    columns:
+      - {name: id, type: int64, generator: sequence}
+      - {name: code, type: string, generator: {type: regex, params: {pattern: '[A-Z]{4}'}}}
+  - name: orders
+    rows: {per: customers, distribution: {type: poisson, params: {lam: 2}}}
+    columns: [{name: customer_id, type: int64, generator: {type: fk, params: {table: customers, column: id}}}]
+"""
+
+
+def _refused(fn: Callable[[], object], *errors: type[BaseException]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn()
+        except errors:
+            return
+        raise AssertionError("was not refused")
+
+    return run
+
+
+def cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
+    """(name, budget in seconds, the work)."""
+    from generators.csv_generator.format import CsvFormat
+    from shared import api
+    from shared.distributions.regex import RegexError, compile_pattern
+    from shared.errors import SchemaError, UsageError
+    from shared.model.expr import ExprError, parse_expr
+    from shared.validation.runner import validate_output
+
+    deep = tmp / "deep.json"
+    deep.write_text('{"version": 1, "name": "deep", "tables": ' + "[" * 10_000 + "]" * 10_000 + "}")
+    redos = tmp / "redos.yaml"
+    redos.write_text(REDOS_SCHEMA)
+    data = tmp / "data"
+    data.mkdir()
+    (data / "t.csv").write_text(f"s\n{'a' * 100_000}b\naaaa\n{'a' * 40}!\n")
+    per_parent = tmp / "cap.yaml"
+    per_parent.write_text(PER_PARENT_SCHEMA)
+    loader_redos = tmp / "redos2.yaml"
+    choice = "choice, params: {values: ['" + "a" * 60 + "b']}"
+    loader_redos.write_text(REDOS_SCHEMA.replace("const, params: {value: a}", choice))
+    load = api.load_schema
+    return [
+        ("schema: alias bomb (10^9 nodes)", 1.5, _refused(lambda: load(str(BAD / "alias_bomb.yaml")), SchemaError)),
+        ("schema: nesting bomb (10,000 levels)", 1.5,
+         _refused(lambda: load(str(BAD / "nesting_bomb.yaml")), SchemaError)),
+        ("schema: JSON nested 10,000 levels", 3.0, _refused(lambda: load(str(deep)), SchemaError)),
+        ("schema: choice value vs backtracking pattern", 3.0, _refused(lambda: load(str(loader_redos)), SchemaError)),
+        ("regex: ((((a{100}){100}){100}){100})", 1.0,
+         _refused(lambda: compile_pattern("((((a{100}){100}){100}){100})"), RegexError)),
+        ("regex: ((a|b|c|d|e|f|g|h){100}){30}", 1.0,
+         _refused(lambda: compile_pattern("((a|b|c|d|e|f|g|h){100}){30}"), RegexError)),
+        ("expr: 9,000 nested unary minus", 0.5, _refused(lambda: parse_expr("-" * 9000 + "1"), ExprError)),
+        ("expr: 'not ' x 2,400", 0.5, _refused(lambda: parse_expr("not " * 2400 + "a"), ExprError)),
+        ("validate: (a+)+$ on 100,001 characters (RE2)", 5.0,
+         lambda: validate_output(load(str(redos)), CsvFormat(), data)),
+        ("plan: 4e9 parents over the size cap", 1.0,
+         _refused(lambda: api.resolve_plan(load(str(per_parent)), rows={"customers": 4_000_000_000}), UsageError)),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, budget, work in cases(Path(tmp)):
+            best = float("inf")
+            for _ in range(max(1, args.runs)):
+                t0 = time.perf_counter()
+                work()
+                best = min(best, time.perf_counter() - t0)
+            rows.append({"case": name, "seconds": round(best, 4), "budget_s": budget, "ok": best < budget})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["case"]) for r in rows)
+        for r in rows:
+            print(f"{r['case']:<{width}}  {r['seconds']:8.4f} s  (budget {r['budget_s']} s)  "
+                  f"{'ok' if r['ok'] else 'OVER BUDGET'}")
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
