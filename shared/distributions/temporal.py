@@ -245,6 +245,12 @@ class TimeSeries(Generator):
                 out.append(("start is after the column's max", "params.start", None))
         return out
 
+    def span(self, column, n, schema):
+        start, step, jitter = self._parse_all(column.generator.params, schema_anchor_us(schema))
+        if start is None or step is None or jitter is None:
+            return None
+        return start - jitter, start + step * (n - 1) + jitter
+
     def generate(self, ctx):
         start, step, jitter = self._parse_all(ctx.params, ctx.anchor_us)
         rows = np.asarray(ctx.rows, dtype=np.int64)

@@ -476,6 +476,22 @@ class Template(Generator):
                 return True  # (c)
         return False
 
+    def length_bounds(self, column, table, schema, rows):
+        """Shortest: the literal text alone; longest: literals plus every reference's longest
+        rendering, when each is known (integers from their bounds or sequence, uuids, dates,
+        timestamps, booleans, strings with a max_length)."""
+        try:
+            parts = parse_template(column.generator.params["template"])
+        except (TemplateError, KeyError, TypeError):
+            return 0, None
+        shortest = sum(len(p) for p in parts if isinstance(p, str))
+        longest: int | None = shortest
+        for p in parts:
+            if isinstance(p, _Ref):
+                ref_len = _rendered_length(p.name, table, rows)
+                longest = None if longest is None or ref_len is None else longest + ref_len
+        return shortest, longest
+
     def generate(self, ctx):
         params = ctx.params
         parts = parse_template(params["template"])
@@ -492,6 +508,32 @@ class Template(Generator):
         elif params.get("upper"):
             out = pc.utf8_upper(out)
         return _as_array(out)
+
+
+_FIXED_WIDTH = {"uuid": 36, "date": 10, "timestamp": 20, "bool": 5}
+
+
+def _rendered_length(name: str, table, rows: int) -> int | None:
+    """The longest text ``_to_text`` makes of a same-row column over ``rows`` rows, or None."""
+    if "." in name or not table.has_column(name):
+        return None
+    col = table.column(name)
+    kind = col.dtype.kind
+    if kind in _FIXED_WIDTH:
+        return _FIXED_WIDTH[kind]
+    if kind == "string":
+        return col.max_length
+    if kind != "int":
+        return None
+    lo, hi = col.dtype.int_bounds()
+    gen = GENERATORS.get(col.generator.type)
+    span = gen.span(col, rows, None) if gen is not None and gen.progression(col.generator.params) else None
+    if span is not None:
+        lo, hi = min(span), max(span)
+    else:
+        lo = lo if col.min is None else max(lo, int(col.min))
+        hi = hi if col.max is None else min(hi, int(col.max))
+    return max(len(str(int(lo))), len(str(int(hi))))
 
 
 def _resolve_problem(part: _Ref, table, schema):
