@@ -109,7 +109,10 @@ def test_wide_decimal_values_are_the_engine_values_rounded(tmp_path):
                 want = _expected(v, s)
                 if abs(want) > bound:  # the shortest text of a float clipped to the bound may pass it
                     want = bound.copy_sign(want)
-                assert d == want, (p, s, v, d, want)
+                if abs(float(v)) * 10.0**s < 2**53:  # up to 15 significant digits at the scale: exact
+                    assert d == want, (p, s, v, d, want)
+                else:  # beyond: within a few units in float64's last place
+                    assert abs(d - want) <= abs(want) * decimal.Decimal(2.0**-50), (p, s, v, d, want)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "json", "sqlite"])

@@ -22,8 +22,8 @@ lognormal, gamma …): values beyond a bound pile up on the bound.
 
 from __future__ import annotations
 
-import decimal
 import math
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -184,25 +184,47 @@ def to_arrow(column, values, null_mask: np.ndarray | None) -> pa.Array:
     raise TypeError(f"no Arrow conversion for {dt.name}")
 
 
-def _wide_decimal(dt, v: np.ndarray) -> pa.Array:
-    """decimal(p,s) with p > 18, exactly: the unscaled value does not fit an int64.
+#: 10^-39 … 10^38 as float64 (read from text: correctly rounded; exact from 10^0 to 10^22)
+_POW10 = np.array([float(f"1e{k}") for k in range(-39, 39)])
+_POW10_OFFSET = 39  # _POW10[_POW10_OFFSET + k] is 10^k
+_INT64_MAX = 2**63 - 1
 
-    Each float64 is written as its shortest round-trip decimal text (Arrow's cast), read into a
-    decimal256 wide enough for every digit that text can have (at most 17 significant digits, so
-    at most s + 17 places once rounded to s places), rounded half-to-even to ``s`` places, clipped
-    to ±(10^p − 1)/10^s and narrowed to decimal128(p, s) — all vectorised in Arrow, every step
-    exact. So the decimal is the engine value rounded to ``s`` places, at any precision.
+
+@lru_cache(maxsize=64)
+def _digit_limits(p: int) -> np.ndarray:
+    """Per t, the largest |d| with d·10^t inside p digits: min((10^p − 1) // 10^t, int64 max)."""
+    return np.array([min((10**p - 1) // 10**t, _INT64_MAX) for t in range(39)], dtype=np.int64)
+
+
+def _wide_decimal(dt, v: np.ndarray) -> pa.Array:
+    """decimal(p,s) with p > 18, whose unscaled values do not fit an int64.
+
+    The value is clipped to the type and rounded half-to-even to ``s`` places in float64 (as for
+    every decimal), then written as d · 10^q with d an int64 of at most 17 significant digits —
+    as many as a float64 carries — and q ≥ −s. Where the value
+    has at most 17 significant digits at the scale (|v| · 10^s < 10^17), q = −s and d is
+    rint(v · 10^s): the decimal is the value rounded to ``s`` places, as the int64 path writes
+    it. Beyond, the digits after the 17th are zeros: within a few units in float64's last place
+    (relative 2^−50), never garbage and never past the type. Each value becomes the text ``dEq``, which
+    Arrow reads into decimal128(p, s) exactly (scaling up only: its decimal rescale-down and round
+    kernels mis-handle values past 2^63 in pyarrow 26). Vectorised: no per-row Python.
     """
     assert dt.precision is not None and dt.scale is not None
-    b = dt.decimal_bound()
+    p, scale = dt.precision, dt.scale
+    b = dt.decimal_bound_inside()
     v = np.clip(np.nan_to_num(v, nan=0.0, posinf=b, neginf=-b), -b, b)
     with np.errstate(over="ignore", invalid="ignore"):
-        v = np.round(v, dt.scale)
-    wide_type = pa.decimal256(76, dt.scale + 18)
-    wide = pc.cast(pc.cast(pa.array(v, type=pa.float64()), pa.string()), wide_type)
-    wide = pc.round(wide, ndigits=dt.scale, round_mode="half_to_even")
-    # Decimal from text is exact (arithmetic on Decimals would round to the context's 28 digits)
-    hi = pa.scalar(decimal.Decimal(f"{10**dt.precision - 1}E-{dt.scale}"), wide_type)
-    lo = pa.scalar(decimal.Decimal(f"-{10**dt.precision - 1}E-{dt.scale}"), wide_type)
-    wide = pc.if_else(pc.greater(wide, hi), hi, pc.if_else(pc.less(wide, lo), lo, wide))
-    return pc.cast(wide, dt.arrow)
+        v = np.round(v, scale)
+    v = np.clip(np.nan_to_num(v, nan=0.0), -b, b)
+    # k of the largest 10^k ≤ |v| (−39 for 0), so |v| has k + 1 digits before the point
+    k = np.searchsorted(_POW10, np.abs(v), side="right") - 1 - _POW10_OFFSET
+    q = np.maximum(k + 1 - 17, -scale)
+    up = np.minimum(-q, 22)  # v · 10^−q in at most two exact-power steps (10^22 is exact)
+    scaled = np.where(q > 0, v / _POW10[_POW10_OFFSET + np.maximum(q, 0)],
+                      v * _POW10[_POW10_OFFSET + np.maximum(up, 0)] * _POW10[_POW10_OFFSET + np.maximum(-q - up, 0)])
+    d = np.rint(scaled).astype(np.int64)  # |d| < 10^17 · (1 + 2^-52): inside int64
+    limit = _digit_limits(p)[np.minimum(q + scale, 38)]
+    d = np.clip(d, -limit, limit)
+    text = pc.binary_join_element_wise(pc.cast(pa.array(d), pa.string()), "E",
+                                       pc.cast(pa.array(q), pa.string()), "")
+    return pc.cast(text, dt.arrow)

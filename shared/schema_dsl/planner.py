@@ -555,9 +555,12 @@ def _check_unique_extra(schema: Schema, t: Table, c: Column, n: int, feas, probl
             msg = (f"{where}: step {step} is below the resolution of {c.dtype.name} "
                    f"({_show(c.dtype, Fraction(1, 10**(c.dtype.scale or 0)))}): rounded values repeat — infeasible")
         else:
+            # values are float64 in the engine (float32 columns are written as such): keep every
+            # step at least 4 units in the last place, so rounding (to the float, to the scale)
+            # cannot merge two neighbours
             bits = 24 if c.dtype.bits == 32 else 53
             far = max(abs(start), abs(start + step * (n - 1)))
-            if far / abs(step) >= float(1 << (bits - 1)):
+            if far / abs(step) >= float(1 << (bits - 3)):
                 msg = (f"{where}: {c.generator.type} reaches {far:g} in steps of {step}: beyond {bits}-bit floating "
                        f"point resolution consecutive values repeat — infeasible")
         if msg:
