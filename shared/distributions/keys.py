@@ -63,8 +63,12 @@ class Sequence(Generator):
     columns (a string column gets the decimal text, e.g. ``"1"``, ``"2"``), any numbers for float
     and decimal columns. Distinct by construction (``unique_strategy`` "native"), so it is the
     natural primary key. Capacity, for int columns, is the count of terms that stay inside the
-    column's min/max and the type's range; the planner refuses a table with more rows. Prefix
-    stable: raising ``rows`` only appends values.
+    column's min/max and the type's range; the planner refuses a table with more rows. For every
+    column type the planner refuses a first or last value outside the column's min/max and its
+    type (a decimal's p digits: a decimal(3,1) key stops at 99.9); on a unique float or decimal
+    column also a step below the decimal's scale, or more than 2^50 steps from 0 (2^21 for
+    float32), where float64 rounding would merge neighbours; and on a unique column with
+    ``allowed`` a value outside the list. Prefix stable: raising ``rows`` only appends values.
     """
 
     kinds = frozenset({"int", "float", "decimal", "string"})

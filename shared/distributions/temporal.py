@@ -213,8 +213,9 @@ class TimeSeries(Generator):
     ``0s``, which must be below step/2: each value moves by round(jitter · (2u − 1)) µs, so
     consecutive values stay at least step − 2·jitter apart and the series is strictly increasing
     (``unique`` is native, and an event table using it is already ordered by time). Prefix
-    stable. The column's ``min``/``max`` are checked against ``start`` at load time; values past
-    ``max`` (too many rows) are clipped by the engine.
+    stable. The column's ``min``/``max`` are checked against ``start`` at load time; a series whose
+    last value (plus jitter) passes ``max`` or 9999-12-31T23:59:59.999999Z, the last instant every
+    format writes, is refused by the planner for its row count (``span``).
     """
 
     kinds = frozenset({"timestamp"})

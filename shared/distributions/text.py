@@ -378,7 +378,10 @@ class Template(Generator):
     ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
     floats by Arrow's cast, decimals with their scale, dates ``YYYY-MM-DD``, timestamps
     ``YYYY-MM-DDTHH:MM:SSZ``, booleans ``true``/``false``; a null reference gives a null value.
-    Unique by construction only when ``is_unique_by_construction`` says so."""
+    Unique by construction only when ``is_unique_by_construction`` says so; with ``max_length`` on
+    a unique template the planner refuses a cut that could merge values: when the longest value
+    is known (literals plus integer, uuid, date, timestamp, bool or max_length-bounded string
+    references) and exceeds it, or when the literal text alone does."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("template",), template={"type": "string"}, lower={"type": "boolean"},
