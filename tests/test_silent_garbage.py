@@ -273,3 +273,18 @@ def test_float_sequence_beyond_float_resolution_is_infeasible(tmp_path):
              "generator": {"type": "sequence", "params": {"start": 2**60, "step": 1}}}]
     path, msg = _plan_problem(_schema(tmp_path, cols, rows=10))
     assert "floating point resolution" in msg
+
+
+def test_unique_finite_domain_outside_allowed_is_infeasible(tmp_path):
+    """A unique uniform_int with enough allowed values for its rows, but a domain that is not
+    inside the list: the values outside were snapped onto allowed ones (40 rows, 30 distinct)."""
+    allowed = list(range(1, 51))
+    cols = [{"name": "k", "type": "int64", "unique": True, "allowed": allowed,
+             "generator": {"type": "uniform_int", "params": {"min": 1, "max": 100}}}]
+    path, msg = _plan_problem(_schema(tmp_path, cols, rows=40))
+    assert path == "tables[0].columns[0].allowed" and "draws from 100 values, more than the 50 allowed" in msg
+    cols[0]["generator"]["params"] = {"min": 11, "max": 60}
+    path, msg = _plan_problem(_schema(tmp_path, cols, rows=40))
+    assert "can produce values outside allowed (10 of its 50)" in msg
+    cols[0]["generator"]["params"] = {"min": 1, "max": 50}
+    assert len(set(_table(_schema(tmp_path, cols, rows=40))["k"].to_pylist())) == 40

@@ -122,21 +122,32 @@ def coerce(column, values):
     return v
 
 
+def allowed_mask(column, values) -> np.ndarray:
+    """Which of the coerced ``values`` are in the column's ``allowed`` list (all, without one)."""
+    allowed = column.allowed
+    if not allowed:
+        return np.ones(len(values), dtype=bool)
+    if column.dtype.kind in ("string", "uuid"):
+        options = pa.array([str(a) for a in allowed], type=pa.string())
+        return np.asarray(pc.is_in(values, value_set=options).to_numpy(zero_copy_only=False), dtype=bool)
+    kind = column.dtype.kind
+    return np.isin(values, np.asarray(list(allowed), dtype=np.float64 if kind in ("float", "decimal") else None))
+
+
 def snap_allowed(column, values, u: np.ndarray):
     """Replace values outside ``allowed`` by an allowed value chosen by the uniforms ``u``."""
     allowed = column.allowed
     if not allowed:
         return values
     kind = column.dtype.kind
+    ok = allowed_mask(column, values)
     if kind in ("string", "uuid"):
-        options = pa.array([str(a) for a in allowed], type=pa.string())
-        ok = pc.is_in(values, value_set=options).to_numpy(zero_copy_only=False)
         if ok.all():
             return values
+        options = pa.array([str(a) for a in allowed], type=pa.string())
         pick = options.take(pa.array(np.minimum((u * len(allowed)).astype(np.int64), len(allowed) - 1)))
         return pc.if_else(pa.array(ok), values, pick)
     opts = np.asarray(list(allowed), dtype=np.float64 if kind in ("float", "decimal") else None)
-    ok = np.isin(values, opts)
     if ok.all():
         return values
     pick = opts[np.minimum((u * len(opts)).astype(np.int64), len(opts) - 1)]

@@ -33,6 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from shared.constraints.coerce import allowed_mask, coerce
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
 from shared.model import timeutil
@@ -375,7 +376,7 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         _check_bounds(schema, t, c, n, feas, problems)
         if c.name not in single_unique:
             continue
-        if not _check_unique_extra(schema, t, c, n, feas, problems):
+        if not _check_unique_extra(schema, plans, t, c, n, feas, problems):
             continue
         strategy = gen.unique_strategy
         if c.name == tp.owner_column:
@@ -510,7 +511,41 @@ def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -
         problems.append(_problem(schema, c.generator.path, msg, "widen the type or max, or lower the rows"))
 
 
-def _check_unique_extra(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> bool:
+def _outside_allowed(schema: Schema, plans, t: Table, c: Column, n: int, k: int) -> str | None:
+    """Why a unique column's generator may produce a value outside ``allowed`` (the engine then
+    replaces it by an allowed value, which repeats one), or None when it cannot: every term of a
+    progression, or every value of a finite domain (``from_index``), is in the list."""
+    gen = GENERATORS[c.generator.type]
+    where = f"unique {t.name}.{c.name}"
+    progression = gen.progression(c.generator.params)
+    if progression is not None:
+        start, step = progression
+        allowed = {_exact(c.dtype, v) for v in c.allowed or ()}
+        outside = next((v for v in (_exact(c.dtype, start + step * i) for i in range(n)) if v not in allowed), None)
+        if outside is None:
+            return None
+        return (f"{where}: {c.generator.type} value {_show(c.dtype, outside)} is not allowed; it would be "
+                f"replaced by an allowed value, which repeats one")
+    cap = _capacity(schema, plans, t, c) if gen.unique_strategy == "index" else None
+    if cap is None or cap > k:
+        domain = "an unbounded domain" if cap is None else f"{cap:,} values"
+        return (f"{where}: {c.generator.type} draws from {domain}, more than the {k:,} allowed; values "
+                f"outside the list would be replaced by allowed ones, which repeats them — infeasible")
+    ctx = ColumnContext(seed=schema.seed, table=t, column=c, params=c.generator.params,
+                        rows=np.arange(cap, dtype=np.int64), n_total=n, locale=schema.locale,
+                        anchor_us=schema.anchor_us, unique=True, schema=schema)
+    try:
+        values = coerce(c, gen.from_index(np.arange(cap, dtype=np.int64), ctx))
+    except Exception:  # noqa: BLE001 - a domain that cannot be listed here: leave it to the engine
+        return None
+    ok = allowed_mask(c, values)
+    if ok.all():
+        return None
+    return (f"{where}: {c.generator.type} can produce values outside allowed ({int((~ok).sum()):,} of its "
+            f"{cap:,}); they would be replaced by allowed ones, which repeats them — infeasible")
+
+
+def _check_unique_extra(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> bool:
     """What caps a unique column's distinct values beyond its generator's domain: ``allowed``
     (values outside it are replaced by list values), ``max_length`` (a cut text repeats), and for
     a progression the resolution of its type (a decimal's scale, float64's 53 bits). True if OK."""
@@ -522,19 +557,12 @@ def _check_unique_extra(schema: Schema, t: Table, c: Column, n: int, feas, probl
         if k < n:
             msg = f"{where}: allowed holds {k:,} distinct values for {n:,} rows — infeasible"
         else:
-            progression = gen.progression(c.generator.params)
-            if progression is not None:
-                start, step = progression
-                allowed = {_exact(c.dtype, v) for v in c.allowed}
-                outside = next((v for v in (_exact(c.dtype, start + step * i) for i in range(n))
-                                if v not in allowed), None)
-                if outside is not None:
-                    msg = (f"{where}: {c.generator.type} value {_show(c.dtype, outside)} is not allowed; it "
-                           f"would be replaced by an allowed value, which repeats one")
+            msg = _outside_allowed(schema, plans, t, c, n, k)
         if msg:
             feas.append(Feasibility(t.name, c.name, "unique_capacity", False, k, n, msg))
             problems.append(_problem(schema, c.path + ("allowed",), msg,
-                                     "list at least one allowed value per row, or drop allowed"))
+                                     "make every value the generator can produce an allowed one "
+                                     "(or use choice over the allowed values), or drop allowed"))
             return False
     if c.max_length is not None and c.dtype.kind == "string":
         shortest, longest = gen.length_bounds(c, t, schema, n)
