@@ -288,3 +288,17 @@ def test_unique_finite_domain_outside_allowed_is_infeasible(tmp_path):
     assert "can produce values outside allowed (10 of its 50)" in msg
     cols[0]["generator"]["params"] = {"min": 1, "max": 50}
     assert len(set(_table(_schema(tmp_path, cols, rows=40))["k"].to_pylist())) == 40
+
+
+def test_max_length_that_would_cut_unique_keys_is_infeasible(tmp_path):
+    """A string sequence, a uuid4 or a unique faker column cut by max_length repeated values; the
+    planner refuses the cut, and a unique faker value keeps its whole suffix (its pool value is cut)."""
+    for gen, max_length, size in (("sequence", 3, "up to 4"), ("uuid4", 8, "up to 36"),
+                                  ({"type": "faker", "params": {"provider": "name"}}, 5, "at least 8")):
+        cols = [{"name": "s", "type": "string", "unique": True, "max_length": max_length, "generator": gen}]
+        path, msg = _plan_problem(_schema(tmp_path, cols, rows=2000))
+        assert path == "tables[0].columns[0].max_length" and f"({size} characters)" in msg, msg
+    cols = [{"name": "s", "type": "string", "unique": True, "max_length": 10,
+             "generator": {"type": "faker", "params": {"provider": "name"}}}]
+    values = _table(_schema(tmp_path, cols, rows=2000))["s"].to_pylist()
+    assert len(set(values)) == 2000 and max(map(len, values)) <= 10

@@ -115,6 +115,12 @@ class Sequence(Generator):
             return 0
         return (hi - start) // step + 1 if step > 0 else (start - lo) // (-step) + 1
 
+    def length_bounds(self, column, table, schema, rows):
+        span = self.span(column, rows, schema)
+        if column.dtype.kind != "string" or span is None:
+            return 0, None
+        return 1, max(len(str(int(v))) for v in span)
+
     def generate(self, ctx):
         return self._values(ctx, np.asarray(ctx.rows, dtype=np.int64))
 
@@ -192,6 +198,9 @@ class Uuid4(Generator):
     kinds = frozenset({"uuid", "string"})
     unique_strategy = "native"
     params_schema = obj()
+
+    def length_bounds(self, column, table, schema, rows):
+        return 36, 36
 
     def generate(self, ctx):
         return uuid_strings(ctx.bits("value"), ctx.bits("value/lo"))

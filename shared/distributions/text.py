@@ -122,11 +122,17 @@ def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]
     return []
 
 
+def _suffix_width(n_total: int) -> int:
+    """Base-36 digits of the unique suffix for a table of ``n_total`` rows."""
+    width = SUFFIX_MIN_WIDTH
+    while 36 ** width < max(int(n_total), 1):
+        width += 1
+    return width
+
+
 def _unique_suffix(ctx) -> pa.Array:
     """``" #"`` + ``w`` base-36 digits of ``ctx.permute(36**w)`` (see the module docstring)."""
-    width = SUFFIX_MIN_WIDTH
-    while 36 ** width < max(int(ctx.n_total), 1):
-        width += 1
+    width = _suffix_width(ctx.n_total)
     perm = np.asarray(ctx.permute(36 ** width), dtype=np.int64)
     alphabet = np.frombuffer(SUFFIX_ALPHABET.encode(), dtype=np.uint8).astype(np.int32)
     codes = np.empty((perm.shape[0], width + 2), dtype=np.int32)
@@ -162,7 +168,8 @@ class FakerGen(Generator):
     profile's (fast 1,000, realistic and dirty 20,000) — so ``--rows`` can change these values
     (a lookup ``fk.col`` uses the parent table's pool). ``locale`` defaults to the schema's.
     Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the row
-    (``"Alice Smith #3f9k0a"``)."""
+    (``"Alice Smith #3f9k0a"``); with ``max_length`` the pool value is cut, never the suffix, and
+    a ``max_length`` shorter than the suffix is refused by the planner."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("provider",), provider={"type": "string", "minLength": 1}, locale=_LOCALE_PARAM,
@@ -183,8 +190,15 @@ class FakerGen(Generator):
         idx = ctx.integers(0, len(pool) - 1)
         values = _as_array(pool.take(pa.array(idx, type=pa.int64())))
         if ctx.unique:
+            max_length = getattr(ctx.column, "max_length", None)
+            if max_length is not None:  # cut the pool value, never the suffix that keeps rows apart
+                values = pc.utf8_slice_codeunits(values, 0, max(0, max_length - 2 - _suffix_width(ctx.n_total)))
             values = _as_array(pc.binary_join_element_wise(values, _unique_suffix(ctx), ""))
         return values
+
+    def length_bounds(self, column, table, schema, rows):
+        """Unique values end in the suffix, which ``max_length`` must leave whole."""
+        return 2 + _suffix_width(rows), None
 
 
 # --- words ------------------------------------------------------------------------------------

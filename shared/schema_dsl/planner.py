@@ -566,10 +566,14 @@ def _check_unique_extra(schema: Schema, plans, t: Table, c: Column, n: int, feas
             return False
     if c.max_length is not None and c.dtype.kind == "string":
         shortest, longest = gen.length_bounds(c, t, schema, n)
-        cut = longest if longest is not None and longest > c.max_length else (
-            shortest if shortest > c.max_length else None)
+        if longest is not None and longest > c.max_length:
+            cut, size = longest, f"up to {longest}"
+        elif shortest > c.max_length:
+            cut, size = shortest, f"at least {shortest}"
+        else:
+            cut = None
         if cut is not None:
-            msg = (f"{where}: max_length {c.max_length} cuts its {c.generator.type} values (up to {cut} "
+            msg = (f"{where}: max_length {c.max_length} cuts its {c.generator.type} values ({size} "
                    f"characters), and cut values repeat — infeasible")
             feas.append(Feasibility(t.name, c.name, "unique_capacity", False, None, n, msg))
             problems.append(_problem(schema, c.path + ("max_length",), msg,
