@@ -203,7 +203,8 @@ def _load(tmp_path: Path, column: dict, rows: int, pk: bool):
 
 
 @fuzz(40)
-@given(pt=decimal_types(), start=st.one_of(st.integers(-(10**20), 10**20), st.floats(-1e20, 1e20)),
+@given(pt=decimal_types(), start=st.one_of(st.integers(-(10**20), 10**20), st.floats(-1e20, 1e20),
+                                           st.sampled_from([1e300, -1.7976931348623157e308, 2**63, 1e-300])),
        step=st.one_of(st.integers(-1000, 1000).filter(bool), st.sampled_from([0.1, 0.01, 0.25, -0.5, 1e-9, 1e10])),
        rows=st.integers(1, 300), pk=st.booleans())
 def test_fuzz_decimal_sequence_is_refused_or_inside(tmp_path_factory, pt, start, step, rows, pk):

@@ -457,7 +457,7 @@ def _exact(dtype, v):
     if dtype.kind != "decimal" or isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         return v
     with decimal.localcontext() as dctx:
-        dctx.prec = 100
+        dctx.prec = 400  # a float has at most 309 integer digits, a decimal at most 38 places
         return Fraction(decimal.Decimal(repr(v)).quantize(decimal.Decimal(1).scaleb(-dtype.scale),
                                                           rounding=decimal.ROUND_HALF_EVEN))
 
@@ -471,6 +471,8 @@ def _show(dtype, v) -> str:
             return timeutil.format_date(int(v))
     except (OverflowError, ValueError):
         return f"{int(v)} ({'µs' if dtype.kind == 'timestamp' else 'days'} from 1970, beyond year 9999 or before year 1)"
+    if isinstance(v, Fraction) and abs(v) >= 10**40:  # far past any decimal: short and plain
+        return f"{float(v):g}"
     if isinstance(v, Fraction):
         with decimal.localcontext() as dctx:
             dctx.prec = 100  # the default 28 digits would round a decimal(38, s) bound
