@@ -25,7 +25,9 @@ Life cycle:
   keeping sets of generator names: ``unique_strategy``, ``indexable(column)`` (may take part in
   a composite unique group), ``listed_values`` (values come from a short list in the params),
   ``ordered_in_time`` (non-decreasing with the row index), ``progression(params)`` (an
-  arithmetic progression over the rows: first value and step).
+  arithmetic progression over the rows: first value and step), ``span(column, n, schema)`` (the
+  first and last value over n rows, when known at plan time), ``length_bounds(...)`` (the
+  shortest and longest text value, for ``max_length`` against ``unique``).
 * plan time — ``capacity(column, ctx)`` is the number of distinct values it can produce (``None``:
   effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
   is kept by construction.
@@ -110,6 +112,23 @@ class Generator:
     def progression(self, params: Mapping[str, Any]) -> tuple[Any, Any] | None:
         """``(first, step)`` when the values are ``first + step · row`` (sequence), else None."""
         return None
+
+    def span(self, column, n: int, schema) -> tuple[Any, Any] | None:
+        """``(first, last)`` value over ``n`` rows (engine units) when the values run monotonically
+        from one to the other and both are known at plan time (a sequence, a time series), else
+        None. The planner refuses a span that leaves the column's range. Default: from
+        ``progression``."""
+        progression = self.progression(column.generator.params)
+        if progression is None:
+            return None
+        start, step = progression
+        return start, start + step * (n - 1)
+
+    def length_bounds(self, column, table, schema, rows: int) -> tuple[int, int | None]:
+        """(shortest, longest) length in characters of the text values over ``rows`` rows, the
+        longest None when unknown. The planner refuses a unique column whose ``max_length``
+        would cut its values. Default: unknown."""
+        return 0, None
 
     def check(self, column, table, schema) -> list[tuple[str, str, str | None]]:
         """Semantic problems as (message, sub-path below ``generator``, hint)."""

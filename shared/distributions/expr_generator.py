@@ -15,7 +15,18 @@ from typing import Any
 import numpy as np
 
 from shared.distributions.base import GenContext, Generator, obj, register
-from shared.model.expr import US_PER_DAY, Expr, ExprError, evaluate_typed, infer_kind, is_assignable, parse_expr
+from shared.model.expr import (
+    US_PER_DAY,
+    Expr,
+    ExprError,
+    constant_problems,
+    evaluate_typed,
+    infer_kind,
+    is_assignable,
+    parse_expr,
+    sat_mul,
+    to_int64,
+)
 
 _PARSED: dict[str, Expr] = {}
 _PARSED_MAX = 4096
@@ -99,14 +110,13 @@ class _ContextEnv:
 def _to_column(kind: str, values: Any, column_kind: str):
     """Expression values (engine units of ``kind``) → engine units of the column."""
     if column_kind == "int":
-        if kind == "int":
-            return values
-        with np.errstate(invalid="ignore", over="ignore"):
-            return np.rint(values).astype(np.int64)
+        # rounded, saturating at int64's bounds, NaN → 0 (then clipped into the column's bounds):
+        # never numpy's cast of NaN, int64's minimum
+        return to_int64(values)
     if column_kind in ("float", "decimal"):
         return np.asarray(values, dtype=np.float64)
     if column_kind == "timestamp":
-        return values * np.int64(US_PER_DAY) if kind == "date" else values
+        return sat_mul(values, np.int64(US_PER_DAY)) if kind == "date" else values
     if column_kind == "date":
         return np.floor_divide(values, US_PER_DAY) if kind == "timestamp" else values
     return values  # bool, string, uuid: already in engine units
@@ -159,6 +169,7 @@ class ExprGenerator(Generator):
                 hint = "turn it into text with concat(...)"
             problems.append((f"at character 0: the expression gives {kind} values, which a "
                              f"{column.dtype.name} column cannot hold", path, hint))
+        problems += [(str(e), path, e.hint) for e in constant_problems(expr)]
         return problems
 
     def generate(self, ctx: GenContext):
@@ -168,4 +179,8 @@ class ExprGenerator(Generator):
         if not is_assignable(kind, column_kind):
             raise ExprError(f"the expression gives {kind} values, which a {ctx.column.dtype.name} column "
                             "cannot hold", 0)
-        return _to_column(kind, values, column_kind)
+        nan = np.isnan(values) if ctx.column.nullable and kind == "float" else None
+        values = _to_column(kind, values, column_kind)
+        if nan is not None and nan.any():  # x / 0, 0 * inf …: null in a nullable column
+            return values, nan
+        return values

@@ -63,8 +63,12 @@ class Sequence(Generator):
     columns (a string column gets the decimal text, e.g. ``"1"``, ``"2"``), any numbers for float
     and decimal columns. Distinct by construction (``unique_strategy`` "native"), so it is the
     natural primary key. Capacity, for int columns, is the count of terms that stay inside the
-    column's min/max and the type's range; the planner refuses a table with more rows. Prefix
-    stable: raising ``rows`` only appends values.
+    column's min/max and the type's range; the planner refuses a table with more rows. For every
+    column type the planner refuses a first or last value outside the column's min/max and its
+    type (a decimal's p digits: a decimal(3,1) key stops at 99.9); on a unique float or decimal
+    column also a step below the decimal's scale, or more than 2^50 steps from 0 (2^21 for
+    float32), where float64 rounding would merge neighbours; and on a unique column with
+    ``allowed`` a value outside the list. Prefix stable: raising ``rows`` only appends values.
     """
 
     kinds = frozenset({"int", "float", "decimal", "string"})
@@ -110,6 +114,12 @@ class Sequence(Generator):
         if not lo <= start <= hi:
             return 0
         return (hi - start) // step + 1 if step > 0 else (start - lo) // (-step) + 1
+
+    def length_bounds(self, column, table, schema, rows):
+        span = self.span(column, rows, schema)
+        if column.dtype.kind != "string" or span is None:
+            return 0, None
+        return 1, max(len(str(int(v))) for v in span)
 
     def generate(self, ctx):
         return self._values(ctx, np.asarray(ctx.rows, dtype=np.int64))
@@ -188,6 +198,9 @@ class Uuid4(Generator):
     kinds = frozenset({"uuid", "string"})
     unique_strategy = "native"
     params_schema = obj()
+
+    def length_bounds(self, column, table, schema, rows):
+        return 36, 36
 
     def generate(self, ctx):
         return uuid_strings(ctx.bits("value"), ctx.bits("value/lo"))

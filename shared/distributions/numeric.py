@@ -414,7 +414,8 @@ class Exponential(_Numeric):
     def _values(u, scale, lo, hi):
         lo = 0.0 if lo is None else max(float(lo), 0.0)
         width = math.inf if hi is None else max(float(hi) - lo, 0.0)
-        return lo - scale * pmath.log1p(u * pmath.expm1(-width / scale))
+        with np.errstate(over="ignore"):  # scale near float's max: +inf, clipped by the engine
+            return lo - scale * pmath.log1p(u * pmath.expm1(-width / scale))
 
     def generate(self, ctx):
         lo, hi = own_bounds(ctx, self.name)

@@ -213,8 +213,9 @@ class TimeSeries(Generator):
     ``0s``, which must be below step/2: each value moves by round(jitter · (2u − 1)) µs, so
     consecutive values stay at least step − 2·jitter apart and the series is strictly increasing
     (``unique`` is native, and an event table using it is already ordered by time). Prefix
-    stable. The column's ``min``/``max`` are checked against ``start`` at load time; values past
-    ``max`` (too many rows) are clipped by the engine.
+    stable. The column's ``min``/``max`` are checked against ``start`` at load time; a series whose
+    last value (plus jitter) passes ``max`` or 9999-12-31T23:59:59.999999Z, the last instant every
+    format writes, is refused by the planner for its row count (``span``).
     """
 
     kinds = frozenset({"timestamp"})
@@ -244,6 +245,12 @@ class TimeSeries(Generator):
             if column.max is not None and start > column.max:
                 out.append(("start is after the column's max", "params.start", None))
         return out
+
+    def span(self, column, n, schema):
+        start, step, jitter = self._parse_all(column.generator.params, schema_anchor_us(schema))
+        if start is None or step is None or jitter is None:
+            return None
+        return start - jitter, start + step * (n - 1) + jitter
 
     def generate(self, ctx):
         start, step, jitter = self._parse_all(ctx.params, ctx.anchor_us)

@@ -122,11 +122,17 @@ def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]
     return []
 
 
+def _suffix_width(n_total: int) -> int:
+    """Base-36 digits of the unique suffix for a table of ``n_total`` rows."""
+    width = SUFFIX_MIN_WIDTH
+    while 36 ** width < max(int(n_total), 1):
+        width += 1
+    return width
+
+
 def _unique_suffix(ctx) -> pa.Array:
     """``" #"`` + ``w`` base-36 digits of ``ctx.permute(36**w)`` (see the module docstring)."""
-    width = SUFFIX_MIN_WIDTH
-    while 36 ** width < max(int(ctx.n_total), 1):
-        width += 1
+    width = _suffix_width(ctx.n_total)
     perm = np.asarray(ctx.permute(36 ** width), dtype=np.int64)
     alphabet = np.frombuffer(SUFFIX_ALPHABET.encode(), dtype=np.uint8).astype(np.int32)
     codes = np.empty((perm.shape[0], width + 2), dtype=np.int32)
@@ -162,7 +168,8 @@ class FakerGen(Generator):
     profile's (fast 1,000, realistic and dirty 20,000) — so ``--rows`` can change these values
     (a lookup ``fk.col`` uses the parent table's pool). ``locale`` defaults to the schema's.
     Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the row
-    (``"Alice Smith #3f9k0a"``)."""
+    (``"Alice Smith #3f9k0a"``); with ``max_length`` the pool value is cut, never the suffix, and
+    a ``max_length`` shorter than the suffix is refused by the planner."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("provider",), provider={"type": "string", "minLength": 1}, locale=_LOCALE_PARAM,
@@ -183,8 +190,15 @@ class FakerGen(Generator):
         idx = ctx.integers(0, len(pool) - 1)
         values = _as_array(pool.take(pa.array(idx, type=pa.int64())))
         if ctx.unique:
+            max_length = getattr(ctx.column, "max_length", None)
+            if max_length is not None:  # cut the pool value, never the suffix that keeps rows apart
+                values = pc.utf8_slice_codeunits(values, 0, max(0, max_length - 2 - _suffix_width(ctx.n_total)))
             values = _as_array(pc.binary_join_element_wise(values, _unique_suffix(ctx), ""))
         return values
+
+    def length_bounds(self, column, table, schema, rows):
+        """Unique values end in the suffix, which ``max_length`` must leave whole."""
+        return 2 + _suffix_width(rows), None
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -378,7 +392,10 @@ class Template(Generator):
     ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
     floats by Arrow's cast, decimals with their scale, dates ``YYYY-MM-DD``, timestamps
     ``YYYY-MM-DDTHH:MM:SSZ``, booleans ``true``/``false``; a null reference gives a null value.
-    Unique by construction only when ``is_unique_by_construction`` says so."""
+    Unique by construction only when ``is_unique_by_construction`` says so; with ``max_length`` on
+    a unique template the planner refuses a cut that could merge values: when the longest value
+    is known (literals plus integer, uuid, date, timestamp, bool or max_length-bounded string
+    references) and exceeds it, or when the literal text alone does."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("template",), template={"type": "string"}, lower={"type": "boolean"},
@@ -476,6 +493,22 @@ class Template(Generator):
                 return True  # (c)
         return False
 
+    def length_bounds(self, column, table, schema, rows):
+        """Shortest: the literal text alone; longest: literals plus every reference's longest
+        rendering, when each is known (integers from their bounds or sequence, uuids, dates,
+        timestamps, booleans, strings with a max_length)."""
+        try:
+            parts = parse_template(column.generator.params["template"])
+        except (TemplateError, KeyError, TypeError):
+            return 0, None
+        shortest = sum(len(p) for p in parts if isinstance(p, str))
+        longest: int | None = shortest
+        for p in parts:
+            if isinstance(p, _Ref):
+                ref_len = _rendered_length(p.name, table, rows)
+                longest = None if longest is None or ref_len is None else longest + ref_len
+        return shortest, longest
+
     def generate(self, ctx):
         params = ctx.params
         parts = parse_template(params["template"])
@@ -492,6 +525,32 @@ class Template(Generator):
         elif params.get("upper"):
             out = pc.utf8_upper(out)
         return _as_array(out)
+
+
+_FIXED_WIDTH = {"uuid": 36, "date": 10, "timestamp": 20, "bool": 5}
+
+
+def _rendered_length(name: str, table, rows: int) -> int | None:
+    """The longest text ``_to_text`` makes of a same-row column over ``rows`` rows, or None."""
+    if "." in name or not table.has_column(name):
+        return None
+    col = table.column(name)
+    kind = col.dtype.kind
+    if kind in _FIXED_WIDTH:
+        return _FIXED_WIDTH[kind]
+    if kind == "string":
+        return col.max_length
+    if kind != "int":
+        return None
+    lo, hi = col.dtype.int_bounds()
+    gen = GENERATORS.get(col.generator.type)
+    span = gen.span(col, rows, None) if gen is not None and gen.progression(col.generator.params) else None
+    if span is not None:
+        lo, hi = min(span), max(span)
+    else:
+        lo = lo if col.min is None else max(lo, int(col.min))
+        hi = hi if col.max is None else min(hi, int(col.max))
+    return max(len(str(int(lo))), len(str(int(hi))))
 
 
 def _resolve_problem(part: _Ref, table, schema):

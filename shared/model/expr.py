@@ -26,7 +26,14 @@ in: ``decimal`` counts as ``float``, ``uuid`` as ``string``.
 Evaluation notes (documented semantics, all vectorised, none raises on data):
 
 * ``/`` is true division (float); ``x / 0``, ``x // 0.0`` and ``x % 0.0`` give NaN; on integers
-  ``x // 0`` and ``x % 0`` give 0 (numpy's semantics). Integer arithmetic wraps at 64 bits.
+  ``x // 0`` and ``x % 0`` give 0 (numpy's semantics). A NaN result is null in a nullable column
+  and otherwise the in-range value nearest 0 (``constraints.coerce``); a divisor that is the
+  constant 0 is refused when the expression is checked.
+* Integer arithmetic (int, date, timestamp and duration values: ``+ - *``, unary ``-``, ``abs``,
+  ``days()`` …) *saturates* at int64's bounds instead of wrapping, and a float turned into an
+  integer is clipped to them (NaN gives 0); the column then clips to its own bounds. An
+  expression without column references or random draws is evaluated when it is checked, and an
+  overflow there (``9223372036854775807 + 1``, ``1e308 * 1e308``) is refused.
 * ``round(x)``, ``floor(x)`` and ``ceil(x)`` return integers (round half to even, like Python);
   ``round(x, n)`` keeps the kind of ``x``; ``n`` must be an integer literal.
 * ``date ± duration`` moves the date's midnight by the duration and keeps the day it lands on:
@@ -47,6 +54,7 @@ nesting, so no input can exhaust the Python stack.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -688,6 +696,124 @@ def is_assignable(expr_kind: str, column_kind: str) -> bool:
     return column_kind in _ASSIGNABLE.get(expr_kind, frozenset())
 
 
+# --- constant folding ---------------------------------------------------------------------------
+
+_FOLDABLE_CALLS = frozenset({"abs", "min", "max", *UNIT_US})
+
+
+def constant_problems(expr: Expr | str) -> list[ExprError]:
+    """Overflows and divisions by zero that can be seen without data, located at their operator.
+
+    Every sub-expression without column references or random draws is evaluated exactly (Python
+    integers, Python floats): an integer (or duration) result outside int64, a float result that
+    is not finite, and a ``/``, ``//`` or ``%`` whose divisor is such a constant equal to 0 are
+    reported — at run time they would saturate, clip or give NaN, which is never what was meant.
+    Only arithmetic, unary minus, ``abs``, ``min``, ``max`` and ``days()``-style units are folded.
+    """
+    expr = _as_expr(expr)
+    problems: list[ExprError] = []
+
+    def check(value: int | float, node: Node, what: str) -> int | float | None:
+        if isinstance(value, int) and not -(1 << 63) <= value <= _INT64_MAX:
+            problems.append(ExprError(f"{what} overflows: {value} is outside the 64-bit integer range",
+                                      node.pos, "keep integer constants within ±9223372036854775807"))
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(ExprError(f"{what} overflows: the constant result is {value}", node.pos,
+                                      "keep float constants within ±1.7976931348623157e308"))
+            return None
+        return value
+
+    def fold(node: Node) -> int | float | None:
+        if isinstance(node, Num):
+            return node.value
+        if isinstance(node, Unary):
+            v = fold(node.operand)
+            if v is None or node.op == "not":
+                return None
+            return check(-v if node.op == "-" else v, node, "the negation")
+        if isinstance(node, Binary):
+            a, b = fold(node.left), fold(node.right)
+            if node.op in ("/", "//", "%") and b == 0 and isinstance(b, (int, float)):
+                problems.append(ExprError(f"'{node.op}' by the constant 0", node.pos,
+                                          "divide by a column, or by a number other than 0"))
+                return None
+            if a is None or b is None or node.op not in ("+", "-", "*", "/", "//", "%"):
+                return None
+            try:
+                if node.op == "+":
+                    v = a + b
+                elif node.op == "-":
+                    v = a - b
+                elif node.op == "*":
+                    v = a * b
+                elif node.op == "/":
+                    v = a / b
+                elif node.op == "//":
+                    v = a // b
+                else:
+                    v = a % b
+            except OverflowError:
+                v = float("inf")
+            return check(v, node, f"'{node.op}'")
+        if isinstance(node, Call):
+            args = [fold(a) for a in node.args]
+            if node.func not in _FOLDABLE_CALLS or any(v is None for v in args):
+                return None
+            vals = cast(list[int | float], args)
+            if node.func in UNIT_US:
+                v0, unit = vals[0], UNIT_US[node.func]
+                us = v0 * unit
+                if isinstance(us, float) and math.isfinite(us):
+                    us = round(us)  # float durations are rounded to the microsecond
+                return check(us, node, f"{node.func}()")
+            if node.func == "abs":
+                return check(abs(vals[0]), node, "abs()")
+            return (min if node.func == "min" else max)(vals)
+        return None
+
+    def visit(node: Node) -> None:
+        """Fold every maximal constant sub-tree; walk into the rest."""
+        if isinstance(node, (Unary, Binary, Call)) and not _has_data(node):
+            fold(node)
+            return
+        if isinstance(node, Unary):
+            visit(node.operand)
+        elif isinstance(node, Binary):
+            visit(node.left)
+            visit(node.right)
+            if node.op in ("/", "//", "%") and not _has_data(node.right):
+                b = _quiet_fold(node.right)
+                if b == 0 and isinstance(b, (int, float)):
+                    problems.append(ExprError(f"'{node.op}' by the constant 0", node.pos,
+                                              "divide by a column, or by a number other than 0"))
+        elif isinstance(node, Call):
+            for a in node.args:
+                visit(a)
+
+    def _quiet_fold(node: Node) -> int | float | None:
+        before = len(problems)
+        v = fold(node)
+        del problems[before:]
+        return v
+
+    visit(expr.root)
+    return problems
+
+
+def _has_data(node: Node) -> bool:
+    """Whether the sub-tree reads a column or draws a random number."""
+    if isinstance(node, Name):
+        return True
+    if isinstance(node, Unary):
+        return _has_data(node.operand)
+    if isinstance(node, Binary):
+        return _has_data(node.left) or _has_data(node.right)
+    if isinstance(node, Call):
+        return node.func in RANDOM_FUNCTIONS or any(_has_data(a) for a in node.args)
+    return False
+
+
 # --- evaluation ---------------------------------------------------------------------------------
 
 
@@ -702,10 +828,52 @@ class Env(Protocol):
     def normal(self, purpose: str) -> np.ndarray: ...  # standard normals, one per row
 
 
-def _to_int64(x: np.ndarray) -> np.ndarray:
-    """Round floats to the nearest int64 (NaN/inf/out of range give numpy's cast value, no error)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.rint(x).astype(np.int64)
+_INT64_MIN = -(1 << 63)
+#: the largest float64 below 2**63 (int64's maximum itself rounds up to 2**63)
+_INT64_MAX_FLOAT = 9223372036854774784.0
+
+
+def to_int64(x: np.ndarray) -> np.ndarray:
+    """Round floats to the nearest int64, saturating at int64's bounds (NaN gives 0), no error."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.rint(np.clip(np.nan_to_num(x, nan=0.0, posinf=_INT64_MAX_FLOAT, neginf=-_INT64_MAX_FLOAT),
+                          float(_INT64_MIN), _INT64_MAX_FLOAT)).astype(np.int64)
+    return np.where(x > _INT64_MAX_FLOAT, np.int64(_INT64_MAX), out)
+
+
+def _saturate(exact_sign: np.ndarray, overflow: np.ndarray, wrapped: np.ndarray) -> np.ndarray:
+    """``wrapped`` where no overflow happened, else int64's bound on the side of ``exact_sign``."""
+    if not overflow.any():
+        return wrapped
+    bound = np.where(exact_sign, np.int64(_INT64_MAX), np.int64(_INT64_MIN))
+    return np.where(overflow, bound, wrapped)
+
+
+def sat_add(a: Any, b: Any) -> np.ndarray:
+    """a + b on int64, saturating: overflow iff both operands' signs differ from the result's."""
+    r = a + b
+    return _saturate(a > 0, ((a ^ r) & (b ^ r)) < 0, r)
+
+
+def sat_sub(a: Any, b: Any) -> np.ndarray:
+    r = a - b
+    return _saturate(a >= 0, ((a ^ b) & (a ^ r)) < 0, r)
+
+
+def sat_mul(a: Any, b: Any) -> np.ndarray:
+    """a · b on int64, saturating: without overflow r // a == b exactly (a ≠ 0); with it, r − a·b is
+    a non-zero multiple of 2**64, so the quotient differs — except −1 · int64_min, checked apart."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    r = a * b
+    nz = a != 0
+    q = np.floor_divide(r, np.where(nz, a, 1))
+    overflow = (nz & (q != b)) | ((a == -1) & (b == _INT64_MIN)) | ((b == -1) & (a == _INT64_MIN))
+    return _saturate((a < 0) == (b < 0), overflow, r)
+
+
+def sat_neg(a: np.ndarray) -> np.ndarray:
+    return np.where(a == _INT64_MIN, np.int64(_INT64_MAX), -a)
 
 
 def _strings(value: Any, n: int):
@@ -783,7 +951,9 @@ class _Evaluator:
             kind = _unary_kind(node, k)
             if node.op == "not":
                 return kind, ~v
-            return kind, (-v if node.op == "-" else v)
+            if node.op == "-":
+                return kind, (sat_neg(v) if v.dtype == np.int64 else -v)
+            return kind, v
         if isinstance(node, Binary):
             lk, a = self.eval(node.left)
             rk, b = self.eval(node.right)
@@ -821,28 +991,33 @@ class _Evaluator:
             fn = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
                   ">": np.greater, ">=": np.greater_equal}[op]
             return fn(a, b)
+        ints = a.dtype == np.int64 and b.dtype == np.int64
         if op == "+":
             if lk == "date":
-                return a + np.floor_divide(b, US_PER_DAY)
+                return sat_add(a, np.floor_divide(b, US_PER_DAY))
             if rk == "date":
-                return b + np.floor_divide(a, US_PER_DAY)
-            return a + b
+                return sat_add(b, np.floor_divide(a, US_PER_DAY))
+            return sat_add(a, b) if ints else a + b
         if op == "-":
             if lk == "date" and rk == "duration":
-                return a + np.floor_divide(-b, US_PER_DAY)
+                return sat_add(a, np.floor_divide(sat_neg(b), US_PER_DAY))
             if lk == rk == "date":
-                return (a - b) * np.int64(US_PER_DAY)
-            return a - b
+                return sat_mul(sat_sub(a, b), np.int64(US_PER_DAY))
+            return sat_sub(a, b) if ints else a - b
         if op == "*":
+            if ints:
+                return sat_mul(a, b)
             out = a * b
-            if "duration" in (lk, rk) and out.dtype != np.int64:
-                return _to_int64(out)
+            if "duration" in (lk, rk):
+                return to_int64(out)
             return out
         if op == "/":
             return np.where(b == 0, np.nan, np.true_divide(a, b))
         if op == "//":
             out = np.floor_divide(a, b)
-            return out if out.dtype == np.int64 else np.where(b == 0, np.nan, out)
+            if out.dtype == np.int64:  # int64_min // -1 is the one quotient past the bounds
+                return np.where((a == _INT64_MIN) & (b == -1), np.int64(_INT64_MAX), out)
+            return np.where(b == 0, np.nan, out)
         # "%"
         out = np.remainder(a, b)
         return out if out.dtype == np.int64 else np.where(b == 0, np.nan, out)
@@ -861,18 +1036,18 @@ class _Evaluator:
             return np.where(cond, a, b)
         if f in UNIT_US:
             unit = UNIT_US[f]
-            return vs[0] * np.int64(unit) if ks[0] == "int" else _to_int64(vs[0] * float(unit))
+            return sat_mul(vs[0], np.int64(unit)) if ks[0] == "int" else to_int64(vs[0] * float(unit))
         if f == "round":
             if len(vs) == 1:
-                return vs[0] if ks[0] == "int" else _to_int64(vs[0])
+                return vs[0] if ks[0] == "int" else to_int64(vs[0])
             decimals = int(cast(Num, node.args[1]).value)
             return vs[0] if ks[0] == "int" and decimals >= 0 else np.round(vs[0], decimals)
         if f == "abs":
-            return np.abs(vs[0])
+            return sat_neg(-np.abs(vs[0])) if vs[0].dtype == np.int64 else np.abs(vs[0])
         if f in ("floor", "ceil"):
             if ks[0] == "int":
                 return vs[0]
-            return _to_int64(np.floor(vs[0]) if f == "floor" else np.ceil(vs[0]))
+            return to_int64(np.floor(vs[0]) if f == "floor" else np.ceil(vs[0]))
         if f in ("min", "max"):
             want = np.float64 if kind == "float" else np.int64
             arrays = [v.astype(want, copy=False) for v in vs]

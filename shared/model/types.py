@@ -8,7 +8,8 @@ kind       DSL types                   engine values
 =========  ==========================  =====================================
 int        int8, int16, int32, int64   numpy int64
 float      float32, float64            numpy float64
-decimal    decimal(p,s)                numpy float64 (rounded half-even at the end)
+decimal    decimal(p,s)                numpy float64 (rounded half-even at the end; written
+                                       exactly at any precision, see constraints.coerce)
 bool       bool                        numpy bool
 string     string                      pyarrow string array
 date       date                        numpy int64: days since 1970-01-01
@@ -19,8 +20,10 @@ uuid       uuid                        pyarrow string array (canonical 36-char f
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 import pyarrow as pa
 
@@ -32,6 +35,13 @@ TYPE_NAMES = (*INT_BITS, *FLOAT_BITS, "decimal(p,s)", *SIMPLE)
 NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
 ORDERED_KINDS = NUMERIC_KINDS | {"date", "timestamp"}
 TEXT_KINDS = frozenset({"string", "uuid"})
+#: the instants every format can write and read back: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z
+#: (CSV and JSON render four-digit years; Arrow's readers refuse a fifth digit)
+TIMESTAMP_MIN_US = -62_135_596_800_000_000
+TIMESTAMP_MAX_US = 253_402_300_799_999_999
+#: the same range in days since 1970-01-01: 0001-01-01 … 9999-12-31
+DATE_MIN_DAYS = -719_162
+DATE_MAX_DAYS = 2_932_896
 
 
 @dataclass(frozen=True)
@@ -58,10 +68,38 @@ class DType:
         return -(1 << (b - 1)), (1 << (b - 1)) - 1
 
     def decimal_bound(self) -> float:
-        """Largest absolute value a decimal(p,s) holds."""
+        """Largest absolute value a decimal(p,s) holds, as the nearest float64 (for comparisons)."""
         # 10**-s parsed from text: correctly rounded by Python itself, not by the C library's pow
         assert self.precision is not None and self.scale is not None, "decimal_bound of a non-decimal type"
         return float(10 ** (self.precision - self.scale) - float(f"1e-{self.scale}"))
+
+    def decimal_bound_inside(self) -> float:
+        """``decimal_bound`` rounded *towards zero*: the largest float64 whose value a decimal(p,s)
+        holds, so a value clipped to it never rounds to p + 1 digits (1e18 for decimal(18,0))."""
+        exact = self.exact_decimal_bound()
+        b = float(exact)
+        if Fraction(b) > exact:
+            b = math.nextafter(b, 0.0)
+        return b
+
+    def exact_decimal_bound(self) -> Fraction:
+        """10^(p−s) − 10^−s, exactly: the largest absolute value a decimal(p,s) holds."""
+        assert self.precision is not None and self.scale is not None, "decimal_bound of a non-decimal type"
+        return Fraction(10 ** self.precision - 1, 10 ** self.scale)
+
+    def exact_range(self) -> tuple[Fraction | int, Fraction | int] | None:
+        """The closed range of values (engine units) the type can hold and every format can write:
+        int types, decimals (exactly), dates and timestamps (years 1 to 9999); None for the rest."""
+        if self.kind == "int":
+            return self.int_bounds()
+        if self.kind == "decimal":
+            b = self.exact_decimal_bound()
+            return -b, b
+        if self.kind == "date":
+            return DATE_MIN_DAYS, DATE_MAX_DAYS
+        if self.kind == "timestamp":
+            return TIMESTAMP_MIN_US, TIMESTAMP_MAX_US
+        return None
 
     @property
     def arrow(self) -> pa.DataType:

@@ -22,12 +22,14 @@ Stages, each collecting all of its problems before raising:
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import difflib
 import hashlib
 import math
 import re
 import warnings
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import jsonschema
@@ -595,6 +597,15 @@ def _check_column(schema: Schema, table: Table, c: Column, col: _Collector) -> N
             v = getattr(c, key)
             if v is not None and not lo <= v <= hi:
                 col.add(c.path + (key,), f"{key} {v} is outside the range of {c.dtype.name} ({lo}..{hi})")
+    type_range = c.dtype.exact_range()
+    if c.allowed is not None and type_range is not None:
+        for i, v in enumerate(c.allowed):
+            if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            problem = _outside_type(c.dtype, v, type_range)
+            if problem:
+                col.add(c.path + ("allowed", i), f"allowed value {problem}",
+                        "every allowed value must be one the column's type can hold")
     if c.max_length is not None and c.dtype.kind != "string":
         col.add(c.path + ("max_length",), f"max_length does not apply to a {c.dtype.name} column")
     if c.pattern is not None:
@@ -616,6 +627,28 @@ def _check_column(schema: Schema, table: Table, c: Column, col: _Collector) -> N
             if not isinstance(v, bool):
                 col.add(c.path + ("allowed", i), f"allowed value {v!r} is not a boolean",
                         "write true or false (yes, no, on and off are strings in YAML 1.2)")
+
+
+def _outside_type(dtype, v, type_range) -> str | None:
+    """Why ``v`` (engine units) cannot be a value of ``dtype``, or None."""
+    lo, hi = type_range
+    if dtype.kind == "decimal":
+        if not math.isfinite(v):
+            return f"{v} is not a number a {dtype.name} column can hold"
+        with decimal.localcontext() as dctx:
+            dctx.prec = 400
+            exact = decimal.Decimal(repr(float(v)))
+            exponent = exact.normalize().as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > dtype.scale:
+                return f"{v} has more than {dtype.scale} decimal places, which {dtype.name} keeps"
+            if not lo <= Fraction(exact) <= hi:
+                bound = decimal.Decimal(f"{10**dtype.precision - 1}E-{dtype.scale}")
+                return f"{exact.normalize():f} is outside the range of {dtype.name} (±{bound:f})"
+        return None
+    if not lo <= v <= hi:
+        shown = {"date": "0001-01-01..9999-12-31", "timestamp": "years 1 to 9999"}.get(dtype.kind, f"{lo}..{hi}")
+        return f"{v} is outside the range of {dtype.name} ({shown})"
+    return None
 
 
 def _present(c: Column) -> set[str]:

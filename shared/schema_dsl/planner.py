@@ -23,16 +23,20 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType
 
 import numpy as np
 
+from shared.constraints.coerce import allowed_mask, coerce
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
+from shared.model import timeutil
 from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
 from shared.relationships.cardinality import COUNT_COLUMN, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
@@ -372,6 +376,8 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         _check_bounds(schema, t, c, n, feas, problems)
         if c.name not in single_unique:
             continue
+        if not _check_unique_extra(schema, plans, t, c, n, feas, problems):
+            continue
         strategy = gen.unique_strategy
         if c.name == tp.owner_column:
             strategy = None  # filled by the owning parent: unique only with max 1 child per parent
@@ -445,8 +451,38 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
     return unique_index, groups
 
 
+def _exact(dtype, v):
+    """A bound or span value as an exact number: decimals as the decimal they are written as
+    (the shortest text of the float, rounded half-to-even to the scale), others unchanged."""
+    if dtype.kind != "decimal" or isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return v
+    with decimal.localcontext() as dctx:
+        dctx.prec = 400  # a float has at most 309 integer digits, a decimal at most 38 places
+        return Fraction(decimal.Decimal(repr(v)).quantize(decimal.Decimal(1).scaleb(-dtype.scale),
+                                                          rounding=decimal.ROUND_HALF_EVEN))
+
+
+def _show(dtype, v) -> str:
+    """A value in engine units as users write it (timestamps and dates as ISO text when possible)."""
+    try:
+        if dtype.kind == "timestamp":
+            return timeutil.format_timestamp(int(v))
+        if dtype.kind == "date":
+            return timeutil.format_date(int(v))
+    except (OverflowError, ValueError):
+        return f"{int(v)} ({'µs' if dtype.kind == 'timestamp' else 'days'} from 1970, beyond year 9999 or before year 1)"
+    if isinstance(v, Fraction) and abs(v) >= 10**40:  # far past any decimal: short and plain
+        return f"{float(v):g}"
+    if isinstance(v, Fraction):
+        with decimal.localcontext() as dctx:
+            dctx.prec = 100  # the default 28 digits would round a decimal(38, s) bound
+            return f"{decimal.Decimal(v.numerator) / decimal.Decimal(v.denominator):f}"
+    return str(v)
+
+
 def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
-    """Contradictory constraints: allowed outside min/max, a sequence leaving its range."""
+    """Contradictory constraints: allowed outside min/max, a sequence or time series leaving the
+    column's range — its min/max and what its type holds (int and decimal digits, years 1–9999)."""
     if c.allowed is not None and c.dtype.is_ordered:
         outside = [v for v in c.allowed if v is not None and (
             (c.min is not None and v < c.min) or (c.max is not None and v > c.max))]
@@ -454,18 +490,115 @@ def _check_bounds(schema: Schema, t: Table, c: Column, n: int, feas, problems) -
             msg = f"{t.name}.{c.name}: every allowed value lies outside min/max"
             feas.append(Feasibility(t.name, c.name, "bounds", False, 0, n, msg))
             problems.append(_problem(schema, c.path + ("allowed",), msg))
-    progression = GENERATORS[c.generator.type].progression(c.generator.params)
+    gen = GENERATORS[c.generator.type]
+    try:
+        span = gen.span(c, n, schema)
+    except Exception:  # noqa: BLE001 - a span the params cannot give was reported at load time
+        span = None
+    if span is None:
+        return
+    first, last = (_exact(c.dtype, v) for v in span)
+    lo = None if c.min is None else _exact(c.dtype, c.min)
+    hi = None if c.max is None else _exact(c.dtype, c.max)
+    type_range = c.dtype.exact_range()
+    if type_range is not None:
+        lo = type_range[0] if lo is None else max(lo, type_range[0])
+        hi = type_range[1] if hi is None else min(hi, type_range[1])
+    bad = [v for v in (first, last) if (lo is not None and v < lo) or (hi is not None and v > hi)]
+    if bad:
+        rng = f"{_show(c.dtype, lo) if lo is not None else '…'}..{_show(c.dtype, hi) if hi is not None else '…'}"
+        msg = (f"{t.name}.{c.name}: {c.generator.type} {_show(c.dtype, first)}..{_show(c.dtype, last)} for "
+               f"{n:,} rows leaves the column's range {rng}")
+        feas.append(Feasibility(t.name, c.name, "sequence_range", False, None, n, msg))
+        problems.append(_problem(schema, c.generator.path, msg, "widen the type or max, or lower the rows"))
+
+
+def _outside_allowed(schema: Schema, plans, t: Table, c: Column, n: int, k: int) -> str | None:
+    """Why a unique column's generator may produce a value outside ``allowed`` (the engine then
+    replaces it by an allowed value, which repeats one), or None when it cannot: every term of a
+    progression, or every value of a finite domain (``from_index``), is in the list."""
+    gen = GENERATORS[c.generator.type]
+    where = f"unique {t.name}.{c.name}"
+    progression = gen.progression(c.generator.params)
     if progression is not None:
         start, step = progression
-        last = start + step * (n - 1)
-        lo, hi = c.min, c.max
-        if c.dtype.kind == "int":
-            tlo, thi = c.dtype.int_bounds()
-            lo = tlo if lo is None else max(lo, tlo)
-            hi = thi if hi is None else min(hi, thi)
-        bad = [v for v in (start, last) if (lo is not None and v < lo) or (hi is not None and v > hi)]
-        if bad:
-            msg = (f"{t.name}.{c.name}: {c.generator.type} {start}..{last} for {n:,} rows leaves the column's range "
-                   f"{lo}..{hi}")
-            feas.append(Feasibility(t.name, c.name, "sequence_range", False, None, n, msg))
-            problems.append(_problem(schema, c.generator.path, msg, "widen the type or max, or lower the rows"))
+        allowed = {_exact(c.dtype, v) for v in c.allowed or ()}
+        outside = next((v for v in (_exact(c.dtype, start + step * i) for i in range(n)) if v not in allowed), None)
+        if outside is None:
+            return None
+        return (f"{where}: {c.generator.type} value {_show(c.dtype, outside)} is not allowed; it would be "
+                f"replaced by an allowed value, which repeats one")
+    cap = _capacity(schema, plans, t, c) if gen.unique_strategy == "index" else None
+    if cap is None or cap > k:
+        domain = "an unbounded domain" if cap is None else f"{cap:,} values"
+        return (f"{where}: {c.generator.type} draws from {domain}, more than the {k:,} allowed; values "
+                f"outside the list would be replaced by allowed ones, which repeats them — infeasible")
+    ctx = ColumnContext(seed=schema.seed, table=t, column=c, params=c.generator.params,
+                        rows=np.arange(cap, dtype=np.int64), n_total=n, locale=schema.locale,
+                        anchor_us=schema.anchor_us, unique=True, schema=schema)
+    try:
+        values = coerce(c, gen.from_index(np.arange(cap, dtype=np.int64), ctx))
+    except Exception:  # noqa: BLE001 - a domain that cannot be listed here: leave it to the engine
+        return None
+    ok = allowed_mask(c, values)
+    if ok.all():
+        return None
+    return (f"{where}: {c.generator.type} can produce values outside allowed ({int((~ok).sum()):,} of its "
+            f"{cap:,}); they would be replaced by allowed ones, which repeats them — infeasible")
+
+
+def _check_unique_extra(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> bool:
+    """What caps a unique column's distinct values beyond its generator's domain: ``allowed``
+    (values outside it are replaced by list values), ``max_length`` (a cut text repeats), and for
+    a progression the resolution of its type (a decimal's scale, float64's 53 bits). True if OK."""
+    gen = GENERATORS[c.generator.type]
+    where = f"unique {t.name}.{c.name}"
+    if c.allowed is not None and not gen.listed_values and c.references is None:
+        k = len(set(c.allowed))
+        msg = None
+        if k < n:
+            msg = f"{where}: allowed holds {k:,} distinct values for {n:,} rows — infeasible"
+        else:
+            msg = _outside_allowed(schema, plans, t, c, n, k)
+        if msg:
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", False, k, n, msg))
+            problems.append(_problem(schema, c.path + ("allowed",), msg,
+                                     "make every value the generator can produce an allowed one "
+                                     "(or use choice over the allowed values), or drop allowed"))
+            return False
+    if c.max_length is not None and c.dtype.kind == "string":
+        shortest, longest = gen.length_bounds(c, t, schema, n)
+        if longest is not None and longest > c.max_length:
+            cut, size = longest, f"up to {longest}"
+        elif shortest > c.max_length:
+            cut, size = shortest, f"at least {shortest}"
+        else:
+            cut = None
+        if cut is not None:
+            msg = (f"{where}: max_length {c.max_length} cuts its {c.generator.type} values ({size} "
+                   f"characters), and cut values repeat — infeasible")
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", False, None, n, msg))
+            problems.append(_problem(schema, c.path + ("max_length",), msg,
+                                     f"raise max_length to at least {cut}, or shorten the values"))
+            return False
+    progression = gen.progression(c.generator.params)
+    if progression is not None and c.dtype.kind in ("decimal", "float") and n > 1:
+        start, step = progression
+        msg = None
+        if c.dtype.kind == "decimal" and abs(_exact(c.dtype, step)) < Fraction(1, 10**(c.dtype.scale or 0)):
+            msg = (f"{where}: step {step} is below the resolution of {c.dtype.name} "
+                   f"({_show(c.dtype, Fraction(1, 10**(c.dtype.scale or 0)))}): rounded values repeat — infeasible")
+        else:
+            # values are float64 in the engine (float32 columns are written as such): keep every
+            # step at least 4 units in the last place, so rounding (to the float, to the scale)
+            # cannot merge two neighbours
+            bits = 24 if c.dtype.bits == 32 else 53
+            far = max(abs(start), abs(start + step * (n - 1)))
+            if far / abs(step) >= float(1 << (bits - 3)):
+                msg = (f"{where}: {c.generator.type} reaches {far:g} in steps of {step}: beyond {bits}-bit floating "
+                       f"point resolution consecutive values repeat — infeasible")
+        if msg:
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", False, None, n, msg))
+            problems.append(_problem(schema, c.generator.path, msg, "use a larger step or an int64 column"))
+            return False
+    return True
