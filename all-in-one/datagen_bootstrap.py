@@ -631,7 +631,25 @@ def _dispatch(python, module, args):
         return EXIT_SETUP_FAILED
 
 
+def _reopen_closed_standard_fds():
+    """A closed stdin, stdout or stderr (``>&-``) gets /dev/null, so the run goes on normally and no
+    file the run opens can become fd 1 by accident (the frontend inherits these descriptors)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own stdout
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
 def main(argv=None):
+    _reopen_closed_standard_fds()
     args = sys.argv[1:] if argv is None else argv
     try:
         action, details = parse_args(args)

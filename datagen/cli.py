@@ -345,7 +345,24 @@ def _add_options(func, extras):
 app = build_app()
 
 
+def _reopen_closed_standard_fds() -> None:
+    """A closed stdout or stderr (``>&-``): /dev/null instead, so the run goes on normally."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own stdout
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
 def main(default_format: str | None = None, only: tuple[str, ...] | None = None) -> None:
     """Run the command line; the exit code passes through."""
+    _reopen_closed_standard_fds()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     (build_app(default_format, only) if default_format else app)()

@@ -140,8 +140,9 @@ class Format:
 FORMATS: Registry[Format] = Registry("format")
 
 
-def int_option(opts: dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
-    """A whole-number ``--option KEY=VALUE`` (``_`` separators allowed), at least ``minimum``."""
+def int_option(opts: dict[str, Any], key: str, default: int, minimum: int = 0, maximum: int = 2**62) -> int:
+    """A whole-number ``--option KEY=VALUE`` (``_`` separators allowed) in ``[minimum, maximum]``,
+    checked before anything starts (a value past what the writers take failed inside a worker)."""
     from shared.errors import UsageError
 
     v = opts.get(key, default)
@@ -151,6 +152,8 @@ def int_option(opts: dict[str, Any], key: str, default: int, minimum: int = 0) -
         raise UsageError(f"--option {key}={v}: not a whole number") from None
     if n < minimum:
         raise UsageError(f"--option {key}={v}: must be at least {minimum}")
+    if n > maximum:
+        raise UsageError(f"--option {key}={v}: must be at most {maximum:,}")
     return n
 
 

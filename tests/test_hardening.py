@@ -212,3 +212,36 @@ def test_taking_over_a_stale_lock_is_atomic(tmp_path):
             p.join(TIMEOUT)
             assert p.exitcode == 0
     assert not overlaps.exists(), overlaps.read_text()
+
+
+def test_out_on_a_mount_point_or_with_a_too_long_name_is_refused_up_front(tmp_path):
+    """Both used to write the whole dataset, then fail at the swap (EBUSY) or on the lock's name."""
+    from shared.errors import UsageError
+    from shared.io.output import AtomicOutput
+
+    mount = next((p for p in ("/dev/shm", "/proc", "/sys") if os.path.ismount(p)), None)
+    if mount is not None:
+        with pytest.raises(UsageError, match="is a mount point"):
+            AtomicOutput(mount).check_target()
+    with pytest.raises(UsageError, match="the name is too long"):
+        AtomicOutput(tmp_path / ("x" * 240)).check_target()
+    r = _datagen("generate", "--format", "csv", "--schema", SHOP, "--out", tmp_path / ("y" * 240), "--scale", "0.01")
+    assert r.returncode == 2 and "the name is too long" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_past_what_the_writer_takes_is_refused_before_starting(tmp_path):
+    r = _datagen("generate", "--format", "parquet", "--schema", SHOP, "--out", tmp_path / "o", "--workers", "2",
+                 "--option", "row_group_rows=99999999999999999999999")
+    assert r.returncode == 2 and "--option row_group_rows=99999999999999999999999: must be at most" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_closed_stdout_runs_normally(tmp_path):
+    """``generate >&-`` through the bootstrap: it used to end in a traceback and exit 1."""
+    boot = ROOT / "all-in-one" / "datagen_bootstrap.py"
+    cmd = f'"{sys.executable}" "{boot}" generate --format csv --schema "{SHOP}" --out "{tmp_path / "o"}" --scale 0.01 >&-'
+    r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, check=False, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    assert (tmp_path / "o" / "manifest.json").is_file()

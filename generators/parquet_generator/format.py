@@ -212,7 +212,7 @@ class ParquetFormat(Format):
         dictionary = choice_option(opts, "dictionary", ("auto", "true", "false"), "auto")
         return {
             "compression": comp,
-            "row_group_rows": _int_option(opts, "row_group_rows", 1 << 18, 1),
+            "row_group_rows": int_option(opts, "row_group_rows", 1 << 18, 1, 1 << 30),
             "max_rows_per_file": _int_option(opts, "max_rows_per_file", DEFAULT_FILE_ROWS, 0),
             "max_file_bytes": _int_option(opts, "max_file_bytes", 0, 0),
             "dictionary": dictionary if dictionary == "auto" else dictionary == "true",
