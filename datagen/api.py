@@ -130,14 +130,13 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format = "parquet", out
              progress: Callable[[str, int], None] | None = None) -> GenerateResult:
     """Write the dataset in ``format`` into ``out`` (default ``out/<schema>/<format>/``), replaced
     atomically, with ``manifest.json``. ``options`` are the format's ``--option`` settings."""
-    from shared.schema_dsl.engine import default_workers
+    from shared.schema_dsl.engine import check_workers, default_workers
 
     fmt = get_format(format) if isinstance(format, str) else format
     opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
     if workers is None:
         workers = default_workers()
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
+    check_workers(workers)
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
                         allow_huge=allow_huge)
     target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)

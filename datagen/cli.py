@@ -112,13 +112,11 @@ def _schema_arg(schema: str | None) -> str:
 
 
 def _workers(workers: int | None) -> int:
-    from shared.schema_dsl.engine import default_workers
+    from shared.schema_dsl.engine import check_workers, default_workers
 
     if workers is None:
         return default_workers()
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    return workers
+    return check_workers(workers)
 
 
 def _progress_callback(plan, quiet: bool):

@@ -27,7 +27,7 @@ from shared.io.output import MANIFEST, AtomicOutput, file_digest
 from shared.model.schema import RowsPer, thaw
 from shared.model.timeutil import format_date, format_timestamp
 from shared.resources import data_file
-from shared.schema_dsl.engine import Engine
+from shared.schema_dsl.engine import Engine, effective_workers
 from shared.schema_dsl.loader import load_schema
 from shared.schema_dsl.planner import Plan, parse_rows_overrides, resolve_plan
 
@@ -110,10 +110,11 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
              options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
+    engine = Engine(plan)
+    workers = effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order))
     run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
                   schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers,
                   out=os.path.abspath(out))
-    engine = Engine(plan)
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
     timings: dict[str, float] = {}

@@ -245,3 +245,20 @@ def test_a_closed_stdout_runs_normally(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert (tmp_path / "o" / "manifest.json").is_file()
+
+
+def test_absurd_worker_counts_are_refused_and_the_rest_capped(tmp_path):
+    """--workers 100000 ended in 'unexpected OSError ENOMEM'; --workers 150 forked 150 processes
+    for 210 rows. Now: exit 2 past MAX_WORKERS, and no more workers than blocks (or 4 per core)."""
+    from shared.schema_dsl.engine import MAX_WORKERS, effective_workers
+
+    r = _datagen("generate", "--format", "csv", "--schema", SHOP, "--out", tmp_path / "o", "--workers", "100000")
+    assert r.returncode == 2 and f"--workers 100000: at most {MAX_WORKERS}" in r.stderr
+    assert not (tmp_path / "o").exists()
+    r = _datagen("generate", "--format", "csv", "--schema", SHOP, "--out", tmp_path / "o", "--workers", "150",
+                 "--scale", "0.01", "-q")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert m["workers"] == min(len(m["rows"]), 4 * (os.cpu_count() or 1))  # one block per table
+    assert effective_workers(150, 3) == 3 and effective_workers(2, 10) == 2
+    assert effective_workers(10_000, 10**9) == 4 * (os.cpu_count() or 1)

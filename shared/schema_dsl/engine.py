@@ -283,5 +283,25 @@ class Engine:
                                      schema=self.arrow_schemas[table])
 
 
+#: more worker processes than this is a mistake, not a plan (each is a fork of the whole run)
+MAX_WORKERS = 256
+
+
+def check_workers(workers: int) -> int:
+    """``--workers``: 1 .. ``MAX_WORKERS`` (exit 2 otherwise, before any process is started)."""
+    from shared.errors import UsageError
+
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    if workers > MAX_WORKERS:
+        raise UsageError(f"--workers {workers}: at most {MAX_WORKERS} (this machine has {default_workers()} cores)")
+    return workers
+
+
+def effective_workers(workers: int, tasks: int) -> int:
+    """The processes worth starting: no more than the blocks to compute, nor than 4 per core."""
+    return max(1, min(workers, tasks, 4 * default_workers()))
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
