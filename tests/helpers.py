@@ -28,3 +28,40 @@ def output_text(result) -> str:
     except ValueError:  # stderr mixed into output
         return text
     return text if err in text else text + err
+
+
+def saturate(v: int) -> int:
+    """int64 arithmetic saturates at its bounds (shared.model.expr), it does not wrap."""
+    return max(-(2**63), min(2**63 - 1, v))
+
+
+def int_expr_reference(tree, a: int, b: int) -> int:
+    """An independent evaluator, over Python ints, of the expression trees the expr fuzz tests draw
+    (lit, col a/b, neg, abs, min/max, if, + - * // %), with the engine's int64 semantics."""
+    tag = tree[0]
+    if tag == "lit":
+        return tree[1]
+    if tag == "col":
+        return a if tree[1] == "a" else b
+    if tag == "neg":
+        return saturate(-int_expr_reference(tree[1], a, b))
+    if tag == "abs":
+        return saturate(abs(int_expr_reference(tree[1], a, b)))
+    if tag in ("min", "max"):
+        vals = [int_expr_reference(t, a, b) for t in tree[1]]
+        return min(vals) if tag == "min" else max(vals)
+    if tag == "if":
+        _, cmp, lhs, rhs, then, other = tree
+        lv, rv = int_expr_reference(lhs, a, b), int_expr_reference(rhs, a, b)
+        ok = {"<": lv < rv, "==": lv == rv, ">=": lv >= rv}[cmp]
+        return int_expr_reference(then, a, b) if ok else int_expr_reference(other, a, b)
+    x, y = int_expr_reference(tree[1], a, b), int_expr_reference(tree[2], a, b)
+    if tag == "+":
+        return saturate(x + y)
+    if tag == "-":
+        return saturate(x - y)
+    if tag == "*":
+        return saturate(x * y)
+    if tag == "//":
+        return 0 if y == 0 else saturate(x // y)
+    return 0 if y == 0 else saturate(x % y)

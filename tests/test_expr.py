@@ -39,6 +39,7 @@ from shared.model.types import parse_type
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.loader import link_references
 from tests.gen_helpers import run
+from tests.helpers import int_expr_reference
 
 HOUR = 3_600_000_000
 TS0 = 1_700_000_000_000_000  # 2023-11-14T22:13:20Z
@@ -803,41 +804,6 @@ def test_fuzz_parse_raises_only_expr_error(text):
 _PREC = {"+": 5, "-": 5, "*": 6, "//": 6, "%": 6}
 
 
-def _wrap(v: int) -> int:
-    """int64 arithmetic saturates at its bounds (shared.model.expr), it does not wrap."""
-    return max(-(2**63), min(2**63 - 1, v))
-
-
-def _ref(tree, a: int, b: int) -> int:
-    tag = tree[0]
-    if tag == "lit":
-        return tree[1]
-    if tag == "col":
-        return a if tree[1] == "a" else b
-    if tag == "neg":
-        return _wrap(-_ref(tree[1], a, b))
-    if tag == "abs":
-        return _wrap(abs(_ref(tree[1], a, b)))
-    if tag in ("min", "max"):
-        vals = [_ref(t, a, b) for t in tree[1]]
-        return min(vals) if tag == "min" else max(vals)
-    if tag == "if":
-        _, cmp, lhs, rhs, then, other = tree
-        lv, rv = _ref(lhs, a, b), _ref(rhs, a, b)
-        ok = {"<": lv < rv, "==": lv == rv, ">=": lv >= rv}[cmp]
-        return _ref(then, a, b) if ok else _ref(other, a, b)
-    x, y = _ref(tree[1], a, b), _ref(tree[2], a, b)
-    if tag == "+":
-        return _wrap(x + y)
-    if tag == "-":
-        return _wrap(x - y)
-    if tag == "*":
-        return _wrap(x * y)
-    if tag == "//":
-        return 0 if y == 0 else _wrap(x // y)
-    return 0 if y == 0 else _wrap(x % y)
-
-
 def _render(tree) -> tuple[str, int]:
     """Source text with the fewest parentheses the precedence rules allow, and its precedence."""
     tag = tree[0]
@@ -887,11 +853,11 @@ def test_integer_expressions_match_a_reference_evaluator(tree):
     assert infer_kind(expr, {"a": "int", "b": "int"}) == "int"
     out = evaluate(expr, env)
     assert out.dtype == np.int64
-    want = [_ref(tree, a, b) for a, b in zip(_A_ROWS, _B_ROWS, strict=True)]
+    want = [int_expr_reference(tree, a, b) for a, b in zip(_A_ROWS, _B_ROWS, strict=True)]
     assert out.tolist() == want, text
 
 
 def test_reference_renderer_sanity():
     tree = ("-", ("col", "a"), ("-", ("col", "b"), ("lit", 1)))
     assert _render(tree)[0] == "a - (b - 1)"
-    assert math.isclose(_ref(tree, 5, 3), 3)
+    assert math.isclose(int_expr_reference(tree, 5, 3), 3)

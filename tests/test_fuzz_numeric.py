@@ -33,6 +33,7 @@ from shared.errors import InfeasibleSchema, SchemaError
 from shared.model import expr as E
 from shared.model.types import DATE_MAX_DAYS, DATE_MIN_DAYS, TIMESTAMP_MAX_US, TIMESTAMP_MIN_US
 from tests.gen_helpers import make_column
+from tests.helpers import int_expr_reference
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -121,22 +122,6 @@ def test_fuzz_coerce_lands_inside_the_type(type_, values):
 EXTREMES = [INT64_MIN, INT64_MIN + 1, -(2**62), -3, -1, 0, 1, 2, 3, 2**31, 2**62, INT64_MAX - 1, INT64_MAX]
 
 
-def _sat(v: int) -> int:
-    return max(INT64_MIN, min(INT64_MAX, v))
-
-
-def _ref(tree, a: int, b: int) -> int:
-    tag = tree[0]
-    if tag == "lit":
-        return tree[1]
-    if tag == "col":
-        return a if tree[1] == "a" else b
-    if tag == "neg":
-        return _sat(-_ref(tree[1], a, b))
-    if tag == "abs":
-        return _sat(abs(_ref(tree[1], a, b)))
-    x, y = _ref(tree[1], a, b), _ref(tree[2], a, b)
-    return _sat({"+": x + y, "-": x - y, "*": x * y}[tag])
 
 
 def _render(tree) -> str:
@@ -187,7 +172,7 @@ def test_fuzz_int64_expr_saturates(tree, a, data):
         warnings.simplefilter("error")
         kind, got = E.evaluate_typed(text, _Env(np.array(a, np.int64), np.array(b, np.int64)))
     assert kind == "int"
-    assert got.tolist() == [_ref(tree, x, y) for x, y in zip(a, b, strict=True)], text
+    assert got.tolist() == [int_expr_reference(tree, x, y) for x, y in zip(a, b, strict=True)], text
 
 
 # --- plan time: sequences and time series near the ends of their types -------------------------
