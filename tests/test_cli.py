@@ -89,3 +89,19 @@ def test_the_format_aliases_keep_their_own_format():
     assert r.exit_code == 2 and "this frontend writes json, ndjson" in r.output
     r = CliRunner().invoke(json_app, ["describe", "--format", "ndjson", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["format"] == "ndjson"
+
+
+def test_python_validate_takes_the_format_from_the_manifest_or_says_what_it_needs(tmp_path):
+    import datagen
+
+    res = datagen.generate(SHOP, format="ndjson", out=tmp_path / "o", scale=0.01, workers=1)
+    assert datagen.validate(SHOP, out=res.output_dir)["format"] == "ndjson"
+    with pytest.raises(datagen.UsageError, match="validate needs --format or --out"):
+        datagen.validate(SHOP)
+    (tmp_path / "bare").mkdir()
+    with pytest.raises(datagen.UsageError, match="no manifest names the format"):
+        datagen.validate(SHOP, out=tmp_path / "bare")
+    with pytest.raises(datagen.UsageError, match="no such folder to validate"):
+        datagen.validate(SHOP, out=tmp_path / "missing")
+    with pytest.raises(datagen.UsageError, match="no table 'custmers'"):
+        datagen.to_arrow(SHOP, "custmers")
