@@ -22,6 +22,16 @@ DEFAULT_ANCHOR = "2025-01-01T00:00:00Z"
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d|w)\s*)+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d|w)")
 _RELATIVE = re.compile(r"^\s*([+-])\s*(.+)$")
+#: the instants a timestamp can hold: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z
+#: (every format writes and reads them back); a duration is never longer than that span
+TIMESTAMP_MIN_US = -62_135_596_800_000_000
+TIMESTAMP_MAX_US = 253_402_300_799_999_999
+MAX_DURATION_US = TIMESTAMP_MAX_US - TIMESTAMP_MIN_US
+
+
+def _short(text: object) -> str:
+    r = repr(text)
+    return r if len(r) <= 40 else r[:36] + "…" + r[-3:]
 
 
 def parse_date(text: object) -> int:
@@ -42,11 +52,16 @@ def parse_duration(text: object) -> int:
     if isinstance(text, bool):
         raise ValueError(f"not a duration: {text!r}")
     if isinstance(text, (int, float)):
-        return int(round(float(text) * 1_000_000))
-    s = str(text).strip().lower()
-    if not _DURATION.match(s):
-        raise ValueError(f"not a duration (expected e.g. 5s, 1m, 2h, 1d, 1w, 250ms): {text!r}")
-    return int(round(sum(float(n) * US_PER[u] for n, u in _PART.findall(s))))
+        us = float(text) * 1_000_000
+    else:
+        s = str(text).strip().lower()
+        if not _DURATION.match(s):
+            raise ValueError(f"not a duration (expected e.g. 5s, 1m, 2h, 1d, 1w, 250ms): {text!r}")
+        us = sum(float(n) * US_PER[u] for n, u in _PART.findall(s))
+    if not abs(us) <= MAX_DURATION_US:  # also NaN and inf
+        raise ValueError(f"duration {_short(text)} is longer than the whole timestamp range "
+                         f"(years 1 to 9999, about 10,000 years)")
+    return int(round(us))
 
 
 def parse_timestamp(text: object, anchor_us: int | None = None) -> int:
@@ -62,7 +77,12 @@ def parse_timestamp(text: object, anchor_us: int | None = None) -> int:
         if anchor_us is None:
             raise ValueError(f"relative time {text!r} needs an anchor")
         d = parse_duration(m.group(2))
-        return anchor_us + (d if m.group(1) == "+" else -d)
+        us = anchor_us + (d if m.group(1) == "+" else -d)
+        if not TIMESTAMP_MIN_US <= us <= TIMESTAMP_MAX_US:
+            raise ValueError(f"relative time {_short(text)} from the anchor {format_timestamp(anchor_us)} lands "
+                             f"{'before year 1' if us < TIMESTAMP_MIN_US else 'after year 9999'}, outside the "
+                             f"timestamps a column can hold")
+        return us
     try:
         t = dt.datetime.fromisoformat(s.replace("z", "Z"))
     except ValueError:

@@ -27,6 +27,8 @@ from fractions import Fraction
 
 import pyarrow as pa
 
+from shared.model.timeutil import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US
+
 INT_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 FLOAT_BITS = {"float32": 32, "float64": 64}
 SIMPLE = {"bool": "bool", "string": "string", "date": "date", "timestamp": "timestamp", "uuid": "uuid"}
@@ -36,9 +38,8 @@ NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
 ORDERED_KINDS = NUMERIC_KINDS | {"date", "timestamp"}
 TEXT_KINDS = frozenset({"string", "uuid"})
 #: the instants every format can write and read back: 0001-01-01T00:00:00Z … 9999-12-31T23:59:59.999999Z
-#: (CSV and JSON render four-digit years; Arrow's readers refuse a fifth digit)
-TIMESTAMP_MIN_US = -62_135_596_800_000_000
-TIMESTAMP_MAX_US = 253_402_300_799_999_999
+#: (CSV and JSON render four-digit years; Arrow's readers refuse a fifth digit): TIMESTAMP_MIN_US and
+#: TIMESTAMP_MAX_US, defined with the time parsers, which refuse a relative time outside them
 #: the same range in days since 1970-01-01: 0001-01-01 … 9999-12-31
 DATE_MIN_DAYS = -719_162
 DATE_MAX_DAYS = 2_932_896

@@ -137,11 +137,15 @@ class _Block:
             return self.values[name]
         if name in self._in_progress:
             raise GenerationError(f"column {self.table.name}.{name} depends on itself")
-        self._in_progress.add(name)
-        try:
-            self._compute(name)
-        finally:
-            self._in_progress.discard(name)
+        # the same-row columns it reads first, in plan order: no recursion down a chain of columns
+        for n in self.engine.same_row_closure(self.table.name, name):
+            if n in self.values:
+                continue
+            self._in_progress.add(n)
+            try:
+                self._compute(n)
+            finally:
+                self._in_progress.discard(n)
         return self.values[name]
 
     def mask(self, name: str) -> np.ndarray | None:
@@ -197,6 +201,7 @@ class Engine:
         self.schema = plan.schema
         self.arrow_schemas = {t.name: arrow_schema(t, dirty=plan.profile == "dirty") for t in self.schema.tables}
         self._lookup_cache: dict[tuple, object] = {}
+        self._closures: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def warm_up(self) -> None:
         """Compute one row of every table so per-process caches (Faker pools) exist before fork."""
@@ -206,6 +211,27 @@ class Engine:
 
     def row_count(self, table: str) -> int:
         return self.plan.tables[table].rows
+
+    def same_row_closure(self, table: str, column: str) -> tuple[str, ...]:
+        """The columns of the same row that ``column`` reads, directly or not, then ``column``
+        itself, in the plan's column order (each after what it reads). ``fk.col`` reads a parent
+        row, not the fk column's value, so it adds nothing here."""
+        key = (table, column)
+        got = self._closures.get(key)
+        if got is None:
+            tp = self.plan.tables[table]
+            t = tp.table
+            need = {column}
+            todo = [column]
+            while todo:
+                c = t.column(todo.pop())
+                for ref in GENERATORS[c.generator.type].references(c.generator.params):
+                    if "." not in ref and ref not in need and t.has_column(ref):
+                        need.add(ref)
+                        todo.append(ref)
+            got = tuple(n for n in tp.column_order if n in need)
+            self._closures[key] = got
+        return got
 
     def lookup(self, table: str, column: str, rows: np.ndarray):
         """Engine-unit values of ``table.column`` at arbitrary row indices (no null mask)."""

@@ -29,6 +29,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import pairwise
 from types import MappingProxyType
 
 import numpy as np
@@ -47,6 +48,10 @@ MAX_PER_PARENT_ROWS = 10**10
 #: the size cap: rows × columns summed over the tables; more needs ``allow_huge`` (--allow-huge)
 MAX_CELLS = 5_000_000_000
 MAX_CELLS_ENV = "DATAGEN_MAX_CELLS"
+#: nested reads through parents (``fk.col`` of a parent that reads its own parent's, …) a value may
+#: take; each level is one nested lookup when generating (about a dozen Python frames: 32 levels stay
+#: well inside the interpreter's default recursion limit, whatever the generators)
+MAX_LOOKUP_DEPTH = 32
 #: a row index is an int64
 MAX_TABLE_ROWS = 2**63 - 1
 
@@ -193,33 +198,158 @@ def _column_refs(table: Table, column: Column) -> set[str]:
     return {n for n in out if table.has_column(n)}
 
 
+def _find_cycle(nodes, edges) -> list | None:
+    """The first cycle of a directed graph as ``[n0, n1, …, n0]``, or None; ``edges(n)`` lists a
+    node's successors. Iterative (a chain of thousands of columns needs no recursion) and linear
+    in nodes and edges; nodes are visited in the order given, successors in the order listed."""
+    state: dict = {}
+    for root in nodes:
+        if state.get(root):
+            continue
+        state[root] = 1
+        path = [root]
+        stack = [iter(edges(root))]
+        while stack:
+            for m in stack[-1]:
+                st = state.get(m)
+                if st == 1:
+                    return path[path.index(m):] + [m]
+                if st is None:
+                    state[m] = 1
+                    path.append(m)
+                    stack.append(iter(edges(m)))
+                    break
+            else:
+                state[path.pop()] = 2
+                stack.pop()
+    return None
+
+
 def _order_columns(schema: Schema, table: Table) -> tuple[str, ...]:
-    deps = {c.name: _column_refs(table, c) for c in table.columns}
+    deps = {c.name: sorted(_column_refs(table, c)) for c in table.columns}
     for c in table.columns:
         if c.name in deps[c.name]:
             raise PlanError(f"{schema.source.path}: column refers to itself",
                             [_problem(schema, c.generator.path, f"column {c.name!r} refers to itself")])
+    names = [c.name for c in table.columns]
+    cyc = _find_cycle(names, deps.__getitem__)
+    if cyc is not None:
+        c = table.column(cyc[0])
+        raise PlanError(f"{schema.source.path}: columns refer to each other in a cycle",
+                        [_problem(schema, c.generator.path, "column references form a cycle: " + " → ".join(cyc),
+                                  "one of them must not depend on the others")])
+    # dependencies first, otherwise schema order: a post-order walk
     order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(n: str, stack: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            cyc = stack[stack.index(n):] + [n]
-            c = table.column(n)
-            raise PlanError(f"{schema.source.path}: columns refer to each other in a cycle",
-                            [_problem(schema, c.generator.path, "column references form a cycle: " + " → ".join(cyc),
-                                      "one of them must not depend on the others")])
-        state[n] = 1
-        for m in sorted(deps[n]):
-            visit(m, stack + [n])
-        state[n] = 2
-        order.append(n)
-
-    for c in table.columns:
-        visit(c.name, [])
+    done: set[str] = set()
+    for root in names:
+        if root in done:
+            continue
+        done.add(root)
+        stack = [(root, iter(deps[root]))]
+        while stack:
+            n, it = stack[-1]
+            for m in it:
+                if m not in done:
+                    done.add(m)
+                    stack.append((m, iter(deps[m])))
+                    break
+            else:
+                order.append(n)
+                stack.pop()
     return tuple(order)
+
+
+def _reference_graph(schema: Schema) -> dict[tuple[str, str], list[tuple[tuple[str, str], str, int]]]:
+    """What each column reads, as ``(table, column) → [((table, column), how, lookups)]``.
+
+    ``lookups`` is 1 for a read at other rows (an fk column reads its parent's key; ``fk.col``
+    reads a parent's column) and 0 for a same-row read (``col``). ``how`` is the reference as
+    written, for messages.
+    """
+    graph: dict[tuple[str, str], list[tuple[tuple[str, str], str, int]]] = {}
+    for t in schema.tables:
+        for c in t.columns:
+            out = []
+            fk = c.references
+            if fk is not None and fk.parent_column is not None and schema.has_table(fk.parent):
+                out.append(((fk.parent, fk.parent_column), f"{fk.parent}.{fk.parent_column}", 1))
+            for ref in GENERATORS[c.generator.type].references(c.generator.params):
+                fk_name, dot, parent_col = ref.partition(".")
+                if not t.has_column(fk_name):
+                    continue
+                if not dot:
+                    out.append(((t.name, fk_name), ref, 0))
+                    continue
+                via = t.column(fk_name).references
+                if via is not None and schema.has_table(via.parent) and schema.table(via.parent).has_column(parent_col):
+                    out.append(((via.parent, parent_col), ref, 1))
+            graph[(t.name, c.name)] = out
+    return graph
+
+
+def _check_references(schema: Schema) -> None:
+    """Refuse values that cannot be computed row by row: a cycle through other rows, or a chain of
+    reads through parents deeper than ``MAX_LOOKUP_DEPTH``.
+
+    ``path: "{parent.path}/{id}"`` or ``depth: parent.depth + 1`` (``parent`` a foreign key into
+    the same table), or ``x: parent.y`` with ``y: parent.x``: each row's value needs its parent's,
+    which needs its own parent's, up the whole chain — as deep as the data. Same-row cycles are left
+    to ``_order_columns``; tables form no cycle (the loader refuses one), so every cycle found here
+    passes through a self-reference. Linear in columns and references.
+    """
+    graph = _reference_graph(schema)
+    cyc = _find_cycle(list(graph), lambda n: [m for m, _, _ in graph[n]])
+    if cyc is not None:
+        steps = [(a, next((how, k) for m, how, k in graph[a] if m == b)) for a, b in pairwise(cyc)]
+        if not any(k for _, (_, k) in steps):
+            return  # a same-row cycle: _order_columns names it
+        first = next(i for i, (_, (_, k)) in enumerate(steps) if k)
+        steps = steps[first:] + steps[:first]
+        table, column = steps[0][0]
+        reads = "; ".join(f"{a[0]}.{a[1]} reads {how}" for a, (how, _) in steps)
+        raise PlanError(
+            f"{schema.source.path}: a column is defined through its own parent chain",
+            [_problem(schema, schema.table(table).column(column).generator.path,
+                      f"{reads} — each row's value needs its parent's, which needs its own parent's, up "
+                      f"the whole chain: it cannot be computed row by row",
+                      "compute it from the row's own columns (e.g. from the id), or read a parent column "
+                      "that does not itself read through the self-reference")])
+    # the deepest chain of reads through parents: each level is one nested lookup at generate time
+    depth: dict[tuple[str, str], int] = {}
+    nxt: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for root in graph:
+        if root in depth:
+            continue
+        stack = [root]
+        while stack:
+            n = stack[-1]
+            todo = [m for m, _, _ in graph[n] if m not in depth and m in graph]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            if n in depth:
+                continue
+            best, arg = 0, None
+            for m, _, k in graph[n]:
+                if m in depth and depth[m] + k > best:
+                    best, arg = depth[m] + k, m
+            depth[n], nxt[n] = best, arg
+    deepest = max(graph, key=lambda n: depth[n], default=None)
+    if deepest is not None and depth[deepest] > MAX_LOOKUP_DEPTH:
+        shown: list[str] = []
+        at: tuple[str, str] | None = deepest
+        while at is not None:
+            shown.append(f"{at[0]}.{at[1]}")
+            at = nxt[at]
+        if len(shown) > 8:
+            shown = shown[:4] + [f"… {len(shown) - 7} more …"] + shown[-3:]
+        raise PlanError(
+            f"{schema.source.path}: values read through {depth[deepest]} levels of parents",
+            [_problem(schema, schema.table(deepest[0]).column(deepest[1]).generator.path,
+                      f"{' → '.join(shown)}: {depth[deepest]} nested reads through parents, over the "
+                      f"{MAX_LOOKUP_DEPTH} this version follows",
+                      "read the value from a nearer table, or copy it down fewer levels")])
 
 
 def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
@@ -268,6 +398,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     profile = profile or schema.profile
 
     order = _order_tables(schema)
+    _check_references(schema)
     plans: dict[str, TablePlan] = {}
     feas: list[Feasibility] = []
     cap = None if allow_huge else max_cells()
