@@ -39,12 +39,16 @@ from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
 from shared.model import timeutil
 from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
-from shared.relationships.cardinality import COUNT_COLUMN, CountIndex, build_count_index, clamp_counts
+from shared.relationships.cardinality import COUNT_COLUMN, PARENT_BLOCK, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
 
 DEFAULT_BLOCK_ROWS = 65_536
-#: per-parent child counts are summed at plan time (one pass over the parents' count cells)
+#: per-parent child counts are summed at plan time (one pass over the parents' count cells): at most
+#: this many parents in all, even with ``allow_huge``
 MAX_PER_PARENT_ROWS = 10**10
+#: parents whose child counts the planner draws, over all per-parent tables, without ``allow_huge``
+#: (about ten million a second on one core: a plan is never minutes of counting unasked)
+MAX_COUNTED_PARENTS = 10**8
 #: the size cap: rows × columns summed over the tables; more needs ``allow_huge`` (--allow-huge)
 MAX_CELLS = 5_000_000_000
 MAX_CELLS_ENV = "DATAGEN_MAX_CELLS"
@@ -70,7 +74,7 @@ def max_cells() -> int:
     return n
 
 
-def _check_size(schema: Schema, sizes: Mapping[str, int], cap: int) -> None:
+def _check_size(schema: Schema, sizes: Mapping[str, int], cap: int, about: str = "about") -> None:
     """Refuse an estimate over the cap, naming it, the largest tables, the cap and the flag."""
     cells = sum(sizes.values())
     if cells <= cap:
@@ -79,7 +83,7 @@ def _check_size(schema: Schema, sizes: Mapping[str, int], cap: int) -> None:
     detail = ", ".join(f"{n}: {sizes[n] // max(1, len(schema.table(n).columns)):,} rows × "
                        f"{len(schema.table(n).columns)} columns" for n in biggest)
     raise UsageError(
-        f"the plan is about {cells:,} cells (rows × columns; {detail}), over the cap of {cap:,} cells; "
+        f"the plan is {about} {cells:,} cells (rows × columns; {detail}), over the cap of {cap:,} cells; "
         f"pass --allow-huge to generate it anyway, or lower --rows / --scale "
         f"({MAX_CELLS_ENV} adjusts the cap)")
 
@@ -403,6 +407,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     feas: list[Feasibility] = []
     cap = None if allow_huge else max_cells()
     sizes: dict[str, int] = {}  # cells (rows × columns) per table, for the size cap
+    counted = 0  # parents whose child counts were drawn
     for name in order:
         t = schema.table(name)
         if not isinstance(t.rows, RowsPer):
@@ -415,14 +420,10 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
         owner = None
         if isinstance(t.rows, RowsPer):
             n_parent = plans[t.rows.per].rows
-            if n_parent > MAX_PER_PARENT_ROWS:
-                raise InfeasibleSchema(
-                    f"{schema.source.path}: table {name!r} counts its rows per {t.rows.per!r}, which has "
-                    f"{n_parent:,} rows",
-                    [_problem(schema, t.path + ("rows", "per"),
-                              f"per-parent counts are planned up front; {n_parent:,} parents is over the "
-                              f"{MAX_PER_PARENT_ROWS:,} this version plans", "lower the parent's rows")])
-            per = build_count_index(name, n_parent, _count_fn(schema, seed, profile, t))
+            count_fn = _count_fn(schema, seed, profile, t)
+            _check_counting(schema, t, n_parent, count_fn, sizes, cap, counted)
+            counted += n_parent
+            per = build_count_index(name, n_parent, count_fn)
             n = per.total
             assert t.owner is not None  # the loader refuses a per-parent table without its fk
             owner = t.owner.column
@@ -454,6 +455,31 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
                 allow_huge=bool(allow_huge),
                 foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys))
+
+
+def _check_counting(schema: Schema, t: Table, n_parent: int, count_fn, sizes: Mapping[str, int],
+                    cap: int | None, counted: int) -> None:
+    """Refuse a per-parent table before drawing every parent's count when the plan is already
+    over the size cap at ``min`` children per parent, when the first parents' counts put it far
+    over, or when the counting itself would pass ``MAX_COUNTED_PARENTS`` (``MAX_PER_PARENT_ROWS``
+    with ``allow_huge``, when ``cap`` is None)."""
+    assert isinstance(t.rows, RowsPer)
+    cols = len(t.columns)
+    if cap is not None:
+        _check_size(schema, {**sizes, t.name: t.rows.min * n_parent * cols}, cap, "at least")
+        first = count_fn(np.arange(min(n_parent, PARENT_BLOCK), dtype=np.int64))
+        if first.size:
+            estimate = round(float(first.mean()) * n_parent) * cols
+            if sum(sizes.values()) + estimate > 4 * cap:  # a margin no sampling error crosses
+                _check_size(schema, {**sizes, t.name: estimate}, cap, "about")
+    limit = MAX_COUNTED_PARENTS if cap is not None else MAX_PER_PARENT_ROWS
+    if counted + n_parent > limit:
+        flag = ("pass --allow-huge to plan it anyway, or " if cap is not None else "")
+        raise UsageError(
+            f"table {t.name!r} counts its rows per {t.rows.per!r}: planning draws every parent's count up "
+            f"front, and {counted + n_parent:,} parents in all is over the {limit:,} planned"
+            f"{' without --allow-huge' if cap is not None else ''} (about ten million a second); "
+            f"{flag}lower the rows of {t.rows.per!r}")
 
 
 def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
