@@ -6,6 +6,7 @@ wall-clock budgets live here, where a loaded CI machine cannot make a test flaky
 
     .venv/bin/python -m bench.hostile            # a table; exit 1 when a case is over its budget
     .venv/bin/python -m bench.hostile --json
+    .venv/bin/python -m bench.hostile -k columns  # only the cases whose name has "columns"
 
 Each case runs ``--runs`` times (default 3); the best time is compared with its budget.
 """
@@ -47,6 +48,44 @@ tables:
     rows: {per: customers, distribution: {type: poisson, params: {lam: 2}}}
     columns: [{name: customer_id, type: int64, generator: {type: fk, params: {table: customers, column: id}}}]
 """
+
+
+def wide_schema_text(n: int, rows: int = 20) -> str:
+    """One table of ``n`` columns, int64 and string in turn (issue 11, item 16)."""
+    cols = [f"      - {{name: c{i}, type: int64, generator: {{type: uniform_int, params: {{min: 0, max: 1000}}}}}}"
+            if i % 2 else
+            f"      - {{name: c{i}, type: string, generator: {{type: regex, params: {{pattern: '[a-z]{{5}}'}}}}}}"
+            for i in range(n)]
+    return "\n".join(["version: 1", f"name: wide{n}", "tables:", "  - name: t", f"    rows: {rows}", "    columns:",
+                      *cols]) + "\n"
+
+
+#: column counts of the wide-table cases; budgets grow linearly with them
+WIDE_COLUMNS = (250, 500, 1000, 2000)
+
+
+def _wide_cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
+    """load + generate, and load + validate, of a 20-row table of N columns: linear in N (before
+    issue 11 validate was quadratic: 1,000 columns 7 s, 4,000 columns 111 s)."""
+    import datagen
+
+    out = []
+    for fmt in ("csv", "parquet"):
+        for n in WIDE_COLUMNS:
+            path = tmp / f"wide{n}.yaml"
+            path.write_text(wide_schema_text(n))
+            target = tmp / f"wide{n}-{fmt}"
+
+            def gen(path=path, target=target, fmt=fmt) -> None:
+                datagen.generate(str(path), format=fmt, out=target, workers=1, force=True)
+
+            def val(path=path, target=target, fmt=fmt) -> None:
+                assert datagen.validate(str(path), format=fmt, out=target)["status"] == "pass", "the wide table fails"
+
+            # measured ~2.5 ms per column (most of it loading the schema): 2x headroom
+            out.append((f"generate --format {fmt}: {n:,} columns x 20 rows", 1.0 + n * 0.005, gen))
+            out.append((f"validate --format {fmt}: {n:,} columns x 20 rows", 1.0 + n * 0.005, val))
+    return out
 
 
 def _refused(fn: Callable[[], object], *errors: type[BaseException]) -> Callable[[], None]:
@@ -98,6 +137,7 @@ def cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
          lambda: validate_output(load(str(redos)), CsvFormat(), data)),
         ("plan: 4e9 parents over the size cap", 1.0,
          _refused(lambda: api.resolve_plan(load(str(per_parent)), rows={"customers": 4_000_000_000}), UsageError)),
+        *_wide_cases(tmp),
     ]
 
 
@@ -105,10 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("-k", dest="match", default="", help="only the cases whose name contains this text")
     args = ap.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, budget, work in cases(Path(tmp)):
+            if args.match not in name:
+                continue
             best = float("inf")
             for _ in range(max(1, args.runs)):
                 t0 = time.perf_counter()

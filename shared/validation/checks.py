@@ -70,7 +70,8 @@ def _cols(vctx, table):
     data = vctx.data(table.name)
     if data is None:
         return []
-    return [(c, data.column(c.name)) for c in table.columns if c.name in data.column_names]
+    names = set(data.column_names)  # once: ``Table.column_names`` builds a new list on every call
+    return [(c, data.column(c.name)) for c in table.columns if c.name in names]
 
 
 @register("not_null")
@@ -112,8 +113,9 @@ def check_unique(vctx) -> list[dict]:
         data = vctx.data(table.name)
         if data is None:
             continue
+        names = set(data.column_names)
         for c in table.columns:
-            if not c.unique or c.name not in data.column_names:
+            if not c.unique or c.name not in names:
                 continue
             n, sample = _duplicates([data.column(c.name)], [c.name])
             res = failure("unique", table.name, c.name, n, data.num_rows, sample, f"{n} duplicated values")
@@ -121,7 +123,7 @@ def check_unique(vctx) -> list[dict]:
                 res.update(vctx.expected(table.name, c.name, "unique", n) or {})
             out.append(res)
         for group in table.unique:
-            if len(group) < 2 or not all(g in data.column_names for g in group):
+            if len(group) < 2 or not all(g in names for g in group):
                 continue
             n, sample = _duplicates([data.column(g) for g in group], list(group))
             res = failure("unique", table.name, ",".join(group), n, data.num_rows, sample,
@@ -137,7 +139,7 @@ def check_primary_key(vctx) -> list[dict]:
     out = []
     for table in vctx.schema.tables:
         data = vctx.data(table.name)
-        if data is None or not table.primary_key or not all(k in data.column_names for k in table.primary_key):
+        if data is None or not table.primary_key or not set(table.primary_key) <= set(data.column_names):
             continue
         names = list(table.primary_key)
         arrs = [data.column(k) for k in names]
@@ -257,7 +259,7 @@ def check_foreign_key(vctx) -> list[dict]:
                 continue
             parent, pcol = c.references.parent, c.references.parent_column
             pdata = vctx.data(parent)
-            if pdata is None or pcol not in pdata.column_names:
+            if pdata is None or pdata.schema.get_field_index(pcol) < 0:
                 out.append(result("foreign_key", table.name, c.name, "skipped",
                                   f"parent {parent}.{pcol} could not be read"))
                 continue

@@ -332,8 +332,9 @@ def _type_ok(got: pa.DataType, want: pa.DataType) -> bool:
 def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
     """Keep known columns, cast to the expected types where that is lossless."""
     arrays = {}
+    names = set(data.column_names)
     for f in schema:
-        if f.name not in data.column_names:
+        if f.name not in names:
             continue
         col = data.column(f.name)
         if col.type != f.type:
@@ -441,8 +442,9 @@ def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
 
     n = min(got.num_rows, want.num_rows)
     differ = None
+    names = set(got.column_names)
     for name in want.column_names:
-        if name not in got.column_names:
+        if name not in names:
             return max(got.num_rows, want.num_rows), [f"column {name} missing"]
         a, b = got.column(name).slice(0, n), want.column(name).slice(0, n)
         try:
