@@ -88,6 +88,27 @@ def _wide_cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
     return out
 
 
+def _many_files_case(tmp: Path) -> tuple[str, float, Callable[[], None]]:
+    """validate of a forged manifest listing 300,000 files that do not exist (before issue 11:
+    72 s and a 49 MB report; each file's result is listed up to a cap, the rest folded)."""
+    import datagen
+
+    schema = tmp / "one.yaml"
+    schema.write_text(wide_schema_text(2, rows=10))
+    out = tmp / "many-files"
+    datagen.generate(str(schema), format="parquet", out=out, workers=1)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"] += [{"path": f"t/part-{i:06d}.parquet", "table": "t", "bytes": 1, "sha256": "0" * 64}
+                          for i in range(1, 300_001)]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    def val() -> None:
+        report = datagen.validate(str(schema), format="parquet", out=out)
+        assert report["status"] == "fail" and len(report["checks"]) < 1_000, "not refused, or not capped"
+
+    return "validate: a manifest listing 300,000 missing files", 10.0, val
+
+
 def _refused(fn: Callable[[], object], *errors: type[BaseException]) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -138,6 +159,7 @@ def cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
         ("plan: 4e9 parents over the size cap", 1.0,
          _refused(lambda: api.resolve_plan(load(str(per_parent)), rows={"customers": 4_000_000_000}), UsageError)),
         *_wide_cases(tmp),
+        _many_files_case(tmp),
     ]
 
 

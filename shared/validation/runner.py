@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ import pyarrow as pa
 
 from shared import TOOL_NAME, __version__
 from shared.io.output import MANIFEST
-from shared.validation.checks import CHECKS, result
+from shared.validation.checks import CHECKS, SAMPLE, result
 
 REPORT = "validation_report.json"
 #: check kinds the runner itself produces (the data checks are the CHECKS registry)
@@ -192,16 +193,30 @@ def _manifest_shape_problem(m: dict) -> str | None:
 def inside(out_dir: Path, rel: str) -> Path | None:
     """``out_dir / rel`` when ``rel`` is a plain relative path that stays inside ``out_dir``
     (no absolute path, no ``..``, no NUL, no link on the way); None otherwise."""
+    p = _inside(os.fspath(out_dir), rel, None)
+    return None if p is None else Path(p)
+
+
+def _inside(out_dir: str, rel: str, safe_dirs: set[str] | None) -> str | None:
+    """``inside`` on plain strings (pathlib's parsing was most of the time a manifest of 300,000
+    files took). With ``safe_dirs`` — the folders already found not to be links, remembered so
+    the paths of one manifest cost no ``lstat`` per folder on the way — the last part is not
+    looked at: the caller's own ``lstat`` of the file tells a link."""
     if not rel or "\x00" in rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
         return None
-    parts = Path(rel).parts
-    if any(part in ("..", "") for part in parts):
+    parts = [part for part in rel.split("/") if part not in ("", ".")]  # as ``Path(rel).parts``
+    if ".." in parts:
         return None
     p = out_dir
-    for part in parts:
-        p = p / part
-        if p.is_symlink():
+    for i, part in enumerate(parts):
+        p = os.path.join(p, part)
+        last = i == len(parts) - 1
+        if safe_dirs is not None and (last or p in safe_dirs):
+            continue
+        if os.path.islink(p):
             return None
+        if not last and safe_dirs is not None:
+            safe_dirs.add(p)
     return p
 
 
@@ -225,9 +240,99 @@ def _links_inside(out_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def _artifact_checks(vctx: ValidationContext) -> list[dict]:
+#: per-file results (``manifest``, ``artifact_exists``, ``checksum``) of one kind and status are
+#: listed one by one up to this many; the rest are folded into one result "… and N more"
+MAX_FILE_RESULTS = 100
+
+_FOLDED = {
+    ("manifest", "fail"): "manifest paths refused (outside --out, or listed twice); not read",
+    ("artifact_exists", "fail"): "files of the manifest missing or not regular files",
+    ("checksum", "fail"): "files differ from the manifest",
+    ("checksum", "pass"): "files match the manifest",
+}
+
+
+class _FileResults:
+    """Results per manifest file, capped: a forged manifest of 300,000 entries gives a report of
+    a few hundred checks (each folded result counts what it stands for and names a few)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.listed: list[dict] = []
+        self.counts: dict[tuple[str, str], int] = {}
+        self.folded: dict[tuple[str, str], dict] = {}
+
+    def add(self, res: dict) -> None:
+        key = (res["kind"], res["status"])
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if self.counts[key] <= MAX_FILE_RESULTS:
+            self.listed.append(res)
+            return
+        fold = self.folded.setdefault(key, {"n": 0, "sample": [], "tables": set()})
+        fold["n"] += 1
+        fold["tables"].add(res["table"])
+        if len(fold["sample"]) < SAMPLE:
+            fold["sample"].append(res.get("file", ""))
+
+    def results(self) -> list[dict]:
+        out = list(self.listed)
+        for (kind, status), fold in self.folded.items():
+            n = fold["n"]
+            tables = fold["tables"]
+            extra: dict[str, Any] = {"element_count": self.total, "sample": fold["sample"], "folded": n}
+            if status == "fail":
+                extra.update(unexpected_count=n, unexpected_percent=round(100.0 * n / max(self.total, 1), 4))
+            out.append(result(kind, next(iter(tables)) if len(tables) == 1 else None, None, status,
+                              f"... and {n:,} more {_FOLDED[kind, status]}", **extra))
+        return out
+
+
+def _manifest_file_checks(out_dir: Path, files: list[dict]) -> list[dict]:
+    """``manifest`` / ``artifact_exists`` / ``checksum`` for each file the manifest lists, in one
+    pass of one ``lstat`` per file (and one per folder); a path listed twice is refused, so no
+    file is hashed twice whatever the manifest says."""
     from shared.io.output import file_digest
 
+    found = _FileResults(len(files))
+    seen: set[str] = set()
+    safe_dirs: set[str] = set()
+    root = os.fspath(out_dir)
+    for f in files:
+        rel, table = f["path"], f.get("table")
+        p = _inside(root, rel, safe_dirs)
+        if p is None:
+            found.add(result("manifest", table, None, "fail",
+                             f"{rel!r}: a manifest path must stay inside --out; not read", file=rel))
+            continue
+        if p in seen:
+            found.add(result("manifest", table, None, "fail",
+                             f"{rel!r} is listed more than once in the manifest; checked once", file=rel))
+            continue
+        seen.add(p)
+        try:
+            st = os.lstat(p)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            found.add(result("manifest", table, None, "fail",
+                             f"{rel!r}: a manifest path must stay inside --out; not read", file=rel))
+            continue
+        if st is None or not stat.S_ISREG(st.st_mode):
+            what = "is missing" if st is None else \
+                "is not a regular file (a directory, pipe, device or socket); not opened"
+            found.add(result("artifact_exists", table, None, "fail", f"{rel} {what}", file=rel))
+            continue
+        size = st.st_size
+        if size != f["bytes"] or file_digest(Path(p)) != f["sha256"]:
+            what = f"{size} bytes, the manifest says {f['bytes']}" if size != f["bytes"] else "same size, different sha256"
+            found.add(result("checksum", table, None, "fail",
+                             f"{rel}: differs from the manifest ({what}) — the file was changed", file=rel))
+        else:
+            found.add(result("checksum", table, None, "pass", f"{rel} matches the manifest", file=rel))
+    return found.results()
+
+
+def _artifact_checks(vctx: ValidationContext) -> list[dict]:
     out = []
     m = vctx.manifest
     if m is not None and m.get("_unreadable"):
@@ -245,28 +350,7 @@ def _artifact_checks(vctx: ValidationContext) -> list[dict]:
             vctx.tables[table.name] = None
         return out
     if m is not None:
-        for f in m.get("files", []):
-            p = inside(vctx.out_dir, f["path"])
-            if p is None:
-                out.append(result("manifest", f.get("table"), None, "fail",
-                                  f"{f['path']!r}: a manifest path must stay inside --out; not read",
-                                  file=f["path"]))
-                continue
-            if not p.is_file():
-                what = "is not a regular file (a directory, pipe, device or socket); not opened" \
-                    if os.path.lexists(p) else "is missing"
-                out.append(result("artifact_exists", f.get("table"), None, "fail", f"{f.get('path')} {what}"))
-                continue
-            size = p.stat().st_size
-            if size != f.get("bytes") or file_digest(p) != f.get("sha256"):
-                what = (f"{size} bytes, the manifest says {f.get('bytes')}" if size != f.get("bytes")
-                        else "same size, different sha256")
-                out.append(result("checksum", f.get("table"), None, "fail",
-                                  f"{f.get('path')}: differs from the manifest ({what}) — the file was changed",
-                                  file=str(f.get("path"))))
-            else:
-                out.append(result("checksum", f.get("table"), None, "pass", f"{f.get('path')} matches the manifest",
-                                  file=str(f.get("path"))))
+        out += _manifest_file_checks(vctx.out_dir, m.get("files", []))
     from shared.schema_dsl.engine import arrow_schema
 
     for table in vctx.schema.tables:
