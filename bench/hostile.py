@@ -109,6 +109,43 @@ def _many_files_case(tmp: Path) -> tuple[str, float, Callable[[], None]]:
     return "validate: a manifest listing 300,000 missing files", 10.0, val
 
 
+def _expanding_part_cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
+    """validate of a datagen Parquet output whose part is replaced by a 0.6 MB file of 100M
+    rows of constants (before issue 11: 13 GB peak RSS and 62 s before failing)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import datagen
+
+    rows = 100_000_000
+    schema = tmp / "two.yaml"
+    schema.write_text(wide_schema_text(2, rows=1000))
+    out = tmp / "expanding"
+    datagen.generate(str(schema), format="parquet", out=out, workers=1)
+    part = out / "t" / "part-00000.parquet"
+    arrow = pq.read_schema(part)
+    chunk = 1 << 20
+    batch = pa.record_batch([pa.array(["abcde"] * chunk), pa.array([7] * chunk, pa.int64())], schema=arrow)
+    table = pa.Table.from_batches([batch] * (rows // chunk) + [batch.slice(0, rows % chunk)], schema=arrow)
+    pq.write_table(table, part, row_group_size=rows, use_dictionary=True, data_page_size=1 << 20)
+    contract = tmp / "expanding-contract"
+    shutil.copytree(out, contract)
+    (contract / "manifest.json").unlink()
+
+    def refused() -> None:
+        report = datagen.validate(str(schema), format="parquet", out=out)
+        assert [c for c in report["checks"] if c["kind"] == "row_count"][0]["observed"] == rows, "not refused"
+
+    def streamed() -> None:
+        report = datagen.validate(str(schema), format="parquet", out=contract)
+        assert report["status"] == "pass", "the part does not validate"
+
+    return [("validate: a 0.6 MB part of 100M rows, the manifest says 1,000", 2.0, refused),
+            ("validate: a 0.6 MB part of 100M rows, no manifest (streamed)", 15.0, streamed)]
+
+
 def _refused(fn: Callable[[], object], *errors: type[BaseException]) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -160,6 +197,7 @@ def cases(tmp: Path) -> list[tuple[str, float, Callable[[], None]]]:
          _refused(lambda: api.resolve_plan(load(str(per_parent)), rows={"customers": 4_000_000_000}), UsageError)),
         *_wide_cases(tmp),
         _many_files_case(tmp),
+        *_expanding_part_cases(tmp),
     ]
 
 
