@@ -148,10 +148,13 @@ class ValidationContext:
             reader = self.fmt.read_batches(self.out_dir, table, schema, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
+            limit = self.plan.rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
             for batch in reader:
+                rows += batch.num_rows
+                if limit is not None and rows > limit:
+                    return None  # more rows than the plan: the parent's own pass says so
                 col = batch.column(column)
                 keys.add(col if col.type == want else col.cast(want))
-                rows += batch.num_rows
         except Exception:  # noqa: BLE001 - unreadable: the parent's own pass reports why
             return None
         self.rows.setdefault(name, rows)
@@ -786,11 +789,9 @@ def _table_checks(vctx: ValidationContext) -> list[dict]:
     front, exists = _artifact_checks(vctx)
     streaming = {k: c for k, c in CHECKS.items() if isinstance(c, StreamingCheck)}
     found: dict[str, _TableResults] = {}
-    for table in vctx.schema.tables:
+    for table in vctx.schema.tables:  # every gate first: a foreign key may read its parent early
         found[table.name] = res = _TableResults()
-        if table.name not in vctx.readable:
-            continue
-        gated = _metadata_gate(vctx, table)
+        gated = _metadata_gate(vctx, table) if table.name in vctx.readable else None
         if gated is not None:
             res.artifact += [r for r in gated if r["kind"] == "parseable"]
             res.row_count += [r for r in gated if r["kind"] == "row_count"]
@@ -798,8 +799,9 @@ def _table_checks(vctx: ValidationContext) -> list[dict]:
                 res.replay.append(result("deterministic_replay", table.name, None, "skipped",
                                          f"the artifacts hold {vctx.rows[table.name]} rows, the plan "
                                          f"{vctx.plan.rows(table.name)} (see row_count): nothing to replay against"))
-            continue
-        found[table.name] = _read_table_stream(vctx, table, streaming)
+    for table in vctx.schema.tables:
+        if table.name in vctx.readable:
+            found[table.name] = _read_table_stream(vctx, table, streaming)
     tables = [found[t.name] for t in vctx.schema.tables]
     out = front
     for t in vctx.schema.tables:
