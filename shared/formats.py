@@ -22,8 +22,9 @@ functions in ``shared.api`` drive it:
   format-aware checks (SQLite's ``PRAGMA foreign_key_check``, a second Parquet reader …).
   ``read_batches(...)`` streams the table as record batches (``validate`` holds one at a time;
   the default reads the whole table) and ``count_rows(...)`` tells the rows without decoding a
-  value where the format can (Parquet's footers, SQLite's ``count(*)``), so a table whose
-  artifacts hold another row count than the plan is refused before anything is decoded.
+  value where a small file can hold very many rows (Parquet's footers), so a table whose
+  artifacts hold another row count than the plan is refused before anything is decoded;
+  ``stop_past_plan`` makes ``validate`` stop reading such a format's table past the plan's rows.
 """
 
 from __future__ import annotations

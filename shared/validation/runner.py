@@ -15,7 +15,7 @@ Bounded memory: each table is read once, as a stream of record batches (``Format
 and every batch goes through the accumulators of every check and the replay before the next is
 read (``_read_table_stream``); the report lists the results in the order above all the same.
 Before a byte is decoded, the row count the artifacts' metadata tells (``Format.count_rows``:
-Parquet's footers, SQLite's ``count(*)``) is compared with the plan: a table that disagrees fails
+Parquet's footers) is compared with the plan: a table that disagrees fails
 ``row_count`` and is not read at all; a format without such metadata whose files can expand
 (``Format.stop_past_plan``: compressed CSV, JSON) stops reading at the first batch past the
 plan's rows. So a 1 MB part that expands to 100M rows costs neither
@@ -445,8 +445,8 @@ def _artifact_checks(vctx: ValidationContext) -> tuple[list[dict], dict[str, lis
 
 
 def _metadata_gate(vctx: ValidationContext, table) -> list[dict] | None:
-    """Before anything is decoded: the rows the artifacts' metadata tells (Parquet's footers,
-    SQLite's ``count(*)``) against the plan. A table that disagrees fails ``row_count`` and is not
+    """Before anything is decoded: the rows the artifacts' metadata tells (``Format.count_rows``:
+    Parquet's footers) against the plan. A table that disagrees fails ``row_count`` and is not
     read — a 1 MB part that expands to 100M rows is refused, not decoded. None: read it."""
     if vctx.plan is None:
         return None
@@ -607,7 +607,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
         replay = _Replay(vctx, table) if vctx.plan is not None else None
         limit = vctx.plan.rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
         rows = 0
-        for raw in reader:
+        for raw in _closing(reader):
             if limit is not None and rows + raw.num_rows > limit:
                 rows += raw.num_rows
                 return _past_the_plan(vctx, table, rows, limit)
@@ -656,6 +656,12 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
     if replay is not None:
         out.replay.append(replay.result(rows))
     return out
+
+
+def _closing(reader: pa.RecordBatchReader):
+    """The reader's batches; the reader (and the files behind it) closed however the loop ends."""
+    with reader:
+        yield from reader
 
 
 def _past_the_plan(vctx: ValidationContext, table, rows: int, want: int) -> _TableResults:
