@@ -269,7 +269,7 @@ def bomb(tmp_path_factory) -> tuple[Path, Path]:
     return schema, out
 
 
-def _validate_under_a_memory_limit(schema: Path, out: Path) -> dict:
+def _validate_under_a_memory_limit(schema: Path, out: Path, fmt: str = "parquet") -> dict:
     """validate in a subprocess whose address space is ``BOMB_AS_LIMIT``; its JSON report."""
     import json
     import os
@@ -283,7 +283,7 @@ def _validate_under_a_memory_limit(schema: Path, out: Path) -> dict:
     root = Path(__file__).resolve().parents[1]
     # one Arrow thread and two malloc arenas: the address space does not grow with the cores
     env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", MALLOC_ARENA_MAX="2")
-    run = subprocess.run([sys.executable, "-P", "-m", "datagen", "validate", "--format", "parquet", "--schema",
+    run = subprocess.run([sys.executable, "-P", "-m", "datagen", "validate", "--format", fmt, "--schema",
                           str(schema), "--out", str(out), "--json"], preexec_fn=limit, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode in (0, 1), run.stderr[-2000:]
@@ -465,3 +465,21 @@ def test_a_foreign_key_does_not_read_an_expanding_parent_past_the_plan(tmp_path,
     (fk,) = [c for c in report["checks"] if c["kind"] == "foreign_key"]
     assert fk["status"] == "skipped" and "could not be read" in fk["message"]
     assert decoded[0] < 2_000_000, f"{decoded[0]:,} rows decoded of a parent planned at 10"
+
+
+def test_a_manifest_forging_a_billion_one_row_blocks_costs_nothing(small_out):
+    """``block_rows: 1`` and a billion rows in a forged manifest: the replayed spans are picked
+    by arithmetic, never by listing every block (a list of 10^9 blocks took the memory)."""
+    import json
+
+    schema, out = small_out
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest.update(block_rows=1, rows_overrides={"t": 10**9})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = _validate_under_a_memory_limit(schema, out, fmt="csv")
+    got = _statuses(report)
+    assert got["row_count"] == "fail" and got["deterministic_replay"] == "skipped"
+    from shared.validation.runner import replay_spans
+
+    spans = replay_spans(10**18, 1, 7, "t")
+    assert spans[0] == (0, 1) and spans[-1] == (10**18 - 1, 10**18) and len(spans) <= 4
