@@ -517,8 +517,8 @@ class _Replay:
         self.vctx, self.table = vctx, table
         self.want_rows = vctx.plan.rows(table.name)
         self.spans = replay_spans(self.want_rows, vctx.plan.block_rows, vctx.plan.seed, table.name)
-        self.pieces = [(p, min(e, p + REPLAY_PIECE_ROWS)) for s, e in self.spans for p in range(s, e, REPLAY_PIECE_ROWS)]
-        self.next = 0  # the piece being gathered
+        self.span = 0  # the span being gathered, and where its current piece starts
+        self.start = self.spans[0][0] if self.spans else 0
         self.gathered: list[pa.RecordBatch] = []
         self.replay = getattr(vctx.fmt, "replay_batches", None)
         self.error: str | None = None
@@ -528,15 +528,19 @@ class _Replay:
 
     def update(self, batch: pa.RecordBatch, offset: int) -> None:
         end = offset + batch.num_rows
-        while self.next < len(self.pieces):
-            s, e = self.pieces[self.next]
+        while self.span < len(self.spans):
+            s, e = self.start, min(self.spans[self.span][1], self.start + REPLAY_PIECE_ROWS)
             lo, hi = max(s, offset), min(e, end)
             if lo < hi:
                 self.gathered.append(batch.slice(lo - offset, hi - lo))
             if e > end:
                 return  # the piece goes on in the next batch
             self._compare(s, e)
-            self.next += 1
+            if e == self.spans[self.span][1]:
+                self.span += 1
+                self.start = self.spans[self.span][0] if self.span < len(self.spans) else e
+            else:
+                self.start = e
 
     def _compare(self, s: int, e: int) -> None:
         parts = [pa.Table.from_batches([b]) for b in self.gathered]
