@@ -21,7 +21,7 @@ Null vs empty string: a null is the null marker (default: nothing) unquoted; an 
 ``""``. Every quoting style but ``none`` keeps them apart.
 
 Modules: ``dialect`` (``Dialect``, ``CsvOptions``, ``parse_options``, the sidecar),
-``writer`` (``CsvWriter``, ``Renderer``, ``write_csv``), ``reader`` (``read_csv``), ``streams`` (encoding,
+``writer`` (``CsvWriter``, ``Renderer``, ``write_csv``), ``reader`` (``read_csv``, ``open_csv``), ``streams`` (encoding,
 re-chunking, compression), ``errors``. The user-facing description is ``docs/formats/csv.md``.
 """
 
@@ -41,11 +41,11 @@ from csv_generator.dialect import (
     save_options,
 )
 from csv_generator.errors import CsvError, CsvWriteError, DialectError
-from csv_generator.reader import read_csv
+from csv_generator.reader import open_csv, read_csv
 from csv_generator.writer import CsvWriter, Renderer, write_csv
 
 __all__ = [
     "COMPRESSIONS", "DEFAULT_DIALECT", "ENCODINGS", "OPTION_KEYS", "QUOTING", "SIDECAR", "CsvOptions", "Dialect",
     "compression_of", "file_name", "load_options", "parse_options", "save_options", "CsvError", "CsvWriteError",
-    "DialectError", "read_csv", "CsvWriter", "Renderer", "write_csv",
+    "DialectError", "open_csv", "read_csv", "CsvWriter", "Renderer", "write_csv",
 ]

@@ -29,11 +29,7 @@ _READ_ENCODING = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin-1", "u
 _ARROW_CODEC = {"gzip": "gzip", "zstd": "zstd"}
 
 
-def read_csv(path: str | Path, arrow_schema: pa.Schema, dialect: Dialect = DEFAULT_DIALECT, *,
-             compression: str | None = None) -> pa.Table:
-    """Read ``path`` (compression from its suffix unless given) as ``arrow_schema`` in ``dialect``."""
-    comp = compression or compression_of(path)
-    d = dialect
+def _options(arrow_schema: pa.Schema, d: Dialect):
     read_opts = pacsv.ReadOptions(encoding=_READ_ENCODING[d.encoding],
                                   column_names=None if d.header else list(arrow_schema.names))
     parse_opts = pacsv.ParseOptions(delimiter=d.delimiter, quote_char='"', double_quote=True, escape_char=False,
@@ -41,12 +37,49 @@ def read_csv(path: str | Path, arrow_schema: pa.Schema, dialect: Dialect = DEFAU
     convert_opts = pacsv.ConvertOptions(
         column_types={f.name: f.type for f in arrow_schema}, null_values=[d.null], strings_can_be_null=True,
         quoted_strings_can_be_null=False, true_values=["true"], false_values=["false"], check_utf8=True)
+    return read_opts, parse_opts, convert_opts
+
+
+def read_csv(path: str | Path, arrow_schema: pa.Schema, dialect: Dialect = DEFAULT_DIALECT, *,
+             compression: str | None = None) -> pa.Table:
+    """Read ``path`` (compression from its suffix unless given) as ``arrow_schema`` in ``dialect``."""
+    comp = compression or compression_of(path)
+    read_opts, parse_opts, convert_opts = _options(arrow_schema, dialect)
     stream = pa.input_stream(str(path), compression=_ARROW_CODEC.get(comp))
     try:
         return pacsv.read_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts)
     except pa.ArrowInvalid as exc:
-        if not d.header and str(exc).startswith("Empty CSV file"):
+        if not dialect.header and str(exc).startswith("Empty CSV file"):
             return arrow_schema.empty_table()
         raise
     finally:
         stream.close()
+
+
+def open_csv(path: str | Path, arrow_schema: pa.Schema, dialect: Dialect = DEFAULT_DIALECT, *,
+             compression: str | None = None) -> pa.RecordBatchReader:
+    """``read_csv`` as a stream of record batches (Arrow's streaming reader, one block at a
+    time), for reading back a file of any size in bounded memory. Columns the schema does not
+    name have their type inferred from the first block."""
+    comp = compression or compression_of(path)
+    read_opts, parse_opts, convert_opts = _options(arrow_schema, dialect)
+    stream = pa.input_stream(str(path), compression=_ARROW_CODEC.get(comp))
+    try:
+        reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts,
+                                convert_options=convert_opts)
+    except pa.ArrowInvalid as exc:
+        stream.close()
+        if not dialect.header and str(exc).startswith("Empty CSV file"):
+            return pa.RecordBatchReader.from_batches(arrow_schema, iter(()))
+        raise
+    except BaseException:
+        stream.close()
+        raise
+
+    def batches():
+        try:
+            yield from reader
+        finally:
+            stream.close()
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())

@@ -20,6 +20,11 @@ functions in ``shared.api`` drive it:
 * for ``validate``: ``read_table(out_dir, table, schema)`` → a ``pyarrow.Table`` read back from the
   artifacts, ``artifacts(out_dir, table)`` the files expected, and ``extra_checks(...)`` for
   format-aware checks (SQLite's ``PRAGMA foreign_key_check``, a second Parquet reader …).
+  ``read_batches(...)`` streams the table as record batches (``validate`` holds one at a time;
+  the default reads the whole table) and ``count_rows(...)`` tells the rows without decoding a
+  value where a small file can hold very many rows (Parquet's footers), so a table whose
+  artifacts hold another row count than the plan is refused before anything is decoded;
+  ``stop_past_plan`` makes ``validate`` stop reading such a format's table past the plan's rows.
 """
 
 from __future__ import annotations
@@ -75,6 +80,9 @@ class Format:
     default_width: float = 8.0
     #: bytes each row costs beyond its values (an event envelope, JSON braces …)
     row_overhead: float = 0.0
+    #: a small artifact can expand to very many rows (compression, run-length encodings), so
+    #: ``validate`` stops reading a table at the first batch past the plan's rows
+    stop_past_plan: bool = False
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
                     run: RunInfo | None = None) -> Writer:
@@ -129,6 +137,21 @@ class Format:
 
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
         raise NotImplementedError
+
+    def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                     columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """The table read back as a stream of record batches (only ``columns`` when given: those
+        of them the artifacts have). Reading errors may surface while iterating. Default: the
+        whole ``read_table``, so memory is bounded only where a format streams."""
+        data = self.read_table(out_dir, table, arrow_schema)
+        if columns is not None:
+            data = data.select([c for c in columns if c in set(data.column_names)])
+        return pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+
+    def count_rows(self, out_dir: Path, table) -> int | None:
+        """The rows the table's artifacts hold, from their metadata without decoding a value;
+        ``None`` (the default) when the format cannot tell that cheaply."""
+        return None
 
     def artifacts(self, out_dir: Path, table) -> list[Path]:
         raise NotImplementedError

@@ -161,14 +161,15 @@ class TestIndependentReaderOnLargeText:
         from generators.parquet_generator import format as parquet_format
 
         app, schema, out = setup
-        real = parquet_format._read_one_fastparquet
+        real = parquet_format._read_fastparquet_group
 
-        def misread(path):
-            df = real(path)
-            df.loc[117_000, "uid"] = "00000000-0000-4000-8000-000000000000"
+        def misread(fp, i, columns):
+            df = real(fp, i, columns)
+            if "uid" in columns:
+                df.loc[117_000, "uid"] = "00000000-0000-4000-8000-000000000000"
             return df
 
-        monkeypatch.setattr(parquet_format, "_read_one_fastparquet", misread)
+        monkeypatch.setattr(parquet_format, "_read_fastparquet_group", misread)
         res = TestParquetConformance().validate(app, schema, out)
         assert res.exit_code == 1, res.output
         rep = json.loads((out / "validation_report.json").read_text())

@@ -85,6 +85,7 @@ class CsvTableWriter:
 @register("csv")
 class CsvFormat(Format):
     name = "csv"
+    stop_past_plan = True  # compressed text expands
     option_help = {
         "delimiter": "a character, or comma (default), semicolon, tab, pipe",
         "quoting": "strings (default), needed, all or none",
@@ -142,3 +143,15 @@ class CsvFormat(Format):
         path = self.artifacts(out_dir, table)[0]
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
         return csvg.read_csv(path, arrow_schema, dialect)
+
+    def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                     columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """Block by block (``csv_generator.open_csv``): memory holds one block of the file."""
+        stored = self._stored(Path(out_dir))
+        path = self.artifacts(out_dir, table)[0]
+        reader = csvg.open_csv(path, arrow_schema, stored.dialect if stored is not None else csvg.DEFAULT_DIALECT)
+        if columns is None:
+            return reader
+        keep = [n for n in reader.schema.names if n in set(columns)]
+        return pa.RecordBatchReader.from_batches(pa.schema([reader.schema.field(n) for n in keep]),
+                                                 (b.select(keep) for b in reader))

@@ -280,9 +280,15 @@ def read_json_file(path: Path, schema: pa.Schema, *, array: bool) -> pa.Table:
     The (decompressed) text is parsed in pieces of whole lines by ``pyarrow.json`` with an
     explicit schema; unknown keys, values of the wrong JSON type and broken lines raise.
     """
+    parts = list(iter_json_file(path, schema, array=array))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def iter_json_file(path: Path, schema: pa.Schema, *, array: bool):
+    """``read_json_file`` piece by piece: a table per ``READ_BYTES`` of text, so memory holds
+    one piece whatever the file's size (the layout is checked as the pieces pass)."""
     read_schema = _read_schema(schema)
     layout = _ArrayLayout(path.name) if array else None
-    parts = []
     for piece, last in _line_chunks(_decompressed_chunks(path)):
         buf = np.frombuffer(piece, np.uint8)
         if layout is not None:
@@ -290,17 +296,16 @@ def read_json_file(path: Path, schema: pa.Schema, *, array: bool) -> pa.Table:
         else:
             ends = np.flatnonzero(buf == 0x0A)
         if len(buf):
-            parts.append(_parse(buf, ends, read_schema))
+            data = _parse(buf, ends, read_schema)
+            columns = []
+            for f in schema:
+                col = data.column(f.name)
+                if col.type != f.type:
+                    col = pc.cast(col, f.type)  # "YYYY-MM-DD" → date32; a bad date raises
+                columns.append(col)
+            yield pa.Table.from_arrays(columns, schema=schema)
     if layout is not None:
         layout.done()
-    data = pa.concat_tables(parts) if parts else read_schema.empty_table()
-    columns = []
-    for f in schema:
-        col = data.column(f.name)
-        if col.type != f.type:
-            col = pc.cast(col, f.type)  # "YYYY-MM-DD" → date32; a bad date raises
-        columns.append(col)
-    return pa.Table.from_arrays(columns, schema=schema)
 
 
 # --- the formats ------------------------------------------------------------------------------
@@ -310,6 +315,7 @@ def read_json_file(path: Path, schema: pa.Schema, *, array: bool) -> pa.Table:
 class JsonFormat(Format):
     """``<table>.json``: one JSON array of objects, one object per line."""
 
+    stop_past_plan = True  # compressed text expands
     array = True
     option_help = {
         "decimals": "string (default: exact text) or number",
@@ -349,6 +355,20 @@ class JsonFormat(Format):
         if len(files) > 1:
             raise JsonLayoutError(f"several files for table {table.name}: {', '.join(p.name for p in files)}")
         return read_json_file(files[0], arrow_schema, array=self.array)
+
+    def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                     columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """A piece of text (``READ_BYTES``) at a time."""
+        files = [p for p in self.artifacts(out_dir, table) if p.is_file()]
+        if not files:
+            raise FileNotFoundError(f"no {table.name}{self.extension} in {out_dir}")
+        if len(files) > 1:
+            raise JsonLayoutError(f"several files for table {table.name}: {', '.join(p.name for p in files)}")
+        keep = arrow_schema.names if columns is None else [n for n in arrow_schema.names if n in set(columns)]
+        pieces = iter_json_file(files[0], arrow_schema, array=self.array)
+        return pa.RecordBatchReader.from_batches(
+            pa.schema([arrow_schema.field(n) for n in keep]),
+            (b for piece in pieces for b in piece.select(keep).to_batches()))
 
 
 @register("ndjson")

@@ -4,7 +4,10 @@ Written with ``pyarrow.parquet.ParquetWriter`` opened with the table's Arrow sch
 decimal, date and timestamp types), the seed, profile and schema hash in the key-value metadata.
 
 ``validate`` also reads every file back with fastparquet, an independent reader, and compares
-row counts and values with what pyarrow reads (check kind ``parquet_independent_reader``).
+row counts and values with what pyarrow reads (check kind ``parquet_independent_reader``), row
+group by row group. Reading back for ``validate`` streams (``read_batches``: a batch at a time)
+and the footers' row counts come first (``count_rows``): a part that expands to far more rows
+than the plan has is refused without decoding it.
 
 Parts: a table is written as ``part-NNNNN.parquet`` files of ``max_rows_per_file`` rows each
 (default 1,048,576; the last is shorter). Every part is a pure function of its rows, so with
@@ -39,6 +42,8 @@ COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
 
 #: default rows per part file: parts are written independently (by the workers with --workers N)
 DEFAULT_FILE_ROWS = 1 << 20
+#: rows per record batch when ``validate`` streams a table back
+READ_BATCH_ROWS = 1 << 16
 
 
 def _int_option(opts: dict, key: str, default: int, minimum: int = 0) -> int:
@@ -195,6 +200,7 @@ class ParquetWriter:
 @register("parquet")
 class ParquetFormat(Format):
     name = "parquet"
+    stop_past_plan = True  # run-length and dictionary encodings expand
     option_help = {
         "compression": "snappy (default), zstd, gzip or none",
         "row_group_rows": "rows per row group (default 262144)",
@@ -271,8 +277,38 @@ class ParquetFormat(Format):
         files = self.artifacts(out_dir, table)
         return pa.concat_tables([pq.read_table(f) for f in files]) if files else arrow_schema.empty_table()
 
+    def count_rows(self, out_dir: Path, table) -> int:
+        """The rows of every part, from the footers: nothing is decoded."""
+        return sum(pq.read_metadata(f).num_rows for f in self.artifacts(out_dir, table))
+
+    def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                     columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """Part by part, row group by row group, ``READ_BATCH_ROWS`` rows at a time: memory holds
+        one batch whatever a part expands to. Every part must have the first part's schema."""
+        files = self.artifacts(out_dir, table)
+        if not files:
+            empty = arrow_schema if columns is None else pa.schema([f for f in arrow_schema if f.name in columns])
+            return pa.RecordBatchReader.from_batches(empty, iter(()))
+        with pq.ParquetFile(files[0]) as first:
+            schema = first.schema_arrow
+        names = None if columns is None else [n for n in schema.names if n in set(columns)]
+        out_schema = schema if names is None else pa.schema([schema.field(n) for n in names], schema.metadata)
+
+        def batches():
+            for f in files:
+                with pq.ParquetFile(f) as pf:
+                    if not pf.schema_arrow.equals(schema):
+                        raise ValueError(f"{f.name}: its schema differs from {files[0].name}'s")
+                    for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=names):
+                        yield batch.replace_schema_metadata(out_schema.metadata)
+
+        return pa.RecordBatchReader.from_batches(out_schema, batches())
+
     def extra_checks(self, out_dir: Path, schema, plan) -> list[dict]:
-        """Read every file with fastparquet too and compare with pyarrow's reading."""
+        """Read every file with fastparquet too and compare with pyarrow's reading, row group by
+        row group and a few columns at a time (at most ``CROSS_CHECK_CELLS`` values): fastparquet
+        decodes a row group whole, so a row group larger than that is not cross-checked, and a
+        table whose footers disagree with the plan is not read at all (``row_count`` fails)."""
         from shared.validation.checks import result
 
         out = []
@@ -280,23 +316,72 @@ class ParquetFormat(Format):
             files = self.artifacts(out_dir, table)
             if not files:
                 continue
+            kind = "parquet_independent_reader"
             try:
-                ours = pa.concat_tables([pq.read_table(f) for f in files])
-                theirs = _read_fastparquet(files)
+                metas = [pq.read_metadata(f) for f in files]
             except Exception as exc:  # noqa: BLE001 - any reader failure is the check's failure
-                out.append(result("parquet_independent_reader", table.name, None, "fail",
+                out.append(result(kind, table.name, None, "fail", f"cannot read the footers: {type(exc).__name__}: "
+                                                                  f"{exc}"[:300]))
+                continue
+            rows = sum(m.num_rows for m in metas)
+            if plan is not None and rows != plan.rows(table.name):
+                out.append(result(kind, table.name, None, "skipped",
+                                  f"not read: the footers tell {rows:,} rows, the plan {plan.rows(table.name):,} "
+                                  f"(see row_count)"))
+                continue
+            big = [(f.name, i, m.row_group(i).num_rows) for f, m in zip(files, metas, strict=True)
+                   for i in range(m.num_row_groups) if m.row_group(i).num_rows > CROSS_CHECK_CELLS]
+            if big:
+                name, i, n = big[0]
+                out.append(result(kind, table.name, None, "skipped",
+                                  f"fastparquet decodes a row group whole: row group {i} of {name} holds {n:,} rows "
+                                  f"(more than {CROSS_CHECK_CELLS:,}); not cross-checked"))
+                continue
+            try:
+                bad, ours, theirs = _cross_check(files)
+            except Exception as exc:  # noqa: BLE001 - any reader failure is the check's failure
+                out.append(result(kind, table.name, None, "fail",
                                   f"fastparquet cannot read the files: {type(exc).__name__}: {exc}"[:300]))
                 continue
-            bad = _compare_frames(ours, theirs)
-            out.append(result("parquet_independent_reader", table.name, None, "fail" if bad else "pass",
+            out.append(result(kind, table.name, None, "fail" if bad else "pass",
                               f"fastparquet reads differently: {'; '.join(bad[:3])}" if bad else
-                              f"fastparquet reads the same {ours.num_rows} rows",
-                              expected=ours.num_rows, observed=len(theirs)))
+                              f"fastparquet reads the same {ours} rows", expected=ours, observed=theirs))
         return out
 
 
-def _read_one_fastparquet(path):
-    """One file through fastparquet's own decoder, text columns into object arrays.
+#: the independent reader's comparison holds at most this many values (rows × columns) at once
+CROSS_CHECK_CELLS = 1 << 22
+
+
+def _cross_check(files) -> tuple[list[str], int, int]:
+    """(differences, rows pyarrow reads, rows fastparquet reads), row group by row group."""
+    import fastparquet
+
+    bad: list[str] = []
+    ours = theirs = 0
+    for f in files:
+        fp = fastparquet.ParquetFile(str(f))
+        with pq.ParquetFile(f) as pf:
+            names = pf.schema_arrow.names
+            for i in range(pf.metadata.num_row_groups):
+                n = pf.metadata.row_group(i).num_rows
+                step = max(1, CROSS_CHECK_CELLS // max(n, 1))
+                for k in range(0, max(len(names), 1), step):
+                    group = names[k:k + step]
+                    a = pf.read_row_group(i, columns=group)
+                    b = _read_fastparquet_group(fp, i, group)
+                    for problem in _compare_frames(a, b.reset_index(drop=True)):
+                        if problem not in bad:
+                            bad.append(problem)
+                    if k == 0:
+                        ours += a.num_rows
+                        theirs += len(b)
+    return bad, ours, theirs
+
+
+def _read_fastparquet_group(fp, i: int, columns: list[str]):
+    """Row group ``i`` of a file (``fp``, a ``fastparquet.ParquetFile``), only ``columns``,
+    through fastparquet's own decoder, text columns into object arrays.
 
     Passing the file's dtypes explicitly keeps fastparquet (2026.9) off its new Arrow-string
     path, which it takes by default under pandas 3: that path gathers a text column's PLAIN pages
@@ -306,16 +391,19 @@ def _read_one_fastparquet(path):
     None for those rows. The object path decodes the same pages (dictionary, RLE indices, PLAIN
     byte arrays, definition levels) with fastparquet's own code, so the check stays independent
     of pyarrow and still sees every value."""
-    import fastparquet
-
-    pf = fastparquet.ParquetFile(str(path))
-    return pf.to_pandas(dtypes=pf.dtypes)
+    return fp[i].to_pandas(columns=columns, dtypes={c: fp.dtypes[c] for c in columns if c in fp.dtypes})
 
 
 def _read_fastparquet(files):
+    """Whole files through ``_read_fastparquet_group`` (for tests; ``validate`` reads a row group
+    and a few columns at a time)."""
+    import fastparquet
     import pandas as pd
 
-    frames = [_read_one_fastparquet(f) for f in files]
+    frames = []
+    for f in files:
+        fp = fastparquet.ParquetFile(str(f))
+        frames += [_read_fastparquet_group(fp, i, list(fp.columns)) for i in range(len(fp.row_groups))]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -140,14 +141,16 @@ class Table:
     description: str | None = None
     corruption: Mapping[str, Any] | None = None
 
+    @cached_property
+    def _by_name(self) -> dict[str, Column]:
+        # built once: a lookup by name is O(1), so work over every column stays linear in columns
+        return {c.name: c for c in reversed(self.columns)}  # the first of a name wins
+
     def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return self._by_name[name]
 
     def has_column(self, name: str) -> bool:
-        return any(c.name == name for c in self.columns)
+        return name in self._by_name
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -195,14 +198,15 @@ class Schema:
     anchor_us: int = 0
     corruption: Mapping[str, Any] | None = None
 
+    @cached_property
+    def _by_name(self) -> dict[str, Table]:
+        return {t.name: t for t in reversed(self.tables)}
+
     def table(self, name: str) -> Table:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(name)
+        return self._by_name[name]
 
     def has_table(self, name: str) -> bool:
-        return any(t.name == name for t in self.tables)
+        return name in self._by_name
 
     @property
     def table_names(self) -> tuple[str, ...]:
