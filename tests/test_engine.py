@@ -215,7 +215,7 @@ def test_faker_pool_disk_cache_round_trips(tmp_path, monkeypatch):
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(pools, "_POOLS", {})
     built = pools.faker_pool("city", "en_US", 300, 99)
-    files = list((tmp_path / "faker-pools").glob("*.arrow"))
+    files = list((tmp_path / "faker-pools").glob("*.entry"))
     assert len(files) == 1
     monkeypatch.setattr(pools, "_POOLS", {})
     cached = pools.faker_pool("city", "en_US", 300, 99)
