@@ -11,7 +11,9 @@ over its exact bytes and the inputs that built it. Here, against a cache written
 * damage (zero columns, truncation, garbage, a folder, a FIFO or a link in place of an entry; a
   missing, short, loose or linked key) never fails a run and never changes a byte;
 * the key is created 0600 whatever the umask; concurrent runs building one entry end with a
-  valid entry; a subprocess run prints nothing and exits 0 over a damaged cache.
+  valid entry; a subprocess run prints nothing and exits 0 over a damaged cache;
+* the memory that a Faker provider passed its load-time check is an entry too: a forged one
+  cannot let a bad provider past the schema check (it would fail mid-run, exit 3).
 """
 
 from __future__ import annotations
@@ -278,6 +280,7 @@ def test_the_key_and_entries_are_private_whatever_the_umask(tmp_path, schema, mo
         os.umask(old)
     key = folder / cache.KEY_NAME
     assert os.lstat(key).st_mode & 0o7777 == 0o600
+    assert os.stat(folder).st_mode & 0o777 == 0o700
     assert os.stat(folder / pools.POOL_KIND).st_mode & 0o777 == 0o700
     assert all(os.lstat(e).st_mode & 0o777 == 0o600 for e in _entries(folder))
     assert not [p.name for p in folder.rglob(".*")]  # no temporary file left
@@ -356,3 +359,53 @@ def test_concurrent_runs_building_one_entry_end_with_a_valid_entry(tmp_path, mon
     assert hashlib.sha256("\n".join(values).encode()).hexdigest() + "\n" == results[0][0]
     assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == sorted([cache.KEY_NAME, cache.entry_name(
         pools.POOL_KIND, pools.pool_inputs(("city", "en_US", 4096, 77)))])
+
+
+# --- the provider-check memory ---------------------------------------------------------------------
+
+BAD_PROVIDER = SCHEMA.replace("provider: street_name", "provider: no_such_provider")
+
+
+def _marker(monkeypatch, scratch: Path, provider: str) -> tuple[Path, bytes]:
+    """Where a cache remembers that ``provider`` passed its check, and what a cache in
+    ``scratch`` (with its own key) writes there."""
+    monkeypatch.setenv("DATAGEN_CACHE_DIR", str(scratch))
+    pools.remember_provider(provider, "en_US")
+    (f,) = (scratch / "faker-checks").iterdir()
+    return f.relative_to(scratch), f.read_bytes()
+
+
+def _forge_marker(monkeypatch, folder: Path, scratch: Path, provider: str, how: str) -> None:
+    """A "checked and good" marker for ``provider`` in ``folder``, made without its key."""
+    rel, other_cache = _marker(monkeypatch, scratch / "bad", provider)
+    if how == "empty":
+        data = b""
+    elif how == "copy-of-another":  # the genuine marker of "city", under the bad provider's name
+        data = (folder / _marker(monkeypatch, scratch / "city", "city")[0]).read_bytes()
+    elif how == "from-another-cache":  # a genuine marker, made with another cache's key
+        data = other_cache
+    elif how == "guessed-key":
+        data = cache.MAGIC + cache.tag(b"\0" * cache.KEY_BYTES, "faker-checks", pools._check_inputs(provider, "en_US"), b"")
+    else:
+        raise AssertionError(how)
+    (folder / rel).write_bytes(data)
+
+
+@pytest.mark.parametrize("how", ["empty", "copy-of-another", "from-another-cache", "guessed-key"])
+def test_a_forged_provider_check_does_not_let_a_bad_provider_through(tmp_path, monkeypatch, warm, runner, how):
+    """A planted marker would skip the load-time check: the unknown provider would then fail
+    mid-run as an unexpected error instead of a located schema error (exit 2)."""
+    from generators.csv_generator.__main__ import app
+
+    folder, _ = warm
+    _forge_marker(monkeypatch, folder, tmp_path / "scratch", "no_such_provider", how)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_PROVIDER, encoding="utf-8")
+    _use_cache(monkeypatch, folder)
+    result = runner.invoke(app, ["generate", "--schema", str(bad), "--out", str(tmp_path / "bad-out"), "-q"])
+    text = result.output + (result.stderr or "")
+    assert result.exit_code == 2, text
+    assert "unknown Faker provider 'no_such_provider'" in text and "bad.yaml:11:" in text
+    assert "unexpected" not in text
+    assert not pools.provider_known_good("no_such_provider", "en_US")
+    assert pools.provider_known_good("city", "en_US")  # the genuine memory still counts
