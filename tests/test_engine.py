@@ -215,7 +215,7 @@ def test_faker_pool_disk_cache_round_trips(tmp_path, monkeypatch):
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(pools, "_POOLS", {})
     built = pools.faker_pool("city", "en_US", 300, 99)
-    files = list((tmp_path / "faker-pools").glob("*.arrow"))
+    files = list((tmp_path / "faker-pools").glob("*.entry"))
     assert len(files) == 1
     monkeypatch.setattr(pools, "_POOLS", {})
     cached = pools.faker_pool("city", "en_US", 300, 99)
@@ -235,14 +235,14 @@ def test_provider_check_is_remembered(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
     assert text.check_provider("city", "en_US") == []
-    assert len(list((tmp_path / "faker-checks").glob("*.ok"))) == 1
+    assert len(list((tmp_path / "faker-checks").glob("*.entry"))) == 1
     monkeypatch.setattr(text, "_check_provider", lambda *a: pytest.fail("checked again"))
     assert text.check_provider("city", "en_US") == []
     monkeypatch.undo()
     monkeypatch.setenv("DATAGEN_CACHE_DIR", str(tmp_path))
     assert text.check_provider("no_such_provider", "en_US")  # a problem, and not remembered
     assert text.check_provider("no_such_provider", "en_US")
-    assert len(list((tmp_path / "faker-checks").glob("*.ok"))) == 1
+    assert len(list((tmp_path / "faker-checks").glob("*.entry"))) == 1
     monkeypatch.setenv("DATAGEN_CACHE_DIR", "")
     calls = []
     monkeypatch.setattr(text, "_check_provider", lambda *a: calls.append(a) or [])

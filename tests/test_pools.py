@@ -15,6 +15,7 @@ import pytest
 from shared.api import Engine, load_schema, resolve_plan
 from shared.distributions import pools
 from shared.distributions.pools import MIN_POOL_SIZE, POOL_SIZES, pool_size_for
+from shared.io.cache import HEADER_BYTES
 
 
 @pytest.fixture
@@ -40,9 +41,9 @@ def _table(engine: Engine, name: str, **kw) -> pa.Table:
 def _built(cache) -> list[int]:
     """Lengths of the pools written to the disk cache."""
     sizes = []
-    for f in sorted((cache / "faker-pools").glob("*.arrow")):
-        with pa.memory_map(str(f)) as src:
-            sizes.append(pa.ipc.open_file(src).read_all().num_rows)
+    for f in sorted((cache / "faker-pools").glob("*.entry")):
+        payload = pa.py_buffer(f.read_bytes()[HEADER_BYTES:])
+        sizes.append(pa.ipc.open_file(payload).read_all().num_rows)
     return sorted(sizes)
 
 

@@ -1,16 +1,16 @@
 """Faker pools: values drawn once per (provider, locale, size) from a Faker instance seeded with a
 stable key (``seed_instance``, never ``Faker.seed``), kept in memory and cached on disk
-(``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; an empty value disables the cache). A pool's
-default size follows the planned rows of the table drawing from it (``pool_size_for``). The text
-generators index these pools with the ``value`` uniform; the engine's ``ColumnContext`` hands
-them out."""
+(``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; an empty value disables the cache; every
+entry is verified before use, ``shared.io.cache``). A pool's default size follows the planned
+rows of the table drawing from it (``pool_size_for``). The text generators index these pools
+with the ``value`` uniform; the engine's ``ColumnContext`` hands them out."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from shared.io import rng
+from shared.io import cache, rng
 
 #: the largest Faker pool per profile ("fast" keeps small pools, "realistic" large ones)
 POOL_SIZES = {"fast": 1_000, "realistic": 20_000, "dirty": 20_000}
@@ -39,8 +39,10 @@ def faker_pool(provider: str, locale: str, size: int, seed: int):
     Built once with a Faker instance seeded by ``seed_instance`` (never the global
     ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed, Faker version).
     Pools are also cached on disk (``DATAGEN_CACHE_DIR``, default ``~/.cache/datagen``; set it to
-    an empty string to disable) as Arrow IPC files named by a digest of that key, written
-    atomically, so a second run does not pay Faker's per-call cost again.
+    an empty string to disable) as Arrow IPC entries of ``shared.io.cache``, so a second run does
+    not pay Faker's per-call cost again. The cache is input too: an entry is used only when its
+    keyed digest over its bytes and ``pool_inputs`` verifies; any other is rebuilt and replaced.
+    ``validate`` replays through this same function, so it trusts exactly what ``generate`` does.
     """
     import pyarrow as pa
 
@@ -68,71 +70,66 @@ def faker_version() -> str:
     return version("Faker")
 
 
-def _cache_path(folder: str, key: tuple, suffix: str):
-    """``<cache>/<folder>/<digest of key and the Faker version><suffix>``, or None when the
-    cache is disabled (``DATAGEN_CACHE_DIR`` set to an empty string)."""
-    import hashlib
-    import os
-    from pathlib import Path
-
-    root = os.environ.get("DATAGEN_CACHE_DIR")
-    if root == "":
-        return None
-    base = Path(root) if root else Path.home() / ".cache" / "datagen"
-    digest = hashlib.sha256(repr((key, faker_version(), "pool-v1")).encode()).hexdigest()[:32]
-    return base / folder / f"{digest}{suffix}"
+#: the kind (folder) of the provider checks remembered in the verified disk cache
+CHECK_KIND = "faker-checks"
 
 
-def _cache_file(cache_key: tuple):
-    return _cache_path("faker-pools", cache_key, ".arrow")
+def _check_inputs(provider: str, locale: str) -> tuple:
+    return ("faker-check", provider, locale, "faker", faker_version())
 
 
 def provider_known_good(provider: str, locale: str) -> bool:
     """Whether an earlier load already checked this (provider, locale) with this Faker version:
-    then the check needs no Faker instance (0.15 s at every load otherwise)."""
-    path = _cache_path("faker-checks", (provider, locale), ".ok")
-    return path is not None and path.is_file()
+    then the check needs no Faker instance (0.15 s at every load otherwise). The memory is an
+    empty entry of the verified disk cache, so only a tag made with the cache's key counts: a
+    marker planted for a bad provider cannot turn its schema error into a failure mid-run."""
+    return cache.load(CHECK_KIND, _check_inputs(provider, locale)) is not None
 
 
 def remember_provider(provider: str, locale: str) -> None:
-    path = _cache_path("faker-checks", (provider, locale), ".ok")
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-    except OSError:
-        pass  # an optimisation only
+    cache.store(CHECK_KIND, _check_inputs(provider, locale), b"")  # an optimisation only
+
+
+#: the kind (folder) of the pool entries in the verified disk cache
+POOL_KIND = "faker-pools"
+
+
+def pool_inputs(cache_key: tuple) -> tuple:
+    """What a cached pool is a function of: (provider, locale, size, seed) and the versions of
+    Faker (the values), pyarrow (the entry's bytes) and Python (Faker draws from ``random``)."""
+    import sys
+
+    import pyarrow as pa
+
+    return (*cache_key, "faker", faker_version(), "pyarrow", pa.__version__, "python", sys.version_info[:2])
 
 
 def _disk_load(cache_key: tuple):
+    """The pool from the disk cache, or None: an entry is used only when its keyed digest
+    verifies (``shared.io.cache``) and it holds exactly one string column of ``size`` values
+    without nulls; anything else is rebuilt by the caller and replaces the entry."""
     import pyarrow as pa
 
+    payload = cache.load(POOL_KIND, pool_inputs(cache_key))
+    if payload is None:
+        return None
     try:
-        path = _cache_file(cache_key)
-        if path is None or not path.is_file():
-            return None
-        with pa.memory_map(str(path)) as src:
-            arr = pa.ipc.open_file(src).read_all().column(0).combine_chunks()
-        return arr if len(arr) == cache_key[2] and arr.type == pa.string() else None
-    except (OSError, pa.ArrowInvalid):
-        return None  # a damaged cache entry is rebuilt
+        table = pa.ipc.open_file(pa.py_buffer(payload)).read_all()
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_columns != 1 or table.num_rows != cache_key[2] or table.column(0).type != pa.string():
+        return None
+    arr = table.column(0).combine_chunks()
+    return arr if arr.null_count == 0 else None
 
 
 def _disk_store(cache_key: tuple, pool) -> None:
-    import os
-
+    """Write the pool as a one-column Arrow IPC file into the verified disk cache (atomically;
+    a failure only means no cache)."""
     import pyarrow as pa
 
-    try:
-        path = _cache_file(cache_key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        table = pa.table({"v": pool})
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
-            w.write_table(table)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # caching is an optimisation: a read-only home just means no cache
+    table = pa.table({"v": pool})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table)
+    cache.store(POOL_KIND, pool_inputs(cache_key), memoryview(sink.getvalue()))
