@@ -23,6 +23,7 @@ from typing import Any
 from shared import TOOL_NAME, __version__
 from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written
+from shared.io.oslimits import fit_workers
 from shared.io.output import MANIFEST, AtomicOutput, file_digest
 from shared.model.schema import RowsPer, thaw
 from shared.model.timeutil import format_date, format_timestamp
@@ -111,7 +112,9 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
     engine = Engine(plan)
-    workers = effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order))
+    # no more workers than blocks, nor than the open-file and address-space limits hold (exit 2
+    # when not even one process fits)
+    workers = fit_workers(effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order)))
     run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
                   schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers,
                   out=os.path.abspath(out))

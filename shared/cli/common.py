@@ -52,12 +52,15 @@ def guard(debug: bool = False):
         signum = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
         print("error: interrupted; nothing was changed in the output folder", file=sys.stderr)
         raise typer.Exit(128 + int(signum)) from None
-    except MemoryError:
-        print("error: out of memory (try a smaller --block-rows or fewer --workers)", file=sys.stderr)
-        raise typer.Exit(3) from None
     except Exception as exc:  # an unexpected failure: one line, the traceback only with --debug
         if debug:
             traceback.print_exc()
+        from shared.io.oslimits import describe_os_error
+
+        ran_out = describe_os_error(exc)  # memory, file descriptors, processes
+        if ran_out is not None:
+            print(f"error: {ran_out}", file=sys.stderr)
+            raise typer.Exit(3) from None
         print(f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)",
               file=sys.stderr)
         raise typer.Exit(3) from None

@@ -32,6 +32,7 @@ import stat
 from pathlib import Path
 
 from shared.errors import OutputError, UsageError
+from shared.io.oslimits import check_free_space
 
 MANIFEST = "manifest.json"
 
@@ -55,6 +56,7 @@ class AtomicOutput:
         self._lock: Path | None = None
         self._lock_fd = -1
         self._old_handlers: dict = {}
+        self._tmp_id: tuple[int, int] | None = None
         self._committing = False  # during the final swap a signal is deferred: the swap always completes
         self.deferred_signal: int | None = None
 
@@ -80,6 +82,10 @@ class AtomicOutput:
             raise UsageError(f"--out {out}: is a symbolic link; datagen does not write through links")
         if out.exists() and not out.is_dir():
             raise UsageError(f"--out {out}: exists and is not a folder")
+        existing = out.parent
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        check_free_space(existing, f"--out {out}")
         if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file() and not self.force:
             raise UsageError(
                 f"--out {out}: the folder is not empty and was not written by datagen (no {MANIFEST}); "
@@ -204,17 +210,49 @@ class AtomicOutput:
         self._acquire()
         self._install_signals()
         try:
-            self.tmp = self.out.parent / f".{self.out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-            self.tmp.mkdir()
+            tmp = self.out.parent / f".{self.out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                tmp.mkdir()
+            except OSError as exc:
+                raise OutputError(f"--out {self.out}: cannot create the temporary folder {tmp}: {exc.strerror}; "
+                                  f"nothing was changed in {self.out}") from None
+            self.tmp = tmp
+            st = os.stat(tmp, follow_symlinks=False)
+            self._tmp_id = (st.st_dev, st.st_ino)
         except BaseException:
             self._restore_signals()
             self._release()
             raise
         return self
 
+    def _tmp_is_ours(self) -> bool:
+        """The temporary folder is still the one this run made (not removed or replaced)."""
+        assert self.tmp is not None
+        try:
+            st = os.stat(self.tmp, follow_symlinks=False)
+        except OSError:
+            return False
+        return stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == self._tmp_id
+
+    def _remove_tmp(self) -> None:
+        assert self.tmp is not None
+        if os.path.islink(self.tmp):  # something planted under this run's own name: never followed
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            return
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.path.lexists(self.tmp):  # out of descriptors while listing it: free what is garbage, retry
+            import gc
+
+            gc.collect()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
     def commit(self) -> None:
         """Swap the finished temporary folder into place."""
         assert self.tmp is not None
+        if not self._tmp_is_ours():
+            raise OutputError(f"--out {self.out}: the temporary folder {self.tmp} was removed or replaced during "
+                              f"the run (by another process?); nothing was changed in {self.out}")
         old = None
         self._committing = True
         try:
@@ -235,15 +273,20 @@ class AtomicOutput:
             self._committing = False
 
     def __exit__(self, exc_type, exc, tb):
+        vanished = False
         try:
             if self.tmp is not None:
-                shutil.rmtree(self.tmp, ignore_errors=True)
+                vanished = isinstance(exc, OSError) and not self._tmp_is_ours()
+                self._remove_tmp()
                 self.tmp = None
         finally:
             self._restore_signals()
             self._release()
         if isinstance(exc, _Interrupted):
             raise KeyboardInterrupt(exc.signum) from None
+        if vanished:
+            raise OutputError(f"--out {self.out}: the temporary folder was removed or replaced during the run "
+                              f"(by another process?): {exc.strerror}; nothing was changed in {self.out}") from None
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             raise OutputError(f"--out {self.out}: {os.strerror(exc.errno)} while writing; "
                               f"nothing was changed in {self.out}") from None

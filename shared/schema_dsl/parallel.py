@@ -19,13 +19,16 @@ kills it when the parent dies (``PR_SET_PDEATHSIG``), even by SIGKILL.
 
 from __future__ import annotations
 
+import gc
 import mmap
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 import pyarrow as pa
@@ -152,20 +155,70 @@ class WorkerPool:
         global _SLOTS
         self.workers = workers
         self.slots = 2 * workers
-        _SLOTS = self._mm = mmap.mmap(-1, self.slots * SLOT_BYTES)  # pages are only touched when used
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            self._mm = mmap.mmap(-1, self.slots * SLOT_BYTES)  # pages are only touched when used
+        except OSError as exc:  # out of address space (ulimit -v): raised as the OS error it is
+            raise OSError(exc.errno, f"cannot map {self.slots * SLOT_BYTES >> 20} MiB of shared memory for "
+                                     f"{workers} workers: {exc.strerror}") from None
+        _SLOTS = self._mm
         engine.warm_up()  # build value pools once, here, before the workers inherit them
         _init(engine)  # inherited by the forked workers
+        failure = self._start()
+        if failure is not None:
+            # raised here, outside the handler: the half-built executor (its pipes and locks) is
+            # gone with the handled exception, so the caller's clean-up has descriptors to work with
+            gc.collect()
+            raise failure
+
+    def _start(self) -> BaseException | None:
         # Fork every worker now, with SIGINT/SIGTERM blocked: a signal landing between fork() and
         # _worker_init would otherwise run the parent's inherited handler inside the worker.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        unblocked = False
+        died: list[BaseException] = []
+        previous_hook = threading.excepthook
+
+        def quiet(args) -> None:  # the executor's thread dying is reported as this run's error, once
+            if args.thread is getattr(self._pool, "_executor_manager_thread", None):
+                died.append(args.exc_value)
+            else:
+                previous_hook(args)
+
+        threading.excepthook = quiet
         try:
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                                             initializer=_worker_init, initargs=(os.getpid(),))
-            self._pool.submit(_noop).result()  # the fork context launches all workers at the first submit
+            pool = self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"),
+                                                    initializer=_worker_init, initargs=(os.getpid(),))
+            ready = pool.submit(_noop)  # the fork context launches all workers at the first submit
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # forked: a signal may stop the wait
+            unblocked = True
+            manager = getattr(pool, "_executor_manager_thread", None)
+            while True:
+                try:
+                    ready.result(timeout=0.2)
+                    return None
+                except FuturesTimeout:
+                    # the executor's own thread died (it could not start the queue's feeder
+                    # thread: out of memory): the future would never complete
+                    if manager is not None and not manager.is_alive() and not ready.done():
+                        why = f": {type(died[0]).__name__}: {died[0]}" if died else ""
+                        failure: BaseException = GenerationError(
+                            f"the worker pool could not start its threads{why} (out of memory or the thread limit; "
+                            f"hint: pass --workers 1)")
+                        break
         except BrokenProcessPool as exc:
-            raise GenerationError(f"a worker process died while starting: {exc}") from None
+            failure = GenerationError(f"a worker process died while starting: {exc}")
+        except BaseException as exc:  # os.pipe or fork out of descriptors or memory, a signal
+            failure = exc
+            failure.__traceback__ = None
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            threading.excepthook = previous_hook
+            if not unblocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        # the workers forked before the failure must not keep the parent waiting for them at exit
+        if self._pool is not None:
+            self.close(cancel=True)
+        return failure
 
     def map_calls(self, fn, calls, label: str) -> Iterator:
         """``fn(engine, *args)`` for each ``args`` of ``calls`` in the workers; the results in the
@@ -173,18 +226,20 @@ class WorkerPool:
         function (it is sent by name); ``label`` names the work in error messages. The next call
         is submitted only after the consumer is done with a result (``map_rendered`` relies on
         it: call ``i`` reuses the slot of call ``i − 2 × workers``)."""
+        pool = self._pool
+        assert pool is not None, "the pool started in __init__"
         pending: deque = deque()
         it = iter(calls)
         try:
             for args in it:
-                pending.append(self._pool.submit(_call, fn, args))
+                pending.append(pool.submit(_call, fn, args))
                 if len(pending) >= self.slots:
                     break
             while pending:
                 yield pending.popleft().result()
                 nxt = next(it, None)
                 if nxt is not None:
-                    pending.append(self._pool.submit(_call, fn, nxt))
+                    pending.append(pool.submit(_call, fn, nxt))
         except BrokenProcessPool as exc:
             self.close(cancel=True)
             raise GenerationError(f"a worker process died while generating {label}: {exc}") from None
@@ -228,7 +283,8 @@ class WorkerPool:
         """Shut the pool down; blocks not started yet are cancelled. ``cancel``: do not wait for
         running blocks either, and terminate (then kill) every worker still alive."""
         procs = list((getattr(self._pool, "_processes", None) or {}).values())  # gone after shutdown
-        self._pool.shutdown(wait=not cancel, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=True)
         global _SLOTS
         if _SLOTS is self._mm:
             _SLOTS = None  # the mapping goes with this pool
