@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import pyarrow as pa
@@ -54,6 +54,9 @@ class DType:
     bits: int | None = None
     precision: int | None = None
     scale: int | None = None
+    #: the length of an SQL string type (``varchar(40)``): the column's ``max_length`` unless
+    #: it sets a smaller one; not part of the type's identity (a string is a string)
+    length: int | None = field(default=None, compare=False)
 
     @property
     def is_numeric(self) -> bool:
@@ -119,10 +122,54 @@ class DType:
         }[self.kind]
 
 
+#: SQL spellings accepted as aliases of a DSL type (case-insensitive, runs of spaces as one).
+#: ``int8`` keeps its DSL meaning (8 bits), not PostgreSQL's (``bigint``).
+SQL_ALIASES = {
+    "tinyint": "int8", "smallint": "int16", "int2": "int16", "smallserial": "int16",
+    "integer": "int32", "int": "int32", "int4": "int32", "mediumint": "int32", "serial": "int32",
+    "bigint": "int64", "bigserial": "int64",
+    "real": "float32", "float4": "float32",
+    "double": "float64", "double precision": "float64", "float8": "float64", "float": "float64",
+    "boolean": "bool",
+    "text": "string", "varchar": "string", "character varying": "string", "nvarchar": "string",
+    "clob": "string", "tinytext": "string", "mediumtext": "string", "longtext": "string",
+    "timestamptz": "timestamp", "timestamp with time zone": "timestamp",
+    "timestamp without time zone": "timestamp", "datetime": "timestamp", "datetime2": "timestamp",
+    "timestamp_tz": "timestamp", "timestamp_ntz": "timestamp", "timestamp_ltz": "timestamp",
+}
+#: SQL spellings with a length: strings of at most that many characters (``max_length``)
+SQL_LENGTH_TYPES = ("varchar", "character varying", "char", "character", "nvarchar", "nchar", "varchar2", "string")
+#: SQL spellings of exact numbers: ``numeric(p,s)``, ``numeric(p)`` (scale 0)
+SQL_DECIMAL_TYPES = ("decimal", "numeric", "number", "dec")
+#: SQL spellings of times with a fractional-second precision (0–6 digits: datagen keeps microseconds)
+SQL_TIME_TYPES = ("timestamp", "timestamptz", "datetime", "datetime2", "timestamp with time zone",
+                  "timestamp without time zone")
+_ARGS = re.compile(r"^([a-z_][a-z0-9_ ]*?)\s*\(\s*([0-9]+)\s*(?:,\s*([0-9]+)\s*)?\)\s*(with(?:out)? time zone)?$")
+_SPACES = re.compile(r"\s+")
+
+
+def type_pattern() -> str:
+    """A regular expression (JSON Schema ``pattern``) every type name ``parse_type`` reads matches:
+    a name, optionally followed by ``(n)`` or ``(p,s)`` (and SQL's ``with[out] time zone``);
+    ``parse_type`` decides which names and arguments are types."""
+    return (r"^\s*[A-Za-z_][A-Za-z0-9_ ]*(\(\s*[0-9]+\s*(,\s*[0-9]+\s*)?\)"
+            r"(\s+[Ww][Ii][Tt][Hh]([Oo][Uu][Tt])?\s+[Tt][Ii][Mm][Ee]\s+[Zz][Oo][Nn][Ee])?)?\s*$")
+
+
+def _decimal(p: int, s: int, spelled: str) -> DType:
+    if not 1 <= p <= 38:
+        raise ValueError(f"{spelled}: decimal precision must be 1..38, got {p}")
+    if s > p:
+        raise ValueError(f"{spelled}: decimal scale {s} exceeds precision {p}")
+    return DType(f"decimal({p},{s})", "decimal", precision=p, scale=s)
+
+
 def parse_type(text: str) -> DType:
-    """Parse a DSL type name; raises ValueError with a readable message."""
+    """Parse a DSL type name, or one of its SQL spellings (``varchar(40)``, ``numeric(12,2)``,
+    ``bigint``, ``timestamptz`` …); raises ValueError with a readable message."""
     t = str(text).strip()
-    low = t.lower()
+    low = _SPACES.sub(" ", t.lower())
+    low = SQL_ALIASES.get(low, low)
     if low in INT_BITS:
         return DType(low, "int", bits=INT_BITS[low])
     if low in FLOAT_BITS:
@@ -131,10 +178,26 @@ def parse_type(text: str) -> DType:
         return DType(low, SIMPLE[low])
     m = _DECIMAL.match(low)
     if m:
-        p, s = int(m.group(1)), int(m.group(2))
-        if not 1 <= p <= 38:
-            raise ValueError(f"decimal precision must be 1..38, got {p}")
-        if s > p:
-            raise ValueError(f"decimal scale {s} exceeds precision {p}")
-        return DType(f"decimal({p},{s})", "decimal", precision=p, scale=s)
+        return _decimal(int(m.group(1)), int(m.group(2)), t)
+    m = _ARGS.match(low)
+    if m:
+        name, first, second, zone = m.group(1).strip(), int(m.group(2)), m.group(3), m.group(4)
+        if zone is not None:
+            name = f"{name} {zone}"
+        if name in SQL_DECIMAL_TYPES:
+            return _decimal(first, int(second) if second is not None else 0, t)
+        if name in SQL_LENGTH_TYPES and second is None:
+            if first < 1:
+                raise ValueError(f"{t}: a string length must be at least 1")
+            return DType("string", "string", length=first)
+        if name in SQL_TIME_TYPES and second is None:
+            if first > 6:
+                raise ValueError(f"{t}: datagen keeps times to the microsecond (a precision of 0 to 6)")
+            return DType("timestamp", "timestamp")
+        if name == "float" and second is None:  # SQL: float(p) is single precision up to 24 bits
+            return DType("float32", "float", bits=32) if first <= 24 else DType("float64", "float", bits=64)
+    if low in SQL_DECIMAL_TYPES:
+        raise ValueError(f"{t}: give the precision and scale, e.g. {low}(12,2)")
+    if low in ("char", "character", "nchar"):
+        return DType("string", "string", length=1)  # SQL: char is char(1)
     raise ValueError(f"unknown type {t!r}")

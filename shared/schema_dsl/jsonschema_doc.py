@@ -13,12 +13,12 @@ import json
 
 from shared.distributions.base import load_builtins
 from shared.model.schema import PROFILES
+from shared.model.types import type_pattern
 from shared.resources import data_file
 
 SCHEMA_FILE = data_file("datagen.schema.json")
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
-TYPE_RE = (r"^\s*(int8|int16|int32|int64|float32|float64|bool|string|date|timestamp|uuid"
-           r"|decimal\(\s*[0-9]+\s*,\s*[0-9]+\s*\))\s*$")
+TYPE_RE = type_pattern()
 CORRUPTION_KINDS = ("nulls", "typos", "whitespace", "casing", "out_of_range", "malformed_dates",
                     "duplicates", "orphans", "encoding")
 

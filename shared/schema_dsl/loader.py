@@ -48,7 +48,7 @@ from shared.model.schema import (
     fmt_path,
     freeze,
 )
-from shared.model.types import TYPE_NAMES, parse_type
+from shared.model.types import SQL_ALIASES, TYPE_NAMES, parse_type
 from shared.schema_dsl import jsonschema_doc
 from shared.schema_dsl.source import read_document
 
@@ -151,6 +151,28 @@ def suggest(name: Any, choices) -> str | None:
 def _json_schema_problems(data: Any, col: _Collector) -> None:
     for err in _validator().iter_errors(data):
         _report_jsonschema_error(err, col)
+
+
+_CUT_TYPE = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_ ]*\(\s*[0-9]+\s*$")
+_CUT_REST = re.compile(r"^\s*[0-9]+\s*\)\s*$")
+
+
+def _cut_type_problems(data: Any, col: _Collector) -> None:
+    """``{name: x, type: decimal(10,2)}``: in a YAML flow mapping the comma ends the value, so the
+    type reads ``decimal(10`` and ``2)`` becomes a key of its own. Say so, once, with the fix."""
+    tables = data.get("tables") if isinstance(data, dict) else None
+    for ti, t in enumerate(tables if isinstance(tables, list) else ()):
+        columns = t.get("columns") if isinstance(t, dict) else None
+        for ci, c in enumerate(columns if isinstance(columns, list) else ()):
+            if not isinstance(c, dict) or not isinstance(c.get("type"), str) or not _CUT_TYPE.match(c["type"]):
+                continue
+            rest = [k for k in c if isinstance(k, str) and _CUT_REST.match(k) and c[k] is None]
+            if rest:
+                whole = f"{c['type'].strip()},{rest[0].strip()}"
+                col.add(("tables", ti, "columns", ci, "type"),
+                        f"the type {c['type'].strip()!r} was cut at its comma: inside {{ … }} a comma separates "
+                        f"keys, so {rest[0].strip()!r} was read as a key of its own",
+                        f"quote the type: type: '{whole}'")
 
 
 def _nonfinite_problems(data: Any, col: _Collector) -> None:
@@ -412,8 +434,18 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             try:
                 dtype = parse_type(craw["type"])
             except ValueError as exc:
-                col.add(cpath + ("type",), str(exc))
+                unknown = str(exc).startswith("unknown type")
+                col.add(cpath + ("type",), str(exc),
+                        (suggest(craw["type"], [*TYPE_NAMES, *SQL_ALIASES]) or f"types: {', '.join(TYPE_NAMES)}, "
+                         f"or their SQL spellings (see docs/dsl.md#types)") if unknown else None)
                 continue
+            max_length = craw.get("max_length")
+            if dtype.length is not None:
+                if max_length is None:
+                    max_length = dtype.length
+                elif max_length > dtype.length:
+                    col.add(cpath + ("max_length",), f"max_length {max_length} is longer than the type "
+                            f"{_short(craw['type'])} holds", f"at most {dtype.length}, or a longer type")
             bounds = {}
             for key in ("min", "max"):
                 if key in craw:
@@ -430,7 +462,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
                 name=craw["name"], dtype=dtype, generator=_generator_spec(craw["generator"], cpath + ("generator",)),
                 path=cpath, nullable=nullable, null_rate=float(craw.get("null_rate", 0.0)),
                 unique=bool(craw.get("unique", False)), min=bounds.get("min"), max=bounds.get("max"),
-                allowed=allowed, pattern=craw.get("pattern"), max_length=craw.get("max_length"),
+                allowed=allowed, pattern=craw.get("pattern"), max_length=max_length,
                 description=craw.get("description"), corruption=freeze(craw.get("corruption")),
                 raw_min=craw.get("min"), raw_max=craw.get("max"),
             ))
@@ -705,6 +737,8 @@ def load_schema(path: str, data: bytes | None = None) -> Schema:
         col.add((), f"the schema must be a mapping at the top level, got {_kind(doc)}",
                 "start from schemas/examples/default.yaml")
         col.raise_if_any("in the schema")
+    _cut_type_problems(doc, col)
+    col.raise_if_any("in the schema")
     _nonfinite_problems(doc, col)
     _json_schema_problems(doc, col)
     col.raise_if_any("in the schema")
