@@ -71,6 +71,7 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             cols.append({
                 "name": c.name, "type": c.dtype.name, "generator": gen.describe(c.generator.params),
                 "generator_type": c.generator.type, "params": thaw(c.generator.params),
+                "generator_default": c.generator.default,
                 "nullable": c.nullable, "null_rate": c.null_rate, "unique": c.unique,
                 "min": _fmt_bound(c, c.min), "max": _fmt_bound(c, c.max),
                 "allowed": [_fmt_bound(c, v) for v in c.allowed] if c.allowed else None,

@@ -132,7 +132,10 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
                 cons.append(f"pattern {col['pattern']}")
             if col["max_length"]:
                 cons.append(f"≤ {col['max_length']} chars")
-            rt.add_row(*(escape(str(x)) for x in (col["name"], col["type"], col["generator"], ", ".join(cons))))
+            gen = col["generator"]
+            if col.get("generator_default"):
+                gen = f"{gen} (default: {col['generator_default']})"
+            rt.add_row(*(escape(str(x)) for x in (col["name"], col["type"], gen, ", ".join(cons))))
         c.print(rt)
     if info["foreign_keys"]:
         c.print("[bold]foreign keys[/]")

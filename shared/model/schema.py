@@ -53,6 +53,9 @@ class GeneratorSpec:
     type: str
     params: Mapping[str, Any]
     path: tuple  # e.g. ("tables", 0, "columns", 3, "generator")
+    #: why this generator was chosen for a column written without one (shared.schema_dsl.defaults),
+    #: None when the schema names it
+    default: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def build() -> dict:
     }
     column = {
         "type": "object",
-        "required": ["name", "type", "generator"],
+        "required": ["name", "type"],
         "additionalProperties": False,
         "properties": {
             "name": {"$ref": "#/$defs/identifier"},

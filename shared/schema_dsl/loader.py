@@ -49,7 +49,7 @@ from shared.model.schema import (
     freeze,
 )
 from shared.model.types import SQL_ALIASES, TYPE_NAMES, parse_type
-from shared.schema_dsl import jsonschema_doc
+from shared.schema_dsl import defaults, jsonschema_doc
 from shared.schema_dsl.source import read_document
 
 _VALIDATOR: jsonschema.Draft202012Validator | None = None
@@ -322,7 +322,8 @@ def _generator_positions(doc: dict):
     """Every generator spec in a shape-valid document: (raw spec, path), nested ones included."""
     for ti, t in enumerate(doc["tables"]):
         for ci, c in enumerate(t["columns"]):
-            yield from _nested_generators(c["generator"], ("tables", ti, "columns", ci, "generator"))
+            if "generator" in c:  # none only where the type is unknown (reported when columns are built)
+                yield from _nested_generators(c["generator"], ("tables", ti, "columns", ci, "generator"))
         if isinstance(t["rows"], dict):
             yield from _nested_generators(t["rows"]["distribution"], ("tables", ti, "rows", "distribution"))
 
@@ -363,7 +364,8 @@ def _param_range_problems(doc: dict, col: _Collector) -> None:
     stack: list[tuple[Any, tuple]] = []
     for ti, t in enumerate(doc["tables"]):
         for ci, c in enumerate(t["columns"]):
-            stack.append((c["generator"], ("tables", ti, "columns", ci, "generator")))
+            if "generator" in c:
+                stack.append((c["generator"], ("tables", ti, "columns", ci, "generator")))
         if isinstance(t["rows"], dict):
             stack.append((t["rows"]["distribution"], ("tables", ti, "rows", "distribution")))
     while stack:
@@ -383,7 +385,35 @@ def _param_range_problems(doc: dict, col: _Collector) -> None:
 def _generator_spec(raw: Any, path: tuple) -> GeneratorSpec:
     if isinstance(raw, str):
         return GeneratorSpec(raw, freeze({}), path)
-    return GeneratorSpec(raw["type"], freeze(raw.get("params") or {}), path)
+    return GeneratorSpec(raw["type"], freeze(raw.get("params") or {}), path, default=raw.get(_DEFAULT_MARK))
+
+
+#: the key, in a generator the loader chose (never one a schema can write: JSON Schema refuses
+#: unknown keys before it is added), holding why it was chosen
+_DEFAULT_MARK = "(default)"
+
+
+def _fill_default_generators(data: dict, col: _Collector) -> None:
+    """Give every column written without a generator the one ``shared.schema_dsl.defaults``
+    chooses from its type, name and constraints (marked, for ``describe``)."""
+    try:
+        anchor_us = timeutil.parse_timestamp(data.get("anchor", timeutil.DEFAULT_ANCHOR))
+    except ValueError:
+        anchor_us = timeutil.parse_timestamp(timeutil.DEFAULT_ANCHOR)
+    for traw in data["tables"]:
+        pk = traw.get("primary_key")
+        pk = [pk] if isinstance(pk, str) else list(pk or ())
+        singles = {g[0] for g in traw.get("unique", ()) if len(g) == 1}
+        for craw in traw["columns"]:
+            if "generator" in craw:
+                continue
+            try:
+                dtype = parse_type(craw["type"])
+            except ValueError:
+                continue  # reported where the columns are built
+            key = pk == [craw["name"]] or bool(craw.get("unique")) or craw["name"] in singles
+            spec, why = defaults.choose(craw, dtype, key=key, anchor_us=anchor_us)
+            craw["generator"] = {**spec, _DEFAULT_MARK: why}
 
 
 def _convert_bound(dtype, value: Any, path: tuple, col: _Collector, anchor_us: int):
@@ -742,6 +772,7 @@ def load_schema(path: str, data: bytes | None = None) -> Schema:
     _nonfinite_problems(doc, col)
     _json_schema_problems(doc, col)
     col.raise_if_any("in the schema")
+    _fill_default_generators(doc, col)
     _missing_params_problems(doc, col)
     _param_range_problems(doc, col)
     col.raise_if_any("in the schema")

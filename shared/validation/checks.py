@@ -321,7 +321,8 @@ def check_range(vctx, table, names) -> list[Accumulator]:
         lo_s = _render_bound(c, c.min) if c.min is not None else "-∞"
         hi_s = _render_bound(c, c.max) if c.max is not None else "+∞"
         out.append(Violations("range", table, c, rule, "{n} values outside " + f"[{lo_s}, {hi_s}]",
-                              min=_render_bound(c, c.min), max=_render_bound(c, c.max)))
+                              min=_render_bound(c, c.min) if c.min is not None else None,
+                              max=_render_bound(c, c.max) if c.max is not None else None))
     return out
 
 
