@@ -71,13 +71,13 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             cols.append({
                 "name": c.name, "type": c.dtype.name, "generator": gen.describe(c.generator.params),
                 "generator_type": c.generator.type, "params": thaw(c.generator.params),
-                "generator_default": c.generator.default,
+                "generator_default": c.generator.default, "hidden": c.hidden,
                 "nullable": c.nullable, "null_rate": c.null_rate, "unique": c.unique,
                 "min": _fmt_bound(c, c.min), "max": _fmt_bound(c, c.max),
                 "allowed": [_fmt_bound(c, v) for v in c.allowed] if c.allowed else None,
                 "pattern": c.pattern, "max_length": c.max_length,
             })
-            if fmt is not None:
+            if fmt is not None and not c.hidden:
                 width += fmt.bytes_per_value(c.dtype.kind)
         if isinstance(t.rows, RowsPer):
             rows_rule = {"per": t.rows.per, "distribution": GENERATORS[t.rows.distribution.type].describe(
@@ -136,8 +136,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 pool = WorkerPool(engine, workers)
             if engine.dirty:
                 sidecar = _CorruptionSidecar(tmp)
-            fmt.prepare(tmp, plan.schema, options, run=run)
-            parts = {n: fmt.part_spans(plan.schema.table(n), plan.tables[n].rows, options) for n in plan.order}
+            fmt.prepare(tmp, plan.schema.written, options, run=run)
+            parts = {n: fmt.part_spans(plan.schema.written.table(n), plan.tables[n].rows, options) for n in plan.order}
             order = list(plan.order)
             while order:
                 if parts[order[0]] is None:
@@ -152,7 +152,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 while order and (spans := parts[order[0]]) is not None:
                     stream.append((order.pop(0), spans))
                 files += _write_parts(engine, fmt, tmp, stream, options, run, pool, sidecar, progress, timings)
-            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema, options, run=run)]
+            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema.written, options, run=run)]
             extra = fmt.manifest_extra(tmp, options)
             if sidecar is not None:
                 files.append({"path": sidecar.close(), "table": None})
@@ -195,7 +195,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         if engine.dirty:
             from shared import corruption
 
-            manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema),
+            manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema.written),
                                       "counts": counts}
         manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -212,7 +212,7 @@ def _file_entry(written, table: str | None) -> dict[str, Any]:
 def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: dict[str, Any], run: RunInfo,
                   workers: int, pool, sidecar, progress) -> list[dict[str, Any]]:
     """One table through the format's writer, block by block in order."""
-    table = engine.schema.table(name)
+    table = engine.schema.written.table(name)
     writer: Any = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
     renderer = getattr(writer, "renderer", None)
     try:
@@ -263,7 +263,7 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
                 records.append(rec)
             yield batch
 
-    written = fmt.write_part(Path(tmp), engine.schema.table(name), engine.arrow_schemas[name], options, index,
+    written = fmt.write_part(Path(tmp), engine.schema.written.table(name), engine.arrow_schemas[name], options, index,
                              batches(), run=run)
     rec = None
     if records:

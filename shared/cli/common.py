@@ -122,6 +122,8 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
             cons = []
             if col["unique"]:
                 cons.append("unique")
+            if col.get("hidden"):
+                cons.append("hidden (not written)")
             if col["nullable"]:
                 cons.append(f"nullable ({col['null_rate']:.0%} null)" if col["null_rate"] else "nullable")
             if col["min"] is not None or col["max"] is not None:

@@ -100,7 +100,7 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
     from shared.io import rng
 
     _load()
-    schema = engine.schema
+    schema = engine.schema.written  # the columns of the batch: hidden ones are never written
     table = schema.table(table_name)
     rows = np.asarray(rows, dtype=np.int64)
     records: list[pa.RecordBatch] = []

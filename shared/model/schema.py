@@ -111,6 +111,8 @@ class Column:
     raw_max: Any = None
     #: the foreign key this column holds (filled by the loader), else None
     references: ForeignKeyRef | None = None
+    #: computed and referenceable, never written (``hidden: true``): absent from ``Schema.written``
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,18 @@ class Schema:
     @cached_property
     def _by_name(self) -> dict[str, Table]:
         return {t.name: t for t in reversed(self.tables)}
+
+    @cached_property
+    def written(self) -> Schema:
+        """The schema as it is written: every table without its hidden columns. Formats,
+        corruption and ``validate`` see this; the engine computes from the whole schema."""
+        if not any(c.hidden for t in self.tables for c in t.columns):
+            return self
+        import dataclasses
+
+        tables = tuple(dataclasses.replace(t, columns=tuple(c for c in t.columns if not c.hidden))
+                       for t in self.tables)
+        return dataclasses.replace(self, tables=tables)
 
     def table(self, name: str) -> Table:
         return self._by_name[name]

@@ -44,7 +44,8 @@ def arrow_schema(table: Table, dirty: bool = False) -> pa.Schema:
     is nullable, since injected nulls are part of the data.
     """
     fields = [pa.field(c.name, c.dtype.arrow, nullable=dirty or c.nullable or (
-                       c.references is not None and c.references.self_reference)) for c in table.columns]
+                       c.references is not None and c.references.self_reference)) for c in table.columns
+              if not c.hidden]
     meta = {b"datagen.table": table.name.encode()}
     return pa.schema(fields, metadata=meta)
 
@@ -189,7 +190,8 @@ class _Block:
     def record_batch(self, arrow_schema: pa.Schema) -> pa.RecordBatch:
         arrays = []
         for c in self.table.columns:
-            arrays.append(to_arrow(c, self.value(c.name), self.mask(c.name)))
+            if not c.hidden:  # computed when read, never written
+                arrays.append(to_arrow(c, self.value(c.name), self.mask(c.name)))
         return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema)
 
 

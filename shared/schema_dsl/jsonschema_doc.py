@@ -64,6 +64,7 @@ def build() -> dict:
             "nullable": {"type": "boolean"},
             "null_rate": {"type": "number", "minimum": 0, "maximum": 1},
             "unique": {"type": "boolean"},
+            "hidden": {"type": "boolean", "description": "Computed and referenceable, never written."},
             "min": {"type": ["number", "string"]},
             "max": {"type": ["number", "string"]},
             "allowed": {"type": "array", "minItems": 1, "items": scalar},

@@ -494,7 +494,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
                 unique=bool(craw.get("unique", False)), min=bounds.get("min"), max=bounds.get("max"),
                 allowed=allowed, pattern=craw.get("pattern"), max_length=max_length,
                 description=craw.get("description"), corruption=freeze(craw.get("corruption")),
-                raw_min=craw.get("min"), raw_max=craw.get("max"),
+                raw_min=craw.get("min"), raw_max=craw.get("max"), hidden=bool(craw.get("hidden", False)),
             ))
         # a one-column unique group is that column's own unique constraint (kept by construction)
         singles = {g[0] for g in traw.get("unique", ()) if len(g) == 1}
@@ -603,6 +603,48 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
                                        f"not {table.column(ev.time).dtype.name}")
         if ev.key is not None and ev.key not in names:
             col.add(epath + ("key",), f"events.key names no column {ev.key!r}", suggest(ev.key, names))
+    _check_hidden(schema, table, col)
+
+
+def _check_hidden(schema: Schema, table: Table, col: _Collector) -> None:
+    """A hidden column is computed and referenceable, never written: it cannot be what the
+    output is keyed, ordered or linked by, and what would only change how it is written (nulls,
+    corruption) would change nothing."""
+    hidden = [c for c in table.columns if c.hidden]
+    if not hidden:
+        return
+    if len(hidden) == len(table.columns):
+        col.add(table.path + ("columns",), f"every column of table {table.name!r} is hidden: nothing would be written",
+                "write at least one column")
+    roles: dict[str, str] = {k: "a primary key column" for k in table.primary_key}
+    for group in table.unique:
+        if len(group) > 1:
+            roles.update({k: "a column of a unique group" for k in group if k not in roles})
+    if table.events is not None:
+        ev = table.events
+        for k, what in ((ev.time, "events.time"), (ev.key, "events.key"),
+                        (ev.type if ev.type_is_column else None, "events.type")):
+            if k is not None:
+                roles.setdefault(k, f"the {what} column")
+    owner = table.owner
+    if owner is not None:
+        roles.setdefault(owner.column, f"the owning foreign key (rows per {owner.parent!r})")
+    for c in hidden:
+        if c.name in roles:
+            col.add(c.path + ("hidden",), f"{roles[c.name]} is written: {c.name!r} cannot be hidden")
+        if c.null_rate > 0:
+            col.add(c.path + ("null_rate",), "a hidden column is never written, so null_rate has no effect "
+                    "(references read values before nulls)", "remove null_rate, or make the column visible")
+        if c.corruption:
+            col.add(c.path + ("corruption",), "a hidden column is never written, so its corruption has no effect",
+                    "remove corruption, or make the column visible")
+    for other in schema.tables:
+        for ref in other.foreign_keys:
+            if ref.parent == table.name and ref.parent_column is not None and table.has_column(ref.parent_column) and \
+                    table.column(ref.parent_column).hidden and not other.column(ref.column).hidden:
+                col.add(other.column(ref.column).generator.path, f"foreign key {other.name}.{ref.column} "
+                        f"references {table.name}.{ref.parent_column}, which is hidden (never written)",
+                        "reference a written key, or hide the foreign key too")
 
 
 def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:

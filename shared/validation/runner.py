@@ -876,6 +876,7 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
             checks.append(result("manifest", None, None, "fail",
                                  f"the run recorded in {MANIFEST} cannot be planned with this schema: "
                                  f"{text.splitlines()[0][:300]}"))
+    schema = schema.written  # planned with its hidden columns above; checked as it is written
     vctx = ValidationContext(schema, plan, fmt, out_dir, manifest, strict)
     if manifest is not None and not manifest.get("_unreadable"):
         same = manifest.get("schema", {}).get("sha256") == schema.source.sha256
