@@ -336,6 +336,10 @@ def _nested_generators(raw: Any, path: tuple):
         for key, value in (raw.get("params") or {}).items():
             if props.get(key) == {"$ref": "#/$defs/generator"}:
                 yield from _nested_generators(value, path + ("params", key))
+            elif isinstance(props.get(key), dict) and props[key].get("additionalProperties") == \
+                    {"$ref": "#/$defs/generator"} and isinstance(value, dict):  # a mapping of generators
+                for name, inner in value.items():
+                    yield from _nested_generators(inner, path + ("params", key, name))
 
 
 def _missing_params_problems(doc: dict, col: _Collector) -> None:
