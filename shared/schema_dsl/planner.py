@@ -38,7 +38,7 @@ from shared.constraints.coerce import allowed_mask, coerce
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
 from shared.model import timeutil
-from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
+from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsOf, RowsPer, Schema, Table, fmt_path
 from shared.relationships.cardinality import COUNT_COLUMN, PARENT_BLOCK, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
 
@@ -410,7 +410,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     counted = 0  # parents whose child counts were drawn
     for name in order:
         t = schema.table(name)
-        if not isinstance(t.rows, RowsPer):
+        if isinstance(t.rows, int):
             sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
     if cap is not None:
         _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
@@ -431,6 +431,12 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 problems.append(_problem(schema, t.path + ("rows",),
                                          f"table {name!r} gets 0 rows: every parent drew 0 children",
                                          "raise rows.min or the distribution's mean"))
+            sizes[name] = n * len(t.columns)
+            if cap is not None:
+                _check_size(schema, sizes, cap)
+        elif isinstance(t.rows, RowsOf):
+            # a share of the parent's planned rows (after its --rows/--scale); --rows still wins
+            n = rows[name] if name in rows else t.rows.count(plans[t.rows.of].rows)
             sizes[name] = n * len(t.columns)
             if cap is not None:
                 _check_size(schema, sizes, cap)
@@ -498,6 +504,8 @@ def _table_deps(t: Table) -> set[str]:
     out = {r.parent for r in t.foreign_keys if not r.self_reference}
     if isinstance(t.rows, RowsPer):
         out.add(t.rows.per)
+    if isinstance(t.rows, RowsOf):
+        out.add(t.rows.of)
     return out
 
 
