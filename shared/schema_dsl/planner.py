@@ -6,12 +6,14 @@
 * computes the foreign-key graph once (``Plan.foreign_keys``, the columns' ``ForeignKeyRef``s in
   plan order; ``Plan.parents``/``Plan.children`` per table) and orders the tables so every parent
   comes before its children (cycles were refused by the loader);
-* computes the row count of per-parent tables from their parents' addressable child counts;
+* computes the row count of per-parent tables from their parents' addressable child counts, and
+  of coverage tables (``rows: {of, coverage}``) from their parent's planned rows;
 * orders each table's columns so that every same-row reference is computed first (a cycle of
   references is named);
 * decides how each unique column and each unique group is kept by construction, and runs the
   feasibility analysis: the capacity of every unique domain against its row count, bounds that
-  contradict each other, a sequence that would leave its type or its max. Any infeasibility raises
+  contradict each other, a sequence that would leave its type or its max, a one-to-one key (a unique
+  fk) with more rows than its parent. Any infeasibility raises
   ``InfeasibleSchema`` (exit 2) naming the column and the capacity;
 * refuses a plan whose size estimate — the sum over tables of rows × columns ("cells") — is over
   ``MAX_CELLS`` (5e9; the environment variable ``DATAGEN_MAX_CELLS`` adjusts it) unless the caller
