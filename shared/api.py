@@ -25,7 +25,7 @@ from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written
 from shared.io.oslimits import fit_workers
 from shared.io.output import MANIFEST, AtomicOutput, file_digest
-from shared.model.schema import RowsPer, thaw
+from shared.model.schema import RowsOf, RowsPer, thaw
 from shared.model.timeutil import format_date, format_timestamp
 from shared.resources import data_file
 from shared.schema_dsl.engine import Engine, effective_workers
@@ -82,6 +82,8 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
         if isinstance(t.rows, RowsPer):
             rows_rule = {"per": t.rows.per, "distribution": GENERATORS[t.rows.distribution.type].describe(
                 t.rows.distribution.params), "min": t.rows.min, "max": t.rows.max}
+        elif isinstance(t.rows, RowsOf):
+            rows_rule = {"of": t.rows.of, "coverage": t.rows.coverage, "override": plan.rows_overrides.get(name)}
         else:
             rows_rule = {"fixed": t.rows, "override": plan.rows_overrides.get(name), "scale": plan.scale}
         est = int((width + fmt.row_overhead) * tp.rows) if fmt is not None else None

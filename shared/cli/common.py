@@ -107,6 +107,7 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
         rr = t["rows_rule"]
         how = (f"per {rr['per']}: {rr['distribution']} in [{rr['min']}, {rr['max'] if rr['max'] is not None else '∞'}]"
                if "per" in rr else ("override" if rr.get("override") else
+                                    f"coverage {rr['coverage']:g} of {rr['of']}" if "of" in rr else
                                     (f"scale {rr['scale']}" if rr.get("scale") else "fixed")))
         title = f"{t['name']} — {t['rows']:,} rows ({how}), ~{human_bytes(t['estimated_bytes'])}"
         if t["primary_key"]:

@@ -126,6 +126,20 @@ class RowsPer:
 
 
 @dataclass(frozen=True)
+class RowsOf:
+    """``rows: {of: parent, coverage: 0.8}``: a share of another table's rows — the children of a
+    one-to-one key (a ``unique: true`` fk to ``of``) for that share of the parent rows. The count
+    follows the parent's planned rows, so ``--rows``/``--scale`` on the parent carry over."""
+
+    of: str
+    coverage: float  # in (0, 1]
+
+    def count(self, parent_rows: int) -> int:
+        """``round(coverage × parent_rows)`` (half to even), at least 1 and at most the parent's."""
+        return max(1, min(int(parent_rows), round(self.coverage * parent_rows)))
+
+
+@dataclass(frozen=True)
 class EventsSpec:
     time: str  # the timestamp column ordering the stream
     key: str | None  # the column used as the envelope's key
@@ -137,7 +151,7 @@ class EventsSpec:
 @dataclass(frozen=True)
 class Table:
     name: str
-    rows: int | RowsPer
+    rows: int | RowsPer | RowsOf
     columns: tuple[Column, ...]
     path: tuple
     primary_key: tuple[str, ...] = ()

@@ -13,7 +13,13 @@ Special cases handled by the engine through ``parent_index``:
 * a self-reference (``table`` is the column's own table) picks an *earlier* row: row ``r`` picks
   uniformly in ``[0, r)``; row 0 has no earlier row and is null (the column must be nullable);
 * the fk to the ``rows.per`` table of a per-parent table is filled with the owning parent;
-* fk columns inside a composite ``unique``/``primary_key`` group take jointly distinct indices.
+* fk columns inside a composite ``unique``/``primary_key`` group take jointly distinct indices;
+* a ``unique: true`` fk column is a **one-to-one** key: the planner gives it the ``index`` unique
+  strategy over the parent's rows (``capacity``), and the engine takes the parent row
+  ``permute(row)`` — a keyed bijection of ``[0, parent rows)`` — so each parent row is used at most
+  once, by construction and addressably (a pure function of the row, the seed and the schema).
+  The planner refuses more child rows than parent rows; ``check`` refuses ``skew`` and a
+  self-reference on a unique fk.
 """
 
 from __future__ import annotations
@@ -34,8 +40,17 @@ class ForeignKey(Generator):
     ``{type: zipf, params: {a: 1.3}}``). ``null_rate`` on a nullable fk column gives optional
     references. Parent attributes are reachable as ``this_column.parent_column`` in ``template``
     and ``expr``. A self-reference (``table`` = this table) points at an earlier row.
+
+    One-to-one: ``unique: true`` on the fk column uses each parent row at most once — child row
+    ``r`` takes the parent row at a keyed permutation of ``r`` over the parent's rows (the
+    ``unique`` stream), so the child may have at most as many rows as the parent (the planner
+    refuses more); ``rows: {of: PARENT, coverage: 0.8}`` on the child table gives children to 80 %
+    of the parent rows, whatever ``--rows``/``--scale`` make of the parent. On a nullable unique
+    fk, null rows do not count as duplicates (they still take a permutation slot). ``skew`` and a
+    self-reference cannot be unique.
     """
 
+    unique_strategy = "index"
     kinds = frozenset({"int", "string", "uuid", "date", "timestamp", "decimal", "float"})
     params_schema = obj(
         ("table",),
@@ -86,6 +101,15 @@ class ForeignKey(Generator):
             problems.append(("a self-reference points at an earlier row, and the first row has none",
                              "params.table", "add nullable: true to this column"))
         skew = column.generator.params.get("skew")
+        one_to_one = column.unique or table.primary_key == (column.name,)
+        if one_to_one and parent_name == table.name:
+            problems.append(("a unique self-reference cannot be built: each row points at an earlier row, "
+                             "and the rows before row r are fewer than the rows that need one",
+                             "params.table", "drop unique: true, or point at another table"))
+        if one_to_one and skew is not None:
+            problems.append(("a unique (one-to-one) fk uses each parent row at most once, so a skew of "
+                             "parent popularity has no meaning", "params.skew",
+                             "drop skew, or drop unique: true for a one-to-many key"))
         if skew is not None:
             stype = skew if isinstance(skew, str) else skew.get("type")
             gen = GENERATORS.get(stype)

@@ -84,6 +84,15 @@ def build() -> dict:
             "max": {"type": "integer", "minimum": 0},
         },
     }
+    rows_of = {
+        "type": "object",
+        "required": ["of", "coverage"],
+        "additionalProperties": False,
+        "properties": {
+            "of": {"$ref": "#/$defs/identifier"},
+            "coverage": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        },
+    }
     table = {
         "type": "object",
         "required": ["name", "rows", "columns"],
@@ -91,7 +100,8 @@ def build() -> dict:
         "properties": {
             "name": {"$ref": "#/$defs/identifier"},
             "description": {"type": "string"},
-            "rows": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/rows_per"}]},
+            "rows": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/rows_per"},
+                              {"$ref": "#/$defs/rows_of"}]},
             "primary_key": {"anyOf": [{"$ref": "#/$defs/identifier"},
                                       {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/identifier"}}]},
             "unique": {"type": "array", "items": {"type": "array", "minItems": 1,
@@ -137,6 +147,7 @@ def build() -> dict:
             "generator": generator,
             "column": column,
             "rows_per": rows_per,
+            "rows_of": rows_of,
             "table": table,
             "params": {n: gens[n].params_schema for n in names},
         },

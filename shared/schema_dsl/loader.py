@@ -41,6 +41,7 @@ from shared.model.schema import (
     Column,
     EventsSpec,
     GeneratorSpec,
+    RowsOf,
     RowsPer,
     Schema,
     Source,
@@ -324,7 +325,7 @@ def _generator_positions(doc: dict):
         for ci, c in enumerate(t["columns"]):
             if "generator" in c:  # none only where the type is unknown (reported when columns are built)
                 yield from _nested_generators(c["generator"], ("tables", ti, "columns", ci, "generator"))
-        if isinstance(t["rows"], dict):
+        if isinstance(t["rows"], dict) and "distribution" in t["rows"]:
             yield from _nested_generators(t["rows"]["distribution"], ("tables", ti, "rows", "distribution"))
 
 
@@ -370,7 +371,7 @@ def _param_range_problems(doc: dict, col: _Collector) -> None:
         for ci, c in enumerate(t["columns"]):
             if "generator" in c:
                 stack.append((c["generator"], ("tables", ti, "columns", ci, "generator")))
-        if isinstance(t["rows"], dict):
+        if isinstance(t["rows"], dict) and "distribution" in t["rows"]:
             stack.append((t["rows"]["distribution"], ("tables", ti, "rows", "distribution")))
     while stack:
         value, path = stack.pop()
@@ -505,9 +506,12 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
         columns = [dataclasses.replace(c, unique=True) if c.name in singles and not c.unique else c for c in columns]
         rows_raw = traw["rows"]
         rpath = tpath + ("rows",)
-        if isinstance(rows_raw, dict):
+        rows: int | RowsPer | RowsOf
+        if isinstance(rows_raw, dict) and "of" in rows_raw:
+            rows = RowsOf(of=rows_raw["of"], coverage=float(rows_raw["coverage"]))
+        elif isinstance(rows_raw, dict):
             rmax = rows_raw.get("max")
-            rows: int | RowsPer = RowsPer(
+            rows = RowsPer(
                 per=rows_raw["per"],
                 distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",)),
                 min=_row_count(rows_raw.get("min", 0), rpath + ("min",), col),
@@ -597,6 +601,8 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
                 col.add(table.path + ("unique", gi, i), f"unique group names no column {key!r}", suggest(key, names))
     if isinstance(table.rows, RowsPer):
         _check_rows_per(schema, table, col)
+    if isinstance(table.rows, RowsOf):
+        _check_rows_of(schema, table, col)
     if table.events is not None:
         ev = table.events
         epath = table.path + ("events",)
@@ -673,6 +679,26 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
         col.add(table.column(owner.column).path + ("nullable",), f"{owner.column!r} is the owning foreign key "
                 f"of a per-parent table (rows per {rp.per!r}), so every row has its parent: it cannot be nullable",
                 "remove nullable and null_rate from this column")
+
+
+def _check_rows_of(schema: Schema, table: Table, col: _Collector) -> None:
+    """``rows: {of, coverage}`` needs the table it names and a one-to-one key to it (a ``unique``
+    fk, or the single-column primary key), which is what the coverage covers."""
+    ro = table.rows
+    assert isinstance(ro, RowsOf)
+    opath = table.path + ("rows", "of")
+    if not schema.has_table(ro.of):
+        col.add(opath, f"rows.of names no table {ro.of!r}", suggest(ro.of, schema.table_names))
+        return
+    if ro.of == table.name:
+        col.add(opath, "a table cannot take its rows as a share of its own rows")
+        return
+    one_to_one = [r for r in table.foreign_keys if r.parent == ro.of and (
+        table.column(r.column).unique or table.primary_key == (r.column,))]
+    if not one_to_one:
+        col.add(opath, f"rows.coverage gives {table.name!r} rows for a share of the rows of {ro.of!r}, but no "
+                f"unique fk column points at {ro.of!r}",
+                f"add a column with unique: true and generator {{type: fk, params: {{table: {ro.of}}}}}")
 
 
 def _check_column(schema: Schema, table: Table, c: Column, col: _Collector) -> None:
@@ -775,6 +801,9 @@ def _check_cycles(schema: Schema, col: _Collector) -> None:
         if isinstance(t.rows, RowsPer) and t.rows.per in deps and t.rows.per != t.name:
             deps[t.name].add(t.rows.per)
             where.setdefault((t.name, t.rows.per), t.path + ("rows", "per"))
+        if isinstance(t.rows, RowsOf) and t.rows.of in deps and t.rows.of != t.name:
+            deps[t.name].add(t.rows.of)
+            where.setdefault((t.name, t.rows.of), t.path + ("rows", "of"))
     state: dict[str, int] = {}
     stack: list[str] = []
     reported: set[frozenset] = set()

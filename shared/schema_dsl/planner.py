@@ -6,12 +6,14 @@
 * computes the foreign-key graph once (``Plan.foreign_keys``, the columns' ``ForeignKeyRef``s in
   plan order; ``Plan.parents``/``Plan.children`` per table) and orders the tables so every parent
   comes before its children (cycles were refused by the loader);
-* computes the row count of per-parent tables from their parents' addressable child counts;
+* computes the row count of per-parent tables from their parents' addressable child counts, and
+  of coverage tables (``rows: {of, coverage}``) from their parent's planned rows;
 * orders each table's columns so that every same-row reference is computed first (a cycle of
   references is named);
 * decides how each unique column and each unique group is kept by construction, and runs the
   feasibility analysis: the capacity of every unique domain against its row count, bounds that
-  contradict each other, a sequence that would leave its type or its max. Any infeasibility raises
+  contradict each other, a sequence that would leave its type or its max, a one-to-one key (a unique
+  fk) with more rows than its parent. Any infeasibility raises
   ``InfeasibleSchema`` (exit 2) naming the column and the capacity;
 * refuses a plan whose size estimate — the sum over tables of rows × columns ("cells") — is over
   ``MAX_CELLS`` (5e9; the environment variable ``DATAGEN_MAX_CELLS`` adjusts it) unless the caller
@@ -38,7 +40,7 @@ from shared.constraints.coerce import allowed_mask, coerce
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
 from shared.model import timeutil
-from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsPer, Schema, Table, fmt_path
+from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsOf, RowsPer, Schema, Table, fmt_path
 from shared.relationships.cardinality import COUNT_COLUMN, PARENT_BLOCK, CountIndex, build_count_index, clamp_counts
 from shared.schema_dsl.context import ColumnContext
 
@@ -410,7 +412,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     counted = 0  # parents whose child counts were drawn
     for name in order:
         t = schema.table(name)
-        if not isinstance(t.rows, RowsPer):
+        if isinstance(t.rows, int):
             sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
     if cap is not None:
         _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
@@ -431,6 +433,12 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 problems.append(_problem(schema, t.path + ("rows",),
                                          f"table {name!r} gets 0 rows: every parent drew 0 children",
                                          "raise rows.min or the distribution's mean"))
+            sizes[name] = n * len(t.columns)
+            if cap is not None:
+                _check_size(schema, sizes, cap)
+        elif isinstance(t.rows, RowsOf):
+            # a share of the parent's planned rows (after its --rows/--scale); --rows still wins
+            n = rows[name] if name in rows else t.rows.count(plans[t.rows.of].rows)
             sizes[name] = n * len(t.columns)
             if cap is not None:
                 _check_size(schema, sizes, cap)
@@ -498,6 +506,8 @@ def _table_deps(t: Table) -> set[str]:
     out = {r.parent for r in t.foreign_keys if not r.self_reference}
     if isinstance(t.rows, RowsPer):
         out.add(t.rows.per)
+    if isinstance(t.rows, RowsOf):
+        out.add(t.rows.of)
     return out
 
 
@@ -525,6 +535,7 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
     n = tp.rows
     unique_index: dict[str, int] = {}
     groups: list[UniqueGroup] = []
+    distinct: set[str] = set()  # columns made distinct on their own (native or index)
     single_unique = {c.name for c in t.columns if c.unique}
     if len(t.primary_key) == 1:
         single_unique.add(t.primary_key[0])
@@ -537,7 +548,20 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
             continue
         strategy = gen.unique_strategy
         if c.name == tp.owner_column:
-            strategy = None  # filled by the owning parent: unique only with max 1 child per parent
+            # filled by the owning parent: unique exactly when no parent has more than one child
+            assert isinstance(t.rows, RowsPer)
+            if t.rows.max is not None and t.rows.max <= 1:
+                feas.append(Feasibility(t.name, c.name, "one_to_one", True, None, n,
+                                        f"unique {t.name}.{c.name}: at most one child per {t.rows.per} row "
+                                        f"(rows.max {t.rows.max})"))
+                distinct.add(c.name)
+                continue
+            msg = (f"unique {t.name}.{c.name}: the owning fk of rows per {t.rows.per!r} repeats a parent "
+                   f"for each of its children, and rows.max allows more than one")
+            feas.append(Feasibility(t.name, c.name, "one_to_one", False, None, n, msg))
+            problems.append(_problem(schema, c.path + ("unique",), msg,
+                                     "set rows.max: 1 (each parent has zero or one child), or drop unique: true"))
+            continue
         if not gen.supports_unique(c.generator.params):
             strategy = None
         if gen.is_unique_by_construction(c, t, schema):
@@ -546,6 +570,10 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         if strategy == "native":
             feas.append(Feasibility(t.name, c.name, "unique_capacity", True, cap, n,
                                     f"unique by construction ({gen.name})"))
+            distinct.add(c.name)
+            continue
+        if strategy == "index" and cap is not None and c.references is not None:
+            _check_one_to_one(schema, tp, c, cap, feas, problems, unique_index)
             continue
         if strategy == "index" and cap is not None:
             ok = cap >= n
@@ -577,6 +605,14 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         seen_groups.add(key)
         if len(group) == 1:
             continue
+        path = t.path + (("unique", gi) if gi < len(t.unique) else ("primary_key",))
+        implied = next((name for name in group if name in distinct or name in unique_index), None)
+        if implied is not None:
+            # a group holding a column that is unique on its own is unique already; decoding the
+            # group's mixed radix would take that column off its own permutation (and repeat it)
+            feas.append(Feasibility(t.name, ",".join(group), "group_capacity", True, None, n,
+                                    f"unique ({', '.join(group)}) of {t.name}: implied by unique {implied}"))
+            continue
         caps = []
         bad = None
         for name in group:
@@ -588,7 +624,6 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
                 bad = name
                 break
             caps.append(cap)
-        path = t.path + (("unique", gi) if gi < len(t.unique) else ("primary_key",))
         if bad is not None:
             msg = (f"unique group ({', '.join(group)}) of {t.name}: column {bad!r} cannot take part "
                    f"(its generator has no finite, indexable domain)")
@@ -606,6 +641,30 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         else:
             problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
     return unique_index, groups
+
+
+def _check_one_to_one(schema: Schema, tp: TablePlan, c: Column, cap: int, feas, problems,
+                      unique_index: dict[str, int]) -> None:
+    """A unique fk (one-to-one): each parent row is used at most once, so the child may have at
+    most as many rows as the parent — whatever ``--rows``/``--scale`` or per-parent counts made of
+    either. Refused at the fk's generator path, naming both row counts."""
+    t, n = tp.table, tp.rows
+    ref = c.references
+    assert ref is not None
+    ok = cap >= n
+    msg = (f"one-to-one {t.name}.{c.name} → {ref.parent}.{ref.parent_column}: {n:,} rows for the {cap:,} "
+           f"rows of {ref.parent!r}" + (" (each parent row used at most once)" if ok else
+                                        ", but a unique fk uses each parent row at most once"))
+    feas.append(Feasibility(t.name, c.name, "one_to_one", ok, cap, n, msg))
+    if ok:
+        unique_index[c.name] = cap
+        return
+    follow = (f"write rows: {{of: {ref.parent}, coverage: 0.8}} to follow the parent, "
+              if isinstance(t.rows, int) else "")
+    problems.append(_problem(
+        schema, c.generator.path, msg + " — infeasible",
+        f"give {t.name!r} at most {cap:,} rows ({follow}or raise the rows of {ref.parent!r}), "
+        f"or drop unique: true for a one-to-many key"))
 
 
 def _exact(dtype, v):
