@@ -35,10 +35,14 @@ __all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generat
            "to_pandas", "default_out"]
 
 
-def load_schema(source: SchemaLike, *, name: str | None = None) -> Schema:
+def load_schema(source: SchemaLike, *, name: str | None = None, anchor: str | None = None) -> Schema:
     """A validated, typed schema from a file path, YAML/JSON text or a dict (``name`` labels text
-    and dicts in error messages). Raises ``SchemaError`` listing every problem."""
+    and dicts in error messages). Raises ``SchemaError`` listing every problem. ``anchor``
+    replaces the schema's anchor (an ISO instant, or ``"now"``: the run's start, recorded in the
+    manifest)."""
     if isinstance(source, Schema):
+        if anchor is not None:
+            raise UsageError("anchor= applies when a schema is loaded; this one is already loaded")
         return source
     if isinstance(source, Mapping):
         label = name or "<dict>"
@@ -46,16 +50,17 @@ def load_schema(source: SchemaLike, *, name: str | None = None) -> Schema:
             data = json.dumps(source, indent=1, allow_nan=True).encode()
         except (TypeError, ValueError) as exc:
             raise UsageError(f"{label}: a schema dict must hold only JSON values: {exc}") from None
-        return _lib.load_schema(label if label.endswith(".json") else label + ".json", data)
+        return _lib.load_schema(label if label.endswith(".json") else label + ".json", data, anchor=anchor)
     if isinstance(source, os.PathLike):
-        return _lib.load_schema(os.fspath(source))
+        return _lib.load_schema(os.fspath(source), anchor=anchor)
     if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
         label = name or "<string>"
         json_text = source.lstrip().startswith("{")
         suffix = ".json" if json_text else ".yaml"
-        return _lib.load_schema(label if label.endswith(suffix) else label + suffix, source.encode("utf-8"))
+        return _lib.load_schema(label if label.endswith(suffix) else label + suffix, source.encode("utf-8"),
+                                anchor=anchor)
     if isinstance(source, str):
-        return _lib.load_schema(source)
+        return _lib.load_schema(source, anchor=anchor)
     raise UsageError(f"a schema is a path, YAML or JSON text, a dict or a Schema, not {type(source).__name__}")
 
 
@@ -146,14 +151,14 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format = "parquet", out
 
 def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,
              strict: bool = False, allow_huge: bool = False, seed: int | None = None, rows: Rows = None,
-             scale: float | None = None, profile: str | None = None,
+             scale: float | None = None, profile: str | None = None, anchor: str | None = None,
              options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check the artifacts in ``out`` against the schema; returns the report (``status`` "pass" or
     "fail"), never raises for a failed check. ``format`` defaults to the manifest's. ``seed``,
     ``rows``, ``scale`` and ``profile``, when given, must be those the output was generated with
     (a ``run_match`` check fails otherwise). ``options`` are the format's ``--option`` values that
     say where to read (SQLite's ``database=PATH`` for a database loaded outside ``out``)."""
-    from shared.validation.runner import read_manifest, validate_output
+    from shared.validation.runner import parse_instant, read_manifest, validate_output
 
     the_schema = load_schema(schema)
     fmt = _format(format)
@@ -165,8 +170,13 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         target = Path(out)
     if not target.is_dir():
         raise UsageError(f"--out {target}: no such folder to validate (generate first, or pass --out)")
+    manifest = read_manifest(target)
+    recorded = manifest.get("anchor") if isinstance(manifest, dict) else None
+    if isinstance(recorded, str) and not isinstance(schema, Schema) and parse_instant(recorded) is not None \
+            and parse_instant(recorded) != the_schema.anchor_us:
+        # the run's relative times resolved against the anchor it recorded (anchor: now, --anchor)
+        the_schema = load_schema(schema, anchor=recorded)
     if fmt is None:
-        manifest = read_manifest(target)
         name = manifest.get("format") if isinstance(manifest, dict) else None
         if not isinstance(name, str):
             raise UsageError(f"--out {target}: no manifest names the format (pass --format)")
@@ -182,6 +192,13 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         expect["scale"] = scale
     if profile is not None:
         expect["profile"] = profile
+    if anchor is not None:
+        if anchor.strip().lower() == "now":
+            raise UsageError("--anchor now: validate checks a run that has happened; give the instant its "
+                             "manifest records (or leave --anchor out)")
+        if parse_instant(anchor) is None:
+            raise UsageError(f"--anchor {anchor!r}: not an ISO instant (e.g. 2025-01-01T00:00:00Z)")
+        expect["anchor"] = anchor
     return validate_output(the_schema, fmt, target, strict=strict, allow_huge=allow_huge, expect=expect)
 
 

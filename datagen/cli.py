@@ -103,6 +103,17 @@ def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False) 
             "allow_huge": allow_huge}
 
 
+AnchorOpt = typer.Option(None, "--anchor", help="The instant relative times resolve against (ISO, or now: the "
+                         "run's start, recorded in the manifest). Default: the schema's.")
+
+
+def _schema_with(schema: str | None, anchor: str | None):
+    """The schema argument, loaded with ``--anchor`` when one is given."""
+    import datagen
+
+    return datagen.load_schema(_schema_arg(schema), anchor=anchor) if anchor is not None else _schema_arg(schema)
+
+
 def _schema_arg(schema: str | None) -> str:
     from shared import api
 
@@ -195,6 +206,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Accepted as for generate (describe always prints)."),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
         allow_huge: bool = HugeOpt,
+        anchor: str = AnchorOpt,
         debug: bool = DebugOpt,
     ) -> None:
         """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
@@ -202,8 +214,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             _name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
-                                                                               allow_huge))
+            plan = datagen.resolve_plan(_schema_with(schema, anchor), **_plan_kwargs(seed, rows, scale, profile,
+                                                                                        block_rows, allow_huge))
             info = datagen.describe(plan, format=fmt, out=out)
             if as_json:
                 print_json(info)
@@ -222,6 +234,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success (and show no progress)."),
         as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON on success."),
         allow_huge: bool = HugeOpt,
+        anchor: str = AnchorOpt,
         debug: bool = DebugOpt,
         **extra: Any,
     ) -> None:
@@ -230,8 +243,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_arg(schema), **_plan_kwargs(seed, rows, scale, profile, block_rows,
-                                                                               allow_huge))
+            plan = datagen.resolve_plan(_schema_with(schema, anchor), **_plan_kwargs(seed, rows, scale, profile,
+                                                                                        block_rows, allow_huge))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
                 if extra.get(key) is None:
                     continue
@@ -274,6 +287,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         rows: list[str] = typer.Option(None, "--rows", help="TABLE=N the output must have been generated with."),
         scale: float = typer.Option(None, "--scale", help="The --scale the output must have been generated with."),
         profile: str = typer.Option(None, "--profile", help="The profile the output must have been generated with."),
+        anchor: str = typer.Option(None, "--anchor", help="The anchor the output must have been generated with "
+                                   "(default: the one its manifest records)."),
         workers: int = typer.Option(None, "--workers", "-w", help="Accepted as for generate (checked, unused)."),
         block_rows: int = typer.Option(None, "--block-rows", help="Accepted as for generate (unused)."),
         force: bool = typer.Option(False, "--force", help="Accepted as for generate (unused)."),
@@ -301,11 +316,13 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 status = Console(stderr=True).status(f"validating {target} …")
             if status is not None:
                 with status:
-                    rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
-                                           seed=seed, rows=rows, scale=scale, profile=profile, options=raw_opts)
+                    rep = datagen.validate(_schema_arg(schema), out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                                           seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
+                                           options=raw_opts)
             else:
-                rep = datagen.validate(the_schema, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
-                                       seed=seed, rows=rows, scale=scale, profile=profile, options=raw_opts)
+                rep = datagen.validate(_schema_arg(schema), out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                                       seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
+                                       options=raw_opts)
             report_path = Path(report) if report else target / REPORT
             try:
                 write_report(rep, report_path)

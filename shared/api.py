@@ -183,6 +183,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "seed": plan.seed,
             "profile": plan.profile,
             "anchor": plan.schema.anchor,
+            **({"anchor_from": plan.schema.anchor_from} if plan.schema.anchor_from != "schema" else {}),
             "block_rows": plan.block_rows,
             "rows_overrides": dict(plan.rows_overrides),
             "scale": plan.scale,

@@ -216,6 +216,9 @@ class Schema:
     anchor: str = "2025-01-01T00:00:00Z"
     anchor_us: int = 0
     corruption: Mapping[str, Any] | None = None
+    #: where the anchor came from: "schema" (written there, or the default), "option"
+    #: (``--anchor``), or "now" (the run's start, resolved at load time)
+    anchor_from: str = "schema"
 
     @cached_property
     def _by_name(self) -> dict[str, Table]:

@@ -35,7 +35,7 @@ from typing import Any
 import jsonschema
 
 from shared.distributions.base import GENERATORS, load_builtins
-from shared.errors import Problem, SchemaError
+from shared.errors import Problem, SchemaError, UsageError
 from shared.model import timeutil
 from shared.model.schema import (
     Column,
@@ -453,6 +453,30 @@ def _row_count(value: Any, path: tuple, col: _Collector) -> int:
     return n
 
 
+def _resolve_anchor(doc: dict, option: str | None) -> str:
+    """Settle the anchor before anything reads it: ``--anchor`` replaces the schema's, and
+    ``now`` becomes the run's start (UTC, whole seconds), written back as an ISO instant so the
+    manifest records it and a rerun with ``--anchor`` that instant reproduces the run. Returns
+    where it came from: ``schema``, ``option`` or ``now``."""
+    source = "schema"
+    if option is not None:
+        text = str(option).strip()
+        if text.lower() != "now":
+            try:
+                timeutil.parse_timestamp(text)
+            except ValueError as exc:
+                raise UsageError(f"--anchor {option!r}: {exc} (hint: an ISO instant such as "
+                                 f"2025-01-01T00:00:00Z, or now)") from None
+        doc["anchor"] = text
+        source = "option"
+    if isinstance(doc.get("anchor"), str) and doc["anchor"].strip().lower() == "now":
+        import time
+
+        doc["anchor"] = timeutil.format_timestamp(int(time.time()) * 1_000_000)
+        source = "now"
+    return source
+
+
 def _build(data: dict, col: _Collector, source: Source) -> Schema:
     anchor_text = data.get("anchor", timeutil.DEFAULT_ANCHOR)
     try:
@@ -832,8 +856,10 @@ def _check_cycles(schema: Schema, col: _Collector) -> None:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def load_schema(path: str, data: bytes | None = None) -> Schema:
-    """Load, validate and type a schema file. Raises SchemaError with every problem found."""
+def load_schema(path: str, data: bytes | None = None, *, anchor: str | None = None) -> Schema:
+    """Load, validate and type a schema file. Raises SchemaError with every problem found.
+
+    ``anchor`` (``--anchor``) replaces the schema's anchor: an ISO instant, or ``now``."""
     load_builtins()
     path = str(path)
     doc, lines, raw = read_document(path, data)
@@ -842,6 +868,7 @@ def load_schema(path: str, data: bytes | None = None) -> Schema:
         col.add((), f"the schema must be a mapping at the top level, got {_kind(doc)}",
                 "start from schemas/examples/default.yaml")
         col.raise_if_any("in the schema")
+    anchor_from = _resolve_anchor(doc, anchor)
     _cut_type_problems(doc, col)
     col.raise_if_any("in the schema")
     _nonfinite_problems(doc, col)
@@ -856,4 +883,4 @@ def load_schema(path: str, data: bytes | None = None) -> Schema:
     col.raise_if_any("in the schema")
     _semantic(schema, col)
     col.raise_if_any("in the schema")
-    return schema
+    return dataclasses.replace(schema, anchor_from=anchor_from) if anchor_from != "schema" else schema
