@@ -20,9 +20,10 @@ from shared.model.expr import (
     Expr,
     ExprError,
     constant_problems,
-    evaluate_typed,
+    evaluate_masked,
     infer_kind,
     is_assignable,
+    null_source,
     parse_expr,
     sat_mul,
     to_int64,
@@ -87,6 +88,7 @@ class _ContextEnv:
     def __init__(self, ctx: GenContext):
         self.ctx = ctx
         self.n = len(ctx.rows)
+        self.rows = ctx.rows
         self._values: dict[str, Any] = {}
 
     def ref(self, name: str) -> Any:
@@ -169,18 +171,27 @@ class ExprGenerator(Generator):
                 hint = "turn it into text with concat(...)"
             problems.append((f"at character 0: the expression gives {kind} values, which a "
                              f"{column.dtype.name} column cannot hold", path, hint))
+        source = null_source(expr, kinds)
+        if source is not None and not column.nullable:
+            problems.append((f"at character {source.pos}: {source.func}() gives null where its string does not "
+                             f"parse, and column {column.name!r} is not nullable", path,
+                             f"give a default with coalesce({source.func}(…), …) or set nullable: true"))
         problems += [(str(e), path, e.hint) for e in constant_problems(expr)]
         return problems
 
     def generate(self, ctx: GenContext):
         expr = _parse(ctx.params["expr"])
-        kind, values = evaluate_typed(expr, _ContextEnv(ctx))
+        kind, values, nulls = evaluate_masked(expr, _ContextEnv(ctx))
         column_kind = ctx.column.dtype.kind
         if not is_assignable(kind, column_kind):
             raise ExprError(f"the expression gives {kind} values, which a {ctx.column.dtype.name} column "
                             "cannot hold", 0)
         nan = np.isnan(values) if ctx.column.nullable and kind == "float" else None
         values = _to_column(kind, values, column_kind)
+        if not ctx.column.nullable:
+            return values  # the loader refuses a null source here; NaN becomes the value nearest 0
         if nan is not None and nan.any():  # x / 0, 0 * inf …: null in a nullable column
-            return values, nan
+            nulls = nan if nulls is None else (nulls | nan)
+        if nulls is not None:  # and strings that do not parse
+            return values, nulls
         return values
