@@ -527,3 +527,12 @@ def test_template_specs_need_integers_and_row_needs_no_column_of_that_name(tmp_p
     generate(resolve_plan(schema), CsvFormat(), tmp_path / "o2")
     codes = [r["code"] for r in csv.DictReader(io.StringIO((tmp_path / "o2" / "t.csv").read_text()))]
     assert all(re.fullmatch(r"-?[0-9]{3,4}\|[0-9]+", c) and len(c.split("|")[0]) == 4 for c in codes)
+
+
+def test_every_expr_function_is_in_the_docs_table():
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "dsl.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| function | arguments → result | example |"):doc.index("There is no `format(")]
+    missing = [f for f in E.FUNCTIONS if not re.search(rf"`{f}\(|[`/, ]{f}\b", table)]
+    assert not missing, missing

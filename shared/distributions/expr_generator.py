@@ -128,8 +128,12 @@ def _to_column(kind: str, values: Any, column_kind: str):
 class ExprGenerator(Generator):
     """A value computed from same-row and parent columns (``fk_col.parent_col``) by a small, safe,
     vectorised expression language: arithmetic, comparisons, and/or/not, if(cond, a, b),
-    days()/hours()/minutes()/seconds(), round(), abs(), floor(), ceil(), min()/max(), lower()/upper(),
-    concat(), and inline random draws uniform(a, b), normal(mean, std), exponential(scale)."""
+    case(c1, v1, …, default), coalesce(), is_null(), row(), days()/hours()/minutes()/seconds(),
+    round(), abs(), floor(), ceil(), min()/max(), strings (lower, upper, concat, to_string, length,
+    trim, replace, substring, lpad/rpad), date parts (year, quarter, month, day, weekday, hour,
+    minute, second, date_trunc), casts (to_int, to_float, to_date, to_timestamp, parse_date,
+    parse_timestamp: null where a string does not parse) and inline random draws uniform(a, b),
+    normal(mean, std), exponential(scale). See docs/dsl.md for the table of functions."""
 
     params_schema = obj(("expr",), expr={"type": "string", "minLength": 1})
 

@@ -407,7 +407,8 @@ def _ref_dtype(ctx, name: str):
 class Template(Generator):
     """A format string over same-row columns ``{col}`` and parent columns ``{fk_col.parent_col}``
     (``{{``/``}}`` for literal braces), e.g. ``"{first_name}.{last_name}.{customer_id}@example.com"``;
-    ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
+    ``{_row}`` is the row's 0-based index; integers take a format spec ``[0][width][d]`` as in
+    Python (``{_row:06d}``); ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
     floats by Arrow's cast, decimals with their scale, dates ``YYYY-MM-DD``, timestamps
     ``YYYY-MM-DDTHH:MM:SSZ``, booleans ``true``/``false``; a null reference gives a null value.
     Unique by construction only when ``is_unique_by_construction`` says so; with ``max_length`` on

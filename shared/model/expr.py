@@ -13,7 +13,7 @@ Grammar (lowest precedence first; binary operators are left-associative)::
     term     := unary (('*' | '/' | '//' | '%') unary)*
     unary    := ('-' | '+') unary | primary
     primary  := NUMBER | STRING | 'true' | 'false' | NAME | NAME '.' NAME
-              | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
+              | FUNC '(' (expr (',' expr)*)? ')' | '(' expr ')'
 
 ``NAME`` is a same-row column; ``fk_col.parent_col`` reads a parent column through a foreign key
 (exactly one hop). Functions come from a whitelist (``FUNCTIONS``). Strings are ``'…'`` or ``"…"``
@@ -41,6 +41,16 @@ Evaluation notes (documented semantics, all vectorised, none raises on data):
 * float durations (``days(1.5)``, ``days(1) * 0.3``) are rounded to the nearest microsecond.
 * ``concat`` renders numbers as Arrow does, bools as ``true/false``, dates as ``YYYY-MM-DD``,
   timestamps as ISO 8601 with ``Z`` (fraction only when non-zero), durations as microseconds.
+* ``row()`` is the row's absolute 0-based index (``Env.rows``), never its index in the block.
+* nulls: a string that does not parse (``to_int``, ``to_float``, ``to_date``, ``to_timestamp``,
+  ``parse_date``, ``parse_timestamp``) gives null; nulls flow through every operator and
+  function except ``coalesce`` (the first argument neither null nor NaN) and ``is_null``; a null
+  condition of ``if``/``case`` counts as false. References never carry nulls (they see values
+  before their null mask). ``null_source`` finds a call that can make the result null.
+* date parts use the proleptic Gregorian calendar in UTC; ``weekday`` is 0 for Monday;
+  ``date_trunc`` weeks start on Monday. ``substring`` is 1-based; ``lpad``/``rpad`` never cut.
+  Arguments that Arrow's kernels take once per call (patterns, starts, widths, units) must be
+  literals.
 * each inline random call ``uniform(a, b)``, ``normal(m, s)``, ``exponential(scale)`` draws from
   its own stream, purpose ``expr:<k>`` where ``k`` numbers the random calls in source order, so a
   cell's draw depends only on (stream, row) and never on the block it is computed in. Both
