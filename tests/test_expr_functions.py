@@ -536,3 +536,12 @@ def test_every_expr_function_is_in_the_docs_table():
     table = doc[doc.index("| function | arguments → result | example |"):doc.index("There is no `format(")]
     missing = [f for f in E.FUNCTIONS if not re.search(rf"`{f}\(|[`/, ]{f}\b", table)]
     assert not missing, missing
+
+
+def test_surrogate_escapes_are_refused_when_parsing():
+    with pytest.raises(E.ExprError, match="surrogate"):
+        E.parse_expr("parse_date('\\ud800')")
+    assert E.parse_expr("'\\u00e9'").root == E.Str("é", 0)
+    with pytest.raises(E.ExprError, match="lone surrogate") as info:
+        E.parse_expr("concat(a, '\ud800')")
+    assert info.value.position == 11

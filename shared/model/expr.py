@@ -372,6 +372,9 @@ def _string_token(text: str, i: int, toks: list[_Tok]) -> int:
             hexa = text[k + 2:k + 6]
             if len(hexa) != 4 or any(h not in "0123456789abcdefABCDEF" for h in hexa):
                 raise ExprError("\\u needs four hex digits", k)
+            if 0xD800 <= int(hexa, 16) <= 0xDFFF:
+                raise ExprError(f"\\u{hexa} is a surrogate, not a character", k,
+                                "write the character itself; strings are UTF-8")
             parts.append(chr(int(hexa, 16)))
             j = k + 6
         else:
@@ -591,7 +594,13 @@ def parse_expr(text: str) -> Expr:
         raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})", MAX_LENGTH)
     if not text.strip():
         raise ExprError("empty expression", 0)
+    lone = _SURROGATE.search(text)
+    if lone is not None:  # from a JSON "\ud800" escape: not a character, and not encodable as UTF-8
+        raise ExprError(f"a lone surrogate (U+{ord(lone.group()):04X}) is not a character", lone.start())
     return _Parser(text).parse()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _as_expr(expr: Expr | str) -> Expr:
@@ -674,7 +683,7 @@ def _call_kind(node: Call, ks: list[str]) -> str:
 
     def need(ok: bool, what: str) -> None:
         if not ok:
-            raise ExprError(f"{f}() needs {what}, got {', '.join(ks)}", node.pos)
+            raise ExprError(f"{f}() needs {what}, got {', '.join(ks)}", node.pos, _kind_hint(f, ks))
 
     if f == "if":
         if ks[0] != "bool":
@@ -756,6 +765,29 @@ def _call_kind(node: Call, ks: list[str]) -> str:
     # uniform, normal, exponential
     need(all(k in _NUM for k in ks), "numbers")
     return "float"
+
+
+def _kind_hint(f: str, ks: list[str]) -> str | None:
+    """A way out of a call's kind error, for the common slips."""
+    first = ks[0] if ks else None
+    if first == "string" and f in ("year", "quarter", "month", "day", "weekday", "date_trunc"):
+        return f"parse the text first, e.g. {f}(parse_date(s))" if f != "date_trunc" else \
+            "parse the text first, e.g. date_trunc('month', parse_date(s))"
+    if first == "string" and f in ("hour", "minute", "second"):
+        return f"parse the text first, e.g. {f}(parse_timestamp(s))"
+    if f in ("length", "trim", "ltrim", "rtrim", "replace", "substring", "lpad", "rpad", "lower", "upper") \
+            and first != "string":
+        return f"turn it into text first, e.g. {f}(to_string(x){', …' if f in ('replace', 'substring', 'lpad', 'rpad') else ''})"
+    if f == "to_float" and first in ("date", "timestamp", "duration"):
+        return "to_int() counts days (dates) or microseconds; durations divide: d / days(1)"
+    if f in ("to_date", "to_timestamp") and first in _NUM:
+        return "add a duration to a date instead, e.g. to_date('1970-01-01') + days(n)"
+    if f in _NUM_FUNCS and first == "string":
+        return f"parse the text first, e.g. {f}(to_float(s))"
+    return None
+
+
+_NUM_FUNCS = frozenset({"round", "abs", "floor", "ceil", "days", "hours", "minutes", "seconds"})
 
 
 def _unify(node: Call, ks: list[str], what: str) -> str:
