@@ -234,7 +234,9 @@ def test_template_references_in_order():
     ("{a{b}", "unbalanced '{'", 0),
     ("abc}", "single '}'", 3),
     ("x{}", "empty reference", 1),
-    ("{first_name:>5}", "format specs are not supported", 0),
+    ("{first_name:>5}", "format spec '>5' is not supported", 0),
+    ("{_row:06x}", "format spec '06x' is not supported", 0),
+    ("{a!r}", "conversions are not supported", 0),
     ("{first name}", "invalid reference", 0),
 ])
 def test_template_syntax_errors_have_positions(template, fragment, offset):

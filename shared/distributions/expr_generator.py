@@ -20,9 +20,10 @@ from shared.model.expr import (
     Expr,
     ExprError,
     constant_problems,
-    evaluate_typed,
+    evaluate_masked,
     infer_kind,
     is_assignable,
+    null_source,
     parse_expr,
     sat_mul,
     to_int64,
@@ -87,6 +88,7 @@ class _ContextEnv:
     def __init__(self, ctx: GenContext):
         self.ctx = ctx
         self.n = len(ctx.rows)
+        self.rows = ctx.rows
         self._values: dict[str, Any] = {}
 
     def ref(self, name: str) -> Any:
@@ -126,8 +128,12 @@ def _to_column(kind: str, values: Any, column_kind: str):
 class ExprGenerator(Generator):
     """A value computed from same-row and parent columns (``fk_col.parent_col``) by a small, safe,
     vectorised expression language: arithmetic, comparisons, and/or/not, if(cond, a, b),
-    days()/hours()/minutes()/seconds(), round(), abs(), floor(), ceil(), min()/max(), lower()/upper(),
-    concat(), and inline random draws uniform(a, b), normal(mean, std), exponential(scale)."""
+    case(c1, v1, …, default), coalesce(), is_null(), row(), days()/hours()/minutes()/seconds(),
+    round(), abs(), floor(), ceil(), min()/max(), strings (lower, upper, concat, to_string, length,
+    trim, replace, substring, lpad/rpad), date parts (year, quarter, month, day, weekday, hour,
+    minute, second, date_trunc), casts (to_int, to_float, to_date, to_timestamp, parse_date,
+    parse_timestamp: null where a string does not parse) and inline random draws uniform(a, b),
+    normal(mean, std), exponential(scale). See docs/dsl.md for the table of functions."""
 
     params_schema = obj(("expr",), expr={"type": "string", "minLength": 1})
 
@@ -169,18 +175,27 @@ class ExprGenerator(Generator):
                 hint = "turn it into text with concat(...)"
             problems.append((f"at character 0: the expression gives {kind} values, which a "
                              f"{column.dtype.name} column cannot hold", path, hint))
+        source = null_source(expr, kinds)
+        if source is not None and not column.nullable:
+            problems.append((f"at character {source.pos}: {source.func}() gives null where its string does not "
+                             f"parse, and column {column.name!r} is not nullable", path,
+                             f"give a default with coalesce({source.func}(…), …) or set nullable: true"))
         problems += [(str(e), path, e.hint) for e in constant_problems(expr)]
         return problems
 
     def generate(self, ctx: GenContext):
         expr = _parse(ctx.params["expr"])
-        kind, values = evaluate_typed(expr, _ContextEnv(ctx))
+        kind, values, nulls = evaluate_masked(expr, _ContextEnv(ctx))
         column_kind = ctx.column.dtype.kind
         if not is_assignable(kind, column_kind):
             raise ExprError(f"the expression gives {kind} values, which a {ctx.column.dtype.name} column "
                             "cannot hold", 0)
         nan = np.isnan(values) if ctx.column.nullable and kind == "float" else None
         values = _to_column(kind, values, column_kind)
+        if not ctx.column.nullable:
+            return values  # the loader refuses a null source here; NaN becomes the value nearest 0
         if nan is not None and nan.any():  # x / 0, 0 * inf …: null in a nullable column
-            return values, nan
+            nulls = nan if nulls is None else (nulls | nan)
+        if nulls is not None:  # and strings that do not parse
+            return values, nulls
         return values

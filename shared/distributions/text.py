@@ -259,10 +259,20 @@ class TemplateError(ValueError):
         self.message, self.offset, self.hint = message, offset, hint
 
 
+#: the template reference to the row's 0-based index in its table (never a column's value)
+ROW = "_row"
+#: integer format specs: ``[0][width][d]`` — ``{_row:06d}`` zero-pads to 6, ``{n:4}`` space-pads
+_SPEC = re.compile(r"(0?)([0-9]*)d?")
+MAX_WIDTH = 1000
+
+
 @dataclass(frozen=True)
 class _Ref:
     name: str
     offset: int
+    spec: str | None = None  # as written after ':'
+    zero: bool = False  # pad with zeros after the sign (else with spaces before it)
+    width: int = 0  # the least number of characters
 
 
 @lru_cache(maxsize=512)
@@ -283,19 +293,27 @@ def parse_template(text: str) -> tuple[str | _Ref, ...]:
             nxt = text.find("{", i + 1)
             if close < 0 or (0 <= nxt < close):
                 raise TemplateError("unbalanced '{'", i, "close the reference with '}' or write '{{' for a brace")
-            name = text[i + 1:close].strip()
-            if not name:
+            inner = text[i + 1:close].strip()
+            if not inner:
                 raise TemplateError("empty reference '{}'", i, "write {column} or {fk_column.parent_column}")
-            if ":" in name or "!" in name:
-                raise TemplateError(f"format specs are not supported in {{{name}}}", i,
-                                    "write only a column name")
+            if "!" in inner:
+                raise TemplateError(f"conversions are not supported in {{{inner}}}", i, "write only a column name")
+            name, colon, spec = inner.partition(":")
+            name = name.strip()
+            m = _SPEC.fullmatch(spec) if colon else None
+            if colon and (m is None or len(m.group(2)) > 4 or int(m.group(2) or 0) > MAX_WIDTH):
+                raise TemplateError(f"format spec {spec!r} is not supported in {{{inner}}}", i,
+                                    f"integers take [0][width][d] up to width {MAX_WIDTH}, e.g. {{{name}:06d}}")
             if not _NAME.fullmatch(name):
-                raise TemplateError(f"invalid reference {{{name}}}", i,
+                raise TemplateError(f"invalid reference {{{inner}}}", i,
                                     "write {column} or {fk_column.parent_column}")
             if lit:
                 parts.append("".join(lit))
                 lit = []
-            parts.append(_Ref(name, i))
+            if m is None:
+                parts.append(_Ref(name, i))
+            else:
+                parts.append(_Ref(name, i, spec, bool(m.group(1)), int(m.group(2) or 0)))
             i = close + 1
         elif c == "}":
             if text.startswith("}}", i):
@@ -389,7 +407,8 @@ def _ref_dtype(ctx, name: str):
 class Template(Generator):
     """A format string over same-row columns ``{col}`` and parent columns ``{fk_col.parent_col}``
     (``{{``/``}}`` for literal braces), e.g. ``"{first_name}.{last_name}.{customer_id}@example.com"``;
-    ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
+    ``{_row}`` is the row's 0-based index; integers take a format spec ``[0][width][d]`` as in
+    Python (``{_row:06d}``); ``lower``/``upper`` fold the result. Values render as: strings as they are, integers plainly,
     floats by Arrow's cast, decimals with their scale, dates ``YYYY-MM-DD``, timestamps
     ``YYYY-MM-DDTHH:MM:SSZ``, booleans ``true``/``false``; a null reference gives a null value.
     Unique by construction only when ``is_unique_by_construction`` says so; with ``max_length`` on
@@ -409,7 +428,7 @@ class Template(Generator):
             parts = parse_template(params["template"])
         except (TemplateError, KeyError, TypeError):
             return ()
-        return tuple(dict.fromkeys(p.name for p in parts if isinstance(p, _Ref)))
+        return tuple(dict.fromkeys(p.name for p in parts if isinstance(p, _Ref) and p.name != ROW))
 
     def check(self, column, table, schema):
         params = column.generator.params
@@ -426,6 +445,12 @@ class Template(Generator):
         for part in parts:
             if not isinstance(part, _Ref):
                 continue
+            if part.name == ROW:  # the row index: an int, any spec applies
+                if table.has_column(ROW):
+                    problems.append((f"template: {{{ROW}}} at offset {part.offset} is the row index, and table "
+                                     f"{table.name!r} also has a column named {ROW!r}", "params.template",
+                                     "rename the column to reference it from a template"))
+                continue
             if part.name == column.name:
                 problems.append((f"template: {{{part.name}}} at offset {part.offset} refers to its own column",
                                  "params.template", "reference other columns only"))
@@ -433,6 +458,12 @@ class Template(Generator):
             problem = _resolve_problem(part, table, schema)
             if problem:
                 problems.append(problem)
+            elif part.spec is not None:
+                dtype = _dtype_of(part.name, table, schema)
+                if dtype is not None and dtype.kind != "int":
+                    problems.append((f"template: {{{part.name}:{part.spec}}} at offset {part.offset}: format specs "
+                                     f"apply to integers, and {part.name!r} is {dtype.name}", "params.template",
+                                     f"write {{{part.name}}}"))
         return problems
 
     def capacity(self, column, params, plan):
@@ -466,12 +497,20 @@ class Template(Generator):
         names = {cast(_Ref, parts[i]).name for i in refs}
         pk = tuple(table.primary_key or ())
         for name in names:
-            if "." in name or not table.has_column(name):
+            if name == ROW:
+                alphabet: str | None = "0123456789" + (" " if any(
+                    cast(_Ref, parts[i]).width and not cast(_Ref, parts[i]).zero for i in refs
+                    if cast(_Ref, parts[i]).name == ROW) else "")
+            elif "." in name or not table.has_column(name):
                 continue
-            col = table.column(name)
-            if not (col.unique or pk == (name,)):
-                continue
-            alphabet = _render_alphabet(col)
+            else:
+                col = table.column(name)
+                if not (col.unique or pk == (name,)):
+                    continue
+                alphabet = _render_alphabet(col)
+                if alphabet is not None and any(cast(_Ref, parts[i]).width and not cast(_Ref, parts[i]).zero
+                                                for i in refs if cast(_Ref, parts[i]).name == name):
+                    alphabet += " "
             if alphabet is None and (params.get("lower") or params.get("upper")):
                 continue
             if names == {name}:
@@ -506,6 +545,8 @@ class Template(Generator):
         for p in parts:
             if isinstance(p, _Ref):
                 ref_len = _rendered_length(p.name, table, rows)
+                if ref_len is not None:
+                    ref_len = max(ref_len, p.width)
                 longest = None if longest is None or ref_len is None else longest + ref_len
         return shortest, longest
 
@@ -513,7 +554,7 @@ class Template(Generator):
         params = ctx.params
         parts = parse_template(params["template"])
         n = int(np.asarray(ctx.rows).shape[0])
-        pieces = [p if isinstance(p, str) else _to_text(ctx.ref(p.name), _ref_dtype(ctx, p.name)) for p in parts]
+        pieces = [p if isinstance(p, str) else _render_ref(ctx, p) for p in parts]
         if not any(isinstance(p, pa.Array) for p in pieces):
             out = _const_strings("".join(pieces), n)
         elif len(pieces) == 1:
@@ -527,11 +568,45 @@ class Template(Generator):
         return _as_array(out)
 
 
+def _render_ref(ctx, part: _Ref) -> pa.Array:
+    """One reference's text: ``{_row}`` is the block's absolute row indices (the same whatever the
+    block size), anything else the referenced column; then the integer format spec, if any."""
+    if part.name == ROW:
+        text = pc.cast(pa.array(np.asarray(ctx.rows, dtype=np.int64)), pa.string())
+    else:
+        text = _to_text(ctx.ref(part.name), _ref_dtype(ctx, part.name))
+    return pad_int_text(text, part.zero, part.width) if part.width else text
+
+
+def pad_int_text(text, zero: bool, width: int) -> pa.Array:
+    """Rendered integers padded as Python's ``format(n, "06d")`` (zeros after the sign) or
+    ``format(n, "6d")`` (spaces before it)."""
+    if not zero:
+        return _as_array(pc.utf8_lpad(text, width=width, padding=" "))
+    neg = pc.starts_with(text, "-")
+    positive = pc.utf8_lpad(text, width=width, padding="0")
+    negative = pc.binary_join_element_wise(
+        "-", pc.utf8_lpad(pc.utf8_slice_codeunits(text, 1), width=max(width - 1, 0), padding="0"), "")
+    return _as_array(pc.if_else(neg, negative, positive))
+
+
+def _dtype_of(name: str, table, schema):
+    """The dtype of a same-row or parent column (None when it cannot be told)."""
+    if schema is not None:
+        try:
+            return schema.resolve_ref(table, name).dtype
+        except KeyError:
+            return None
+    return table.column(name).dtype if "." not in name and table.has_column(name) else None
+
+
 _FIXED_WIDTH = {"uuid": 36, "date": 10, "timestamp": 20, "bool": 5}
 
 
 def _rendered_length(name: str, table, rows: int) -> int | None:
     """The longest text ``_to_text`` makes of a same-row column over ``rows`` rows, or None."""
+    if name == ROW:
+        return len(str(max(int(rows) - 1, 0)))
     if "." in name or not table.has_column(name):
         return None
     col = table.column(name)

@@ -13,7 +13,7 @@ Grammar (lowest precedence first; binary operators are left-associative)::
     term     := unary (('*' | '/' | '//' | '%') unary)*
     unary    := ('-' | '+') unary | primary
     primary  := NUMBER | STRING | 'true' | 'false' | NAME | NAME '.' NAME
-              | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
+              | FUNC '(' (expr (',' expr)*)? ')' | '(' expr ')'
 
 ``NAME`` is a same-row column; ``fk_col.parent_col`` reads a parent column through a foreign key
 (exactly one hop). Functions come from a whitelist (``FUNCTIONS``). Strings are ``'…'`` or ``"…"``
@@ -41,6 +41,16 @@ Evaluation notes (documented semantics, all vectorised, none raises on data):
 * float durations (``days(1.5)``, ``days(1) * 0.3``) are rounded to the nearest microsecond.
 * ``concat`` renders numbers as Arrow does, bools as ``true/false``, dates as ``YYYY-MM-DD``,
   timestamps as ISO 8601 with ``Z`` (fraction only when non-zero), durations as microseconds.
+* ``row()`` is the row's absolute 0-based index (``Env.rows``), never its index in the block.
+* nulls: a string that does not parse (``to_int``, ``to_float``, ``to_date``, ``to_timestamp``,
+  ``parse_date``, ``parse_timestamp``) gives null; nulls flow through every operator and
+  function except ``coalesce`` (the first argument neither null nor NaN) and ``is_null``; a null
+  condition of ``if``/``case`` counts as false. References never carry nulls (they see values
+  before their null mask). ``null_source`` finds a call that can make the result null.
+* date parts use the proleptic Gregorian calendar in UTC; ``weekday`` is 0 for Monday;
+  ``date_trunc`` weeks start on Monday. ``substring`` is 1-based; ``lpad``/``rpad`` never cut.
+  Arguments that Arrow's kernels take once per call (patterns, starts, widths, units) must be
+  literals.
 * each inline random call ``uniform(a, b)``, ``normal(m, s)``, ``exponential(scale)`` draws from
   its own stream, purpose ``expr:<k>`` where ``k`` numbers the random calls in source order, so a
   cell's draw depends only on (stream, row) and never on the block it is computed in. Both
@@ -86,8 +96,23 @@ FUNCTIONS: Mapping[str, tuple[int, int | None]] = {
     "min": (2, None), "max": (2, None),
     "lower": (1, 1), "upper": (1, 1), "concat": (1, None),
     "uniform": (2, 2), "normal": (2, 2), "exponential": (1, 1),
+    "row": (0, 0), "case": (3, None), "coalesce": (2, None), "is_null": (1, 1),
+    "length": (1, 1), "trim": (1, 1), "ltrim": (1, 1), "rtrim": (1, 1), "replace": (3, 3),
+    "substring": (2, 3), "lpad": (2, 3), "rpad": (2, 3),
+    "year": (1, 1), "quarter": (1, 1), "month": (1, 1), "day": (1, 1), "weekday": (1, 1),
+    "hour": (1, 1), "minute": (1, 1), "second": (1, 1), "date_trunc": (2, 2),
+    "to_string": (1, 1), "to_int": (1, 1), "to_float": (1, 1), "to_date": (1, 1), "to_timestamp": (1, 1),
+    "parse_date": (1, 1), "parse_timestamp": (1, 1),
 }
 RANDOM_FUNCTIONS = frozenset({"uniform", "normal", "exponential"})
+#: functions whose result is null where a string argument does not parse (see ``null_source``)
+PARSING_FUNCTIONS = frozenset({"to_int", "to_float", "to_date", "to_timestamp", "parse_date", "parse_timestamp"})
+#: ``date_trunc`` units, finest last
+TRUNC_UNITS = ("year", "quarter", "month", "week", "day", "hour", "minute")
+#: the characters ``trim``/``ltrim``/``rtrim`` remove (ASCII whitespace)
+TRIM_CHARACTERS = " \t\n\r\x0b\x0c"
+#: the widest ``lpad``/``rpad``, so no literal can blow a block up
+MAX_PAD = 10_000
 
 _NUM = frozenset({"int", "float"})
 _INT64_MAX = (1 << 63) - 1
@@ -347,6 +372,9 @@ def _string_token(text: str, i: int, toks: list[_Tok]) -> int:
             hexa = text[k + 2:k + 6]
             if len(hexa) != 4 or any(h not in "0123456789abcdefABCDEF" for h in hexa):
                 raise ExprError("\\u needs four hex digits", k)
+            if 0xD800 <= int(hexa, 16) <= 0xDFFF:
+                raise ExprError(f"\\u{hexa} is a surrogate, not a character", k,
+                                "write the character itself; strings are UTF-8")
             parts.append(chr(int(hexa, 16)))
             j = k + 6
         else:
@@ -469,6 +497,10 @@ class _Parser:
             self.python_word(tok)
         if word == "if":
             raise ExprError("'if' is a function here", tok.pos, "write if(condition, then, else)")
+        nxt = self.peek()
+        if word == "case" and nxt.kind == "name" and nxt.value == "when":
+            raise ExprError("'case when … then … end' is not supported: case is a function here", tok.pos,
+                            "write case(condition1, value1, condition2, value2, …, default)")
         self.names.setdefault(word, tok.pos)
         return Name(word, tok.pos)
 
@@ -509,7 +541,49 @@ class _Parser:
         if func == "round" and len(args) == 2 and not (isinstance(args[1], Num) and isinstance(args[1].value, int)):
             raise ExprError("round()'s second argument (the number of decimals) must be an integer literal",
                             args[1].pos)
+        _check_literal_args(func, args, tok.pos)
         return self.node(Call, func, tuple(args), tok.pos, rand, depth=_depth(*args))
+
+
+def _int_literal(node: Node) -> int | None:
+    return node.value if isinstance(node, Num) and isinstance(node.value, int) else None
+
+
+def _check_literal_args(func: str, args: list[Node], pos: int) -> None:
+    """Arguments that must be literals: Arrow's string kernels take one pattern, start or width
+    per call, so a per-row value would need a per-row loop."""
+    if func == "case" and len(args) % 2 == 0:
+        raise ExprError(f"case() takes condition, value pairs and a default: an odd number of arguments, "
+                        f"got {len(args)}", pos, "case(x < 10, 'low', x < 100, 'mid', 'high')")
+    if func == "replace":
+        for i, what in ((1, "text to find"), (2, "replacement")):
+            if not isinstance(args[i], Str):
+                raise ExprError(f"replace()'s {what} must be a string literal", args[i].pos)
+        if not cast(Str, args[1]).value:
+            raise ExprError("replace()'s text to find is empty", args[1].pos)
+    elif func == "substring":
+        start = _int_literal(args[1])
+        if start is None or start < 1:
+            raise ExprError("substring()'s start must be an integer literal of at least 1 (the first character "
+                            "is 1)", args[1].pos, "substring(s, 1, 3) is the first three characters")
+        if len(args) == 3:
+            length = _int_literal(args[2])
+            if length is None or length < 0:
+                raise ExprError("substring()'s length must be a non-negative integer literal", args[2].pos)
+    elif func in ("lpad", "rpad"):
+        width = _int_literal(args[1])
+        if width is None or not 0 <= width <= MAX_PAD:
+            raise ExprError(f"{func}()'s width must be an integer literal from 0 to {MAX_PAD}", args[1].pos)
+        if len(args) == 3 and not (isinstance(args[2], Str) and len(args[2].value) == 1):
+            raise ExprError(f"{func}()'s fill must be a string literal of one character", args[2].pos,
+                            f"e.g. {func}(code, 6, '0')")
+    elif func == "date_trunc":
+        unit = args[0]
+        if not isinstance(unit, Str) or unit.value not in TRUNC_UNITS:
+            close = difflib.get_close_matches(unit.value, TRUNC_UNITS, n=1, cutoff=0.6) \
+                if isinstance(unit, Str) else None
+            raise ExprError("date_trunc()'s unit must be one of the string literals " + ", ".join(
+                repr(u) for u in TRUNC_UNITS), unit.pos, f"did you mean {close[0]!r}?" if close else None)
 
 
 def parse_expr(text: str) -> Expr:
@@ -520,7 +594,13 @@ def parse_expr(text: str) -> Expr:
         raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_LENGTH})", MAX_LENGTH)
     if not text.strip():
         raise ExprError("empty expression", 0)
+    lone = _SURROGATE.search(text)
+    if lone is not None:  # from a JSON "\ud800" escape: not a character, and not encodable as UTF-8
+        raise ExprError(f"a lone surrogate (U+{ord(lone.group()):04X}) is not a character", lone.start())
     return _Parser(text).parse()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _as_expr(expr: Expr | str) -> Expr:
@@ -603,7 +683,7 @@ def _call_kind(node: Call, ks: list[str]) -> str:
 
     def need(ok: bool, what: str) -> None:
         if not ok:
-            raise ExprError(f"{f}() needs {what}, got {', '.join(ks)}", node.pos)
+            raise ExprError(f"{f}() needs {what}, got {', '.join(ks)}", node.pos, _kind_hint(f, ks))
 
     if f == "if":
         if ks[0] != "bool":
@@ -615,6 +695,50 @@ def _call_kind(node: Call, ks: list[str]) -> str:
         if a in _NUM and b in _NUM:
             return "float"
         raise ExprError(f"if() branches must have the same kind, got {a} and {b}", node.pos)
+    if f == "case":
+        for i in range(0, len(ks) - 1, 2):
+            if ks[i] != "bool":
+                raise ExprError(f"case() needs a bool condition as argument {i + 1}, got {ks[i]}", node.args[i].pos,
+                                "arguments go condition, value, condition, value, …, default")
+        return _unify(node, [*ks[1::2], ks[-1]], "values")
+    if f == "coalesce":
+        return _unify(node, ks, "arguments")
+    if f == "is_null":
+        return "bool"
+    if f == "row":
+        return "int"
+    if f in ("length", "trim", "ltrim", "rtrim", "replace", "substring", "lpad", "rpad"):
+        need(ks[0] == "string", "a string" if len(ks) == 1 else "a string first")
+        # the other arguments are literals of the right kind (checked by the parser)
+        return "int" if f == "length" else "string"
+    if f in ("year", "quarter", "month", "day", "weekday"):
+        need(ks[0] in ("date", "timestamp"), "a date or a timestamp")
+        return "int"
+    if f in ("hour", "minute", "second"):
+        if ks[0] == "date":
+            raise ExprError(f"{f}() needs a timestamp, got date", node.pos, "a date has no time of day")
+        need(ks[0] == "timestamp", "a timestamp")
+        return "int"
+    if f == "date_trunc":
+        need(ks[1] in ("date", "timestamp"), "a unit and a date or a timestamp")
+        unit = cast(Str, node.args[0]).value
+        if ks[1] == "date" and unit in ("hour", "minute"):
+            raise ExprError(f"date_trunc('{unit}', …) needs a timestamp, got date", node.pos,
+                            "a date has no time of day")
+        return ks[1]
+    if f == "to_string":
+        return "string"
+    if f == "to_int":
+        return "int"  # from every kind: dates count days, timestamps and durations microseconds
+    if f == "to_float":
+        need(ks[0] in ("int", "float", "bool", "string"), "a number, a bool or a string")
+        return "float"
+    if f in ("to_date", "to_timestamp"):
+        need(ks[0] in ("date", "timestamp", "string"), "a date, a timestamp or a string")
+        return f[3:]
+    if f in ("parse_date", "parse_timestamp"):
+        need(ks[0] == "string", "a string")
+        return f[6:]
     if f in UNIT_US:
         need(ks[0] in _NUM, "a number")
         return "duration"
@@ -641,6 +765,39 @@ def _call_kind(node: Call, ks: list[str]) -> str:
     # uniform, normal, exponential
     need(all(k in _NUM for k in ks), "numbers")
     return "float"
+
+
+def _kind_hint(f: str, ks: list[str]) -> str | None:
+    """A way out of a call's kind error, for the common slips."""
+    first = ks[0] if ks else None
+    if first == "string" and f in ("year", "quarter", "month", "day", "weekday", "date_trunc"):
+        return f"parse the text first, e.g. {f}(parse_date(s))" if f != "date_trunc" else \
+            "parse the text first, e.g. date_trunc('month', parse_date(s))"
+    if first == "string" and f in ("hour", "minute", "second"):
+        return f"parse the text first, e.g. {f}(parse_timestamp(s))"
+    if f in ("length", "trim", "ltrim", "rtrim", "replace", "substring", "lpad", "rpad", "lower", "upper") \
+            and first != "string":
+        return f"turn it into text first, e.g. {f}(to_string(x){', …' if f in ('replace', 'substring', 'lpad', 'rpad') else ''})"
+    if f == "to_float" and first in ("date", "timestamp", "duration"):
+        return "to_int() counts days (dates) or microseconds; durations divide: d / days(1)"
+    if f in ("to_date", "to_timestamp") and first in _NUM:
+        return "add a duration to a date instead, e.g. to_date('1970-01-01') + days(n)"
+    if f in _NUM_FUNCS and first == "string":
+        return f"parse the text first, e.g. {f}(to_float(s))"
+    return None
+
+
+_NUM_FUNCS = frozenset({"round", "abs", "floor", "ceil", "days", "hours", "minutes", "seconds"})
+
+
+def _unify(node: Call, ks: list[str], what: str) -> str:
+    """The common kind of ``case``'s values or ``coalesce``'s arguments: one kind, or numbers
+    (int when all are int, else float)."""
+    if all(k == ks[0] for k in ks):
+        return ks[0]
+    if all(k in _NUM for k in ks):
+        return "float"
+    raise ExprError(f"{node.func}() {what} must have the same kind, got {', '.join(ks)}", node.pos)
 
 
 def _column_kind(name: str, kind: Any, pos: int) -> str:
@@ -676,6 +833,39 @@ def infer_kind(expr: Expr | str, kinds: Mapping[str, str]) -> str:
         if isinstance(node, Binary):
             return _binary_kind(node, walk(node.left), walk(node.right))
         return _call_kind(node, [walk(a) for a in node.args])
+
+    return walk(expr.root)
+
+
+def null_source(expr: Expr | str, kinds: Mapping[str, str]) -> Call | None:
+    """The call that can make the expression's value null, or None when it never is null.
+
+    Nulls come only from strings that do not parse (``PARSING_FUNCTIONS`` on a string that is not
+    a literal; a literal is checked by ``constant_problems``) and flow to the result through every
+    operator and function except ``coalesce`` (null only where all its arguments are) and
+    ``is_null``. References never bring nulls in: they see values before their null mask. A NaN
+    float is not a null here (see the module docstring). Assumes ``infer_kind`` accepted it.
+    """
+    expr = _as_expr(expr)
+
+    def kind(node: Node) -> str:
+        return infer_kind(Expr(expr.text, node, expr.names, expr.name_positions, expr.n_random), kinds)
+
+    def walk(node: Node) -> Call | None:
+        if isinstance(node, Unary):
+            return walk(node.operand)
+        if isinstance(node, Binary):
+            return walk(node.left) or walk(node.right)
+        if not isinstance(node, Call):
+            return None
+        if node.func == "is_null":
+            return None
+        sources = [walk(a) for a in node.args]
+        if node.func == "coalesce":
+            return sources[0] if all(sources) else None
+        if node.func in PARSING_FUNCTIONS and not isinstance(node.args[0], Str) and kind(node.args[0]) == "string":
+            return node
+        return next((c for c in sources if c is not None), None)
 
     return walk(expr.root)
 
@@ -798,7 +988,33 @@ def constant_problems(expr: Expr | str) -> list[ExprError]:
         return v
 
     visit(expr.root)
+    problems += _literal_parse_problems(expr.root)
     return problems
+
+
+def _literal_parse_problems(node: Node) -> list[ExprError]:
+    """``parse_date('2024-02-30')`` and the like: a string literal that does not parse."""
+    import pyarrow as pa
+
+    out: list[ExprError] = []
+    if isinstance(node, Unary):
+        return _literal_parse_problems(node.operand)
+    if isinstance(node, Binary):
+        return _literal_parse_problems(node.left) + _literal_parse_problems(node.right)
+    if not isinstance(node, Call):
+        return out
+    for a in node.args:
+        out += _literal_parse_problems(a)
+    arg = node.args[0] if node.args else None
+    if node.func in PARSING_FUNCTIONS and isinstance(arg, Str):
+        target = node.func.partition("_")[2]
+        _, bad = _PARSERS[target](pa.array([arg.value], pa.string()))
+        if bad[0]:
+            example = {"int": "'42'", "float": "'1.5'", "date": "'2024-01-31'",
+                       "timestamp": "'2024-01-31T12:00:00Z'"}[target]
+            out.append(ExprError(f"{node.func}() of {arg.value!r}: the string does not parse as {target}",
+                                 arg.pos, f"write e.g. {example}"))
+    return out
 
 
 def _has_data(node: Node) -> bool:
@@ -810,7 +1026,7 @@ def _has_data(node: Node) -> bool:
     if isinstance(node, Binary):
         return _has_data(node.left) or _has_data(node.right)
     if isinstance(node, Call):
-        return node.func in RANDOM_FUNCTIONS or any(_has_data(a) for a in node.args)
+        return node.func in RANDOM_FUNCTIONS or node.func == "row" or any(_has_data(a) for a in node.args)
     return False
 
 
@@ -821,6 +1037,7 @@ class Env(Protocol):
     """What ``evaluate`` needs: column values and keyed random draws for one block of rows."""
 
     n: int
+    rows: np.ndarray  # int64 absolute row indices of the block (what ``row()`` gives)
 
     def ref(self, name: str) -> Any: ...  # engine-unit array (numpy, or pyarrow strings)
     def kind(self, name: str) -> str: ...  # the column kind of ``name``
@@ -924,6 +1141,198 @@ def _to_string(kind: str, v: Any):
     return pc.cast(pa.array(v), pa.string())  # int, float, bool, duration (µs)
 
 
+def _union(*masks: np.ndarray | None) -> np.ndarray | None:
+    """The rows null in any of ``masks`` (None: no null anywhere)."""
+    out = None
+    for m in masks:
+        if m is not None:
+            out = m if out is None else (out | m)
+    return out
+
+
+# --- calendar arithmetic (proleptic Gregorian, days since 1970-01-01, vectorised) --------------
+# A 400-year era has 146,097 days; counting years from March puts the leap day last, so the day
+# of the year gives month and day by a linear formula. 719,468 is 0000-03-01's distance to 1970.
+
+_ERA_DAYS = 146_097
+_MARCH_0000 = 719_468
+#: dates are clipped to ±2**40 days (±3 billion years) before taking parts, so nothing overflows
+_DAY_CLIP = 1 << 40
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month 1–12, day 1–31) of each day number."""
+    z = np.clip(np.asarray(days, dtype=np.int64), -_DAY_CLIP, _DAY_CLIP) + _MARCH_0000
+    era = np.floor_divide(z, _ERA_DAYS)
+    doe = z - era * _ERA_DAYS  # day of the era, 0 … 146096
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365  # year of the era, 0 … 399
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)  # day of the March-based year, 0 … 365
+    mp = (5 * doy + 2) // 153  # March = 0 … February = 11
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The day number of (year, month, day); the inverse of ``civil_from_days``."""
+    y = np.asarray(year, dtype=np.int64) - (np.asarray(month) <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = np.where(month > 2, month - 3, month + 9)
+    doy = (153 * mp + 2) // 5 + np.asarray(day, dtype=np.int64) - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * _ERA_DAYS + doe - _MARCH_0000
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return _MONTH_DAYS[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+
+
+def _day_of(kind: str, v: np.ndarray) -> np.ndarray:
+    return np.floor_divide(v, US_PER_DAY) if kind == "timestamp" else v
+
+
+def _trunc(unit: str, kind: str, v: np.ndarray) -> np.ndarray:
+    """``date_trunc``: the start of the unit holding each value, in the value's kind."""
+    if kind == "timestamp" and unit in ("hour", "minute"):
+        step = 3_600_000_000 if unit == "hour" else 60_000_000
+        return v - np.remainder(v, step)
+    days = _day_of(kind, v)
+    if unit == "week":  # weeks start on Monday (ISO 8601)
+        days = days - np.remainder(days + 3, 7)
+    elif unit != "day":
+        year, month, _ = civil_from_days(days)
+        if unit == "year":
+            month = np.ones_like(month)
+        elif unit == "quarter":
+            month = (month - 1) // 3 * 3 + 1
+        days = days_from_civil(year, month, np.ones_like(month))
+    return sat_mul(days, np.int64(US_PER_DAY)) if kind == "timestamp" else days
+
+
+def _date_part(f: str, kind: str, v: np.ndarray) -> np.ndarray:
+    if f in ("hour", "minute", "second"):
+        tod = np.remainder(v, US_PER_DAY)  # microseconds since midnight
+        return {"hour": tod // 3_600_000_000, "minute": tod // 60_000_000 % 60, "second": tod // 1_000_000 % 60}[f]
+    days = _day_of(kind, v)
+    if f == "weekday":  # 0 = Monday … 6 = Sunday (Python's date.weekday()); 1970-01-01 was a Thursday
+        return np.remainder(days + 3, 7)
+    year, month, day = civil_from_days(days)
+    return {"year": year, "month": month, "day": day, "quarter": (month - 1) // 3 + 1}[f]
+
+
+# --- parsing strings (never raises: a string that does not parse is null) ---------------------
+
+_DATE_RE = r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})$"
+_TIMESTAMP_RE = (r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
+                 r"(?:[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?"
+                 r"(?P<z>Z|[+-][0-9]{2}:[0-9]{2})?)?$")
+_INT_RE = r"^(?P<sign>[+-]?)0*(?P<digits>[0-9]+)$"
+_FLOAT_RE = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _extract(s, pattern: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """Rows matching ``pattern`` and its named groups (as strings, "" where absent or unmatched)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    m = pc.extract_regex(s, pattern=pattern)
+    ok = m.is_valid()
+    fields = {}
+    for i in range(m.type.num_fields):
+        name = m.type.field(i).name
+        fields[name] = pc.if_else(ok, pc.fill_null(m.field(i), ""), pa.scalar("", pa.string()))
+    return ok.to_numpy(zero_copy_only=False).astype(np.bool_, copy=False), fields
+
+
+def _digits(text) -> np.ndarray:
+    """Strings of at most 18 ASCII digits (or empty, read as 0) as int64."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.replace_substring_regex(text, pattern="^$", replacement="0")
+    return pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def parse_dates(s) -> tuple[np.ndarray, np.ndarray]:
+    """``YYYY-MM-DD`` (years 0001–9999, a real calendar day) → (days, null mask)."""
+    ok, g = _extract(s, _DATE_RE)
+    y, mo, d = _digits(g["y"]), _digits(g["mo"]), _digits(g["d"])
+    ok &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= _days_in_month(y, mo))
+    days = days_from_civil(np.where(ok, y, 1970), np.where(ok, mo, 1), np.where(ok, d, 1))
+    return np.where(ok, days, 0), ~ok
+
+
+def parse_timestamps(s) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 ``YYYY-MM-DD[(T| )HH:MM[:SS[.f{1,6}]][Z|±HH:MM]]`` → (µs since the epoch UTC, nulls)."""
+    import pyarrow.compute as pc
+
+    ok, g = _extract(s, _TIMESTAMP_RE)
+    y, mo, d = _digits(g["y"]), _digits(g["mo"]), _digits(g["d"])
+    h, mi, sec = _digits(g["h"]), _digits(g["mi"]), _digits(g["s"])
+    frac = _digits(pc.utf8_rpad(g["f"], width=6, padding="0"))
+    z = g["z"]
+    zh = _digits(pc.utf8_slice_codeunits(z, 1, 3))
+    zm = _digits(pc.utf8_slice_codeunits(z, 4, 6))
+    zsign = np.where(pc.starts_with(z, "-").to_numpy(zero_copy_only=False), -1, 1)
+    ok &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= _days_in_month(y, mo))
+    ok &= (h <= 23) & (mi <= 59) & (sec <= 59) & (zh <= 23) & (zm <= 59)
+    days = days_from_civil(np.where(ok, y, 1970), np.where(ok, mo, 1), np.where(ok, d, 1))
+    us = (days * US_PER_DAY + h * 3_600_000_000 + mi * 60_000_000 + sec * 1_000_000 + frac
+          - zsign * (zh * 60 + zm) * 60_000_000)
+    return np.where(ok, us, 0), ~ok
+
+
+def parse_ints(s) -> tuple[np.ndarray, np.ndarray]:
+    """An optional sign and ASCII digits (leading zeros allowed, nothing else) within int64 →
+    (values, null mask)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ok, g = _extract(s, _INT_RE)
+    digits = g["digits"]
+    neg = pc.equal(g["sign"], "-").to_numpy(zero_copy_only=False)
+    size = pc.utf8_length(digits).to_numpy(zero_copy_only=False)
+    le_max = pc.less_equal(digits, "9223372036854775807").to_numpy(zero_copy_only=False)
+    le_min = pc.less_equal(digits, "9223372036854775808").to_numpy(zero_copy_only=False)
+    ok &= (size < 19) | ((size == 19) & np.where(neg, le_min, le_max))
+    digits = pc.if_else(pa.array(ok), digits, pa.scalar("0", pa.string()))
+    digits = pc.replace_substring_regex(digits, pattern="^$", replacement="0")
+    u = pc.cast(digits, pa.uint64()).to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+    values = np.where(neg, (np.uint64(0) - u).view(np.int64), u.view(np.int64))
+    return np.where(ok, values, 0), ~ok
+
+
+def parse_floats(s) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal numbers (``-1.5``, ``.5``, ``2.``, ``1e-3``; no ``nan``/``inf``) that are finite as
+    float64, correctly rounded → (values, null mask); a null is NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ok = pc.fill_null(pc.match_substring_regex(s, pattern=_FLOAT_RE), False)
+    text = pc.if_else(ok, s, pa.scalar("0", pa.string()))
+    values = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    good = ok.to_numpy(zero_copy_only=False).astype(np.bool_, copy=False) & np.isfinite(values)
+    return np.where(good, values, np.nan), ~good
+
+
+_PARSERS = {"int": parse_ints, "float": parse_floats, "date": parse_dates, "timestamp": parse_timestamps}
+
+
+def _int_values(arr) -> np.ndarray:
+    """An Arrow integer array (nulls as 0) as int64."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(arr, 0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+#: (kind, values, null mask or None) — the evaluator's intermediate results
+_Val = tuple[str, Any, "np.ndarray | None"]
+
+
 class _Evaluator:
     def __init__(self, env: Env):
         self.env = env
@@ -933,37 +1342,37 @@ class _Evaluator:
     def full(self, value, dtype) -> np.ndarray:
         return np.full(self.n, value, dtype=dtype)
 
-    def eval(self, node: Node) -> tuple[str, Any]:
+    def eval(self, node: Node) -> _Val:
         if isinstance(node, Num):
             if isinstance(node.value, int):
-                return "int", self.full(node.value, np.int64)
-            return "float", self.full(node.value, np.float64)
+                return "int", self.full(node.value, np.int64), None
+            return "float", self.full(node.value, np.float64), None
         if isinstance(node, Str):
             import pyarrow as pa
 
-            return "string", pa.repeat(pa.scalar(node.value, pa.string()), self.n)
+            return "string", pa.repeat(pa.scalar(node.value, pa.string()), self.n), None
         if isinstance(node, Bool):
-            return "bool", self.full(node.value, np.bool_)
+            return "bool", self.full(node.value, np.bool_), None
         if isinstance(node, Name):
-            return self.name(node)
+            return (*self.name(node), None)
         if isinstance(node, Unary):
-            k, v = self.eval(node.operand)
+            k, v, null = self.eval(node.operand)
             kind = _unary_kind(node, k)
             if node.op == "not":
-                return kind, ~v
+                return kind, ~v, null
             if node.op == "-":
-                return kind, (sat_neg(v) if v.dtype == np.int64 else -v)
-            return kind, v
+                return kind, (sat_neg(v) if v.dtype == np.int64 else -v), null
+            return kind, v, null
         if isinstance(node, Binary):
-            lk, a = self.eval(node.left)
-            rk, b = self.eval(node.right)
+            lk, a, an = self.eval(node.left)
+            rk, b, bn = self.eval(node.right)
             kind = _binary_kind(node, lk, rk)
             with np.errstate(all="ignore"):
-                return kind, self.binary(node.op, lk, rk, a, b)
+                return kind, self.binary(node.op, lk, rk, a, b), _union(an, bn)
         vals = [self.eval(a) for a in node.args]
-        kind = _call_kind(node, [k for k, _ in vals])
+        kind = _call_kind(node, [k for k, _, _ in vals])
         with np.errstate(all="ignore"):
-            return kind, self.call(node, kind, vals)
+            return self.call(node, kind, vals)
 
     def name(self, node: Name) -> tuple[str, Any]:
         got = self.refs.get(node.name)
@@ -1022,18 +1431,91 @@ class _Evaluator:
         out = np.remainder(a, b)
         return out if out.dtype == np.int64 else np.where(b == 0, np.nan, out)
 
-    def call(self, node: Call, kind: str, vals: list[tuple[str, Any]]):
-        f = node.func
-        ks = [k for k, _ in vals]
-        vs = [v for _, v in vals]
-        if f == "if":
-            cond, a, b = vs
-            if kind == "string":
-                import pyarrow as pa
-                import pyarrow.compute as pc
+    def as_kind(self, kind: str, k: str, v):
+        """A value of kind ``k`` in the numpy dtype of ``kind`` (ints widen to float)."""
+        return v.astype(np.float64, copy=False) if kind == "float" and k == "int" else v
 
-                return pc.if_else(pa.array(cond, pa.bool_()), a, b)
-            return np.where(cond, a, b)
+    def pick(self, kind: str, conds: list[np.ndarray], branches: list[_Val]) -> _Val:
+        """The branch of the first true condition, else the last branch (``if`` and ``case``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = [self.as_kind(kind, k, v) for k, v, _ in branches]
+        nulls = [m for _, _, m in branches]
+        if kind == "string":
+            out = values[-1]
+            for cond, v in zip(reversed(conds), reversed(values[:-1]), strict=True):
+                out = pc.if_else(pa.array(cond, pa.bool_()), v, out)
+        else:
+            out = np.select(conds, values[:-1], values[-1]) if conds else values[-1]
+        null = None
+        if any(m is not None for m in nulls):
+            masks = [np.zeros(self.n, np.bool_) if m is None else m for m in nulls]
+            null = np.select(conds, masks[:-1], masks[-1])
+        return kind, out, null
+
+    def call(self, node: Call, kind: str, vals: list[_Val]) -> _Val:
+        f = node.func
+        ks = [k for k, _, _ in vals]
+        vs = [v for _, v, _ in vals]
+        null = _union(*(m for _, _, m in vals))
+        if f in ("if", "case"):
+            # a null condition counts as false (as in SQL)
+            conds = [v if m is None else v & ~m for _, v, m in vals[:-1:2]]
+            return self.pick(kind, conds, [*vals[1::2], vals[-1]])
+        if f == "coalesce":
+            return self.coalesce(kind, vals)
+        if f == "is_null":
+            return "bool", self.null_or_nan(vals[0]), None
+        if f in PARSING_FUNCTIONS:
+            return self.convert(f, kind, vals[0])
+        return kind, self.plain(node, kind, ks, vs), null
+
+    @staticmethod
+    def null_or_nan(val: _Val) -> np.ndarray:
+        k, v, m = val
+        out = np.isnan(v) if k == "float" else np.zeros(len(v), np.bool_)
+        return out if m is None else (out | m)
+
+    def coalesce(self, kind: str, vals: list[_Val]) -> _Val:
+        """The first argument that is neither null nor NaN, row by row (vectorised, last first)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        k, out, _ = vals[-1]
+        out = self.as_kind(kind, k, out)
+        null = self.null_or_nan(vals[-1])
+        for val in reversed(vals[:-1]):
+            k, v, _ = val
+            here = ~self.null_or_nan(val)
+            if kind == "string":
+                out = pc.if_else(pa.array(here, pa.bool_()), v, out)
+            else:
+                out = np.where(here, self.as_kind(kind, k, v), out)
+            null = null & ~here
+        return kind, out, (null if null.any() else None)
+
+    def convert(self, f: str, kind: str, val: _Val) -> _Val:
+        """``to_int``/``to_float``/``to_date``/``to_timestamp``/``parse_date``/``parse_timestamp``."""
+        k, v, null = val
+        if k == "string":
+            values, bad = _PARSERS[kind](v)
+            return kind, values, _union(null, bad if bad.any() else None)
+        if kind == "int":
+            if k == "float":  # toward zero, saturating; NaN gives 0 (as when an int column stores it)
+                return kind, to_int64(np.trunc(v)), null
+            return kind, v.astype(np.int64, copy=False), null  # bool 0/1; date days; timestamp, duration µs
+        if kind == "float":
+            return kind, v.astype(np.float64, copy=False), null
+        if kind == k:
+            return kind, v, null
+        if kind == "date":  # from a timestamp: the day it falls on
+            return kind, np.floor_divide(v, US_PER_DAY), null
+        return kind, sat_mul(v, np.int64(US_PER_DAY)), null  # timestamp from a date: its midnight
+
+    def plain(self, node: Call, kind: str, ks: list[str], vs: list[Any]):
+        """Functions whose result is null exactly where an argument is."""
+        f = node.func
         if f in UNIT_US:
             unit = UNIT_US[f]
             return sat_mul(vs[0], np.int64(unit)) if ks[0] == "int" else to_int64(vs[0] * float(unit))
@@ -1052,15 +1534,50 @@ class _Evaluator:
             want = np.float64 if kind == "float" else np.int64
             arrays = [v.astype(want, copy=False) for v in vs]
             return reduce(np.minimum if f == "min" else np.maximum, arrays)
-        if f in ("lower", "upper"):
-            import pyarrow.compute as pc
+        if f == "row":
+            rows = np.asarray(self.env.rows, dtype=np.int64)
+            if len(rows) != self.n:
+                raise ValueError(f"the environment gave {len(rows)} row indices for a block of {self.n} rows")
+            return rows
+        if f in ("year", "quarter", "month", "day", "weekday", "hour", "minute", "second"):
+            return _date_part(f, ks[0], vs[0])
+        if f == "date_trunc":
+            return _trunc(cast(Str, node.args[0]).value, ks[1], vs[1])
+        if f in RANDOM_FUNCTIONS:
+            return self.draw(node, vs)
+        return self.text(node, ks, vs)
 
+    def text(self, node: Call, ks: list[str], vs: list[Any]):
+        import pyarrow.compute as pc
+
+        f = node.func
+        if f in ("lower", "upper"):
             return (pc.utf8_lower if f == "lower" else pc.utf8_upper)(vs[0])
         if f == "concat":
-            import pyarrow.compute as pc
+            return pc.binary_join_element_wise(*[_to_string(k, v) for k, v in zip(ks, vs, strict=True)], "")
+        if f == "to_string":
+            return _to_string(ks[0], vs[0])
+        if f == "length":  # in characters (code points)
+            return _int_values(pc.utf8_length(vs[0]))
+        if f in ("trim", "ltrim", "rtrim"):
+            fn = {"trim": pc.utf8_trim, "ltrim": pc.utf8_ltrim, "rtrim": pc.utf8_rtrim}[f]
+            return fn(vs[0], characters=TRIM_CHARACTERS)
+        if f == "replace":
+            old, new = (cast(Str, a).value for a in node.args[1:])
+            return pc.replace_substring(vs[0], pattern=old, replacement=new)
+        if f == "substring":  # 1-based like SQL: substring(s, 2, 3) is s[1:4] in Python
+            start = int(cast(Num, node.args[1]).value) - 1
+            if len(node.args) == 2:
+                return pc.utf8_slice_codeunits(vs[0], start=start)
+            return pc.utf8_slice_codeunits(vs[0], start=start, stop=start + int(cast(Num, node.args[2]).value))
+        # lpad, rpad: like Python's str.rjust / str.ljust (a longer string is kept whole)
+        width = int(cast(Num, node.args[1]).value)
+        fill = cast(Str, node.args[2]).value if len(node.args) == 3 else " "
+        return (pc.utf8_lpad if f == "lpad" else pc.utf8_rpad)(vs[0], width=width, padding=fill)
 
-            return pc.binary_join_element_wise(*[_to_string(k, v) for k, v in vals], "")
-        # inline random draws: each call has its own purpose, so each draw is addressable per row
+    def draw(self, node: Call, vs: list[Any]) -> np.ndarray:
+        """Inline random draws: each call has its own purpose, so each draw is addressable per row."""
+        f = node.func
         purpose = f"expr:{node.rand}"
         args = [v.astype(np.float64, copy=False) for v in vs]
         if f == "uniform":
@@ -1083,5 +1600,13 @@ def evaluate(expr: Expr | str, env: Env):
 
 def evaluate_typed(expr: Expr | str, env: Env) -> tuple[str, Any]:
     """``evaluate`` that also returns the result's kind (one of ``KINDS``)."""
+    kind, values, _ = evaluate_masked(expr, env)
+    return kind, values
+
+
+def evaluate_masked(expr: Expr | str, env: Env) -> tuple[str, Any, np.ndarray | None]:
+    """``evaluate_typed`` with the null mask (None when no row is null; see ``null_source``).
+    A null row's value is 0, NaN, 1970-01-01, the epoch or whatever the operators make of those."""
     expr = _as_expr(expr)
-    return _Evaluator(env).eval(expr.root)
+    kind, values, null = _Evaluator(env).eval(expr.root)
+    return kind, values, (null if null is not None and null.any() else None)
