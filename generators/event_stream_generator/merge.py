@@ -38,7 +38,8 @@ def time_is_ordered(table, profile: str | None = None) -> bool:
     block by block): its generator is ``ordered_in_time`` (time_series, arrivals), the column is not
     nullable, and the profile is not dirty."""
     col = table.column(table.events.time)
-    return GENERATORS[col.generator.type].ordered_in_time and not col.nullable and profile != "dirty"
+    return GENERATORS[col.generator.type].orders_in_time(col.generator.params) and not col.nullable \
+        and profile != "dirty"
 
 
 def not_ordered_error(table, cap: int) -> PlanError:

@@ -109,6 +109,11 @@ class Generator:
         ``from_index`` over a finite domain of ``capacity`` values."""
         return self.unique_strategy == "index"
 
+    def orders_in_time(self, params: Mapping[str, Any]) -> bool:
+        """Whether these params keep the values non-decreasing with the row index (default:
+        ``ordered_in_time``; a time series with ``ordered: false`` does not)."""
+        return self.ordered_in_time
+
     def progression(self, params: Mapping[str, Any]) -> tuple[Any, Any] | None:
         """``(first, step)`` when the values are ``first + step · row`` (sequence), else None."""
         return None

@@ -144,11 +144,23 @@ class UniformTimestamp(Generator):
     On a date column the timestamp is floored to its day. ``unique: true`` by construction: a
     keyed permutation of the row index into the range (capacity = end − start + 1 µs, or days on
     a date column).
+
+    Seasonality: ``daily`` — 24 non-negative hour-of-day weights, 00:00 UTC first; ``weekly`` —
+    7 day-of-week weights, Monday first (either or both; default flat). The density is then
+    proportional to daily[hour] · weekly[weekday] (as ``arrivals``), each value drawn on its own
+    by the inverse of that cumulative (t = Λ⁻¹(u · Λ(end))); not unique then.
     """
 
     kinds = frozenset({"timestamp", "date"})
     unique_strategy = "index"
-    params_schema = obj(start=TIME_TEXT, end=TIME_TEXT)
+    params_schema = obj(start=TIME_TEXT, end=TIME_TEXT,
+                        daily={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
+                               "minItems": 24, "maxItems": 24},
+                        weekly={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
+                                "minItems": 7, "maxItems": 7})
+
+    def supports_unique(self, params) -> bool:
+        return "daily" not in params and "weekly" not in params
 
     def _range(self, params, column, cmin, cmax, anchor_us, out=None):
         start = _parse(params, "start", lambda v: parse_timestamp(v, anchor_us), out)
@@ -157,10 +169,15 @@ class UniformTimestamp(Generator):
 
     def check(self, column, table, schema) -> Problems:
         out: Problems = []
-        lo, hi = self._range(column.generator.params, column, column.min, column.max,
-                             schema_anchor_us(schema), out)
+        params = column.generator.params
+        lo, hi = self._range(params, column, column.min, column.max, schema_anchor_us(schema), out)
         if not out:
             _range_check(lo, hi, out, "µs", self.name)
+        if "daily" in params or "weekly" in params:
+            _weights_check(params, out)
+            if not out and _arrival_table(lo, hi + 1, *_weights(params))[4] < 0:
+                out.append(("every hour between start and end has zero weight", "params.daily",
+                            "give some hour of the window a positive daily and weekly weight"))
         return out
 
     def capacity(self, column, params, plan) -> int | None:
@@ -182,7 +199,11 @@ class UniformTimestamp(Generator):
 
     def generate(self, ctx):
         lo, hi = self._ctx_range(ctx)
-        us = ctx.integers(lo, hi)
+        if "daily" in ctx.params or "weekly" in ctx.params:
+            us = _seasonal(lo, hi + 1, *_weights(ctx.params), ctx.uniform())
+            us = np.minimum(us, hi)
+        else:
+            us = ctx.integers(lo, hi)
         return us // np.int64(US_PER_DAY) if _kind(ctx.column) == "date" else us
 
     def from_index(self, idx, ctx):
@@ -206,22 +227,26 @@ def _plan_anchor(plan) -> int:
 
 @register("time_series")
 class TimeSeries(Generator):
-    """A regular series: start + step · row, plus an optional jitter of less than step/2.
+    """A regular series: start + step · row, plus an optional jitter.
 
-    Params: ``start`` — an ISO timestamp or a time relative to the schema's anchor (``-7d``);
-    ``step`` — a positive duration (``5s``, ``1m``, ``1d``); ``jitter`` — a duration, default
-    ``0s``, which must be below step/2: each value moves by round(jitter · (2u − 1)) µs, so
-    consecutive values stay at least step − 2·jitter apart and the series is strictly increasing
-    (``unique`` is native, and an event table using it is already ordered by time). Prefix
-    stable. The column's ``min``/``max`` are checked against ``start`` at load time; a series whose
-    last value (plus jitter) passes ``max`` or 9999-12-31T23:59:59.999999Z, the last instant every
-    format writes, is refused by the planner for its row count (``span``).
+    Params: ``start`` — an ISO timestamp (a date on a date column) or a time relative to the
+    schema's anchor (``-7d``); ``step`` — a positive duration (``5s``, ``1m``, ``1d``; whole days
+    on a date column); ``jitter`` — a duration, default ``0s`` (whole days on a date column): each
+    value moves by round(jitter · (2u − 1)); ``ordered`` — default true: jitter must be below
+    step/2, so consecutive values stay at least step − 2·jitter apart and the series is strictly
+    increasing (``unique`` is native, and an event table using it is already ordered by time).
+    With ``ordered: false`` the jitter may be as large as wanted (readings that arrive around
+    their schedule), and the column promises neither order nor uniqueness. Prefix stable. The
+    column's ``min``/``max`` are checked against ``start`` at load time; a series whose last value
+    (plus jitter) passes ``max`` or 9999-12-31T23:59:59.999999Z, the last instant every format
+    writes, is refused by the planner for its row count (``span``).
     """
 
-    kinds = frozenset({"timestamp"})
+    kinds = frozenset({"timestamp", "date"})
     unique_strategy = "native"
     ordered_in_time = True
-    params_schema = obj(("start", "step"), start=TIME_TEXT, step=DURATION, jitter=DURATION)
+    params_schema = obj(("start", "step"), start=TIME_TEXT, step=DURATION, jitter=DURATION,
+                        ordered={"type": "boolean"})
 
     def _parse_all(self, params, anchor_us, out=None):
         start = _parse(params, "start", lambda v: parse_timestamp(v, anchor_us), out)
@@ -229,20 +254,35 @@ class TimeSeries(Generator):
         jitter = _parse({"jitter": params.get("jitter", "0s")}, "jitter", parse_duration, out)
         return start, step, jitter
 
+    def orders_in_time(self, params) -> bool:
+        return bool(params.get("ordered", True))
+
+    def supports_unique(self, params) -> bool:
+        return self.orders_in_time(params)
+
     def check(self, column, table, schema) -> Problems:
         out: Problems = []
-        start, step, jitter = self._parse_all(column.generator.params, schema_anchor_us(schema), out)
+        params = column.generator.params
+        start, step, jitter = self._parse_all(params, schema_anchor_us(schema), out)
         if step is not None and step <= 0:
-            out.append((f"step must be a positive duration, got {column.generator.params.get('step')!r}",
+            out.append((f"step must be a positive duration, got {params.get('step')!r}",
                         "params.step", "e.g. 5s, 1m, 1d"))
-        elif step is not None and jitter is not None and 2 * jitter >= step:
-            out.append((f"jitter ({column.generator.params.get('jitter')}) must be less than half the step "
-                        f"({column.generator.params.get('step')}) so the series stays strictly increasing",
-                        "params.jitter", "lower jitter below step/2"))
+        elif step is not None and jitter is not None and jitter < 0:
+            out.append((f"jitter must not be negative, got {params.get('jitter')!r}", "params.jitter", None))
+        elif step is not None and jitter is not None and 2 * jitter >= step and self.orders_in_time(params):
+            out.append((f"jitter ({params.get('jitter')}) must be less than half the step "
+                        f"({params.get('step')}) so the series stays strictly increasing",
+                        "params.jitter", "lower jitter below step/2, or say ordered: false"))
+        if _kind(column) == "date":
+            for name, v in (("step", step), ("jitter", jitter)):
+                if v is not None and v % US_PER_DAY:
+                    out.append((f"{name} must be whole days on a date column, got {params.get(name)!r}",
+                                f"params.{name}", "e.g. 1d, 7d"))
         if start is not None:
-            if column.min is not None and start < column.min:
+            lo, hi = _col_us(_kind(column), column.min, column.max)
+            if lo is not None and start < lo:
                 out.append(("start is before the column's min", "params.start", None))
-            if column.max is not None and start > column.max:
+            if hi is not None and start > hi:
                 out.append(("start is after the column's max", "params.start", None))
         return out
 
@@ -250,11 +290,16 @@ class TimeSeries(Generator):
         start, step, jitter = self._parse_all(column.generator.params, schema_anchor_us(schema))
         if start is None or step is None or jitter is None:
             return None
-        return start - jitter, start + step * (n - 1) + jitter
+        first, last = start - jitter, start + step * (n - 1) + jitter
+        if _kind(column) == "date":
+            return first // US_PER_DAY, last // US_PER_DAY
+        return first, last
 
     def generate(self, ctx):
         start, step, jitter = self._parse_all(ctx.params, ctx.anchor_us)
         rows = np.asarray(ctx.rows, dtype=np.int64)
+        if _kind(ctx.column) == "date":  # in whole days: the start's day, steps of days
+            start, step, jitter = start // US_PER_DAY, step // US_PER_DAY, jitter // US_PER_DAY
         with np.errstate(over="ignore"):
             values = np.int64(start) + np.int64(step) * rows
         if jitter:
@@ -284,6 +329,35 @@ def _arrival_table(start: int, end: int, daily: tuple, weekly: tuple):
     positive = np.flatnonzero(w > 0)
     last = int(positive[-1]) if positive.size else -1
     return seg, length, w, cum, last
+
+
+def _weights(params: Mapping[str, Any]) -> tuple[tuple, tuple]:
+    return (tuple(float(x) for x in params.get("daily", (1.0,) * 24)),
+            tuple(float(x) for x in params.get("weekly", (1.0,) * 7)))
+
+
+def _weights_check(params: Mapping[str, Any], out: Problems) -> None:
+    for name, ws, k in (("daily", _weights(params)[0], 24), ("weekly", _weights(params)[1], 7)):
+        if len(ws) != k:
+            out.append((f"{name} needs {k} weights, got {len(ws)}", f"params.{name}", None))
+        elif any(not math.isfinite(x) or x < 0 for x in ws):
+            out.append((f"{name} weights must be finite and non-negative", f"params.{name}", None))
+        elif sum(ws) <= 0:
+            out.append((f"{name} weights must not all be zero", f"params.{name}", None))
+
+
+def _seasonal(start: int, end: int, daily: tuple, weekly: tuple, fraction: np.ndarray) -> np.ndarray:
+    """Λ⁻¹(fraction · Λ(end)) over [start, end): the instants at those fractions of the seasonal
+    cumulative intensity (searchsorted on the hourly table, then linear inside the hour)."""
+    seg, length, w, cum, last = _arrival_table(start, end, daily, weekly)
+    if last < 0:
+        raise GenerationError("every hour of the window has zero weight")
+    target = np.asarray(fraction, dtype=np.float64) * cum[-1]
+    # first segment whose cumulative weight exceeds the target: always a positive one
+    j = np.minimum(np.searchsorted(cum, target, side="right"), last)
+    before = np.where(j > 0, cum[np.maximum(j - 1, 0)], 0.0)
+    frac = np.clip((target - before) / w[j], 0.0, 1.0)
+    return seg[j] + np.floor(frac * length[j]).astype(np.int64)
 
 
 @register("arrivals")
@@ -352,14 +426,8 @@ class Arrivals(Generator):
         start, end, daily, weekly = self._table(ctx.params, ctx.anchor_us)
         if start is None or end is None or end <= start:
             raise GenerationError("arrivals: needs start < end")
-        seg, length, w, cum, last = _arrival_table(start, end, daily, weekly)
-        if last < 0:
+        if _arrival_table(start, end, daily, weekly)[4] < 0:
             raise GenerationError("arrivals: every hour of the window has zero weight")
         n_total = max(int(ctx.n_total), 1)
         rows = np.asarray(ctx.rows, dtype=np.float64)
-        target = (rows + ctx.uniform()) / n_total * cum[-1]
-        # first segment whose cumulative weight exceeds the target: always a positive one
-        j = np.minimum(np.searchsorted(cum, target, side="right"), last)
-        before = np.where(j > 0, cum[np.maximum(j - 1, 0)], 0.0)
-        frac = np.clip((target - before) / w[j], 0.0, 1.0)
-        return seg[j] + np.floor(frac * length[j]).astype(np.int64)
+        return _seasonal(start, end, daily, weekly, (rows + ctx.uniform()) / n_total)
