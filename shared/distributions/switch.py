@@ -197,6 +197,8 @@ class Switch(Generator):
             return np.asarray(full)[sel]
 
         sub.resolver = resolve if outer is not None else None
+        if ctx.owners is not None:  # a per-parent table: this case's rows' parents and positions
+            sub.owners = lambda owners=ctx.owners, sel=sel: tuple(np.asarray(x)[sel] for x in owners())
         out = generators[name].generate(sub)
         if isinstance(out, tuple):  # (values, missing): only references return it, refused above
             out = out[0]

@@ -41,6 +41,8 @@ class ColumnContext:
     #: planned row count of any table
     row_count: Callable[[str], int] | None = None
     sampler: Callable[[Any, ColumnContext, str], np.ndarray] | None = None
+    #: in a per-parent table: (parent row, position among that parent's children) of each row
+    owners: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
     _keys: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -100,6 +102,7 @@ class ColumnContext:
             locale=self.locale, anchor_us=self.anchor_us, unique=unique,
             purpose_prefix=self.purpose_prefix + prefix, schema=self.schema, resolver=self.resolver,
             lookup=self.lookup, row_count=self.row_count, sampler=self.sampler,
+            owners=self.owners if rows is None else None,  # positions are the block's rows'
         )
 
     def sample(self, spec, purpose: str) -> np.ndarray:

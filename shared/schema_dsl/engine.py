@@ -73,6 +73,7 @@ class _Block:
             seed=e.plan.seed, table=self.table, column=column, params=column.generator.params, rows=self.rows,
             n_total=self.tp.rows, profile=e.plan.profile, locale=e.schema.locale, anchor_us=e.schema.anchor_us,
             unique=unique, schema=e.schema, resolver=self.ref, lookup=e.lookup, row_count=e.row_count,
+            owners=self.owners if self.tp.per is not None else None,
         )
 
     def ref(self, name: str, rows: np.ndarray | None = None):
