@@ -161,7 +161,7 @@ class Switch(Generator):
 
         params = ctx.params
         on = ctx.ref(params["on"])
-        kind = ctx.schema.resolve_ref(ctx.table, params["on"]).dtype.kind if ctx.schema is not None else "string"
+        kind = ctx.schema.resolve_ref(ctx.names_table, params["on"]).dtype.kind if ctx.schema is not None else "string"
         n = ctx.n
         taken = np.zeros(n, dtype=bool)
         pieces: list[tuple[np.ndarray, Any]] = []

@@ -28,11 +28,12 @@ from __future__ import annotations
 import decimal
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -358,20 +359,59 @@ def _check_references(schema: Schema) -> None:
                       "read the value from a nearer table, or copy it down fewer levels")])
 
 
-def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
+def _count_fn(schema: Schema, seed: int, profile: str, table: Table, resolver=None):
+    """Parent rows → child counts. ``resolver(name, parent_rows)`` gives the parent's columns to a
+    distribution that reads them (a ``switch`` on a parent column), else None."""
     rp = table.rows
-    assert isinstance(rp, RowsPer)
-    gen = GENERATORS[rp.distribution.type]
-    fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=rp.distribution,
+    assert isinstance(rp, RowsPer) and rp.distribution is not None
+    dist = rp.distribution
+    gen = GENERATORS[dist.type]
+    fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=dist,
                       path=table.path + ("rows",))
+    parent = schema.table(rp.per) if resolver is not None else None
 
     def counts(parent_rows: np.ndarray) -> np.ndarray:
-        ctx = ColumnContext(seed=seed, table=table, column=fake_col, params=rp.distribution.params,
+        ctx = ColumnContext(seed=seed, table=table, column=fake_col, params=dist.params,
                             rows=parent_rows, n_total=0, profile=profile, locale=schema.locale,
-                            anchor_us=schema.anchor_us, schema=schema, purpose_prefix="count/")
+                            anchor_us=schema.anchor_us, schema=schema, purpose_prefix="count/",
+                            resolver=resolver, ref_table=parent)
         return clamp_counts(gen.generate(ctx), rp.min, rp.max)
 
     return counts
+
+
+#: builds an engine over a plan, to evaluate a parent's columns for counts that read them; the
+#: engine registers itself (``set_engine_factory``) — it imports the planner, so the planner
+#: cannot import it back
+_engine_factory: Callable[[Plan], Any] | None = None
+
+
+def set_engine_factory(factory: Callable[[Plan], Any]) -> None:
+    global _engine_factory
+    _engine_factory = factory
+
+
+def _parent_resolver(schema: Schema, seed: int, profile: str, table: Table, order, final, block_rows: int):
+    """The parent's columns at parent rows, for a count distribution that reads them (None when it
+    reads none): an engine over the tables planned so far — the parent and its ancestors, complete
+    with their unique strategies — so a count sees exactly the values the parent's rows are
+    written with."""
+    rp = table.rows
+    assert isinstance(rp, RowsPer)
+    if rp.distribution is None or not GENERATORS[rp.distribution.type].references(rp.distribution.params):
+        return None
+    if _engine_factory is None:  # set when shared.schema_dsl.engine is imported (shared.api does)
+        raise PlanError(f"table {table.name!r} counts its rows from columns of {rp.per!r}: load "
+                        f"shared.schema_dsl.engine (or shared.api) before planning")
+    partial = Plan(schema=schema, seed=seed, profile=profile, order=tuple(n for n in order if n in final),
+                   tables=MappingProxyType(dict(final)), feasibility=(), block_rows=block_rows)
+    engine = _engine_factory(partial)
+    parent = rp.per
+
+    def resolve(name: str, rows: np.ndarray):
+        return engine.reference(parent, name, rows)
+
+    return resolve
 
 
 def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
@@ -416,13 +456,18 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
             sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
     if cap is not None:
         _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
+    final: dict[str, TablePlan] = {}
+    feas_problems: list[Problem] = []  # reported after the row-count problems
     for name in order:
         t = schema.table(name)
         per = None
         owner = None
         if isinstance(t.rows, RowsPer):
             n_parent = plans[t.rows.per].rows
-            count_fn = _count_fn(schema, seed, profile, t)
+            resolver = _parent_resolver(schema, seed, profile, t, order, final, block_rows)
+            if resolver is not None and (problems or feas_problems):
+                break  # counts that read the parent's columns need a parent that can be generated
+            count_fn = _count_fn(schema, seed, profile, t, resolver)
             _check_counting(schema, t, n_parent, count_fn, sizes, cap, counted)
             counted += n_parent
             per = build_count_index(name, n_parent, count_fn)
@@ -444,17 +489,15 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 _check_size(schema, sizes, cap)
         else:
             n = _fixed_rows(t, rows, scale)
-        plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
-                                depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
-
-    # feasibility, with every row count known
-    final: dict[str, TablePlan] = {}
-    for name in order:
-        tp = plans[name]
-        unique_index, groups = _feasibility(schema, plans, tp, feas, problems)
+        tp = plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
+                                     depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
+        # feasibility, with this table's and its parents' row counts known: complete before any
+        # child's counts read this table's columns
+        unique_index, groups = _feasibility(schema, plans, tp, feas, feas_problems)
         final[name] = TablePlan(table=tp.table, rows=tp.rows, column_order=tp.column_order,
                                 depends_on=tp.depends_on, per=tp.per, owner_column=tp.owner_column,
                                 unique_index=MappingProxyType(unique_index), groups=tuple(groups))
+    problems += feas_problems
     if problems:
         n = len(problems)
         raise InfeasibleSchema(f"{schema.source.path}: the schema cannot be generated as written "
