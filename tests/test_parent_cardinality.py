@@ -10,13 +10,19 @@ Refusals that need no CLI override have a file each in ``tests/bad_schemas/``.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from datagen.cli import app
 from shared.api import Engine, load_schema, resolve_plan
+from shared.formats import FORMATS
+from tests.helpers import make_runner
 
 CHURN = textwrap.dedent("""\
     version: 1
@@ -145,3 +151,130 @@ def test_switch_count_refusals(tmp_path, change, path, message):
         load_schema(str(_write(tmp_path, CHURN.replace(change, bad))))
     probs = exc.value.problems
     assert any(p.path == "tables[1]." + path and message in p.message for p in probs), probs
+
+
+# --- (b) a fixed total spread over the parents --------------------------------------------------
+
+STAFF = textwrap.dedent("""\
+    version: 1
+    name: staff
+    tables:
+      - name: departments
+        rows: 40
+        primary_key: dept_id
+        columns:
+          - {name: dept_id, type: int64, generator: sequence}
+      - name: employees                  # 1,400 employees over 40 departments, each 10-60
+        rows: {per: departments, total: 1400, min: 10, max: 60}
+        primary_key: emp_id
+        columns:
+          - {name: emp_id, type: int64, generator: sequence}
+          - {name: dept_id, type: int64, generator: {type: fk, params: {table: departments}}}
+""")
+
+
+def _spread(plan, table="employees", parent="departments"):
+    return plan.tables[table].per.counts(np.arange(plan.rows(parent), dtype=np.int64))
+
+
+def test_total_is_exact_within_bounds_and_follows_rows_and_scale(tmp_path):
+    schema = load_schema(str(_write(tmp_path, STAFF)))
+    plan = resolve_plan(schema)
+    c = _spread(plan)
+    assert plan.rows("employees") == c.sum() == 1400 and c.min() >= 10 and c.max() <= 60 and c.std() > 0
+    _, seen = _counts(Engine(plan), "departments", "dept_id", "employees", "dept_id")
+    assert (seen == c).all()
+    over = resolve_plan(schema, rows={"employees": 2000})
+    assert over.rows("employees") == 2000 and _spread(over).max() <= 60
+    half = resolve_plan(schema, scale=0.5)
+    assert (half.rows("departments"), half.rows("employees")) == (20, 700)
+    tight = resolve_plan(schema, scale=0.5, rows={"departments": 10})  # scaled total kept inside 100..600
+    assert tight.rows("employees") == 600 and (_spread(tight) == 60).all()
+
+
+@pytest.mark.parametrize("kw", [{"rows": {"employees": 3000}}, {"rows": {"employees": 399}},
+                                {"rows": {"departments": 20}}])
+def test_total_outside_the_bounds_is_infeasible(tmp_path, kw):
+    from shared.errors import InfeasibleSchema
+
+    with pytest.raises(InfeasibleSchema) as exc:
+        resolve_plan(load_schema(str(_write(tmp_path, STAFF))), **kw)
+    (p,) = exc.value.problems
+    assert p.path == "tables[1].rows.total" and "infeasible" in p.message and p.hint
+
+
+def test_total_shaped_by_a_distribution_and_by_a_parent_column(tmp_path):
+    text = STAFF.replace("{per: departments, total: 1400, min: 10, max: 60}",
+                         "{per: departments, total: 1400, min: 10, max: 60, distribution: {type: switch, params: "
+                         "{on: big, cases: {'true': {type: uniform_float, params: {min: 5, max: 5}}}, "
+                         "default: {type: uniform_float, params: {min: 1, max: 1}}}}}")
+    text = text.replace("      - {name: dept_id, type: int64, generator: sequence}\n",
+                        "      - {name: dept_id, type: int64, generator: sequence}\n"
+                        "      - {name: big, type: bool, generator: {type: bernoulli, params: {p: 0.25}}}\n", 1)
+    plan = resolve_plan(load_schema(str(_write(tmp_path, text))))
+    eng = Engine(plan)
+    big = np.asarray(eng.reference("departments", "big", np.arange(40)), bool)
+    c = _spread(plan)
+    assert c.sum() == 1400 and c.min() >= 10 and c.max() <= 60
+    assert c[big].mean() > 1.5 * c[~big].mean()
+
+
+PROP_TOTAL = """\
+version: 1
+name: prop
+tables:
+  - name: p
+    rows: {parents}
+    primary_key: k
+    columns:
+      - {{name: k, type: int64, generator: sequence}}
+  - name: c
+    rows: {{per: p, total: {total}, min: {lo}{hi}}}
+    columns:
+      - {{name: k, type: int64, generator: {{type: fk, params: {{table: p, column: k}}}}}}
+"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parents=st.integers(1, 400), lo=st.integers(0, 20), width=st.one_of(st.none(), st.integers(0, 30)),
+       share=st.floats(0, 1), seed=st.integers(0, 2**63 - 1), block=st.integers(1, 300))
+def test_property_total_exact_bounded_block_independent(tmp_path, parents, lo, width, share, seed, block):
+    hi = None if width is None else lo + width
+    top = (hi if hi is not None else lo + 50) * parents
+    total = max(1, lo * parents + int(share * (top - lo * parents)))
+    if total < lo * parents or total > top:  # only max 0 with min 0: no total fits
+        return
+    p = _write(tmp_path, PROP_TOTAL.format(parents=parents, total=total, lo=lo,
+                                           hi="" if hi is None else f", max: {hi}"), "prop.yaml")
+    schema = load_schema(str(p))
+    plan = resolve_plan(schema, seed=seed)
+    c = _spread(plan, "c", "p")
+    assert c.sum() == total == plan.rows("c") and c.min() >= lo and (hi is None or c.max() <= hi)
+    eng = Engine(plan)
+    whole = eng.to_arrow("c").column("k").to_numpy()
+    assert (np.bincount(whole - 1, minlength=parents) == c).all()
+    again = Engine(resolve_plan(schema, seed=seed, block_rows=block))
+    blocked = np.concatenate([again.batch("c", s, e).column("k").to_numpy() for s, e in again.blocks("c", block)])
+    assert (blocked == whole).all()
+
+
+# --- every format: generate, validate, same bytes at any block size and worker count ------------
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format_generates_validates_and_is_block_independent(fmt, tmp_path):
+    both = STAFF + "\n".join(CHURN.split("tables:\n", 1)[1].splitlines()) + "\n"
+    schema_file = _write(tmp_path, both, "both.yaml")
+    runner = make_runner()
+    digests = []
+    for i, extra in enumerate(((), ("--block-rows", "7"), ("--workers", "2", "--block-rows", "7"))):
+        out = tmp_path / f"o{i}"
+        res = runner.invoke(app, ["generate", "--format", fmt, "--schema", str(schema_file), "--out", str(out),
+                                  "-q", "--workers", "1", *extra])
+        assert res.exit_code == 0, res.output
+        digests.append({f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]})
+    assert digests[0] == digests[1] == digests[2]
+    out = tmp_path / "o2"
+    res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(schema_file), "--out", str(out), "--json"])
+    report = json.loads((out / "validation_report.json").read_text())
+    assert res.exit_code == 0 and report["status"] == "pass", [c for c in report["checks"] if c["status"] == "fail"][:5]

@@ -511,11 +511,14 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             rows = RowsOf(of=rows_raw["of"], coverage=float(rows_raw["coverage"]))
         elif isinstance(rows_raw, dict):
             rmax = rows_raw.get("max")
+            rtotal = rows_raw.get("total")
             rows = RowsPer(
                 per=rows_raw["per"],
-                distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",)),
+                distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",))
+                if "distribution" in rows_raw else None,
                 min=_row_count(rows_raw.get("min", 0), rpath + ("min",), col),
                 max=None if rmax is None else _row_count(rmax, rpath + ("max",), col),
+                total=None if rtotal is None else _row_count(rtotal, rpath + ("total",), col),
             )
         else:
             rows = _row_count(rows_raw, rpath, col)
@@ -665,8 +668,14 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
         col.add(rpath + ("per",), f"rows.per names no table {rp.per!r}", suggest(rp.per, schema.table_names))
     elif rp.per == table.name:
         col.add(rpath + ("per",), "a table cannot count its rows per its own rows")
-    gen = GENERATORS.get(rp.distribution.type)
-    if gen is not None and rp.distribution.type == "switch":
+    if rp.distribution is None and rp.total is None:
+        col.add(rpath, "rows per a parent needs a distribution (each parent's count) or a total (spread over "
+                "the parents)", f"write rows: {{per: {rp.per}, distribution: {{type: poisson, params: {{lam: 3}}}}}}"
+                f" or rows: {{per: {rp.per}, total: 1000, min: 1}}")
+    gen = None if rp.distribution is None else GENERATORS.get(rp.distribution.type)
+    if rp.distribution is None:
+        pass
+    elif gen is not None and rp.distribution.type == "switch":
         if schema.has_table(rp.per) and rp.per != table.name:
             _check_count_switch(schema, table, col)
     elif gen is not None and not gen.numeric_distribution:
@@ -690,7 +699,7 @@ def _check_count_switch(schema: Schema, table: Table, col: _Collector) -> None:
     parent (or ``fk.col`` through the parent's foreign key); every case is a numeric distribution,
     checked as a float count."""
     rp = table.rows
-    assert isinstance(rp, RowsPer)
+    assert isinstance(rp, RowsPer) and rp.distribution is not None
     dpath = table.path + ("rows", "distribution")
     params = rp.distribution.params
     specs: list[tuple[tuple[str, ...], Any]] = [(("cases", k), v) for k, v in params["cases"].items()]
