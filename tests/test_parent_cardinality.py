@@ -258,12 +258,100 @@ def test_property_total_exact_bounded_block_independent(tmp_path, parents, lo, w
     assert (blocked == whole).all()
 
 
+# --- (c) cover: every parent used at least once -------------------------------------------------
+
+SHOP = textwrap.dedent("""\
+    version: 1
+    name: shop
+    tables:
+      - name: products
+        rows: 300
+        primary_key: product_id
+        columns:
+          - {name: product_id, type: int64, generator: {type: sequence, params: {start: 100}}}
+      - name: sales                      # every product sold at least once
+        rows: 1000
+        primary_key: sale_id
+        columns:
+          - {name: sale_id, type: int64, generator: sequence}
+          - name: product_id
+            type: int64
+            generator: {type: fk, params: {table: products, cover: true, skew: {type: zipf, params: {a: 1.3}}}}
+""")
+
+
+def test_cover_uses_every_parent_and_keeps_the_other_rows(tmp_path):
+    schema = load_schema(str(_write(tmp_path, SHOP)))
+    v = Engine(resolve_plan(schema)).to_arrow("sales").column("product_id").to_numpy()
+    assert np.array_equal(np.sort(v[:300]), np.arange(100, 400))  # the first 300 rows: a permutation
+    plain = load_schema(str(_write(tmp_path, SHOP.replace("cover: true, ", ""), "plain.yaml")))
+    w = Engine(resolve_plan(plain)).to_arrow("sales").column("product_id").to_numpy()
+    assert np.array_equal(v[300:], w[300:])  # later rows draw as without cover (skew kept)
+    assert not np.array_equal(v[:300], w[:300])
+    for block in (1, 7, 64):
+        eng = Engine(resolve_plan(schema, block_rows=block))
+        assert np.array_equal(np.concatenate([eng.batch("sales", a, b).column("product_id").to_numpy()
+                                              for a, b in eng.blocks("sales")]), v)
+
+
+@pytest.mark.parametrize("kw", [{"rows": {"sales": 299}}, {"rows": {"products": 1001}}])
+def test_cover_with_fewer_children_than_parents_is_infeasible(tmp_path, kw):
+    from shared.errors import InfeasibleSchema
+
+    schema = load_schema(str(_write(tmp_path, SHOP)))
+    assert resolve_plan(schema, rows={"sales": 300}).rows("sales") == 300
+    with pytest.raises(InfeasibleSchema) as exc:
+        resolve_plan(schema, **kw)
+    (p,) = exc.value.problems
+    assert p.path == "tables[1].columns[1].generator.params.cover" and "at least once" in p.message
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ("type: int64\n        unique: true\n        generator: {type: fk", "one-to-one"),
+    ("type: int64\n        nullable: true\n        null_rate: 0.1\n        generator: {type: fk",
+     "a null row would leave its parent uncovered"),
+])
+def test_cover_refusals(tmp_path, edit, message):
+    from shared.errors import SchemaError
+
+    text = SHOP.replace("type: int64\n        generator: {type: fk", edit).replace("skew: {type: zipf, params: {a: 1.3}}",
+                                                                               "column: product_id")
+    with pytest.raises(SchemaError) as exc:
+        load_schema(str(_write(tmp_path, text)))
+    assert any(p.path.endswith("generator.params.cover") and message in p.message for p in exc.value.problems)
+
+
+def test_validate_catches_an_uncovered_parent(tmp_path):
+    from tests.conformance import reseal, rewrite_table
+
+    schema_file = _write(tmp_path, SHOP)
+    runner = make_runner()
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["generate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    schema = load_schema(str(schema_file))
+    fmt = FORMATS["parquet"]
+    data = fmt.read_table(out, schema.table("sales"), Engine(resolve_plan(schema)).arrow_schemas["sales"])
+    ids = np.array(data.column("product_id").to_numpy())
+    gone = int(ids[0])
+    ids[ids == gone] = gone + 1 if gone < 399 else gone - 1
+    import pyarrow as pa
+
+    rewrite_table(fmt, out, schema, "sales", data.set_column(1, "product_id", pa.array(ids, pa.int64())))
+    reseal(out)
+    res = runner.invoke(app, ["validate", "--format", "parquet", "--schema", str(schema_file), "--out", str(out)])
+    assert res.exit_code == 1
+    report = json.loads((out / "validation_report.json").read_text())
+    bad = [c for c in report["checks"] if c["status"] == "fail" and c["kind"] != "deterministic_replay"]
+    assert [(c["kind"], c["column"], c["sample"]) for c in bad] == [("coverage", "product_id", [gone])]
+
+
 # --- every format: generate, validate, same bytes at any block size and worker count ------------
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_every_format_generates_validates_and_is_block_independent(fmt, tmp_path):
-    both = STAFF + "\n".join(CHURN.split("tables:\n", 1)[1].splitlines()) + "\n"
+    both = STAFF + "".join(x.split("tables:\n", 1)[1] for x in (CHURN, SHOP))
     schema_file = _write(tmp_path, both, "both.yaml")
     runner = make_runner()
     digests = []
@@ -278,3 +366,4 @@ def test_every_format_generates_validates_and_is_block_independent(fmt, tmp_path
     res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(schema_file), "--out", str(out), "--json"])
     report = json.loads((out / "validation_report.json").read_text())
     assert res.exit_code == 0 and report["status"] == "pass", [c for c in report["checks"] if c["status"] == "fail"][:5]
+    assert [c["status"] for c in report["checks"] if c["kind"] == "coverage"] == ["pass"]

@@ -696,6 +696,8 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
     for c in t.columns:
         gen = GENERATORS[c.generator.type]
         _check_bounds(schema, t, c, n, feas, problems)
+        if c.references is not None and c.generator.params.get("cover"):
+            _check_cover(schema, plans, t, c, n, feas, problems)
         if c.name not in single_unique:
             continue
         if not _check_unique_extra(schema, plans, t, c, n, feas, problems):
@@ -795,6 +797,22 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         else:
             problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
     return unique_index, groups
+
+
+def _check_cover(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> None:
+    """``cover: true``: the first rows take every parent once, so the child needs at least as
+    many rows as the parent — whatever ``--rows``/``--scale`` or counts made of either."""
+    ref = c.references
+    assert ref is not None
+    n_parent = plans[ref.parent].rows
+    ok = n >= n_parent
+    msg = (f"coverage {t.name}.{c.name} → {ref.parent}: {n:,} rows for the {n_parent:,} rows of {ref.parent!r}"
+           + ("" if ok else ", but cover uses every parent row at least once"))
+    feas.append(Feasibility(t.name, c.name, "fk_coverage", ok, n, n_parent, msg))
+    if not ok:
+        problems.append(_problem(schema, c.generator.path + ("params", "cover"), msg + " — infeasible",
+                                 f"give {t.name!r} at least {n_parent:,} rows, lower the rows of {ref.parent!r}, "
+                                 f"or drop cover"))
 
 
 def _check_one_to_one(schema: Schema, tp: TablePlan, c: Column, cap: int, feas, problems,
