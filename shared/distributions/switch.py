@@ -92,6 +92,7 @@ class Switch(Generator):
     its case. Not unique by construction."""
 
     kinds = ALL_KINDS
+    chooses_by_column = True
     params_schema = obj(("on", "cases"), on={"type": "string", "minLength": 1},
                         cases={"type": "object", "minProperties": 1, "additionalProperties": GEN},
                         default=GEN)

@@ -675,7 +675,7 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
     gen = None if rp.distribution is None else GENERATORS.get(rp.distribution.type)
     if rp.distribution is None:
         pass
-    elif gen is not None and rp.distribution.type == "switch":
+    elif gen is not None and gen.chooses_by_column:
         if schema.has_table(rp.per) and rp.per != table.name:
             _check_count_switch(schema, table, col)
     elif gen is not None and not gen.numeric_distribution:
@@ -715,7 +715,7 @@ def _check_count_switch(schema: Schema, table: Table, col: _Collector) -> None:
     count = Column(name="__rows__", dtype=parse_type("float64"), generator=rp.distribution, path=dpath)
     parent = schema.table(rp.per)
     try:
-        found = GENERATORS["switch"].check(count, parent, schema)
+        found = GENERATORS[rp.distribution.type].check(count, parent, schema)
     except Exception as exc:  # noqa: BLE001 - a plugin bug must not hide the user's other problems
         found = [(f"generator check failed: {exc}", "", None)]
     for message, sub_path, hint in found:
