@@ -80,8 +80,11 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             if fmt is not None and not c.hidden:
                 width += fmt.bytes_per_value(c.dtype.kind)
         if isinstance(t.rows, RowsPer):
-            rows_rule = {"per": t.rows.per, "distribution": GENERATORS[t.rows.distribution.type].describe(
-                t.rows.distribution.params), "min": t.rows.min, "max": t.rows.max}
+            dist = t.rows.distribution
+            rows_rule: dict[str, Any] = {"per": t.rows.per, "distribution": None if dist is None else
+                         GENERATORS[dist.type].describe(dist.params), "min": t.rows.min, "max": t.rows.max}
+            if t.rows.total is not None:
+                rows_rule.update(total=t.rows.total, override=plan.rows_overrides.get(name), scale=plan.scale)
         elif isinstance(t.rows, RowsOf):
             rows_rule = {"of": t.rows.of, "coverage": t.rows.coverage, "override": plan.rows_overrides.get(name)}
         else:

@@ -60,6 +60,10 @@ tables:
       - {name: order_id, type: int64, generator: sequence}
       - {name: line, type: int64, generator: {type: uniform_int, params: {min: 1, max: 1000}}}
       - {name: customer_id, type: int64, generator: {type: fk, params: {table: customers, column: id}}}
+  - name: visits
+    rows: 25
+    columns:
+      - {name: customer_id, type: int64, generator: {type: fk, params: {table: customers, cover: true}}}
 """
 
 #: the formats the value checks are proven on (a binary and a text format)
@@ -116,6 +120,19 @@ def set_cells(column: str, rows: dict[int, object]) -> Callable[[pa.Table], pa.T
     return change
 
 
+def merge_first_into_second(column: str) -> Callable[[pa.Table], pa.Table]:
+    """A change that replaces every occurrence of row 0's value by row 1's: one key fewer."""
+
+    def change(data: pa.Table) -> pa.Table:
+        values = data.column(column).to_pylist()
+        gone, keep = values[0], values[1]
+        i = data.schema.get_field_index(column)
+        field = data.schema.field(column)
+        return data.set_column(i, field, pa.array([keep if v == gone else v for v in values], field.type))
+
+    return change
+
+
 def entries(report: dict, kind: str) -> list[dict]:
     return [c for c in report["checks"] if c["kind"] == kind]
 
@@ -150,6 +167,8 @@ VALUE_CASES: dict[str, tuple[str, str, Callable[[pa.Table], pa.Table], int, int]
     "pattern": ("customers", "code", set_cells("code", {3: "ab123", 4: "AB12", 5: "AB1234"}), 3, 20),
     "max_length": ("customers", "nick", set_cells("nick", {6: "abcdefghi", 8: "x" * 30}), 2, 20),
     "foreign_key": ("orders", "customer_id", set_cells("customer_id", {0: 10**6, 29: -1}), 2, 30),
+    # one customer no longer visits: 1 of the 20 customers uncovered
+    "coverage": ("visits", "customer_id", merge_first_into_second("customer_id"), 1, 20),
 }
 
 

@@ -68,6 +68,8 @@ ADDRESSABLE_ELSEWHERE = {
     "arrivals": "tests/test_generators_temporal.py::test_arrivals_addressable_given_total",
     "fk": "tests/test_engine.py::test_rows_batch_addressable",
     "template": "tests/test_generators_text.py::test_addressable[template]",
+    "switch": "tests/test_switch.py::test_the_same_values_at_any_block_size",
+    "random_walk": "tests/test_random_walk.py::test_one_row_blocks_agree",
 }
 
 

@@ -90,6 +90,9 @@ class Generator:
     unique_strategy: ClassVar[str | None] = None
     #: usable as a numeric distribution nested in fk ``skew`` and per-parent ``rows``
     numeric_distribution: ClassVar[bool] = False
+    #: picks a nested generator per row by another column's value (``switch``): as per-parent
+    #: ``rows.distribution`` it is numeric when its cases are, and reads the parent's columns
+    chooses_by_column: ClassVar[bool] = False
     #: the value depends on the table's total row count (documented exception to prefix stability)
     depends_on_row_count: ClassVar[bool] = False
     #: the values come from a short list written in the params (choice, const, bernoulli): the

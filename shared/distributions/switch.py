@@ -33,9 +33,16 @@ import pyarrow.compute as pc
 from shared.distributions.base import ALL_KINDS, Generator, obj, register
 
 GEN = {"$ref": "#/$defs/generator"}
-#: generators that cannot run inside a case: references to other tables' keys (their values
-#: come with the parent's rows) and another switch (say it in one)
-NOT_IN_A_CASE = frozenset({"fk", "switch"})
+
+
+def _not_in_a_case(gen) -> str | None:
+    """Why a generator cannot run inside a case, or None: a reference to another table's key
+    (its values come with the parent's rows), or another switch (say it in one)."""
+    if type(gen).reference is not Generator.reference:
+        return "a reference to another table is a column of its own"
+    if getattr(gen, "chooses_by_column", False):
+        return "write the cases of both in one switch"
+    return None
 
 
 def _spec(raw: Any) -> tuple[str, Mapping[str, Any]]:
@@ -73,8 +80,11 @@ def _on_domain(on_col) -> list[Any] | None:
         return [False, True]
     if on_col.allowed:
         return list(on_col.allowed)
-    if on_col.generator.type == "choice":
-        return list(on_col.generator.params.get("values") or []) or None
+    from shared.distributions.base import GENERATORS
+
+    gen = GENERATORS.get(on_col.generator.type)
+    if gen is not None and gen.listed_values and on_col.generator.params.get("values"):  # a written list
+        return list(on_col.generator.params["values"])
     return None
 
 
@@ -92,6 +102,7 @@ class Switch(Generator):
     its case. Not unique by construction."""
 
     kinds = ALL_KINDS
+    chooses_by_column = True
     params_schema = obj(("on", "cases"), on={"type": "string", "minLength": 1},
                         cases={"type": "object", "minProperties": 1, "additionalProperties": GEN},
                         default=GEN)
@@ -135,10 +146,9 @@ class Switch(Generator):
             gen = GENERATORS.get(name)
             if gen is None:
                 continue  # an unknown generator is reported by the JSON Schema
-            if name in NOT_IN_A_CASE:
-                problems.append((f"{name!r} cannot be a case's generator", f"{path}.type",
-                                 "a reference to another table is a column of its own (fk)" if name == "fk" else
-                                 "write the cases of both in one switch"))
+            why_not = _not_in_a_case(gen)
+            if why_not is not None:
+                problems.append((f"{name!r} cannot be a case's generator", f"{path}.type", why_not))
                 continue
             if column.dtype.kind not in gen.kinds:
                 problems.append((f"generator {name!r} cannot produce type {column.dtype.name}", f"{path}.type",
@@ -161,7 +171,7 @@ class Switch(Generator):
 
         params = ctx.params
         on = ctx.ref(params["on"])
-        kind = ctx.schema.resolve_ref(ctx.table, params["on"]).dtype.kind if ctx.schema is not None else "string"
+        kind = ctx.schema.resolve_ref(ctx.names_table, params["on"]).dtype.kind if ctx.schema is not None else "string"
         n = ctx.n
         taken = np.zeros(n, dtype=bool)
         pieces: list[tuple[np.ndarray, Any]] = []

@@ -117,12 +117,15 @@ class Column:
 
 @dataclass(frozen=True)
 class RowsPer:
-    """``rows: {per: parent, distribution: {...}, min, max}``: children per parent row."""
+    """``rows: {per: parent, distribution: {...}, min, max}``: children per parent row; with
+    ``total``, exactly that many children spread over the parents within ``min``/``max`` (the
+    distribution, when given, weighs the parents)."""
 
     per: str
-    distribution: GeneratorSpec
+    distribution: GeneratorSpec | None
     min: int = 0
     max: int | None = None
+    total: int | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,11 @@ class ForeignKey(Generator):
     of the parent rows, whatever ``--rows``/``--scale`` make of the parent. On a nullable unique
     fk, null rows do not count as duplicates (they still take a permutation slot). ``skew`` and a
     self-reference cannot be unique.
+
+    Coverage: ``cover: true`` uses every parent row at least once — child rows ``0 … parents − 1``
+    take a keyed permutation of the parent rows (the ``fk/cover`` stream), later rows draw as usual
+    (``skew`` included). The planner refuses a child with fewer rows than the parent; ``validate``
+    checks it (``coverage``).
     """
 
     unique_strategy = "index"
@@ -57,6 +62,7 @@ class ForeignKey(Generator):
         table={"type": "string", "minLength": 1},
         column={"type": "string", "minLength": 1},
         skew={"$ref": "#/$defs/generator"},
+        cover={"type": "boolean"},
     )
 
     def target(self, params, schema) -> tuple[str, str | None]:
@@ -110,6 +116,8 @@ class ForeignKey(Generator):
             problems.append(("a unique (one-to-one) fk uses each parent row at most once, so a skew of "
                              "parent popularity has no meaning", "params.skew",
                              "drop skew, or drop unique: true for a one-to-many key"))
+        if column.generator.params.get("cover"):
+            problems += _cover_problems(column, table, parent_name, one_to_one)
         if skew is not None:
             stype = skew if isinstance(skew, str) else skew.get("type")
             gen = GENERATORS.get(stype)
@@ -161,9 +169,20 @@ class ForeignKey(Generator):
             return idx, rows == 0
         if n_parent <= 0:
             return np.zeros(rows.shape, np.int64), np.ones(rows.shape, bool)
+        idx = self._draw(ctx, n_parent)
+        if params.get("cover"):  # the first n_parent rows: every parent once, in a keyed order
+            first = rows < n_parent
+            if first.any():
+                idx = idx.copy()
+                idx[first] = rng.permute(ctx.key("fk/cover"), rows[first], n_parent)
+        return idx, None
+
+    def _draw(self, ctx, n_parent: int) -> np.ndarray:
+        """Parent row indices drawn uniformly or by ``skew`` (the fk stream)."""
+        params = ctx.params
         skew = params.get("skew")
         if skew is None:
-            return ctx.integers(0, n_parent - 1, "fk"), None
+            return ctx.integers(0, n_parent - 1, "fk")
         stype = skew if isinstance(skew, str) else skew["type"]
         sparams = {} if isinstance(skew, str) else (skew.get("params") or {})
         gen = GENERATORS[stype]
@@ -175,12 +194,38 @@ class ForeignKey(Generator):
             ranks = np.clip(np.floor(np.nan_to_num(x)), 0, n_parent - 1).astype(np.int64)
         ranks = np.clip(ranks, 0, n_parent - 1)
         # scatter popularity over the parents with a keyed bijection of [0, n_parent)
-        return rng.permute(ctx.key("fk/scatter"), ranks, n_parent), None
+        return rng.permute(ctx.key("fk/scatter"), ranks, n_parent)
 
     def generate(self, ctx):
         parent, col = self.target(ctx.params, ctx.schema)
         idx, missing = self.parent_index(ctx, ctx.row_count(parent))
         return ctx.lookup(parent, col, idx)
+
+
+def _cover_problems(column, table, parent_name: str, one_to_one: bool) -> list[tuple[str, str, str | None]]:
+    """``cover: true`` needs an fk whose parent rows it chooses: not a self-reference, not a
+    one-to-one key (``rows: {of: P, coverage: 1.0}`` says that), not the owning fk of a
+    per-parent table (its parents are fixed: ``rows.min: 1`` covers them), not a column of a
+    composite unique group (its indices are decoded jointly), and no nulls that would drop parents."""
+    hint_path = "params.cover"
+    if parent_name == table.name:
+        return [("cover on a self-reference: a row points at an earlier row, so the last rows are never "
+                 "covered", hint_path, "drop cover")]
+    if one_to_one:
+        return [("cover on a unique (one-to-one) fk: each parent is used at most once", hint_path,
+                 f"write rows: {{of: {parent_name}, coverage: 1.0}} on the table instead")]
+    rows = table.rows
+    if getattr(rows, "per", None) == parent_name and table.owner is not None and table.owner.column == column.name:
+        return [("cover on the owning fk of a per-parent table: its parents follow the counts", hint_path,
+                 "set rows.min: 1 so every parent has a child")]
+    groups = [g for g in table.unique if len(g) > 1] + ([table.primary_key] if len(table.primary_key) > 1 else [])
+    if any(column.name in g for g in groups):
+        return [("cover on a column of a composite unique group: the group's values are chosen jointly",
+                 hint_path, "drop cover, or take the column out of the group")]
+    if column.nullable and column.null_rate > 0:
+        return [("cover with null_rate: a null row would leave its parent uncovered", hint_path,
+                 "drop null_rate, or drop cover")]
+    return []
 
 
 def _range_problems(child, parent, where: str) -> list[tuple[str, str, str | None]]:

@@ -43,6 +43,9 @@ class ColumnContext:
     sampler: Callable[[Any, ColumnContext, str], np.ndarray] | None = None
     #: in a per-parent table: (parent row, position among that parent's children) of each row
     owners: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
+    #: the table the names given to ``ref`` belong to, when not ``table`` (a per-parent count's
+    #: distribution runs over the parent's rows and reads the parent's columns)
+    ref_table: Any = None
     _keys: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -79,6 +82,11 @@ class ColumnContext:
         """A keyed bijection of the row index into [0, n) (needs n >= the table's rows)."""
         return rng.permute(self.key(purpose), self.rows, n)
 
+    @property
+    def names_table(self):
+        """The table whose columns ``ref`` names (``ref_table``, else ``table``)."""
+        return self.table if self.ref_table is None else self.ref_table
+
     def ref(self, name: str):
         if self.resolver is None:
             raise LookupError(f"no column {name!r} available here")
@@ -101,7 +109,7 @@ class ColumnContext:
             rows=self.rows if rows is None else rows, n_total=self.n_total, profile=self.profile,
             locale=self.locale, anchor_us=self.anchor_us, unique=unique,
             purpose_prefix=self.purpose_prefix + prefix, schema=self.schema, resolver=self.resolver,
-            lookup=self.lookup, row_count=self.row_count, sampler=self.sampler,
+            lookup=self.lookup, row_count=self.row_count, sampler=self.sampler, ref_table=self.ref_table,
             owners=self.owners if rows is None else None,  # positions are the block's rows'
         )
 

@@ -31,6 +31,7 @@ from shared.distributions.base import GENERATORS
 from shared.errors import GenerationError
 from shared.io import rng
 from shared.model.schema import Table
+from shared.schema_dsl import planner
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.planner import Plan, TablePlan
 
@@ -254,6 +255,11 @@ class Engine:
         # every cell is a pure function of its row: evaluating repeated rows is cheaper than sorting
         return _Block(self, tp, rows).value(column)
 
+    def reference(self, table: str, name: str, rows: np.ndarray):
+        """What ``name`` (``col`` or ``fk.col``) reads at rows of ``table``, as a reference from
+        that table would (engine units, before the null mask)."""
+        return _Block(self, self.plan.tables[table], np.asarray(rows, dtype=np.int64)).ref(name)
+
     @property
     def dirty(self) -> bool:
         return self.plan.profile == "dirty"
@@ -310,6 +316,9 @@ class Engine:
         """The whole table in memory, as the writers would receive it (the dirty profile applied)."""
         return pa.Table.from_batches(list(self.iter_batches(table, workers=workers)),
                                      schema=self.arrow_schemas[table])
+
+
+planner.set_engine_factory(Engine)  # per-parent counts that read the parent's columns
 
 
 #: more worker processes than this is a mistake, not a plan (each is a fork of the whole run)

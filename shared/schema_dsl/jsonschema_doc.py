@@ -75,13 +75,14 @@ def build() -> dict:
     }
     rows_per = {
         "type": "object",
-        "required": ["per", "distribution"],
+        "required": ["per"],
         "additionalProperties": False,
         "properties": {
             "per": {"$ref": "#/$defs/identifier"},
             "distribution": {"$ref": "#/$defs/generator"},
             "min": {"type": "integer", "minimum": 0},
             "max": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 1},
         },
     }
     rows_of = {

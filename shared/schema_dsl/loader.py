@@ -535,11 +535,14 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             rows = RowsOf(of=rows_raw["of"], coverage=float(rows_raw["coverage"]))
         elif isinstance(rows_raw, dict):
             rmax = rows_raw.get("max")
+            rtotal = rows_raw.get("total")
             rows = RowsPer(
                 per=rows_raw["per"],
-                distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",)),
+                distribution=_generator_spec(rows_raw["distribution"], rpath + ("distribution",))
+                if "distribution" in rows_raw else None,
                 min=_row_count(rows_raw.get("min", 0), rpath + ("min",), col),
                 max=None if rmax is None else _row_count(rmax, rpath + ("max",), col),
+                total=None if rtotal is None else _row_count(rtotal, rpath + ("total",), col),
             )
         else:
             rows = _row_count(rows_raw, rpath, col)
@@ -689,10 +692,19 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
         col.add(rpath + ("per",), f"rows.per names no table {rp.per!r}", suggest(rp.per, schema.table_names))
     elif rp.per == table.name:
         col.add(rpath + ("per",), "a table cannot count its rows per its own rows")
-    gen = GENERATORS.get(rp.distribution.type)
-    if gen is not None and not gen.numeric_distribution:
+    if rp.distribution is None and rp.total is None:
+        col.add(rpath, "rows per a parent needs a distribution (each parent's count) or a total (spread over "
+                "the parents)", f"write rows: {{per: {rp.per}, distribution: {{type: poisson, params: {{lam: 3}}}}}}"
+                f" or rows: {{per: {rp.per}, total: 1000, min: 1}}")
+    gen = None if rp.distribution is None else GENERATORS.get(rp.distribution.type)
+    if rp.distribution is None:
+        pass
+    elif gen is not None and gen.chooses_by_column:
+        if schema.has_table(rp.per) and rp.per != table.name:
+            _check_count_switch(schema, table, col)
+    elif gen is not None and not gen.numeric_distribution:
         col.add(rpath + ("distribution", "type"), f"{rp.distribution.type!r} is not a numeric distribution",
-                "use e.g. poisson, uniform_int, zipf, histogram")
+                "use e.g. poisson, uniform_int, zipf, histogram, or a switch on a column of the parent")
     if rp.max is not None and rp.max < rp.min:
         col.add(rpath + ("max",), f"rows.max {rp.max} is less than rows.min {rp.min}")
     owner = table.owner
@@ -703,6 +715,38 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
         col.add(table.column(owner.column).path + ("nullable",), f"{owner.column!r} is the owning foreign key "
                 f"of a per-parent table (rows per {rp.per!r}), so every row has its parent: it cannot be nullable",
                 "remove nullable and null_rate from this column")
+
+
+def _check_count_switch(schema: Schema, table: Table, col: _Collector) -> None:
+    """``rows.distribution: {type: switch, params: {on: PARENT_COLUMN, cases: …}}``: the count of a
+    parent's children drawn by the case of the parent's ``on`` value. ``on`` names a column of the
+    parent (or ``fk.col`` through the parent's foreign key); every case is a numeric distribution,
+    checked as a float count."""
+    rp = table.rows
+    assert isinstance(rp, RowsPer) and rp.distribution is not None
+    dpath = table.path + ("rows", "distribution")
+    params = rp.distribution.params
+    specs: list[tuple[tuple[str, ...], Any]] = [(("cases", k), v) for k, v in params["cases"].items()]
+    if "default" in params:
+        specs.append((("default",), params["default"]))
+    for key, raw in specs:
+        name = raw if isinstance(raw, str) else raw.get("type")
+        sub = GENERATORS.get(name)
+        if sub is not None and not sub.numeric_distribution:
+            col.add(dpath + ("params", *key, "type"), f"{name!r} is not a numeric distribution: a case of a "
+                    f"per-parent count draws each parent's number of children", "use e.g. poisson, uniform_int")
+            return
+    count = Column(name="__rows__", dtype=parse_type("float64"), generator=rp.distribution, path=dpath)
+    parent = schema.table(rp.per)
+    try:
+        found = GENERATORS[rp.distribution.type].check(count, parent, schema)
+    except Exception as exc:  # noqa: BLE001 - a plugin bug must not hide the user's other problems
+        found = [(f"generator check failed: {exc}", "", None)]
+    for message, sub_path, hint in found:
+        if sub_path == "params.on":
+            message += f" (rows.distribution runs over the rows of {rp.per!r}: on names a column of {rp.per!r})"
+        subpath = tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", sub_path) if p) if sub_path else ()
+        col.add(dpath + subpath, message, hint)
 
 
 def _check_rows_of(schema: Schema, table: Table, col: _Collector) -> None:

@@ -28,17 +28,19 @@ from __future__ import annotations
 import decimal
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
 from shared.constraints.coerce import allowed_mask, coerce
 from shared.distributions.base import GENERATORS
 from shared.errors import InfeasibleSchema, PlanError, Problem, UsageError
+from shared.io import rng
 from shared.model import timeutil
 from shared.model.schema import PROFILES, Column, ForeignKeyRef, RowsOf, RowsPer, Schema, Table, fmt_path
 from shared.relationships.cardinality import COUNT_COLUMN, PARENT_BLOCK, CountIndex, build_count_index, clamp_counts
@@ -358,20 +360,59 @@ def _check_references(schema: Schema) -> None:
                       "read the value from a nearer table, or copy it down fewer levels")])
 
 
-def _count_fn(schema: Schema, seed: int, profile: str, table: Table):
+def _count_fn(schema: Schema, seed: int, profile: str, table: Table, resolver=None):
+    """Parent rows → child counts. ``resolver(name, parent_rows)`` gives the parent's columns to a
+    distribution that reads them (a ``switch`` on a parent column), else None."""
     rp = table.rows
-    assert isinstance(rp, RowsPer)
-    gen = GENERATORS[rp.distribution.type]
-    fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=rp.distribution,
+    assert isinstance(rp, RowsPer) and rp.distribution is not None
+    dist = rp.distribution
+    gen = GENERATORS[dist.type]
+    fake_col = Column(name=COUNT_COLUMN, dtype=table.columns[0].dtype, generator=dist,
                       path=table.path + ("rows",))
+    parent = schema.table(rp.per) if resolver is not None else None
 
     def counts(parent_rows: np.ndarray) -> np.ndarray:
-        ctx = ColumnContext(seed=seed, table=table, column=fake_col, params=rp.distribution.params,
+        ctx = ColumnContext(seed=seed, table=table, column=fake_col, params=dist.params,
                             rows=parent_rows, n_total=0, profile=profile, locale=schema.locale,
-                            anchor_us=schema.anchor_us, schema=schema, purpose_prefix="count/")
+                            anchor_us=schema.anchor_us, schema=schema, purpose_prefix="count/",
+                            resolver=resolver, ref_table=parent)
         return clamp_counts(gen.generate(ctx), rp.min, rp.max)
 
     return counts
+
+
+#: builds an engine over a plan, to evaluate a parent's columns for counts that read them; the
+#: engine registers itself (``set_engine_factory``) — it imports the planner, so the planner
+#: cannot import it back
+_engine_factory: Callable[[Plan], Any] | None = None
+
+
+def set_engine_factory(factory: Callable[[Plan], Any]) -> None:
+    global _engine_factory
+    _engine_factory = factory
+
+
+def _parent_resolver(schema: Schema, seed: int, profile: str, table: Table, order, final, block_rows: int):
+    """The parent's columns at parent rows, for a count distribution that reads them (None when it
+    reads none): an engine over the tables planned so far — the parent and its ancestors, complete
+    with their unique strategies — so a count sees exactly the values the parent's rows are
+    written with."""
+    rp = table.rows
+    assert isinstance(rp, RowsPer)
+    if rp.distribution is None or not GENERATORS[rp.distribution.type].references(rp.distribution.params):
+        return None
+    if _engine_factory is None:  # set when shared.schema_dsl.engine is imported (shared.api does)
+        raise PlanError(f"table {table.name!r} counts its rows from columns of {rp.per!r}: load "
+                        f"shared.schema_dsl.engine (or shared.api) before planning")
+    partial = Plan(schema=schema, seed=seed, profile=profile, order=tuple(n for n in order if n in final),
+                   tables=MappingProxyType(dict(final)), feasibility=(), block_rows=block_rows)
+    engine = _engine_factory(partial)
+    parent = rp.per
+
+    def resolve(name: str, rows: np.ndarray):
+        return engine.reference(parent, name, rows)
+
+    return resolve
 
 
 def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
@@ -386,7 +427,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
             hint = did_you_mean(name, schema.table_names) or f"tables: {', '.join(schema.table_names)}"
             raise UsageError(f"--rows {name}={rows[name]}: the schema has no table {name!r} ({hint})")
         per_rows = schema.table(name).rows
-        if isinstance(per_rows, RowsPer):
+        if isinstance(per_rows, RowsPer) and per_rows.total is None:
             raise UsageError(f"--rows {name}={rows[name]}: the rows of {name!r} follow from its parent "
                              f"{per_rows.per!r} (rows.per); set the parent's rows instead")
         n = rows[name]
@@ -416,13 +457,36 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
             sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
     if cap is not None:
         _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
+    final: dict[str, TablePlan] = {}
+    feas_problems: list[Problem] = []  # reported after the row-count problems
     for name in order:
         t = schema.table(name)
         per = None
         owner = None
-        if isinstance(t.rows, RowsPer):
+        if isinstance(t.rows, RowsPer) and t.rows.total is not None:
             n_parent = plans[t.rows.per].rows
-            count_fn = _count_fn(schema, seed, profile, t)
+            assert t.owner is not None  # the loader refuses a per-parent table without its fk
+            owner = t.owner.column
+            total = _total_rows(schema, t, n_parent, rows, scale, problems)
+            sizes[name] = (total or 0) * len(t.columns)
+            if cap is not None:
+                _check_size(schema, sizes, cap)
+            if total is None:
+                per = build_count_index(name, n_parent, lambda r: np.zeros(np.shape(r), np.int64))
+                n = 0
+            else:
+                resolver = _parent_resolver(schema, seed, profile, t, order, final, block_rows)
+                if resolver is not None and (problems or feas_problems):
+                    break
+                spread = _spread_total(schema, seed, profile, t, n_parent, total, resolver)
+                per = build_count_index(name, n_parent, spread.__getitem__)
+                n = per.total
+        elif isinstance(t.rows, RowsPer):
+            n_parent = plans[t.rows.per].rows
+            resolver = _parent_resolver(schema, seed, profile, t, order, final, block_rows)
+            if resolver is not None and (problems or feas_problems):
+                break  # counts that read the parent's columns need a parent that can be generated
+            count_fn = _count_fn(schema, seed, profile, t, resolver)
             _check_counting(schema, t, n_parent, count_fn, sizes, cap, counted)
             counted += n_parent
             per = build_count_index(name, n_parent, count_fn)
@@ -444,17 +508,15 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 _check_size(schema, sizes, cap)
         else:
             n = _fixed_rows(t, rows, scale)
-        plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
-                                depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
-
-    # feasibility, with every row count known
-    final: dict[str, TablePlan] = {}
-    for name in order:
-        tp = plans[name]
-        unique_index, groups = _feasibility(schema, plans, tp, feas, problems)
+        tp = plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
+                                     depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
+        # feasibility, with this table's and its parents' row counts known: complete before any
+        # child's counts read this table's columns
+        unique_index, groups = _feasibility(schema, plans, tp, feas, feas_problems)
         final[name] = TablePlan(table=tp.table, rows=tp.rows, column_order=tp.column_order,
                                 depends_on=tp.depends_on, per=tp.per, owner_column=tp.owner_column,
                                 unique_index=MappingProxyType(unique_index), groups=tuple(groups))
+    problems += feas_problems
     if problems:
         n = len(problems)
         raise InfeasibleSchema(f"{schema.source.path}: the schema cannot be generated as written "
@@ -463,6 +525,98 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
                 allow_huge=bool(allow_huge),
                 foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys))
+
+
+#: multinomial rounds that spread a total before the rest is placed by remaining room
+SPREAD_ROUNDS = 8
+
+
+def _total_rows(schema: Schema, t: Table, n_parent: int, rows: Mapping[str, int], scale: float | None,
+                problems: list[Problem]) -> int | None:
+    """The total of ``rows: {per, total}``: ``--rows`` wins; ``--scale`` scales the written total
+    and keeps it inside what the bounds allow over the (scaled) parents; an explicit total outside
+    ``[min × parents, max × parents]`` is a problem (None)."""
+    rp = t.rows
+    assert isinstance(rp, RowsPer) and rp.total is not None
+    lo = rp.min * n_parent
+    hi = None if rp.max is None else rp.max * n_parent
+    if n_parent == 0:
+        problems.append(_problem(schema, t.path + ("rows", "total"), f"table {t.name!r}: a total cannot be "
+                                 f"spread over the 0 rows of {rp.per!r}", f"give {rp.per!r} rows"))
+        return None
+    if t.name in rows:
+        total, source = rows[t.name], f"--rows {t.name}={rows[t.name]:,}"
+    elif scale is not None:
+        total = max(1, int(round(rp.total * scale)))
+        total = max(lo, total) if hi is None else min(hi, max(lo, total))
+        return total if total >= 1 else None
+    else:
+        total, source = rp.total, f"rows.total {rp.total:,}"
+    if total >= lo and (hi is None or total <= hi) and total >= 1:
+        return total
+    span = f"{lo:,}..{hi:,}" if hi is not None else f"at least {lo:,}"
+    problems.append(_problem(
+        schema, t.path + ("rows", "total"),
+        f"table {t.name!r}: {source} cannot be spread over the {n_parent:,} rows of {rp.per!r} with "
+        f"{rp.min}..{'' if rp.max is None else rp.max} children each (the total must be {span}) — infeasible",
+        f"set the total inside {span}, or change rows.min/rows.max or the rows of {rp.per!r}"))
+    return None
+
+
+def _spread_total(schema: Schema, seed: int, profile: str, t: Table, n_parent: int, total: int,
+                  resolver) -> np.ndarray:
+    """Child counts of ``rows: {per, total, min, max}``: exactly ``total``, each in ``[min, max]``.
+
+    Every parent starts at ``min``; the rest is drawn as a multinomial over the parents (weights:
+    the distribution's values over the parent rows, clipped at 0, or equal), capped at ``max``;
+    what spills over a cap is drawn again among the parents with room, for ``SPREAD_ROUNDS``
+    rounds, then placed in proportion to the room left (largest remainders). Vectorised, and a
+    pure function of seed and schema (one keyed stream, ``count/total``)."""
+    rp = t.rows
+    assert isinstance(rp, RowsPer)
+    parents = np.arange(n_parent, dtype=np.int64)
+    if rp.distribution is not None:
+        gen = GENERATORS[rp.distribution.type]
+        fake_col = Column(name=COUNT_COLUMN, dtype=t.columns[0].dtype, generator=rp.distribution,
+                          path=t.path + ("rows",))
+        ctx = ColumnContext(seed=seed, table=t, column=fake_col, params=rp.distribution.params, rows=parents,
+                            n_total=0, profile=profile, locale=schema.locale, anchor_us=schema.anchor_us,
+                            schema=schema, purpose_prefix="count/", resolver=resolver,
+                            ref_table=schema.table(rp.per) if resolver is not None else None)
+        w = np.nan_to_num(np.asarray(gen.generate(ctx), dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        w = np.maximum(w, 0.0)
+    else:
+        w = np.ones(n_parent, dtype=np.float64)
+    room = np.full(n_parent, np.iinfo(np.int64).max if rp.max is None else rp.max - rp.min, dtype=np.int64)
+    extra = np.zeros(n_parent, dtype=np.int64)
+    left = total - rp.min * n_parent
+    g = np.random.Generator(np.random.PCG64(_spread_key(seed, t.name)))
+    for _ in range(SPREAD_ROUNDS):
+        if left <= 0:
+            break
+        p = np.where(extra < room, w, 0.0)
+        s = p.sum()
+        if not s > 0:
+            break
+        extra += g.multinomial(left, p / s)
+        over = np.maximum(extra - room, 0)
+        extra -= over
+        left = int(over.sum())
+    if left > 0:  # place the rest by room left: floor shares, then the largest remainders
+        free = (room - extra).astype(np.float64)
+        share = left * free / free.sum()
+        base = np.minimum(np.floor(share).astype(np.int64), room - extra)
+        extra += base
+        rest = left - int(base.sum())
+        if rest > 0:
+            frac = np.where(extra < room, share - base, -1.0)
+            extra[np.argsort(-frac, kind="stable")[:rest]] += 1
+    return rp.min + extra
+
+
+def _spread_key(seed: int, table: str) -> int:
+    """The stream of a total's spread over the parents."""
+    return rng.stream_key(seed, table, COUNT_COLUMN, "count/total")
 
 
 def _check_counting(schema: Schema, t: Table, n_parent: int, count_fn, sizes: Mapping[str, int],
@@ -542,6 +696,8 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
     for c in t.columns:
         gen = GENERATORS[c.generator.type]
         _check_bounds(schema, t, c, n, feas, problems)
+        if c.references is not None and c.generator.params.get("cover"):
+            _check_cover(schema, plans, t, c, n, feas, problems)
         if c.name not in single_unique:
             continue
         if not _check_unique_extra(schema, plans, t, c, n, feas, problems):
@@ -641,6 +797,22 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         else:
             problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
     return unique_index, groups
+
+
+def _check_cover(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> None:
+    """``cover: true``: the first rows take every parent once, so the child needs at least as
+    many rows as the parent — whatever ``--rows``/``--scale`` or counts made of either."""
+    ref = c.references
+    assert ref is not None
+    n_parent = plans[ref.parent].rows
+    ok = n >= n_parent
+    msg = (f"coverage {t.name}.{c.name} → {ref.parent}: {n:,} rows for the {n_parent:,} rows of {ref.parent!r}"
+           + ("" if ok else ", but cover uses every parent row at least once"))
+    feas.append(Feasibility(t.name, c.name, "fk_coverage", ok, n, n_parent, msg))
+    if not ok:
+        problems.append(_problem(schema, c.generator.path + ("params", "cover"), msg + " — infeasible",
+                                 f"give {t.name!r} at least {n_parent:,} rows, lower the rows of {ref.parent!r}, "
+                                 f"or drop cover"))
 
 
 def _check_one_to_one(schema: Schema, tp: TablePlan, c: Column, cap: int, feas, problems,

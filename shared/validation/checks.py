@@ -445,3 +445,50 @@ def check_foreign_key(vctx, table, names) -> list[Accumulator]:
             continue
         out.append(ForeignKey(vctx, table, c, keys))
     return out
+
+
+class Coverage:
+    """Parent keys no child row points at, for an fk with ``cover: true`` (the child's distinct
+    non-null values are kept, compacted as they grow)."""
+
+    def __init__(self, table, column, keys: pa.Array):
+        self.table, self.column = table, column
+        self.columns: tuple[str, ...] = (column.name,)
+        ref = column.references
+        self.parent = f"{ref.parent}.{ref.parent_column}"
+        self.keys = keys
+        self.seen = KeySet()
+
+    def update(self, batch: pa.RecordBatch, offset: int) -> None:
+        arr = batch.column(self.column.name)
+        self.seen.add(pc.drop_null(arr))
+
+    def results(self, vctx) -> list[dict]:
+        seen = self.seen.values(self.keys.type)
+        if seen.type != self.keys.type:
+            try:
+                seen = pc.cast(seen, self.keys.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+        missing = pc.filter(self.keys, pc.invert(pc.is_in(self.keys, value_set=seen)))
+        n = len(missing)
+        return [failure("coverage", self.table.name, self.column.name, n, len(self.keys),
+                        missing.slice(0, SAMPLE).to_pylist(), f"{n} rows of {self.parent} have no child here "
+                        "(cover: true)", parent=self.parent)]
+
+
+@streaming("coverage")
+def check_coverage(vctx, table, names) -> list[Accumulator]:
+    """Every parent key appears among the values of an fk with ``cover: true``."""
+    out: list[Accumulator] = []
+    for c in table.columns:
+        if c.name not in names or c.references is None or not c.generator.params.get("cover"):
+            continue
+        parent, pcol = c.references.parent, c.references.parent_column
+        keys = vctx.parent_keys(parent, pcol)
+        if keys is None:
+            out.append(Fixed(result("coverage", table.name, c.name, "skipped",
+                                    f"parent {parent}.{pcol} could not be read"), (c.name,)))
+            continue
+        out.append(Coverage(table, c, keys))
+    return out

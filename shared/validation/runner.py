@@ -64,10 +64,10 @@ REPLAY_ALL_BLOCKS = 8
 
 # which corruption kinds (dirty profile) explain which check failures
 CORRUPTION_EXPLAINS = {
-    "nulls": {"not_null", "primary_key"},
+    "nulls": {"not_null", "primary_key", "coverage"},
     "out_of_range": {"range"},
     "duplicates": {"primary_key", "unique"},
-    "orphans": {"foreign_key"},
+    "orphans": {"foreign_key", "coverage"},
     "typos": {"allowed", "pattern", "unique", "max_length"},
     "whitespace": {"allowed", "pattern", "unique", "max_length"},
     "casing": {"allowed", "pattern", "unique"},
