@@ -98,13 +98,14 @@ def _example(method) -> tuple[str | None, str]:
             read_clock = read_clock or getattr(arg, "__name__", "") in _CLOCK
             global_random = global_random or getattr(arg, "__self__", None) is shared_random
 
+    previous = sys.getprofile()
     sys.setprofile(hook)
     try:
         value = method()
     except Exception as e:  # noqa: BLE001 - the reason goes into the page
         return None, f"needs arguments ({type(e).__name__})"
     finally:
-        sys.setprofile(None)
+        sys.setprofile(previous)
     if read_clock:
         return None, "(relative to today)"
     if global_random:
