@@ -222,3 +222,13 @@ def test_faker_provider_list_is_current():
     for provider in ("email", "user_name", "name", "date_of_birth", "city"):
         assert f"| `{provider}` |" in text
     assert "minimum_age=0, maximum_age=115`" in text
+
+
+def test_person_names_follow_the_locale_order():
+    """A unique name in ja_JP is family name first, as the locale's own format writes it."""
+    ja = fu.domain_for("name", "ja_JP", 60, 3, None, None, 0)
+    en = fu.domain_for("name", "en_US", 60, 3, None, None, 0)
+    assert ja.last_first and not en.last_first
+    v = unique_values("name", np.arange(200), pool_size=60, locale="ja_JP")
+    lasts = set(faker_pool("last_name", "ja_JP", 60, 3).to_pylist())
+    assert len(set(v)) == 200 and all(s.split(" ")[0] in lasts for s in v)

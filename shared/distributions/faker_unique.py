@@ -15,8 +15,9 @@ family        providers                                   values                
 ``email``     any provider whose name contains ``email``  ``local@domain``, then              D · 9,999
                                                           ``local2@domain``, ``local3@…``
 ``username``  ``user_name``                               ``jsmith``, then ``jsmith2`` …      D · 9,999
-``person``    ``name``, ``name_male``, ``name_female``,   ``First Last``: every pair of a     F · L
-              ``name_nonbinary`` (without ``args``)       first-name and a last-name pool
+``person``    ``name``, ``name_male``, ``name_female``,   ``First Last`` (``Last First`` where  F · L
+              ``name_nonbinary`` (without ``args``)       the locale writes it so): every pair
+                                                          of a first and a last-name pool
 ``numbered``  ``city``, ``company``, ``street_name``,     ``Lake Mitchell``, then             D · 9,999
               ``street_address``                          ``Lake Mitchell 2`` …
 ``exact``     every other provider (and any with          the pool's distinct values only     D
@@ -97,6 +98,7 @@ class Domain:
     bases: tuple[str, ...]  # base values (suffix and exact families), or first names (person)
     lasts: tuple[str, ...] = ()  # person: last names
     layers: int = 1  # suffix families: how many numbered copies of each base (1 = plain only)
+    last_first: bool = False  # person: the locale writes the family name first (ja_JP, hu_HU …)
 
     @property
     def capacity(self) -> int:
@@ -112,7 +114,7 @@ class Domain:
             p = rng.permute(key, rows, self.capacity)
             first = pa.array(self.bases, type=pa.string()).take(pa.array(p % n_first))
             last = pa.array(self.lasts, type=pa.string()).take(pa.array(p // n_first))
-            return _join(first, " ", last)
+            return _join(last, " ", first) if self.last_first else _join(first, " ", last)
         d = len(self.bases)
         base_arr = pa.array(self.bases, type=pa.string())
         if self.family == "exact":
@@ -160,7 +162,7 @@ def _bases(family: str, pool: list[str]) -> list[str]:
 
 
 def build_domain(family: str, pool: list[str], lasts: list[str] | None = None, *,
-                 max_length: int | None = None, rows: int = 0) -> Domain:
+                 max_length: int | None = None, rows: int = 0, last_first: bool = False) -> Domain:
     """The domain of a family from its pool(s) (see the module docstring); ``rows`` (the table's
     planned rows) only matters with ``max_length``: the widest number it needs decides which
     base values fit."""
@@ -169,7 +171,7 @@ def build_domain(family: str, pool: list[str], lasts: list[str] | None = None, *
         last_names = _distinct([v for v in lasts or () if v and " " not in v])
         if max_length is not None:
             firsts, last_names = _best_split(firsts, last_names, max_length)
-        return Domain(family, tuple(firsts), tuple(last_names))
+        return Domain(family, tuple(firsts), tuple(last_names), last_first=last_first)
     if family == "exact":
         if max_length is not None:
             pool = [v[:max_length] for v in pool]
@@ -198,6 +200,19 @@ def _best_split(firsts: list[str], lasts: list[str], max_length: int) -> tuple[l
     return [f for f in firsts if len(f) <= a], [v for v in lasts if len(v) <= max_length - 1 - a]
 
 
+def _family_name_first(locale: str) -> bool:
+    """Whether the locale's first ``name`` format puts ``last_name`` before the first name."""
+    from shared.distributions.text import _faker_for
+
+    for provider in _faker_for(locale).get_providers():
+        formats = getattr(provider, "formats", None)
+        if "person" in type(provider).__module__ and formats:
+            first = str(next(iter(formats)))
+            last_at, first_at = first.find("{{last_name"), first.find("{{first_name")
+            return 0 <= last_at < first_at
+    return False
+
+
 @lru_cache(maxsize=64)
 def domain_for(provider: str, locale: str, size: int, seed: int, args_json: str | None,
                max_length: int | None, rows: int) -> Domain:
@@ -208,6 +223,7 @@ def domain_for(provider: str, locale: str, size: int, seed: int, args_json: str 
     if family == "person":
         firsts = faker_pool(PERSON[provider], locale, size, seed).to_pylist()
         lasts = faker_pool("last_name", locale, size, seed).to_pylist()
-        return build_domain(family, firsts, lasts, max_length=max_length, rows=rows)
+        return build_domain(family, firsts, lasts, max_length=max_length, rows=rows,
+                            last_first=_family_name_first(locale))
     pool = faker_pool(provider, locale, size, seed, args_json).to_pylist()
     return build_domain(family, pool, max_length=max_length, rows=rows)

@@ -181,8 +181,9 @@ class FakerGen(Generator):
     addresses, then the same with a number before the ``@`` (``jsmith@example.org``,
     ``jsmith2@example.org`` …, up to 9,999: capacity distinct × 9,999); ``user_name`` likewise
     (``jsmith``, ``jsmith2``); ``name`` (and ``name_male``/``_female``/``_nonbinary``) is every
-    "First Last" pair of the first and last name pools (capacity first × last, never a number in a
-    name); ``city``, ``company``, ``street_name`` and ``street_address`` take a second occurrence
+    "First Last" pair of the first and last name pools ("Last First" where the locale's own
+    format puts the family name first: ja_JP, hu_HU, zh_CN …; capacity first × last, never a
+    number in a name); ``city``, ``company``, ``street_name`` and ``street_address`` take a second occurrence
     as ``Lake Mitchell 2`` (capacity distinct × 9,999); every other provider (and one with
     ``args``) gives its distinct pool values only (capacity: how many the pool holds — raise
     ``pool_size``). Rows take each plain value once before any number appears, so a table no
