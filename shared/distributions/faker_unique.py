@@ -200,11 +200,12 @@ def _best_split(firsts: list[str], lasts: list[str], max_length: int) -> tuple[l
     return [f for f in firsts if len(f) <= a], [v for v in lasts if len(v) <= max_length - 1 - a]
 
 
+@lru_cache(maxsize=64)
 def _family_name_first(locale: str) -> bool:
     """Whether the locale's first ``name`` format puts ``last_name`` before the first name."""
-    from shared.distributions.text import _faker_for
+    from faker import Faker
 
-    for provider in _faker_for(locale).get_providers():
+    for provider in Faker(locale).get_providers():
         formats = getattr(provider, "formats", None)
         if "person" in type(provider).__module__ and formats:
             first = str(next(iter(formats)))
