@@ -18,7 +18,7 @@ lint: setup       ## ruff over the whole tree, mypy over shared/ (the layer cont
 schema: setup     ## regenerate schemas/datagen.schema.json from the generator registry
 	$(PY) -m shared.schema_dsl.jsonschema_doc
 
-docs: setup       ## regenerate docs/generators.md from the generator registry
+docs: setup       ## regenerate docs/generators.md (generator registry) and docs/faker-providers.md (Faker)
 	$(PY) -m shared.docs_gen
 
 bench: setup      ## run the benchmark suite (bench/README.md)

@@ -97,13 +97,14 @@ def test_faker_locale_respected():
     assert de <= german
 
 
-def test_faker_unique_suffix_is_distinct_and_documented_form():
-    v = values(run("faker", {"provider": "first_name", "pool_size": 5}, type="string", rows=20_000,
+def test_faker_unique_user_names_look_real():
+    """Unique user names: the pool's names once each, then the same with 2, 3 … — never a code."""
+    v = values(run("faker", {"provider": "user_name", "pool_size": 50}, type="string", rows=2_000,
                    unique=True, profile="fast"))
-    assert len(set(v)) == 20_000
-    assert all(re.fullmatch(r".+ #[0-9a-z]{6}", s) for s in v[:500])
-    assert GENERATORS["faker"].unique_strategy == "native"
-    assert GENERATORS["faker"].capacity(None, {"provider": "name"}, None) is None
+    assert len(set(v)) == 2_000
+    assert not any(re.search(r"#[0-9a-z]{6}", s) for s in v)
+    assert all(re.fullmatch(r"[a-z._]+([2-9]|[1-9][0-9]+)?", s) for s in v), v[:20]
+    assert GENERATORS["faker"].unique_strategy == "native" and GENERATORS["faker"].native_capacity
 
 
 @pytest.mark.parametrize("params, fragment, path, hint", [
@@ -111,6 +112,12 @@ def test_faker_unique_suffix_is_distinct_and_documented_form():
     ({"provider": "zzqqx"}, "unknown Faker provider", "params.provider", "common providers"),
     ({"provider": "binary"}, "returns bytes", "params.provider", None),
     ({"provider": "seed_instance"}, "unknown Faker provider", "params.provider", None),
+    ({"provider": "date_of_birth", "args": {"minimum_ag": 18}}, "takes no argument 'minimum_ag'",
+     "params.args.minimum_ag", "did you mean 'minimum_age'?"),
+    ({"provider": "date_of_birth", "args": {"minimum_age": 50, "maximum_age": 20}}, "cannot be called with args",
+     "params.args", "faker-providers.md"),
+    ({"provider": "city", "args": {"size": 3}}, "takes no argument 'size'", "params.args.size", "no arguments"),
+    ({"provider": "enum"}, "cannot be called without arguments", "params.provider", "params.args"),
     ({"provider": "name", "locale": "de_XX"}, "unknown Faker locale 'de_XX'", "params.locale", "de_DE"),
     ({"provider": "name", "locale": "qq_QQ"}, "unknown Faker locale", "params.locale", None),
 ])

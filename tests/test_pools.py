@@ -136,8 +136,9 @@ def test_parent_lookup_uses_the_parents_pool(tmp_path, cold_cache):
 
 
 def test_unique_faker_column_larger_than_its_pool_is_feasible(tmp_path, cold_cache):
-    """Capacity of a unique faker column does not depend on the pool: the suffix is a bijection
-    of the row, so 3,000 rows from a 1,000-value pool (profile fast) plan and stay distinct."""
+    """A unique user_name column holds more rows than its pool: each name once, then with 2, 3 …
+    (a bijection of the row), so 3,000 rows from a 1,000-value pool (profile fast) plan and stay
+    distinct, and the pool the planner built for the capacity is the one the engine uses."""
     eng = _engine(tmp_path, """
         version: 1
         name: uniq
@@ -146,10 +147,10 @@ def test_unique_faker_column_larger_than_its_pool_is_feasible(tmp_path, cold_cac
           - name: users
             rows: 3000
             columns:
-              - {name: handle, type: string, unique: true, generator: {type: faker, params: {provider: first_name}}}
+              - {name: handle, type: string, unique: true, generator: {type: faker, params: {provider: user_name}}}
     """, profile="fast")
     (feas,) = [f for f in eng.plan.feasibility if f.column == "handle"]
-    assert feas.ok and feas.needed == 3000
+    assert feas.ok and feas.needed == 3000 and feas.capacity > 3000
     handles = _table(eng, "users").column("handle").to_pylist()
     assert len(set(handles)) == 3000
     assert _built(cold_cache) == [POOL_SIZES["fast"]]

@@ -291,13 +291,17 @@ def test_unique_finite_domain_outside_allowed_is_infeasible(tmp_path):
 
 
 def test_max_length_that_would_cut_unique_keys_is_infeasible(tmp_path):
-    """A string sequence, a uuid4 or a unique faker column cut by max_length repeated values; the
-    planner refuses the cut, and a unique faker value keeps its whole suffix (its pool value is cut)."""
-    for gen, max_length, size in (("sequence", 3, "up to 4"), ("uuid4", 8, "up to 36"),
-                                  ({"type": "faker", "params": {"provider": "name"}}, 5, "at least 8")):
+    """A string sequence or a uuid4 cut by max_length repeated values; the planner refuses the
+    cut. A unique faker column keeps only the values that fit whole: its capacity shrinks, and
+    the planner refuses it (at the generator) when too few are left."""
+    for gen, max_length, size in (("sequence", 3, "up to 4"), ("uuid4", 8, "up to 36")):
         cols = [{"name": "s", "type": "string", "unique": True, "max_length": max_length, "generator": gen}]
         path, msg = _plan_problem(_schema(tmp_path, cols, rows=2000))
         assert path == "tables[0].columns[0].max_length" and f"({size} characters)" in msg, msg
+    cols = [{"name": "s", "type": "string", "unique": True, "max_length": 5,
+             "generator": {"type": "faker", "params": {"provider": "name"}}}]
+    path, msg = _plan_problem(_schema(tmp_path, cols, rows=2000))
+    assert path == "tables[0].columns[0].generator" and "domain holds" in msg and "for 2,000 rows" in msg, msg
     cols = [{"name": "s", "type": "string", "unique": True, "max_length": 10,
              "generator": {"type": "faker", "params": {"provider": "name"}}}]
     values = _table(_schema(tmp_path, cols, rows=2000))["s"].to_pylist()

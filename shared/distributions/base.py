@@ -75,7 +75,7 @@ class GenContext(Protocol):
     def permute(self, n: int, purpose: str = "unique") -> np.ndarray: ...
     def ref(self, name: str) -> Any: ...
     def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None,
-                   draws: int | None = None) -> Any: ...
+                   draws: int | None = None, args_json: str | None = None) -> Any: ...
     def sample(self, spec: Any, purpose: str) -> np.ndarray: ...
 
 
@@ -88,6 +88,9 @@ class Generator:
     #: how ``unique: true`` is kept: "index" (from_index over a permutation of rows), "native"
     #: (the generator's values are distinct by construction, e.g. sequence, uuid4), or None
     unique_strategy: ClassVar[str | None] = None
+    #: a "native" unique generator whose ``capacity`` is finite and binding: the planner refuses
+    #: more rows than it (unique ``faker``); other native generators report capacity only
+    native_capacity: ClassVar[bool] = False
     #: usable as a numeric distribution nested in fk ``skew`` and per-parent ``rows``
     numeric_distribution: ClassVar[bool] = False
     #: picks a nested generator per row by another column's value (``switch``): as per-parent
@@ -147,6 +150,10 @@ class Generator:
 
     def capacity(self, column, params: Mapping[str, Any], plan: Any) -> int | None:
         return None
+
+    def capacity_hint(self, column) -> str | None:
+        """The hint shown when the planner refuses a unique column for lack of capacity."""
+        return "widen the generator's domain or lower the row count"
 
     def generate(self, ctx: GenContext):
         raise NotImplementedError

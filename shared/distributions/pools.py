@@ -7,6 +7,7 @@ with the ``value`` uniform; the engine's ``ColumnContext`` hands them out."""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -33,8 +34,22 @@ def pool_size_for(draws: int, profile: str) -> int:
 _POOLS: dict[tuple, Any] = {}
 
 
-def faker_pool(provider: str, locale: str, size: int, seed: int):
+def args_key(args) -> str | None:
+    """Canonical JSON of a provider's keyword arguments (None without any): the pools' key."""
+    if not args:
+        return None
+    from shared.model.schema import thaw
+
+    return json.dumps(thaw(args), sort_keys=True, separators=(",", ":"))
+
+
+def faker_pool(provider: str, locale: str, size: int, seed: int, args_json: str | None = None):
     """A pyarrow string array of ``size`` values of a Faker provider, cached per process.
+
+    ``args_json`` (the provider's keyword arguments as canonical JSON, ``args_key``) is passed to
+    every call and is part of the pool's key — in memory, on disk and in the instance seed; a
+    pool without arguments keeps the key it always had. Values that are not strings (dates,
+    numbers, Decimal) are rendered with ``str()`` — ISO dates, plain digits — deterministically.
 
     Built once with a Faker instance seeded by ``seed_instance`` (never the global
     ``Faker.seed``); the pool is a pure function of (provider, locale, size, seed, Faker version).
@@ -46,7 +61,9 @@ def faker_pool(provider: str, locale: str, size: int, seed: int):
     """
     import pyarrow as pa
 
-    cache_key = (provider, locale, size, seed)
+    cache_key: tuple = (provider, locale, size, seed)
+    if args_json is not None:
+        cache_key += (args_json,)
     pool = _POOLS.get(cache_key)
     if pool is None:
         pool = _disk_load(cache_key)
@@ -54,9 +71,10 @@ def faker_pool(provider: str, locale: str, size: int, seed: int):
         from faker import Faker
 
         fake = Faker(locale)
-        fake.seed_instance(rng.stream_key(seed, "faker-pool", provider, locale, size) & 0x7FFFFFFF)
+        fake.seed_instance(rng.stream_key(seed, "faker-pool", provider, locale, size, *cache_key[4:]) & 0x7FFFFFFF)
         method = getattr(fake, provider)
-        pool = pa.array([str(method()) for _ in range(size)], type=pa.string())  # pool fill, once
+        kwargs = json.loads(args_json) if args_json is not None else {}
+        pool = pa.array([str(method(**kwargs)) for _ in range(size)], type=pa.string())  # pool fill, once
         _disk_store(cache_key, pool)
     _POOLS[cache_key] = pool
     return pool
@@ -74,20 +92,21 @@ def faker_version() -> str:
 CHECK_KIND = "faker-checks"
 
 
-def _check_inputs(provider: str, locale: str) -> tuple:
-    return ("faker-check", provider, locale, "faker", faker_version())
+def _check_inputs(provider: str, locale: str, args_json: str | None = None) -> tuple:
+    extra = () if args_json is None else (args_json,)
+    return ("faker-check", provider, locale, *extra, "faker", faker_version())
 
 
-def provider_known_good(provider: str, locale: str) -> bool:
+def provider_known_good(provider: str, locale: str, args_json: str | None = None) -> bool:
     """Whether an earlier load already checked this (provider, locale) with this Faker version:
     then the check needs no Faker instance (0.15 s at every load otherwise). The memory is an
     empty entry of the verified disk cache, so only a tag made with the cache's key counts: a
     marker planted for a bad provider cannot turn its schema error into a failure mid-run."""
-    return cache.load(CHECK_KIND, _check_inputs(provider, locale)) is not None
+    return cache.load(CHECK_KIND, _check_inputs(provider, locale, args_json)) is not None
 
 
-def remember_provider(provider: str, locale: str) -> None:
-    cache.store(CHECK_KIND, _check_inputs(provider, locale), b"")  # an optimisation only
+def remember_provider(provider: str, locale: str, args_json: str | None = None) -> None:
+    cache.store(CHECK_KIND, _check_inputs(provider, locale, args_json), b"")  # an optimisation only
 
 
 #: the kind (folder) of the pool entries in the verified disk cache
@@ -95,7 +114,7 @@ POOL_KIND = "faker-pools"
 
 
 def pool_inputs(cache_key: tuple) -> tuple:
-    """What a cached pool is a function of: (provider, locale, size, seed) and the versions of
+    """What a cached pool is a function of: (provider, locale, size, seed[, args]) and the versions of
     Faker (the values), pyarrow (the entry's bytes) and Python (Faker draws from ``random``)."""
     import sys
 

@@ -7,21 +7,19 @@
 * ``words`` joins 1..n random words from the provider ``word``'s pool.
 * ``template`` formats same-row and parent columns into a string with Arrow string kernels.
 
-Unique faker values (``unique_strategy = "native"``) append a suffix to the pool value::
-
-    "Alice Smith" -> "Alice Smith #3f9k0a"
-
-the suffix is ``" #"`` followed by a keyed permutation of the row index (``ctx.permute`` over
-``[0, 36**w)``, purpose ``unique``) written in ``w`` lower-case base-36 digits, ``w = 6`` (up to
-36**6 ≈ 2.18 billion rows; wider only for larger tables). Because the suffix has a fixed width
-and is a bijection of the row, two rows never share a value, whatever the pool holds — and
-the width never depends on the row count below 2.18 billion rows, so prefix stability holds.
+Unique faker values (``unique_strategy = "native"``) come from a finite domain that looks
+real — distinct pool values, ``jsmith2``-style numbers where real data has them, first × last
+name pairs — through a keyed bijection of the row (``shared.distributions.faker_unique``); its
+size is the column's ``capacity``, checked by the planner.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -31,13 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shared.distributions.base import GENERATORS, Generator, obj, register
-from shared.distributions.regex import codepoints_to_strings
 from shared.registry import did_you_mean
 
 MAX_POOL_SIZE = 1_000_000
 MAX_WORDS = 1_000
-SUFFIX_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-SUFFIX_MIN_WIDTH = 6
 #: shown when an unknown provider has no close match
 COMMON_PROVIDERS = ("name", "first_name", "last_name", "city", "country", "company", "street_address",
                     "address", "phone_number", "email", "user_name", "job", "sentence", "word",
@@ -79,21 +74,38 @@ def _locale_of(params, schema) -> str:
     return params.get("locale") or getattr(schema, "locale", None) or "en_US"
 
 
-def check_provider(provider: str, locale: str, locale_path: str = "params.locale") -> list[tuple]:
-    """Problems with a (provider, locale) pair: unknown locale, unknown provider, a provider
-    that needs arguments or returns no text. A pair that passed before (with this Faker
-    version) is remembered in the cache folder and not checked again."""
-    from shared.distributions.pools import provider_known_good, remember_provider
+def check_provider(provider: str, locale: str, locale_path: str = "params.locale", args=None) -> list[tuple]:
+    """Problems with a (provider, locale[, args]) triple: unknown locale, unknown provider, an
+    argument the provider does not take (with "did you mean", from its signature), a provider
+    that cannot be called with these arguments (or without any) or returns no text. A triple
+    that passed before (with this Faker version) is remembered in the cache folder and not
+    checked again."""
+    from shared.distributions.pools import args_key, provider_known_good, remember_provider
 
-    if provider_known_good(provider, locale):
+    if args is not None and not isinstance(args, Mapping):
+        return [("faker: args must be a mapping of argument names to values", "params.args",
+                 "e.g. args: {minimum_age: 18, maximum_age: 90}")]
+    key = args_key(args)
+    if provider_known_good(provider, locale, key):
         return []
-    problems = _check_provider(provider, locale, locale_path)
+    problems = _check_provider(provider, locale, locale_path, json.loads(key) if key else {})
     if not problems:
-        remember_provider(provider, locale)
+        remember_provider(provider, locale, key)
     return problems
 
 
-def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]:
+def provider_parameters(method) -> tuple[list[inspect.Parameter], bool]:
+    """The keyword parameters of a bound Faker provider method, and whether it takes ``**kwargs``."""
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return [], True
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params)
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return named, var_kw
+
+
+def _check_provider(provider: str, locale: str, locale_path: str, args: dict | None = None) -> list[tuple]:
     try:
         fake = _faker_for(locale)
     except AttributeError:
@@ -106,11 +118,25 @@ def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]
     if provider not in names:
         hint = did_you_mean(provider, names) or "common providers: " + ", ".join(COMMON_PROVIDERS)
         return [(f"unknown Faker provider {provider!r} for locale {locale!r}", "params.provider", hint)]
+    method = getattr(fake, provider)
+    if args:
+        named, var_kw = provider_parameters(method)
+        arg_names = [p.name for p in named]
+        unknown = [a for a in args if a not in arg_names]
+        if unknown and not var_kw:
+            return [(f"Faker provider {provider!r} takes no argument {a!r}", f"params.args.{a}",
+                     did_you_mean(a, arg_names) or ("its arguments: " + ", ".join(arg_names) if arg_names
+                                                else "it takes no arguments"))
+                    for a in unknown]
     try:
-        value = getattr(fake, provider)()
+        value = method(**(args or {}))
     except Exception as e:  # any failure of the provider is reported, with its cause
+        if args:
+            return [(f"Faker provider {provider!r} cannot be called with args {args} ({type(e).__name__}: {e})",
+                     "params.args", "see docs/faker-providers.md for its arguments")]
         return [(f"Faker provider {provider!r} cannot be called without arguments "
-                 f"({type(e).__name__}: {e})", "params.provider", "pick a provider that takes no arguments")]
+                 f"({type(e).__name__}: {e})", "params.provider",
+                 "give its arguments in params.args (see docs/faker-providers.md)")]
     if value is None or isinstance(value, (bytes, bytearray, memoryview)):
         return [(f"Faker provider {provider!r} returns {type(value).__name__}, not text", "params.provider",
                  "pick a provider that returns text, numbers or dates")]
@@ -120,29 +146,6 @@ def _check_provider(provider: str, locale: str, locale_path: str) -> list[tuple]
         return [(f"Faker provider {provider!r} returns a value that cannot be rendered as text ({e})",
                  "params.provider", None)]
     return []
-
-
-def _suffix_width(n_total: int) -> int:
-    """Base-36 digits of the unique suffix for a table of ``n_total`` rows."""
-    width = SUFFIX_MIN_WIDTH
-    while 36 ** width < max(int(n_total), 1):
-        width += 1
-    return width
-
-
-def _unique_suffix(ctx) -> pa.Array:
-    """``" #"`` + ``w`` base-36 digits of ``ctx.permute(36**w)`` (see the module docstring)."""
-    width = _suffix_width(ctx.n_total)
-    perm = np.asarray(ctx.permute(36 ** width), dtype=np.int64)
-    alphabet = np.frombuffer(SUFFIX_ALPHABET.encode(), dtype=np.uint8).astype(np.int32)
-    codes = np.empty((perm.shape[0], width + 2), dtype=np.int32)
-    codes[:, 0] = ord(" ")
-    codes[:, 1] = ord("#")
-    rest = perm.copy()
-    for j in range(width + 1, 1, -1):  # a loop over digit positions, not rows
-        codes[:, j] = alphabet[rest % 36]
-        rest //= 36
-    return codepoints_to_strings(codes)
 
 
 def _const_strings(text: str, n: int) -> pa.Array:
@@ -162,43 +165,89 @@ def _as_array(values) -> pa.Array:
 
 @register("faker")
 class FakerGen(Generator):
-    """Values of a Faker provider called without arguments (``name``, ``city``, ``email`` …),
-    drawn from a pool of ``pool_size`` values built once per (provider, locale, size, seed).
-    Default size: the table's rows rounded up to a power of two, at least 256, at most the
-    profile's (fast 1,000, realistic and dirty 20,000) — so ``--rows`` can change these values
-    (a lookup ``fk.col`` uses the parent table's pool). ``locale`` defaults to the schema's.
-    Unique: the pool value plus ``" #"`` and a 6-character base-36 bijection of the row
-    (``"Alice Smith #3f9k0a"``); with ``max_length`` the pool value is cut, never the suffix, and
-    a ``max_length`` shorter than the suffix is refused by the planner."""
+    """Values of a Faker provider (``name``, ``city``, ``email`` …), called with the keyword
+    arguments in ``args`` if any (``{provider: date_of_birth, args: {minimum_age: 18}}``; names
+    checked at load against the provider's signature), drawn from a pool of ``pool_size`` values
+    built once per (provider, locale, args, size, seed). Default size: the table's rows rounded up
+    to a power of two, at least 256, at most the profile's (fast 1,000, realistic and dirty
+    20,000) — so ``--rows`` can change these values (a lookup ``fk.col`` uses the parent table's
+    pool). ``locale`` defaults to the schema's. Values that are not text (dates, numbers,
+    Decimal) are written with ``str()``: ``1984-03-07``, ``42``, ``12.50``; the column is a string.
+    The list of providers, their arguments and an example each: docs/faker-providers.md.
+
+    Unique (``unique: true``): values that still look real, from a finite domain whose size is
+    the column's capacity (the planner refuses more rows, at the generator, with a hint). Per
+    provider: e-mails (``email``, ``free_email``, … any name containing ``email``) are the pool's
+    addresses, then the same with a number before the ``@`` (``jsmith@example.org``,
+    ``jsmith2@example.org`` …, up to 9,999: capacity distinct × 9,999); ``user_name`` likewise
+    (``jsmith``, ``jsmith2``); ``name`` (and ``name_male``/``_female``/``_nonbinary``) is every
+    "First Last" pair of the first and last name pools ("Last First" where the locale's own
+    format puts the family name first: ja_JP, hu_HU, zh_CN …; capacity first × last, never a
+    number in a name); ``city``, ``company``, ``street_name`` and ``street_address`` take a second occurrence
+    as ``Lake Mitchell 2`` (capacity distinct × 9,999); every other provider (and one with
+    ``args``) gives its distinct pool values only (capacity: how many the pool holds — raise
+    ``pool_size``). Rows take each plain value once before any number appears, so a table no
+    larger than the pool shows none. With ``max_length``, values that do not fit whole are left
+    out of the domain (text of the other providers is cut, then deduplicated); never a merged value."""
 
     kinds = frozenset({"string"})
     params_schema = obj(("provider",), provider={"type": "string", "minLength": 1}, locale=_LOCALE_PARAM,
-                        pool_size=_POOL_PARAM)
+                        pool_size=_POOL_PARAM, args={"type": "object"})
     unique_strategy = "native"
+    native_capacity = True
 
     def check(self, column, table, schema):
         params = column.generator.params
         return check_provider(str(params.get("provider")), _locale_of(params, schema),
-                              "params.locale" if params.get("locale") else "params.provider")
+                              "params.locale" if params.get("locale") else "params.provider",
+                              params.get("args"))
+
+    def _domain(self, params, locale: str, size: int, seed: int, max_length, rows: int):
+        from shared.distributions.faker_unique import domain_for
+        from shared.distributions.pools import args_key
+
+        return domain_for(str(params["provider"]), locale, int(size), int(seed), args_key(params.get("args")),
+                          max_length, int(rows) if max_length is not None else 0)
 
     def capacity(self, column, params, plan):
-        return None  # native unique: the suffix makes every row distinct
+        """How many distinct values a unique column can take (the size of its domain)."""
+        if column is None or plan is None or getattr(plan, "table", None) is None:
+            return None
+        from shared.distributions.pools import pool_size_for
+
+        rows = plan.rows(plan.table)
+        size = params.get("pool_size") or pool_size_for(rows, plan.profile)
+        locale = _locale_of(params, plan.schema)
+        return self._domain(params, locale, size, plan.seed, column.max_length, rows).capacity
+
+    def capacity_hint(self, column) -> str | None:
+        from shared.distributions.faker_unique import family_of
+
+        params = column.generator.params
+        family = family_of(str(params.get("provider")), bool(params.get("args")))
+        if family == "exact":
+            return ("raise pool_size (up to 1,000,000), or use a provider with more values (user_name, "
+                    "email, name, company), or a template that embeds a unique column")
+        return "raise pool_size or max_length, or use another provider"
 
     def generate(self, ctx):
         params = ctx.params
-        pool = ctx.faker_pool(params["provider"], params.get("locale"), params.get("pool_size"))
-        idx = ctx.integers(0, len(pool) - 1)
-        values = _as_array(pool.take(pa.array(idx, type=pa.int64())))
+        from shared.distributions.pools import args_key
+
         if ctx.unique:
-            max_length = getattr(ctx.column, "max_length", None)
-            if max_length is not None:  # cut the pool value, never the suffix that keeps rows apart
-                values = pc.utf8_slice_codeunits(values, 0, max(0, max_length - 2 - _suffix_width(ctx.n_total)))
-            values = _as_array(pc.binary_join_element_wise(values, _unique_suffix(ctx), ""))
-        return values
+            size = params.get("pool_size") or ctx.pool_size
+            domain = self._domain(params, params.get("locale") or ctx.locale, size, ctx.seed,
+                                  getattr(ctx.column, "max_length", None), ctx.n_total)
+            return domain.values(np.asarray(ctx.rows, dtype=np.int64), ctx.key("unique"))
+        pool = ctx.faker_pool(params["provider"], params.get("locale"), params.get("pool_size"),
+                              args_json=args_key(params.get("args")))
+        idx = ctx.integers(0, len(pool) - 1)
+        return _as_array(pool.take(pa.array(idx, type=pa.int64())))
 
     def length_bounds(self, column, table, schema, rows):
-        """Unique values end in the suffix, which ``max_length`` must leave whole."""
-        return 2 + _suffix_width(rows), None
+        """Unique values fit ``max_length`` by construction (what does not fit is left out of the
+        domain, and the capacity says so)."""
+        return 0, getattr(column, "max_length", None)
 
 
 # --- words ------------------------------------------------------------------------------------

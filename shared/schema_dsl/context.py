@@ -93,12 +93,13 @@ class ColumnContext:
         return self.resolver(name, self.rows)
 
     def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None,
-                   draws: int | None = None):
+                   draws: int | None = None, args_json: str | None = None):
         """The pool of ``provider``: ``size`` values when given (``pool_size``), else sized by
-        ``pool_size_for`` from ``draws`` (default: the table's planned rows)."""
+        ``pool_size_for`` from ``draws`` (default: the table's planned rows); ``args_json``: the
+        provider's keyword arguments (``pools.args_key``)."""
         if not size:
             size = self.pool_size if draws is None else pool_size_for(draws, self.profile)
-        return faker_pool(provider, locale or self.locale, size, self.seed)
+        return faker_pool(provider, locale or self.locale, size, self.seed, args_json)
 
     def derive(self, *, params: Mapping[str, Any] | None = None, prefix: str = "", rows: np.ndarray | None = None,
                unique: bool = False) -> ColumnContext:

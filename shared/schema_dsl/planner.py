@@ -512,7 +512,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                                      depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
         # feasibility, with this table's and its parents' row counts known: complete before any
         # child's counts read this table's columns
-        unique_index, groups = _feasibility(schema, plans, tp, feas, feas_problems)
+        unique_index, groups = _feasibility(schema, plans, tp, feas, feas_problems, profile, seed)
         final[name] = TablePlan(table=tp.table, rows=tp.rows, column_order=tp.column_order,
                                 depends_on=tp.depends_on, per=tp.per, owner_column=tp.owner_column,
                                 unique_index=MappingProxyType(unique_index), groups=tuple(groups))
@@ -666,25 +666,32 @@ def _table_deps(t: Table) -> set[str]:
 
 
 class _CapacityView:
-    """What ``Generator.capacity`` may ask of the plan: row counts of tables."""
+    """What ``Generator.capacity`` may ask of the plan: row counts of tables, and the run's profile,
+    seed and the column's table (for domains built from seeded pools, e.g. unique ``faker``)."""
 
-    def __init__(self, plans: Mapping[str, TablePlan], schema: Schema):
+    def __init__(self, plans: Mapping[str, TablePlan], schema: Schema, profile: str | None = None,
+                 seed: int | None = None, table: str | None = None):
         self._plans = plans
         self.schema = schema
+        self.profile = profile or schema.profile
+        self.seed = schema.seed if seed is None else seed
+        self.table = table
 
     def rows(self, table: str) -> int:
         return self._plans[table].rows
 
 
-def _capacity(schema, plans, table: Table, column: Column) -> int | None:
+def _capacity(schema, plans, table: Table, column: Column, profile: str | None = None,
+              seed: int | None = None) -> int | None:
     gen = GENERATORS[column.generator.type]
     try:
-        return gen.capacity(column, column.generator.params, _CapacityView(plans, schema))
+        return gen.capacity(column, column.generator.params, _CapacityView(plans, schema, profile, seed, table.name))
     except Exception:  # noqa: BLE001 - a capacity estimate never blocks planning
         return None
 
 
-def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], problems: list[Problem]):
+def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], problems: list[Problem],
+                 profile: str | None = None, seed: int | None = None):
     t = tp.table
     n = tp.rows
     unique_index: dict[str, int] = {}
@@ -722,7 +729,12 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
             strategy = None
         if gen.is_unique_by_construction(c, t, schema):
             strategy = "native"
-        cap = _capacity(schema, plans, t, c)
+        cap = _capacity(schema, plans, t, c, profile, seed)
+        if strategy == "native" and gen.native_capacity and cap is not None and cap < n:
+            msg = f"unique {t.name}.{c.name}: the {gen.name} domain holds {cap:,} distinct values for {n:,} rows"
+            feas.append(Feasibility(t.name, c.name, "unique_capacity", False, cap, n, msg))
+            problems.append(_problem(schema, c.generator.path, msg + " — infeasible", gen.capacity_hint(c)))
+            continue
         if strategy == "native":
             feas.append(Feasibility(t.name, c.name, "unique_capacity", True, cap, n,
                                     f"unique by construction ({gen.name})"))
