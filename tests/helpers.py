@@ -65,3 +65,22 @@ def int_expr_reference(tree, a: int, b: int) -> int:
     if tag == "//":
         return 0 if y == 0 else saturate(x // y)
     return 0 if y == 0 else saturate(x % y)
+
+
+def generate_three_ways(app, fmt: str, schema_file, tmp_path):
+    """Generate ``schema_file`` as ``fmt`` three times — default blocks, 7-row blocks, and 7-row
+    blocks on two workers — assert the three runs wrote the same bytes, and return the last
+    output folder."""
+    import json
+
+    runner = make_runner()
+    digests = []
+    out = tmp_path
+    for i, extra in enumerate(((), ("--block-rows", "7"), ("--workers", "2", "--block-rows", "7"))):
+        out = tmp_path / f"o{i}"
+        res = runner.invoke(app, ["generate", "--format", fmt, "--schema", str(schema_file), "--out", str(out),
+                                  "-q", "--workers", "1", *extra])
+        assert res.exit_code == 0, res.output
+        digests.append({f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]})
+    assert digests[0] == digests[1] == digests[2]
+    return out

@@ -20,7 +20,7 @@ from datagen.cli import app
 from shared.api import Engine, load_schema, resolve_plan
 from shared.errors import InfeasibleSchema, SchemaError
 from shared.formats import FORMATS
-from tests.helpers import make_runner
+from tests.helpers import generate_three_ways, make_runner
 
 SCHEMA = textwrap.dedent("""\
     version: 1
@@ -234,15 +234,7 @@ def test_a_row_is_a_pure_function_of_its_index(schema_file):
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_every_format_generates_validates_and_is_block_independent(fmt, schema_file, tmp_path):
     runner = make_runner()
-    digests = []
-    for i, extra in enumerate(((), ("--block-rows", "7"), ("--workers", "2", "--block-rows", "7"))):
-        out = tmp_path / f"o{i}"
-        res = runner.invoke(app, ["generate", "--format", fmt, "--schema", str(schema_file), "--out", str(out),
-                                  "-q", "--workers", "1", *extra])
-        assert res.exit_code == 0, res.output
-        digests.append({f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]})
-    assert digests[0] == digests[1] == digests[2]
-    out = tmp_path / "o2"
+    out = generate_three_ways(app, fmt, schema_file, tmp_path)
     res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(schema_file), "--out", str(out), "--json"])
     report = json.loads((out / "validation_report.json").read_text())
     failed = [c for c in report["checks"] if c["status"] == "fail"]

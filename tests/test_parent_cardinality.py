@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from datagen.cli import app
 from shared.api import Engine, load_schema, resolve_plan
 from shared.formats import FORMATS
-from tests.helpers import make_runner
+from tests.helpers import generate_three_ways, make_runner
 
 CHURN = textwrap.dedent("""\
     version: 1
@@ -354,15 +354,7 @@ def test_every_format_generates_validates_and_is_block_independent(fmt, tmp_path
     both = STAFF + "".join(x.split("tables:\n", 1)[1] for x in (CHURN, SHOP))
     schema_file = _write(tmp_path, both, "both.yaml")
     runner = make_runner()
-    digests = []
-    for i, extra in enumerate(((), ("--block-rows", "7"), ("--workers", "2", "--block-rows", "7"))):
-        out = tmp_path / f"o{i}"
-        res = runner.invoke(app, ["generate", "--format", fmt, "--schema", str(schema_file), "--out", str(out),
-                                  "-q", "--workers", "1", *extra])
-        assert res.exit_code == 0, res.output
-        digests.append({f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]})
-    assert digests[0] == digests[1] == digests[2]
-    out = tmp_path / "o2"
+    out = generate_three_ways(app, fmt, schema_file, tmp_path)
     res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(schema_file), "--out", str(out), "--json"])
     report = json.loads((out / "validation_report.json").read_text())
     assert res.exit_code == 0 and report["status"] == "pass", [c for c in report["checks"] if c["status"] == "fail"][:5]

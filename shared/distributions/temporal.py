@@ -393,21 +393,13 @@ class Arrivals(Generator):
     def _table(self, params: Mapping[str, Any], anchor_us: int, out=None):
         start = _parse(params, "start", lambda v: parse_timestamp(v, anchor_us), out)
         end = _parse(params, "end", lambda v: parse_timestamp(v, anchor_us), out)
-        daily = tuple(float(x) for x in params.get("daily", (1.0,) * 24))
-        weekly = tuple(float(x) for x in params.get("weekly", (1.0,) * 7))
-        return start, end, daily, weekly
+        return (start, end, *_weights(params))
 
     def check(self, column, table, schema) -> Problems:
         out: Problems = []
         params = column.generator.params
         start, end, daily, weekly = self._table(params, schema_anchor_us(schema), out)
-        for name, ws, k in (("daily", daily, 24), ("weekly", weekly, 7)):
-            if len(ws) != k:
-                out.append((f"{name} needs {k} weights, got {len(ws)}", f"params.{name}", None))
-            elif any(not math.isfinite(x) or x < 0 for x in ws):
-                out.append((f"{name} weights must be finite and non-negative", f"params.{name}", None))
-            elif sum(ws) <= 0:
-                out.append((f"{name} weights must not all be zero", f"params.{name}", None))
+        _weights_check(params, out)
         if start is None or end is None:
             return out
         if end <= start:
