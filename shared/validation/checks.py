@@ -431,20 +431,27 @@ class ForeignKey:
         return out + self.bad.results(vctx)
 
 
-@streaming("foreign_key")
-def check_foreign_key(vctx, table, names) -> list[Accumulator]:
+def _against_parent_keys(vctx, table, names, kind: str, wanted, make) -> list[Accumulator]:
+    """One accumulator per fk column of ``table`` that ``wanted(column)`` selects, made by
+    ``make(column, parent_keys)``; a parent whose keys cannot be read is a skipped ``kind``."""
     out: list[Accumulator] = []
     for c in table.columns:
-        if c.name not in names or c.references is None:
+        if c.name not in names or c.references is None or not wanted(c):
             continue
         parent, pcol = c.references.parent, c.references.parent_column
         keys = vctx.parent_keys(parent, pcol)
         if keys is None:
-            out.append(Fixed(result("foreign_key", table.name, c.name, "skipped",
+            out.append(Fixed(result(kind, table.name, c.name, "skipped",
                                     f"parent {parent}.{pcol} could not be read"), (c.name,)))
             continue
-        out.append(ForeignKey(vctx, table, c, keys))
+        out.append(make(c, keys))
     return out
+
+
+@streaming("foreign_key")
+def check_foreign_key(vctx, table, names) -> list[Accumulator]:
+    return _against_parent_keys(vctx, table, names, "foreign_key", lambda c: True,
+                                lambda c, keys: ForeignKey(vctx, table, c, keys))
 
 
 class Coverage:
@@ -480,15 +487,5 @@ class Coverage:
 @streaming("coverage")
 def check_coverage(vctx, table, names) -> list[Accumulator]:
     """Every parent key appears among the values of an fk with ``cover: true``."""
-    out: list[Accumulator] = []
-    for c in table.columns:
-        if c.name not in names or c.references is None or not c.generator.params.get("cover"):
-            continue
-        parent, pcol = c.references.parent, c.references.parent_column
-        keys = vctx.parent_keys(parent, pcol)
-        if keys is None:
-            out.append(Fixed(result("coverage", table.name, c.name, "skipped",
-                                    f"parent {parent}.{pcol} could not be read"), (c.name,)))
-            continue
-        out.append(Coverage(table, c, keys))
-    return out
+    return _against_parent_keys(vctx, table, names, "coverage", lambda c: bool(c.generator.params.get("cover")),
+                                lambda c, keys: Coverage(table, c, keys))
