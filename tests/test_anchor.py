@@ -117,3 +117,11 @@ def test_describe_shows_the_anchor_given(schema, runner):
     r = _cli(runner, "describe", "--format", "csv", "--schema", str(schema), "--anchor", "2024-02-29T00:00:00Z")
     assert r.exit_code == 0, r.output
     assert "anchor 2024-02-29T00:00:00Z" in r.output
+
+
+def test_an_anchor_for_a_schema_already_loaded_is_refused(schema):
+    from shared.errors import UsageError
+
+    loaded = datagen.load_schema(str(schema))
+    with pytest.raises(UsageError, match="anchor= applies when a schema is loaded"):
+        datagen.load_schema(loaded, anchor="now")

@@ -177,6 +177,8 @@ def test_out_of_memory_errors_are_named_with_the_limit():
     assert oslimits.describe_os_error(OSError(errno.ENOMEM, "Cannot allocate memory")).startswith("out of memory")
     assert oslimits.describe_os_error(RuntimeError("can't start new thread")).startswith("out of memory")
     assert oslimits.describe_os_error(OSError(errno.ENFILE, "x")).startswith("too many open files in the system")
+    assert oslimits.describe_os_error(OSError(errno.EAGAIN, "fork failed")).startswith(
+        "cannot start a worker process: the process limit (ulimit -u)")
     assert oslimits.describe_os_error(OSError(errno.ENOENT, "x")) is None
     assert oslimits.describe_os_error(RuntimeError("other")) is None
 
