@@ -96,6 +96,8 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             "unique": [list(g) for g in t.unique], "depends_on": list(tp.depends_on),
             "events": None if t.events is None else {"time": t.events.time, "key": t.events.key,
                                                      "type": t.events.type, "late_rate": t.events.late_rate},
+            "partition_by": list(t.partition_by),
+            "indexes": [{"name": ix.name, "columns": list(ix.columns), "unique": ix.unique} for ix in t.indexes],
             "columns": cols, "estimated_bytes": est,
         })
     return {
@@ -293,7 +295,8 @@ def _write_parts(engine: Engine, fmt: Format, tmp: Path, tables: list[tuple[str,
     out = []
     t1 = time.perf_counter()
     for (name, _i, s, e), (written, rec) in zip(tasks, results, strict=True):
-        out.append(_file_entry(written, name))
+        # a partitioned table's part is a file per folder its rows fall in
+        out += [_file_entry(w, name) for w in (written if isinstance(written, list) else [written])]
         records = from_ipc(rec)
         if records is not None and sidecar is not None:
             sidecar.add(records)

@@ -25,6 +25,9 @@ functions in ``shared.api`` drive it:
   value where a small file can hold very many rows (Parquet's footers), so a table whose
   artifacts hold another row count than the plan is refused before anything is decoded;
   ``stop_past_plan`` makes ``validate`` stop reading such a format's table past the plan's rows.
+* for a table with ``partition_by`` (formats that write folders): the Hive-style layout of
+  ``shared.io.partition``, and ``read_partitions(out_dir, table, schema, columns)`` → the folders
+  with a reader of each one's rows, which ``validate`` merges back into row order.
 """
 
 from __future__ import annotations
@@ -123,8 +126,9 @@ class Format:
         return None
 
     def write_part(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
-                   batches: Iterable[pa.RecordBatch], run: RunInfo | None = None) -> Written:
-        """Write part ``index`` of ``part_spans`` from its batches (in row order)."""
+                   batches: Iterable[pa.RecordBatch], run: RunInfo | None = None) -> Written | list[Written]:
+        """Write part ``index`` of ``part_spans`` from its batches (in row order); a table with
+        ``partition_by`` may return a list (a file per folder, ``shared.io.partition``)."""
         raise NotImplementedError
 
     def part_batch_rows(self, options: dict[str, Any]) -> int | None:

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 import csv_generator as csvg
 from shared.errors import OutputError, UsageError
-from shared.formats import Format, RunInfo, Written, register
+from shared.formats import Format, RunInfo, Written, int_option, register
+from shared.io import partition
 from shared.io.output import HashingFile
 
 
@@ -52,9 +53,10 @@ class CsvTableWriter:
     hashed by a background thread while the next block is computed (the manifest needs no
     second read of it)."""
 
-    def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions):
+    def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions,
+                 background: bool = True):
         self.out_dir = out_dir
-        self._raw = HashingFile(path, background=True)
+        self._raw = HashingFile(path, background=background)
         with _output_errors():
             try:
                 self._w = csvg.CsvWriter(path, schema, options.dialect, options.compression, raw=self._raw)
@@ -82,6 +84,48 @@ class CsvTableWriter:
         self._w.abort()
 
 
+class PartitionedCsvWriter:
+    """A partitioned table (``partition_by``): ``<table>/<folder>/part-00000.csv`` per folder
+    (``shared.io.partition``), each a CSV file of the other columns with its rows in order. The
+    blocks are split here, so the workers compute batches and this process renders them."""
+
+    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: csvg.CsvOptions, max_partitions: int):
+        self.out_dir, self.table, self.options = out_dir, table, options
+        self.schema = partition.file_schema(schema, table.partition_by)
+        self.kinds = {c: table.column(c).dtype.kind for c in table.partition_by}
+        self.limit = partition.PartitionLimit(table.name, table.partition_by, max_partitions)
+        self.writers: dict[str, CsvTableWriter] = {}
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        parts = partition.split(batch, self.table.partition_by, self.kinds)
+        self.limit.add(p.folder for p in parts)
+        for p in parts:
+            w = self.writers.get(p.folder)
+            if w is None:
+                folder = self.out_dir / self.table.name / p.folder
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / csvg.file_name(PART_STEM, self.options.compression)
+                # no writer thread per folder: there may be a thousand of them
+                w = self.writers[p.folder] = CsvTableWriter(self.out_dir, path, self.schema, self.options,
+                                                            background=False)
+            w.write_batch(p.batch)
+
+    def close(self) -> list[Written]:
+        out: list[Written] = []
+        for folder in sorted(self.writers):
+            out += self.writers[folder].close()
+        return out
+
+    def abort(self) -> None:
+        for w in self.writers.values():
+            with contextlib.suppress(Exception):
+                w.abort()
+
+
+#: the file in each folder of a partitioned table (``part-00000.csv``, as Spark and Hive name them)
+PART_STEM = "part-00000"
+
+
 @register("csv")
 class CsvFormat(Format):
     name = "csv"
@@ -94,6 +138,7 @@ class CsvFormat(Format):
         "line_terminator": "lf (default) or crlf",
         "encoding": "utf-8 (default), utf-8-sig, latin-1 or utf-16",
         "compression": "none (default), gzip or zstd",
+        "max_partitions": "most folders a partitioned table may make (default 1000; 0: no limit)",
     }
     #: rough bytes per value in the default dialect, delimiter included
     widths = {"int": 6.0, "float": 19.0, "decimal": 8.0, "bool": 5.5, "string": 12.0, "date": 11.0,
@@ -101,8 +146,11 @@ class CsvFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         """``--option`` strings → plain JSON settings (they also land in the manifest)."""
+        opts = dict(opts)
+        limit = int_option(opts, "max_partitions", partition.DEFAULT_MAX_PARTITIONS, 0)
+        opts.pop("max_partitions", None)
         try:
-            return csvg.parse_options(opts).to_dict()
+            return {**csvg.parse_options(opts).to_dict(), "max_partitions": limit}
         except csvg.DialectError as exc:
             msgs = [f"--option {p}" for p in exc.problems]
             raise UsageError(msgs[0] if len(msgs) == 1 else "bad CSV options:\n  " + "\n  ".join(msgs)) from None
@@ -115,6 +163,9 @@ class CsvFormat(Format):
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
                     run: RunInfo | None = None):
         opts = self._resolved(options)
+        if table.partition_by:
+            return PartitionedCsvWriter(Path(out_dir), table, arrow_schema, opts,
+                                        options.get("max_partitions", partition.DEFAULT_MAX_PARTITIONS))
         path = Path(out_dir) / csvg.file_name(table.name, opts.compression)
         return CsvTableWriter(Path(out_dir), path, arrow_schema, opts)
 
@@ -132,13 +183,35 @@ class CsvFormat(Format):
             stored = self._stored(out_dir)
         except csvg.DialectError:
             stored = None  # read_table reports the broken sidecar as a parse failure
+        if table.partition_by:
+            comp = stored.compression if stored is not None else "none"
+            levels = "/".join(["*"] * len(table.partition_by))
+            return sorted((out_dir / table.name).glob(f"{levels}/{csvg.file_name(PART_STEM, comp)}"))
         if stored is not None:
             return [out_dir / csvg.file_name(table.name, stored.compression)]
         found = [out_dir / csvg.file_name(table.name, c) for c in csvg.COMPRESSIONS
                  if (out_dir / csvg.file_name(table.name, c)).is_file()]
         return found[:1] or [out_dir / csvg.file_name(table.name)]
 
+    def read_partitions(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                        columns: list[str] | None = None) -> list[tuple[str, pa.RecordBatchReader]]:
+        """A partitioned table's folders in order, each with a reader of its file."""
+        stored = self._stored(Path(out_dir))
+        dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
+        want = partition.file_schema(arrow_schema, table.partition_by)
+        out = []
+        for path in self.artifacts(out_dir, table):
+            reader = csvg.open_csv(path, want, dialect)
+            if columns is not None:
+                keep = [n for n in reader.schema.names if n in set(columns)]
+                reader = pa.RecordBatchReader.from_batches(pa.schema([reader.schema.field(n) for n in keep]),
+                                                           (b.select(keep) for b in reader))
+            out.append((path.parent.relative_to(Path(out_dir) / table.name).as_posix(), reader))
+        return out
+
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        if table.partition_by:
+            return self.read_batches(out_dir, table, arrow_schema).read_all()
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
@@ -147,6 +220,9 @@ class CsvFormat(Format):
     def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
                      columns: list[str] | None = None) -> pa.RecordBatchReader:
         """Block by block (``csv_generator.open_csv``): memory holds one block of the file."""
+        if table.partition_by:
+            return partition.layout_reader(self.read_partitions(out_dir, table, arrow_schema, columns), table,
+                                           arrow_schema, columns)
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
         reader = csvg.open_csv(path, arrow_schema, stored.dialect if stored is not None else csvg.DEFAULT_DIALECT)

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written, check_known_options, choice_option, int_option, register
+from shared.io import partition
 from shared.io.output import HashingFile
 
 COMPRESSIONS = ("snappy", "zstd", "gzip", "none")
@@ -77,6 +78,8 @@ def dictionary_columns(table, schema: pa.Schema, setting) -> bool | list[str]:
         return setting == "true" or setting is True
     out = []
     for c in table.columns:
+        if schema.get_field_index(c.name) < 0:
+            continue  # a partition column: its values are the folders
         t = schema.field(c.name).type
         small = (c.min is not None and c.max is not None and (pa.types.is_integer(t) or pa.types.is_date(t))
                  and c.max - c.min < SMALL_DOMAIN)
@@ -207,13 +210,13 @@ class ParquetFormat(Format):
         "max_rows_per_file": "rows per part file (default 1048576; 0: one file per table)",
         "max_file_bytes": "start a new part file past this size (default 0: off; parts then written in order)",
         "dictionary": "auto (default: text, booleans, value lists, small ranges), true or false",
+        "max_partitions": "most folders a partitioned table may make (default 1000; 0: no limit)",
     }
     widths = {"int": 4.0, "float": 8.0, "decimal": 8.0, "bool": 0.2, "string": 9.0, "date": 2.0,
               "timestamp": 8.0, "uuid": 36.0}
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
-        known = {"compression", "row_group_rows", "max_rows_per_file", "max_file_bytes", "dictionary"}
-        check_known_options(opts, known, "Parquet")
+        check_known_options(opts, self.option_help, "Parquet")
         comp = choice_option(opts, "compression", COMPRESSIONS, "snappy")
         dictionary = choice_option(opts, "dictionary", ("auto", "true", "false"), "auto")
         return {
@@ -222,6 +225,7 @@ class ParquetFormat(Format):
             "max_rows_per_file": _int_option(opts, "max_rows_per_file", DEFAULT_FILE_ROWS, 0),
             "max_file_bytes": _int_option(opts, "max_file_bytes", 0, 0),
             "dictionary": dictionary if dictionary == "auto" else dictionary == "true",
+            "max_partitions": int_option(opts, "max_partitions", partition.DEFAULT_MAX_PARTITIONS, 0),
         }
 
     def _resolved(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +253,8 @@ class ParquetFormat(Format):
                    batches, run: RunInfo | None = None) -> Written:
         """One ``part-NNNNN.parquet`` from its batches, row groups counted from its first row."""
         options = self._resolved(options)
+        if table.partition_by:
+            return _write_partitioned_part(out_dir, table, arrow_schema, options, index, batches, run)
         folder = out_dir / table.name
         folder.mkdir(exist_ok=True)
         schema = _file_schema(arrow_schema, run)
@@ -270,8 +276,39 @@ class ParquetFormat(Format):
             sink.close()
         return Written(sink.path.relative_to(out_dir), sink.size, sink.hexdigest())
 
+    def prepare(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> None:
+        options = self._resolved(options)
+        parted = [t.name for t in schema.tables if t.partition_by]
+        if parted and options.get("max_file_bytes"):
+            from shared.errors import UsageError
+
+            raise UsageError(f"--option max_file_bytes: table {parted[0]!r} is partitioned (partition_by), and "
+                             "partitioned parts end by rows (hint: use --option max_rows_per_file=N)")
+
+    def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
+        """Every part checked its own folders; here the folders of all parts together."""
+        options = self._resolved(options)
+        for t in schema.tables:
+            if t.partition_by:
+                limit = partition.PartitionLimit(t.name, t.partition_by, options["max_partitions"])
+                limit.add(str(f.parent.relative_to(out_dir / t.name)) for f in self.artifacts(out_dir, t))
+        return []
+
     def artifacts(self, out_dir: Path, table) -> list[Path]:
+        if table.partition_by:
+            return sorted((out_dir / table.name).glob("/".join(["*"] * len(table.partition_by) + ["part-*.parquet"])))
         return sorted((out_dir / table.name).glob("part-*.parquet"))
+
+    def read_partitions(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                        columns: list[str] | None = None) -> list[tuple[str, pa.RecordBatchReader]]:
+        """A partitioned table's folders (``region=EU/day=2025-01-01``) in order, each with a
+        reader of its files' rows (the columns other than the partition columns), part by part."""
+        folders: dict[str, list[Path]] = {}
+        for f in self.artifacts(out_dir, table):
+            folders.setdefault(f.parent.relative_to(out_dir / table.name).as_posix(), []).append(f)
+        want = partition.file_schema(arrow_schema, table.partition_by)
+        return [(folder, self._read_files(files, want, columns, PARTITION_READ_ROWS))
+                for folder, files in sorted(folders.items())]
 
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
         files = self.artifacts(out_dir, table)
@@ -285,7 +322,13 @@ class ParquetFormat(Format):
                      columns: list[str] | None = None) -> pa.RecordBatchReader:
         """Part by part, row group by row group, ``READ_BATCH_ROWS`` rows at a time: memory holds
         one batch whatever a part expands to. Every part must have the first part's schema."""
-        files = self.artifacts(out_dir, table)
+        if table.partition_by:
+            return partition.layout_reader(self.read_partitions(out_dir, table, arrow_schema, columns), table,
+                                           arrow_schema, columns)
+        return self._read_files(self.artifacts(out_dir, table), arrow_schema, columns, READ_BATCH_ROWS)
+
+    def _read_files(self, files: list[Path], arrow_schema: pa.Schema, columns: list[str] | None,
+                    batch_rows: int) -> pa.RecordBatchReader:
         if not files:
             empty = arrow_schema if columns is None else pa.schema([f for f in arrow_schema if f.name in columns])
             return pa.RecordBatchReader.from_batches(empty, iter(()))
@@ -299,7 +342,7 @@ class ParquetFormat(Format):
                 with pq.ParquetFile(f) as pf:
                     if not pf.schema_arrow.equals(schema):
                         raise ValueError(f"{f.name}: its schema differs from {files[0].name}'s")
-                    for batch in pf.iter_batches(batch_size=READ_BATCH_ROWS, columns=names):
+                    for batch in pf.iter_batches(batch_size=batch_rows, columns=names):
                         yield batch.replace_schema_metadata(out_schema.metadata)
 
         return pa.RecordBatchReader.from_batches(out_schema, batches())
@@ -347,6 +390,52 @@ class ParquetFormat(Format):
                               f"fastparquet reads differently: {'; '.join(bad[:3])}" if bad else
                               f"fastparquet reads the same {ours} rows", expected=ours, observed=theirs))
         return out
+
+
+#: rows per batch when a partitioned table is read back: a batch of every folder may be held at once
+PARTITION_READ_ROWS = 1 << 12
+
+
+def _write_partitioned_part(out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any], index: int,
+                            batches, run: RunInfo | None) -> list[Written]:
+    """Part ``index`` of a partitioned table: ``<table>/<folder>/part-NNNNN.parquet`` for each
+    folder its rows fall in, each holding those rows in order (row groups counted per file)."""
+    cols = table.partition_by
+    kinds = {c: table.column(c).dtype.kind for c in cols}
+    schema = _file_schema(partition.file_schema(arrow_schema, cols), run)
+    size = options["row_group_rows"]
+    limit = partition.PartitionLimit(table.name, cols, options["max_partitions"])
+    open_files: dict[str, tuple[HashingFile, pq.ParquetWriter, _Groups]] = {}
+    try:
+        for batch in batches:
+            parts = partition.split(batch, cols, kinds)
+            limit.add(p.folder for p in parts)
+            for p in parts:
+                entry = open_files.get(p.folder)
+                if entry is None:
+                    folder = out_dir / table.name / p.folder
+                    folder.mkdir(parents=True, exist_ok=True)
+                    sink = HashingFile(folder / f"part-{index:05d}.parquet")
+                    entry = open_files[p.folder] = (sink, _open(sink, table, schema, options), _Groups(schema))
+                _, writer, groups = entry
+                groups.add(p.batch.replace_schema_metadata(schema.metadata))
+                while groups.rows >= size:
+                    writer.write_batch(groups.take(size), row_group_size=size)
+        out = []
+        for folder in sorted(open_files):
+            sink, writer, groups = open_files[folder]
+            if groups.rows:
+                writer.write_batch(groups.take(groups.rows), row_group_size=size)
+            writer.close()
+            sink.close()
+            out.append(Written(sink.path.relative_to(out_dir), sink.size, sink.hexdigest()))
+        return out
+    finally:
+        for sink, writer, _ in open_files.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+            with contextlib.suppress(Exception):
+                sink.close()
 
 
 #: the independent reader's comparison holds at most this many values (rows × columns) at once

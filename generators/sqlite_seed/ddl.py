@@ -133,6 +133,8 @@ class TableSpec:
     constraints: bool = True
     rowid_alias: bool = False
     path: tuple = field(default=(), compare=False)
+    #: the schema's ``indexes`` as (name, columns, unique); unique only with ``constraints``
+    declared_indexes: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -176,7 +178,9 @@ def table_spec(table, lookup: Callable[[str], object | None] | Mapping, *, const
         for group in [(c.name,) for c in table.columns if c.unique] + [tuple(g) for g in table.unique]:
             if group != pk and group not in uniques:
                 uniques.append(group)
-    key_heads = {k[0] for k in ([pk] if pk else []) + uniques}
+    declared_ix = tuple((ix.name, tuple(ix.columns), ix.unique and constraints) for ix in table.indexes)
+    # a foreign key needs no index of its own when a key or a declared index starts with it
+    key_heads = {k[0] for k in ([pk] if pk else []) + uniques} | {cols[0] for _, cols, _ in declared_ix}
     indexed = []
     for ref in table.foreign_keys:
         parent, pcol = ref.parent, ref.parent_column
@@ -185,7 +189,7 @@ def table_spec(table, lookup: Callable[[str], object | None] | Mapping, *, const
         if ref.column not in key_heads:
             indexed.append(ref.column)
     return TableSpec(table.name, tuple(cols), pk, tuple(uniques), tuple(fks), tuple(indexed),
-                     constraints, alias, table.path)
+                     constraints, alias, table.path, declared_ix)
 
 
 def _is_key(parent, col: str) -> bool:
@@ -218,7 +222,9 @@ def index_name(table: str, column: str) -> str:
 def create_index_sql(spec: TableSpec) -> list[str]:
     q = quote_identifier
     return [f"CREATE INDEX IF NOT EXISTS {q(index_name(spec.name, c))} ON {q(spec.name)} ({q(c)})"
-            for c in spec.indexed]
+            for c in spec.indexed] + \
+        [f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {q(name)} ON {q(spec.name)} "
+         f"({', '.join(map(q, cols))})" for name, cols, unique in spec.declared_indexes]
 
 
 # --- what a database declares -----------------------------------------------------------------
@@ -240,6 +246,8 @@ class Declared:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
     unique: tuple[tuple[str, ...], ...]  # every UNIQUE index (constraint, primary key or CREATE)
+    #: every index by lower-cased name: (columns, unique)
+    indexes: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
 
 
 def declared(conn, name: str) -> Declared:
@@ -256,11 +264,13 @@ def declared(conn, name: str) -> Declared:
             parent_col = ppk[row[1]] if row[1] < len(ppk) else None
         fks.append(ForeignKey(row[3], row[2], parent_col))
     uniques = []
+    indexes = {}
     for idx_name, unique in conn.execute("SELECT name, \"unique\" FROM pragma_index_list(?)", (name,)).fetchall():
+        cols_ = conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (idx_name,)).fetchall()
+        indexes[idx_name.lower()] = (tuple(r[0] for r in cols_), bool(unique))
         if unique:
-            cols_ = conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (idx_name,)).fetchall()
             uniques.append(tuple(r[0] for r in cols_))
-    return Declared(cols, pk, tuple(fks), tuple(uniques))
+    return Declared(cols, pk, tuple(fks), tuple(uniques), indexes)
 
 
 def compare(conn, spec: TableSpec, *, keys_and_references: bool = True) -> list[tuple[str | None, str]]:
@@ -307,3 +317,20 @@ def compare(conn, spec: TableSpec, *, keys_and_references: bool = True) -> list[
                 problems.append((fk.column, f"FOREIGN KEY ({fk.column}) REFERENCES {fk.parent} ({fk.parent_column}) "
                                             f"is not declared"))
     return problems
+
+
+def index_problems(conn, spec: TableSpec) -> list[str]:
+    """The schema's ``indexes`` the database lacks, or has on other columns or uniqueness."""
+    found = find_table(conn, spec.name)
+    if found is None or not spec.declared_indexes:
+        return []
+    have = declared(conn, found[1]).indexes
+    out = []
+    for name, cols, unique in spec.declared_indexes:
+        got = have.get(name.lower())
+        want = f"{'UNIQUE ' if unique else ''}INDEX {name} ({', '.join(cols)})"
+        if got is None:
+            out.append(f"{want} is missing")
+        elif tuple(c.lower() for c in got[0]) != tuple(c.lower() for c in cols) or (unique and not got[1]):
+            out.append(f"{want} is declared as {'UNIQUE ' if got[1] else ''}INDEX {name} ({', '.join(got[0])})")
+    return out

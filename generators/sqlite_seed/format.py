@@ -48,6 +48,7 @@ from generators.sqlite_seed.ddl import (
     create_index_sql,
     create_table_sql,
     find_table,
+    index_problems,
     quote_identifier,
     storage_classes,
     table_spec,
@@ -435,6 +436,7 @@ class SqliteFormat(Format):
         try:
             return ([_integrity_check(conn, path)]
                     + [_schema_check(conn, t, schema, constraints) for t in schema.tables]
+                    + [_index_check(conn, t, schema, constraints) for t in schema.tables if t.indexes]
                     + [c for t in schema.tables for c in _fk_check(conn, t, constraints)])
         finally:
             conn.close()
@@ -538,6 +540,23 @@ def _schema_check(conn, table, schema, constraints: bool) -> dict:
                   + (f" … and {len(problems) - 3} more" if len(problems) > 3 else ""),
                   unexpected_count=len(problems), sample=[m for _, m in problems[:SAMPLE]],
                   expected=create_table_sql(spec))
+
+
+def _index_check(conn, table, schema, constraints: bool) -> dict:
+    """The schema's ``indexes`` exist as declared (unique ones as UNIQUE, except in the dirty
+    profile, whose data breaks them on purpose)."""
+    spec = table_spec(table, {t.name: t for t in schema.tables}, constraints=constraints)
+    try:
+        problems = index_problems(conn, spec)
+    except sqlite3.Error as exc:
+        return result("sqlite_indexes", table.name, None, "fail", f"cannot read the indexes: {exc}")
+    if not problems:
+        return result("sqlite_indexes", table.name, None, "pass",
+                      f"{len(spec.declared_indexes)} index(es) declared as the schema says",
+                      element_count=len(spec.declared_indexes), unexpected_count=0)
+    return result("sqlite_indexes", table.name, None, "fail", "; ".join(problems[:3])
+                  + (f" … and {len(problems) - 3} more" if len(problems) > 3 else ""),
+                  unexpected_count=len(problems), sample=problems[:SAMPLE])
 
 
 def _fk_check(conn, table, constraints: bool) -> list[dict]:

@@ -116,6 +116,11 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
             title += ", unique " + "; ".join("(" + ", ".join(g) + ")" for g in t["unique"])
         if t["events"]:
             title += f", events by {t['events']['time']}"
+        if t.get("partition_by"):
+            title += f", partitioned by {', '.join(t['partition_by'])}"
+        if t.get("indexes"):
+            title += ", indexes " + "; ".join(("unique " if ix["unique"] else "") + f"{ix['name']} ("
+                                              + ", ".join(ix["columns"]) + ")" for ix in t["indexes"])
         rt = RichTable(title=escape(title), title_justify="left", show_lines=False)
         for h in ("column", "type", "generator", "constraints"):
             rt.add_column(h, overflow="fold")

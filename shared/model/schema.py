@@ -152,6 +152,20 @@ class EventsSpec:
 
 
 @dataclass(frozen=True)
+class Index:
+    """``indexes:`` of a table: an index a database target creates after loading the rows
+    (``CREATE [UNIQUE] INDEX name ON table (columns)``). ``name`` defaults to
+    ``ix_<table>_<columns joined by _>``."""
+
+    name: str
+    columns: tuple[str, ...]
+    path: tuple
+    unique: bool = False
+    #: where the columns are written (``indexes[0]`` for the list form, ``indexes[0].columns``)
+    columns_path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     rows: int | RowsPer | RowsOf
@@ -162,6 +176,11 @@ class Table:
     events: EventsSpec | None = None
     description: str | None = None
     corruption: Mapping[str, Any] | None = None
+    #: columns whose values name the Hive-style folders (``region=EU/``) of formats written as
+    #: folders of files (Parquet, CSV); the files then hold the other columns
+    partition_by: tuple[str, ...] = ()
+    #: indexes database targets create (SQLite; PostgreSQL)
+    indexes: tuple[Index, ...] = ()
 
     @cached_property
     def _by_name(self) -> dict[str, Column]:

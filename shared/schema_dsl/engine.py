@@ -281,6 +281,15 @@ class Engine:
 
         return corruption.apply(self, table, rows, clean)
 
+    def columns_batch(self, table: str, start: int, stop: int, names) -> pa.RecordBatch:
+        """Only ``names`` of rows [start, stop), clean: each computed with just what it reads
+        (``validate`` routes a partitioned table's rows by its partition columns)."""
+        tp = self.plan.tables[table]
+        block = _Block(self, tp, np.arange(start, stop, dtype=np.int64))
+        cols = [tp.table.column(n) for n in names]
+        return pa.RecordBatch.from_arrays([to_arrow(c, block.value(c.name), block.mask(c.name)) for c in cols],
+                                          names=[c.name for c in cols])
+
     def rows_batch(self, table: str, rows: np.ndarray) -> pa.RecordBatch:
         """A batch of arbitrary rows (e.g. a sample for validation replay)."""
         tp = self.plan.tables[table]

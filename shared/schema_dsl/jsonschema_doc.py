@@ -94,6 +94,7 @@ def build() -> dict:
             "coverage": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
         },
     }
+    name_list = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/identifier"}}
     table = {
         "type": "object",
         "required": ["name", "rows", "columns"],
@@ -119,6 +120,17 @@ def build() -> dict:
                 },
             },
             "corruption": {"$ref": "#/$defs/corruption"},
+            "partition_by": {"anyOf": [{"$ref": "#/$defs/identifier"}, name_list]},
+            "indexes": {"type": "array", "items": {"anyOf": [name_list, {
+                "type": "object",
+                "required": ["columns"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"$ref": "#/$defs/identifier"},
+                    "columns": {"anyOf": [{"$ref": "#/$defs/identifier"}, name_list]},
+                    "unique": {"type": "boolean"},
+                },
+            }]}},
             "columns": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/column"}},
         },
     }

@@ -41,6 +41,7 @@ from shared.model.schema import (
     Column,
     EventsSpec,
     GeneratorSpec,
+    Index,
     RowsOf,
     RowsPer,
     Schema,
@@ -555,10 +556,13 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             names = {c["name"] for c in traw["columns"]}
             events = EventsSpec(time=ev["time"], key=ev.get("key"), type=etype, type_is_column=etype in names,
                                 late_rate=float(ev.get("late_rate", 0.0)))
+        part = traw.get("partition_by", ())
         tables.append(Table(
             name=traw["name"], rows=rows, columns=tuple(columns), path=tpath, primary_key=pk,
             unique=tuple(tuple(g) for g in traw.get("unique", ())), events=events,
             description=traw.get("description"), corruption=freeze(traw.get("corruption")),
+            partition_by=(part,) if isinstance(part, str) else tuple(part),
+            indexes=tuple(_index(traw["name"], ix, tpath + ("indexes", i)) for i, ix in enumerate(traw.get("indexes", ()))),
         ))
     return link_references(Schema(
         version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
@@ -566,6 +570,16 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
         profile=data.get("profile", "realistic"), anchor=str(anchor_text), anchor_us=anchor_us,
         corruption=freeze(data.get("corruption")),
     ))
+
+
+def _index(table: str, raw: Any, path: tuple) -> Index:
+    """One ``indexes:`` entry: a list of columns, or ``{columns, name, unique}``."""
+    spec = raw if isinstance(raw, dict) else {"columns": raw}
+    cols = spec["columns"]
+    cols = (cols,) if isinstance(cols, str) else tuple(cols)
+    name = spec.get("name") or "ix_" + "_".join((table, *cols))
+    return Index(name=name, columns=cols, path=path, unique=bool(spec.get("unique", False)),
+                 columns_path=path + ("columns",) if isinstance(raw, dict) else path)
 
 
 def link_references(schema: Schema) -> Schema:
@@ -604,6 +618,15 @@ def _semantic(schema: Schema, col: _Collector) -> None:
         seen_tables.setdefault(table.name, table.path[1])
     for table in schema.tables:
         _check_table(schema, table, col)
+    index_names: dict[str, tuple[str, str]] = {}
+    for table in schema.tables:
+        for ix in table.indexes:
+            other = index_names.get(ix.name.lower())
+            if other is not None or schema.has_table(ix.name):
+                clash = f"index {other[0]!r} of table {other[1]!r}" if other is not None else f"table {ix.name!r}"
+                col.add(ix.path, f"index name {ix.name!r} is already used by the {clash}: a database holds "
+                        "one name once", "give the index another name (name: ...)")
+            index_names.setdefault(ix.name.lower(), (ix.name, table.name))
     _check_cycles(schema, col)
 
 
@@ -641,6 +664,73 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
         if ev.key is not None and ev.key not in names:
             col.add(epath + ("key",), f"events.key names no column {ev.key!r}", suggest(ev.key, names))
     _check_hidden(schema, table, col)
+    _check_partition_by(table, col)
+    _check_indexes(table, col)
+
+
+#: the kinds a partition column may have: values that name a folder exactly and read back as
+#: themselves (a float, a timestamp or a decimal would make a folder per value, or round)
+PARTITION_KINDS = ("int", "string", "bool", "date")
+
+
+def _check_partition_by(table: Table, col: _Collector) -> None:
+    """``partition_by``: written columns of few values (one folder each), not every column."""
+    names = list(table.column_names)
+    ppath = table.path + ("partition_by",)
+    seen: set[str] = set()
+    for i, name in enumerate(table.partition_by):
+        p = ppath + (i,) if len(table.partition_by) > 1 else ppath
+        if name in seen:
+            col.add(p, f"partition_by names {name!r} twice")
+            continue
+        seen.add(name)
+        if not table.has_column(name):
+            col.add(p, f"partition_by names no column {name!r}", suggest(name, names))
+            continue
+        c = table.column(name)
+        if c.hidden:
+            col.add(p, f"partition column {name!r} is hidden: its values name the folders, so it is written",
+                    "partition by a written column")
+        elif c.dtype.kind not in PARTITION_KINDS:
+            col.add(p, f"cannot partition by {name!r} of type {c.dtype.name}: a folder per value",
+                    f"partition by a column of type {', '.join(PARTITION_KINDS)} with few values; derive one "
+                    "with expr, e.g. date_trunc('month', created_at) or year(created_at)")
+        elif c.unique or table.primary_key == (name,) or c.references is not None and c.references.owner:
+            what = "unique" if c.unique or table.primary_key == (name,) else "the owning foreign key"
+            col.add(p, f"cannot partition by {name!r}: it is {what}, so every row would be a folder of its own",
+                    "partition by a column of few values (a category, a region, a month)")
+    written = [c.name for c in table.columns if not c.hidden]
+    if written and set(written) <= seen:
+        col.add(ppath, f"table {table.name!r} is partitioned by every column it writes: the files would be empty",
+                "keep at least one column out of partition_by")
+
+
+def _check_indexes(table: Table, col: _Collector) -> None:
+    """``indexes``: columns of the table that are written; a unique index only over columns
+    whose values are unique by the schema (otherwise creating it fails after loading)."""
+    names = list(table.column_names)
+    keys = {frozenset(table.primary_key)} | {frozenset(g) for g in table.unique} | \
+        {frozenset((c.name,)) for c in table.columns if c.unique}
+    for ix in table.indexes:
+        cpath = ix.columns_path or ix.path
+        if len(set(ix.columns)) != len(ix.columns):
+            col.add(cpath, f"index {ix.name!r} names a column twice")
+            continue
+        bad = False
+        for j, name in enumerate(ix.columns):
+            p = cpath + (j,) if len(ix.columns) > 1 else cpath
+            if not table.has_column(name):
+                col.add(p, f"index {ix.name!r} names no column {name!r}", suggest(name, names))
+                bad = True
+            elif table.column(name).hidden:
+                col.add(p, f"index {ix.name!r} names hidden column {name!r}, which is never written",
+                        "index written columns only")
+                bad = True
+        if not bad and ix.unique and not any(k and k <= set(ix.columns) for k in keys):
+            col.add(ix.path + ("unique",), f"unique index {ix.name!r} on {', '.join(ix.columns)}: the schema does not "
+                    "make these values unique, so creating the index would fail",
+                    f"declare them unique (unique: [[{', '.join(ix.columns)}]] or unique: true on the column), "
+                    "or drop unique from the index")
 
 
 def _check_hidden(schema: Schema, table: Table, col: _Collector) -> None:

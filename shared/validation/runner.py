@@ -114,7 +114,8 @@ class ValidationContext:
                 table = self.schema.table(name)
                 schema = arrow_schema(table)
                 try:
-                    data = _conform(self.fmt.read_table(self.out_dir, table, schema), schema)
+                    data = _conform(self.read_batches(table, schema).read_all() if table.partition_by
+                                    else self.fmt.read_table(self.out_dir, table, schema), schema)
                 except Exception:  # noqa: BLE001 - the table's own pass reports the parse failure
                     data = None
             self._whole[name] = data
@@ -123,6 +124,15 @@ class ValidationContext:
     @property
     def dirty(self) -> bool:
         return self.plan is not None and self.plan.profile == "dirty"
+
+    def read_batches(self, table, schema: pa.Schema, columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """The table read back as the format streams it; a partitioned one in row order when the
+        plan can tell it (``shared.validation.partitioned``), else folder by folder."""
+        if table.partition_by and self.plan is not None and hasattr(self.fmt, "read_partitions"):
+            from shared.validation.partitioned import row_order_reader
+
+            return row_order_reader(self, table, schema, columns)
+        return self.fmt.read_batches(self.out_dir, table, schema, columns=columns)
 
     def parent_keys(self, table: str, column: str) -> pa.Array | None:
         """The distinct values of a parent's key column, read (that column only, in batches) the
@@ -145,7 +155,7 @@ class ValidationContext:
         keys = KeySet()
         rows = 0
         try:
-            reader = self.fmt.read_batches(self.out_dir, table, schema, columns=[column])
+            reader = self.read_batches(table, schema, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
             limit = self.plan.rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
@@ -597,7 +607,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
     out = _TableResults()
     schema = arrow_schema(table)
     try:
-        reader = vctx.fmt.read_batches(vctx.out_dir, table, schema)
+        reader = vctx.read_batches(table, schema)
         got = reader.schema
         _ = got.names  # a header that is not UTF-8 fails here, as a parse failure
         conform = _Conformer(schema, got)
