@@ -105,7 +105,10 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
     c.print(escape(f"generation order: {' → '.join(info['order'])}"))
     for t in info["tables"]:
         rr = t["rows_rule"]
-        how = (f"per {rr['per']}: {rr['distribution']} in [{rr['min']}, {rr['max'] if rr['max'] is not None else '∞'}]"
+        bounds = f"[{rr.get('min')}, {rr['max'] if rr.get('max') is not None else '∞'}]"
+        spread = f"total {rr['total']:,}" + (f" weighted by {rr['distribution']}" if rr["distribution"] else "") \
+            if rr.get("total") is not None else rr.get("distribution")
+        how = (f"per {rr['per']}: {spread} in {bounds}"
                if "per" in rr else ("override" if rr.get("override") else
                                     f"coverage {rr['coverage']:g} of {rr['of']}" if "of" in rr else
                                     (f"scale {rr['scale']}" if rr.get("scale") else "fixed")))
