@@ -396,3 +396,19 @@ def test_describe_shows_partitions_and_indexes(tmp_path):
     orders = next(t for t in info["tables"] if t["name"] == "orders")
     assert orders["partition_by"] == ["region", "day"]
     assert orders["indexes"][2] == {"name": "ix_orders_id_region", "columns": ["id", "region"], "unique": True}
+
+
+def test_partitioned_csv_keeps_its_dialect_and_compression(tmp_path):
+    schema = _schema_file(tmp_path)
+    out = tmp_path / "o"
+    res = _run("generate", "--schema", schema, "--format", "csv", "--out", out, "-q", "--option", "compression=gzip",
+               "--option", "header=false", "--option", "delimiter=tab")
+    assert res.exit_code == 0, res.output
+    import gzip
+
+    files = sorted((out / "orders").glob("*/*/part-00000.csv.gz"))
+    assert len(files) == 24
+    first = gzip.decompress(files[0].read_bytes()).decode().splitlines()[0]
+    assert first.count("\t") == 3 and not first.startswith('"id"')  # the 4 file columns, no header
+    res, _ = _validate(out, schema, "csv")
+    assert res.exit_code == 0, res.output
