@@ -15,6 +15,7 @@ and checks from other packages come in through entry points or ``DATAGEN_PLUGINS
 
 from __future__ import annotations
 
+from datagen import gen
 from datagen.api import (
     GenerateResult,
     default_out,
@@ -26,11 +27,23 @@ from datagen.api import (
     to_pandas,
     validate,
 )
+from datagen.config import (
+    DELETE,
+    Column,
+    ConfigValidationError,
+    Events,
+    Generator,
+    Index,
+    RowsOf,
+    RowsPer,
+    Schema,
+    Table,
+)
 from generators import register_builtins as _register_builtins
 from shared import __version__
 from shared.errors import DatagenError, InfeasibleSchema, OutputError, PlanError, SchemaError, UsageError
 from shared.formats import Format, format_names, get_format
-from shared.model.schema import Schema
+from shared.model.schema import Schema as SchemaModel
 from shared.resources import example_schemas
 from shared.schema_dsl.planner import Plan
 
@@ -44,6 +57,8 @@ def formats() -> list[str]:
 
 __all__ = [
     "__version__", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow", "to_pandas",
-    "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "Plan", "Format",
+    "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
+    "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
+    "ConfigValidationError",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -11,13 +11,14 @@ without breaking a caller.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datagen.config import Node, load_document
+from datagen.config import Schema as ConfigSchema
 from shared import api as _lib
 from shared.errors import UsageError
 from shared.formats import Format, get_format
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-SchemaLike = str | os.PathLike | Mapping[str, Any] | Schema
+SchemaLike = str | os.PathLike | Mapping[str, Any] | Schema | Node
 Rows = Mapping[str, int] | Iterable[str] | None
 
 __all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow",
@@ -44,13 +45,12 @@ def load_schema(source: SchemaLike, *, name: str | None = None, anchor: str | No
         if anchor is not None:
             raise UsageError("anchor= applies when a schema is loaded; this one is already loaded")
         return source
+    if isinstance(source, Node):  # typed configuration objects: their document, checked like a file's
+        if anchor is None and isinstance(source, ConfigSchema):
+            return source.load_model()
+        return load_document(source.to_dict(), name or getattr(source, "_label", None) or "<config>", anchor)
     if isinstance(source, Mapping):
-        label = name or "<dict>"
-        try:
-            data = json.dumps(source, indent=1, allow_nan=True).encode()
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"{label}: a schema dict must hold only JSON values: {exc}") from None
-        return _lib.load_schema(label if label.endswith(".json") else label + ".json", data, anchor=anchor)
+        return load_document(source, name or "<dict>", anchor)
     if isinstance(source, os.PathLike):
         return _lib.load_schema(os.fspath(source), anchor=anchor)
     if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
