@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datagen import gen
 from datagen.api import (
+    DataGen,
     GenerateResult,
     default_out,
     describe,
@@ -39,6 +40,7 @@ from datagen.config import (
     Schema,
     Table,
 )
+from datagen.output import OutputSpec
 from generators import register_builtins as _register_builtins
 from shared import __version__
 from shared.errors import DatagenError, InfeasibleSchema, OutputError, PlanError, SchemaError, UsageError
@@ -59,6 +61,6 @@ __all__ = [
     "__version__", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow", "to_pandas",
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
-    "ConfigValidationError",
+    "ConfigValidationError", "OutputSpec", "DataGen",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -113,11 +113,19 @@ def describe(schema: SchemaLike | Plan, *, format: str | Format | None = None, s
 
 @dataclass(frozen=True)
 class GenerateResult:
-    """What ``generate`` wrote: the folder, the format and the manifest (rows, files, digests)."""
+    """What ``generate`` made: the folder (None for the memory sink), the format, the manifest
+    (rows, files, digests; for the memory sink the same keys without files) and the tables —
+    built in memory, or read back from the files on first use, as ``table_format`` says."""
 
-    output_dir: Path
-    format: str
+    output_dir: Path | None
+    format: str | None
     manifest: dict[str, Any] = field(repr=False)
+    sink: str = "path"
+    table_format: str = "pandas"
+    #: the run's record in the run store (None until runs are recorded)
+    record: dict[str, Any] | None = field(default=None, repr=False)
+    _tables: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _plan: Any = field(default=None, repr=False, compare=False)
 
     @property
     def rows(self) -> dict[str, int]:
@@ -125,28 +133,173 @@ class GenerateResult:
 
     @property
     def files(self) -> list[dict[str, Any]]:
-        return list(self.manifest["files"])
+        return list(self.manifest.get("files", ()))
+
+    @property
+    def tables(self) -> dict[str, Any]:
+        """Every table, as ``table_format`` says (files are read back the first time)."""
+        if not self._tables and self.output_dir is not None and self._plan is not None:
+            from datagen.output import convert
+
+            fmt = get_format(self.manifest["format"])
+            for name in self._plan.order:
+                self._tables[name] = convert(_read_back(self._plan, fmt, self.output_dir, name), self.table_format)
+        return self._tables
+
+    @property
+    def corruptions(self) -> Any:
+        """The dirty profile's record of every corrupted cell (memory sink), else None."""
+        return self._tables.get(_CORRUPTIONS) if self.sink == "memory" else None
 
 
-def generate(schema: SchemaLike | Plan, *, format: str | Format = "parquet", out: str | os.PathLike | None = None,
+#: where the memory sink keeps the corruption records beside the tables
+_CORRUPTIONS = "__corruptions__"
+
+
+def _read_back(plan: Plan, fmt: Format, out: Path, name: str) -> pa.Table:
+    """A table read back from its files in row order (a partitioned one through the plan)."""
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+
+    from shared.schema_dsl.engine import arrow_schema
+
+    table = plan.schema.written.table(name)
+    schema = arrow_schema(table, dirty=plan.profile == "dirty")
+    if table.partition_by and hasattr(fmt, "read_partitions"):
+        from shared.validation.partitioned import row_order_reader
+
+        ctx = SimpleNamespace(fmt=fmt, out_dir=out, plan=plan, engine=_lib.Engine(plan), dirty=plan.profile == "dirty")
+        data = row_order_reader(ctx, table, schema).read_all()
+    else:
+        data = fmt.read_table(out, table, schema)
+    try:  # the schema's own types and nullability, as in memory (text formats read nullable columns)
+        return data.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
+        return data
+
+
+def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, out: str | os.PathLike | None = None,
              seed: int | None = None, rows: Rows = None, scale: float | None = None, profile: str | None = None,
              workers: int | None = None, block_rows: int | None = None, force: bool = False,
              options: Mapping[str, Any] | None = None, allow_huge: bool = False,
-             progress: Callable[[str, int], None] | None = None) -> GenerateResult:
-    """Write the dataset in ``format`` into ``out`` (default ``out/<schema>/<format>/``), replaced
-    atomically, with ``manifest.json``. ``options`` are the format's ``--option`` settings."""
+             progress: Callable[[str, int], None] | None = None, output: Any = None) -> GenerateResult:
+    """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
+    ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
+    ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
+    of its fields or a sink name — see ``datagen.output``): into memory (no file written), a new
+    temporary folder or a path, the tables returned as pandas, Arrow or polars."""
     from shared.schema_dsl.engine import check_workers, default_workers
 
-    fmt = get_format(format) if isinstance(format, str) else format
-    opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
     if workers is None:
         workers = default_workers()
     check_workers(workers)
+    if output is None:
+        fmt = get_format(format or "parquet") if not isinstance(format, Format) else format
+        opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
+        plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
+                            allow_huge=allow_huge)
+        target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
+        manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
+        return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, _plan=plan)
+    from datagen.output import OutputSpec, check_budget
+
+    spec = OutputSpec.of(output)
+    if out is not None or options:
+        raise UsageError("output= says where the run goes: give its path and options there, not out= or options=")
+    fmt_name = spec.format or (format.name if isinstance(format, Format) else format) or "parquet"
+    fmt = get_format(fmt_name)
+    opts = fmt.check_options(spec.format_options())
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
                         allow_huge=allow_huge)
-    target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
+    if spec.sink == "memory":
+        check_budget(plan, spec)  # before a single row is computed
+        tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
+        return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory",
+                              table_format=spec.table_format, _tables=tables, _plan=plan)
+    if spec.sink == "temp_dir":
+        import tempfile
+
+        target = Path(tempfile.mkdtemp(prefix=f"datagen-{plan.schema.name}-")) / fmt.name
+    else:
+        target = Path(spec.path)  # type: ignore[arg-type]  # check() requires it for this sink
     manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
-    return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest)
+    return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink,
+                          table_format=spec.table_format, _plan=plan)
+
+
+def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -> tuple[dict[str, Any], dict]:
+    """Every table straight from the engine's batches (no file), and a manifest without files."""
+    import datetime as dt
+    import time
+
+    import pyarrow as pa
+
+    from datagen.output import convert
+    from shared import TOOL_NAME, __version__
+
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    engine = _lib.Engine(plan)
+    tables: dict[str, Any] = {}
+    records: list = []
+    timings: dict[str, float] = {}
+    for name in plan.order:
+        t1 = time.perf_counter()
+        batches = []
+        for batch, rec in engine.iter_batches(name, workers=workers, with_records=True):
+            batches.append(batch)
+            if rec is not None and rec.num_rows:
+                records.append(rec)
+            if progress is not None:
+                progress(name, batch.num_rows)
+        arrow = pa.Table.from_batches(batches, schema=engine.arrow_schemas[name])
+        del batches
+        tables[name] = convert(arrow, table_format)
+        timings[name] = round(time.perf_counter() - t1, 4)
+    manifest: dict[str, Any] = {
+        "manifest_version": 1, "tool": {"name": TOOL_NAME, "version": __version__}, "format": None,
+        "sink": "memory", "schema": {"name": plan.schema.name, "path": str(plan.schema.source.path),
+                                     "sha256": plan.schema.source.sha256},
+        "seed": plan.seed, "profile": plan.profile, "anchor": plan.schema.anchor, "block_rows": plan.block_rows,
+        "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, "workers": workers,
+        "rows": {n: plan.tables[n].rows for n in plan.order}, "files": [],
+        "generated_at": started.isoformat().replace("+00:00", "Z"),
+        "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
+    }
+    if plan.profile == "dirty":
+        from shared import corruption
+
+        rec = pa.concat_tables([pa.Table.from_batches([r]) for r in records]) if records else \
+            corruption.RECORD_SCHEMA.empty_table()
+        manifest["corruption"] = {"rates": corruption.rates_used(plan.schema.written),
+                                  "counts": corruption.summarize(rec)}
+        tables[_CORRUPTIONS] = convert(rec, table_format)
+    return tables, manifest
+
+
+class DataGen:
+    """A client holding defaults for its calls: ``DataGen(output={"sink": "memory"}, workers=2)``
+    then ``client.generate(schema, seed=7)`` — the same as ``datagen.generate`` with those
+    arguments (an argument given to the call wins)."""
+
+    def __init__(self, *, output: Any = None, workers: int | None = None, seed: int | None = None,
+                 profile: str | None = None, block_rows: int | None = None):
+        self.defaults = {k: v for k, v in {"output": output, "workers": workers, "seed": seed, "profile": profile,
+                                           "block_rows": block_rows}.items() if v is not None}
+
+    def generate(self, schema: SchemaLike | Plan, **kwargs: Any) -> GenerateResult:
+        return generate(schema, **{**self.defaults, **kwargs})
+
+    def describe(self, schema: SchemaLike | Plan, **kwargs: Any) -> dict[str, Any]:
+        keep = {k: v for k, v in self.defaults.items() if k in ("seed", "profile")}
+        return describe(schema, **{**keep, **kwargs})
+
+    def validate(self, schema: SchemaLike, **kwargs: Any) -> dict[str, Any]:
+        return validate(schema, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"DataGen({', '.join(f'{k}={v!r}' for k, v in self.defaults.items())})"
 
 
 def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,
