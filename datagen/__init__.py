@@ -41,6 +41,7 @@ from datagen.config import (
     Table,
 )
 from datagen.output import OutputSpec
+from datagen.stream import EventStream, stream
 from generators import register_builtins as _register_builtins
 from shared import __version__
 from shared.errors import DatagenError, InfeasibleSchema, OutputError, PlanError, SchemaError, UsageError
@@ -61,6 +62,6 @@ __all__ = [
     "__version__", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow", "to_pandas",
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
-    "ConfigValidationError", "OutputSpec", "DataGen",
+    "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -298,6 +298,13 @@ class DataGen:
     def validate(self, schema: SchemaLike, **kwargs: Any) -> dict[str, Any]:
         return validate(schema, **kwargs)
 
+    def stream(self, schema: SchemaLike, **kwargs: Any):
+        """``datagen.stream`` with this client's seed and profile."""
+        from datagen.stream import stream
+
+        keep = {k: v for k, v in self.defaults.items() if k in ("seed", "profile")}
+        return stream(schema, **{**keep, **kwargs})
+
     def __repr__(self) -> str:
         return f"DataGen({', '.join(f'{k}={v!r}' for k, v in self.defaults.items())})"
 

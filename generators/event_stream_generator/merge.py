@@ -20,8 +20,8 @@ source (spill chunks hold at most ``SPILL_BATCH_ROWS`` events). No per-row Pytho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -133,8 +133,9 @@ class _Source:
     def __init__(self, tidx: int, chunks: Iterable[tuple[np.ndarray, np.ndarray, pa.Array]]):
         self.tidx = tidx
         self._it = iter(chunks)
-        self.emit = self.seq = None
-        self.lines = None
+        self.emit: Any = None  # np.ndarray of the held chunk, None when none is held
+        self.seq: Any = None
+        self.lines: Any = None
         self.pos = 0
 
     def fill(self) -> bool:
@@ -174,7 +175,7 @@ class _Source:
             yield lines
 
 
-def merge(sources: list[tuple[int, Iterable[tuple[np.ndarray, np.ndarray, pa.Array]]]]) -> Iterator[pa.Array]:
+def merge(sources: Sequence[tuple[int, Iterable[tuple[np.ndarray, np.ndarray, pa.Array]]]]) -> Iterator[pa.Array]:
     """Merge sorted sources ``(table index, chunks)`` into windows of lines in delivery order."""
     active = [s for s in (_Source(t, c) for t, c in sources) if s.fill()]
     while len(active) > 1:

@@ -1,0 +1,140 @@
+"""Live event streams in Python: ``datagen.stream(schema, events_per_second=N, max_events=M)``.
+
+The events are those of the ``event_stream`` format — the same envelope (``event_id``,
+``event_type``, ``ts``, ``key``, ``table``, ``seq``, ``late``, ``data``), the same order, the same
+values as ``events.ndjson`` and ``generate --format event_stream --rate N`` — computed on the fly
+a window at a time, so memory holds one window whatever the stream's length, and a window is
+computed only when the consumer asks for the event after the last one: the stream goes at the
+consumer's pace when that is slower, and never buffers ahead.
+
+Rate: event ``i`` is due at ``t0 + i / N`` on a monotonic clock — an absolute schedule, so
+rounding never accumulates into drift over minutes or hours. An event is handed over when it is
+due (never early); when the consumer or the generation falls more than a second behind, the
+schedule restarts from now instead of bursting to catch up (as ``--rate`` does).
+``events_per_second=None`` yields as fast as the consumer takes them.
+
+Both ``for event in stream`` and ``async for event in stream`` work; the async form sleeps with
+``asyncio.sleep`` and computes the next window in a worker thread, so the event loop stays
+free. ``raw=True`` yields each event's JSON line (bytes, no newline) instead of a dict.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import orjson
+
+from shared.errors import UsageError
+
+#: the most the schedule may fall behind before it restarts from now (as generate --rate)
+MAX_LAG_S = 1.0
+MAX_RATE = 10_000_000.0
+
+
+class EventStream:
+    """An iterable (and async iterable) of events; see the module documentation."""
+
+    def __init__(self, plan, *, events_per_second: float | None = None, max_events: int | None = None,
+                 options: dict[str, Any] | None = None, raw: bool = False,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        if events_per_second is not None and (not math.isfinite(events_per_second)
+                                              or not 0 < events_per_second <= MAX_RATE):
+            raise UsageError(f"events_per_second={events_per_second}: more than 0 and at most {MAX_RATE:,.0f}, "
+                             "or None for as fast as the consumer takes them")
+        if max_events is not None and (isinstance(max_events, bool) or not isinstance(max_events, int)
+                                       or max_events < 0):
+            raise UsageError(f"max_events={max_events!r}: a whole number, 0 or more")
+        if not any(t.events is not None for t in plan.schema.written.tables):
+            raise UsageError(f"schema {plan.schema.name!r} has no event table (a table with events: {{time: …}})")
+        from shared.formats import get_format
+
+        fmt = get_format("event_stream")
+        self.options = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
+        self.plan, self.rate, self.max_events, self.raw = plan, events_per_second, max_events, raw
+        self.clock, self.sleep = clock, sleep
+        self.emitted = 0
+
+    def _windows(self) -> Iterator[Any]:
+        from generators.event_stream_generator.merge import merged_stream
+        from shared.schema_dsl.engine import Engine
+
+        engine = Engine(self.plan)
+        return merged_stream(self.plan.schema.written, engine.iter_batches, self.plan.seed,
+                             self.options["late_max_delay_us"], self.options["max_sort_rows"], self.plan.profile)
+
+    def _event(self, line: bytes) -> Any:
+        line = line.rstrip(b"\n")
+        return line if self.raw else orjson.loads(line)
+
+    def _due(self, t0: float, i: int) -> tuple[float, float]:
+        """(t0, seconds to wait) for event ``i``: the schedule restarts when more than a second late."""
+        assert self.rate is not None
+        now = self.clock()
+        if now - (t0 + i / self.rate) > MAX_LAG_S:
+            t0 = now - i / self.rate
+        return t0, t0 + i / self.rate - now
+
+    def __iter__(self) -> Iterator[Any]:
+        limit = self.max_events
+        if limit == 0:
+            return
+        t0 = self.clock()
+        i = 0
+        for window in self._windows():
+            for line in window.to_pylist():
+                if self.rate is not None:
+                    t0, wait = self._due(t0, i)
+                    if wait > 0:
+                        self.sleep(wait)
+                i += 1
+                self.emitted = i
+                yield self._event(line)
+                if limit is not None and i >= limit:
+                    return
+
+    async def _aiter(self) -> AsyncIterator[Any]:
+        import asyncio
+
+        limit = self.max_events
+        if limit == 0:
+            return
+        windows = self._windows()
+        done = object()
+        t0 = self.clock()
+        i = 0
+        while True:
+            window = await asyncio.to_thread(next, windows, done)
+            if window is done:
+                return
+            for line in window.to_pylist():  # type: ignore[attr-defined]
+                if self.rate is not None:
+                    t0, wait = self._due(t0, i)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                i += 1
+                self.emitted = i
+                yield self._event(line)
+                if limit is not None and i >= limit:
+                    return
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._aiter()
+
+    def __repr__(self) -> str:
+        return (f"EventStream({self.plan.schema.name!r}, events_per_second={self.rate}, "
+                f"max_events={self.max_events}, emitted={self.emitted})")
+
+
+def stream(schema, *, events_per_second: float | None = None, max_events: int | None = None,
+           seed: int | None = None, rows=None, scale: float | None = None, profile: str | None = None,
+           options: dict[str, Any] | None = None, raw: bool = False) -> EventStream:
+    """The schema's event stream as an iterator and async iterator of events (see the module
+    documentation); ``options`` are the event_stream format's (``late_max_delay``,
+    ``max_sort_rows``). Checked before anything is generated."""
+    from datagen.api import resolve_plan
+
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile)
+    return EventStream(plan, events_per_second=events_per_second, max_events=max_events, options=options, raw=raw)
