@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datagen import gen
 from datagen.api import (
-    DataGen,
     GenerateResult,
     default_out,
     describe,
@@ -28,6 +27,7 @@ from datagen.api import (
     to_pandas,
     validate,
 )
+from datagen.client import DataGen
 from datagen.config import (
     DELETE,
     Column,

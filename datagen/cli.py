@@ -22,9 +22,11 @@ import typer
 import typer.core
 
 from shared.cli.common import (
+    BlueprintOpt,
     DebugOpt,
     GenerateRequest,
     HugeOpt,
+    ParamOpt,
     ProfileOpt,
     RowsOpt,
     ScaleOpt,
@@ -39,7 +41,7 @@ from shared.cli.common import (
 )
 from shared.errors import UsageError
 
-VERBS = ("describe", "generate", "validate")
+VERBS = ("describe", "generate", "validate", "blueprints")
 
 
 def _format_names() -> list[str]:
@@ -107,11 +109,26 @@ AnchorOpt = typer.Option(None, "--anchor", help="The instant relative times reso
                          "run's start, recorded in the manifest). Default: the schema's.")
 
 
-def _schema_with(schema: str | None, anchor: str | None):
-    """The schema argument, loaded with ``--anchor`` when one is given."""
+def _schema_with(schema: str | None, anchor: str | None, blueprint: str | None = None, param: list[str] | None = None):
+    """The schema argument (or blueprint), loaded with ``--anchor`` when one is given."""
     import datagen
 
-    return datagen.load_schema(_schema_arg(schema), anchor=anchor) if anchor is not None else _schema_arg(schema)
+    source = _source(schema, blueprint, param)
+    return datagen.load_schema(source, anchor=anchor) if anchor is not None else source
+
+
+def _source(schema: str | None, blueprint: str | None, param: list[str] | None):
+    """``--schema`` (a path), or ``--blueprint NAME --param KEY=VALUE…`` (the blueprint's schema)."""
+    if blueprint is None:
+        if param:
+            raise UsageError("--param sets a blueprint's parameters: give --blueprint NAME too")
+        return _schema_arg(schema)
+    if schema is not None:
+        raise UsageError("--schema and --blueprint both name the dataset: give one of them")
+    from datagen import blueprints
+
+    bp = blueprints.get(blueprint)
+    return bp(**blueprints.parse_params(bp, param))
 
 
 def _schema_arg(schema: str | None) -> str:
@@ -197,6 +214,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     def describe(
         format: str = fmt_opt,
         schema: str = SchemaOpt,
+        blueprint: str = BlueprintOpt,
+        param: list[str] = ParamOpt,
         out: str = typer.Option(None, "--out", "-o", help="Where generate would write (shown; nothing is written)."),
         seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt, profile: str = ProfileOpt,
         workers: int = typer.Option(None, "--workers", "-w", help="Accepted as for generate (checked, unused)."),
@@ -214,7 +233,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             _name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_with(schema, anchor), **_plan_kwargs(seed, rows, scale, profile,
+            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param), **_plan_kwargs(seed, rows, scale, profile,
                                                                                         block_rows, allow_huge))
             info = datagen.describe(plan, format=fmt, out=out)
             if as_json:
@@ -225,6 +244,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     def generate(
         format: str = fmt_opt,
         schema: str = SchemaOpt,
+        blueprint: str = BlueprintOpt,
+        param: list[str] = ParamOpt,
         out: str = typer.Option(None, "--out", "-o", help="Output folder. Default: out/<schema name>/<format>/."),
         seed: int = SeedOpt, rows: list[str] = RowsOpt, scale: float = ScaleOpt, profile: str = ProfileOpt,
         workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: the number of cores)."),
@@ -243,7 +264,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_with(schema, anchor), **_plan_kwargs(seed, rows, scale, profile,
+            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param), **_plan_kwargs(seed, rows, scale, profile,
                                                                                         block_rows, allow_huge))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
                 if extra.get(key) is None:
@@ -282,6 +303,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     def validate(
         format: str = fmt_opt,
         schema: str = SchemaOpt,
+        blueprint: str = BlueprintOpt,
+        param: list[str] = ParamOpt,
         out: str = typer.Option(None, "--out", "-o", help="The folder to check. Default: out/<schema name>/<format>/."),
         seed: int = typer.Option(None, "--seed", help="The seed the output must have been generated with."),
         rows: list[str] = typer.Option(None, "--rows", help="TABLE=N the output must have been generated with."),
@@ -307,7 +330,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             name, fmt, raw_opts, _opts, _n = _request(format, option, workers, out)
-            the_schema = datagen.load_schema(_schema_arg(schema))
+            source = _source(schema, blueprint, param)
+            the_schema = datagen.load_schema(source)
             target = Path(out) if out else datagen.default_out(the_schema.name, name)
             status = None
             if not (quiet or as_json) and sys.stderr.isatty():
@@ -316,11 +340,11 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 status = Console(stderr=True).status(f"validating {target} …")
             if status is not None:
                 with status:
-                    rep = datagen.validate(_schema_arg(schema), out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                    rep = datagen.validate(source, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
                                            seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
                                            options=raw_opts)
             else:
-                rep = datagen.validate(_schema_arg(schema), out=target, format=fmt, strict=strict, allow_huge=allow_huge,
+                rep = datagen.validate(source, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
                                        seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
                                        options=raw_opts)
             report_path = Path(report) if report else target / REPORT
@@ -337,7 +361,64 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             if rep["status"] != "pass":
                 raise typer.Exit(1)
 
+    app.add_typer(_blueprints_app(), name="blueprints")
     return app
+
+
+def _blueprints_app() -> typer.Typer:
+    """``blueprints list`` and ``blueprints show NAME``: the named scenarios."""
+    bp_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                         help="Named scenarios: list them, show one (its parameters, or its schema as YAML).")
+
+    @bp_app.command("list")
+    def list_(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+              debug: bool = DebugOpt) -> None:
+        """Every blueprint with its one-line description."""
+        from datagen import blueprints
+
+        with guard(debug):
+            infos = blueprints.list()
+            if as_json:
+                print_json(infos)
+                return
+            from rich.console import Console
+            from rich.table import Table as RichTable
+
+            t = RichTable(title="blueprints (generate --blueprint NAME --param KEY=VALUE)", title_justify="left")
+            t.add_column("name")
+            t.add_column("description", overflow="fold")
+            for info in infos:
+                t.add_row(info["name"], info["description"])
+            Console().print(t)
+
+    @bp_app.command("show")
+    def show(name: str = typer.Argument(..., help="The blueprint."),
+             param: list[str] = ParamOpt,
+             as_yaml: bool = typer.Option(False, "--yaml", help="Print the schema it makes, as YAML."),
+             as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+             debug: bool = DebugOpt) -> None:
+        """A blueprint's description and parameters; with --yaml the schema it makes (a file the
+        command line runs identically)."""
+        from datagen import blueprints
+
+        with guard(debug):
+            bp = blueprints.get(name)
+            params = blueprints.parse_params(bp, param)
+            if as_yaml:
+                schema = bp(**params)
+                schema.validate()
+                sys.stdout.write(schema.to_yaml())
+                return
+            info = bp.info()
+            if as_json:
+                print_json(info)
+                return
+            print(f"{info['name']} — {info['description']}")
+            for p in info["parameters"]:
+                value = params.get(p["name"], p["default"])
+                print(f"  --param {p['name']}={value}  ({p['type']}{', set' if p['name'] in params else ''})")
+
+    return bp_app
 
 
 def _add_options(func, extras):

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from shared.errors import DatagenError, PlanError, SchemaError
+from shared.errors import DatagenError, PlanError, SchemaError, UsageError
 
 #: removes a table, a column or a key in ``override``
 DELETE = None
@@ -309,6 +309,55 @@ class Schema(Node, metaclass=_SchemaMeta):
         merged = _merge(doc, {k: _plain(v) for k, v in changes.items()}, ("tables",), ())
         return type(self).from_dict(merged)
 
+    # --- modifiers (they compose: each returns a new schema) ---------------------------------
+
+    def with_dirty(self, rate: float = 0.01) -> Schema:
+        """The dirty profile, every corruption kind that is on by default at ``rate`` (0: the
+        realistic profile again, without corruption rates)."""
+        from shared.corruption import DEFAULT_RATES
+
+        rate = _rate("with_dirty", rate)
+        if rate == 0:
+            return self.override(profile="realistic", corruption=None)
+        return self.override(profile="dirty", corruption={k: rate for k, v in DEFAULT_RATES.items() if v > 0})
+
+    def with_locale(self, locale: str) -> Schema:
+        """Faker values from ``locale`` (``de_DE``, ``ja_JP`` …)."""
+        return self.override(locale=locale)
+
+    def with_scale(self, factor: float) -> Schema:
+        """Every fixed row count and per-parent total times ``factor`` (at least 1 row each)."""
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+            raise UsageError(f"with_scale({factor!r}): a factor above 0")
+        tables: dict[str, Any] = {}
+        for t in self._doc.get("tables") or ():
+            if not isinstance(t, Table):
+                continue
+            rows = t.rows
+            if isinstance(rows, int) and not isinstance(rows, bool):
+                tables[t.name] = {"rows": max(1, round(rows * factor))}
+            elif isinstance(rows, RowsPer) and isinstance(rows.total, int):
+                tables[t.name] = {"rows": {"total": max(1, round(rows.total * factor))}}
+        return self.override(tables=tables) if tables else self
+
+    def with_anomalies(self, rate: float = 0.01) -> Schema:
+        """Labelled anomalies in ``rate`` of the rows of every table that declares ``anomalies``."""
+        rate = _rate("with_anomalies", rate)
+        tables = {t.name: {"anomalies": {"rate": rate}} for t in self._doc.get("tables") or ()
+                  if isinstance(t, Table) and "anomalies" in t}
+        if not tables:
+            raise UsageError(f"with_anomalies: schema {self._doc.get('name')!r} has no table with anomalies")
+        return self.override(tables=tables)
+
+    def with_streaming(self, events_per_second: float) -> Schema:
+        """The rate ``datagen.stream`` delivers this schema's events at unless told otherwise."""
+        if isinstance(events_per_second, bool) or not isinstance(events_per_second, (int, float)) \
+                or not events_per_second > 0:
+            raise UsageError(f"with_streaming({events_per_second!r}): events per second, above 0")
+        if not any(isinstance(t, Table) and t.events is not None for t in self._doc.get("tables") or ()):
+            raise UsageError(f"with_streaming: schema {self._doc.get('name')!r} has no event table")
+        return self.override(stream={"events_per_second": events_per_second})
+
     # --- checking -----------------------------------------------------------------------------
 
     def validate(self, *, plan: bool = True) -> Schema:
@@ -404,6 +453,12 @@ def _merge(base: Any, change: Any, named: tuple[str, ...], path: tuple) -> Any: 
                 merged[k] = v
         return merged
     return change
+
+
+def _rate(what: str, rate: Any) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise UsageError(f"{what}({rate!r}): a rate between 0 and 1")
+    return float(rate)
 
 
 def _at(doc: Any, path: str) -> Any:

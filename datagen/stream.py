@@ -128,13 +128,23 @@ class EventStream:
                 f"max_events={self.max_events}, emitted={self.emitted})")
 
 
-def stream(schema, *, events_per_second: float | None = None, max_events: int | None = None,
+#: ``stream(events_per_second=SCHEMA_RATE)``: the schema's ``stream.events_per_second``, else unpaced
+SCHEMA_RATE = "schema"
+
+
+def stream(schema, *, events_per_second: float | str | None = SCHEMA_RATE, max_events: int | None = None,
            seed: int | None = None, rows=None, scale: float | None = None, profile: str | None = None,
            options: dict[str, Any] | None = None, raw: bool = False) -> EventStream:
     """The schema's event stream as an iterator and async iterator of events (see the module
     documentation); ``options`` are the event_stream format's (``late_max_delay``,
-    ``max_sort_rows``). Checked before anything is generated."""
+    ``max_sort_rows``). ``events_per_second`` defaults to the schema's ``stream.events_per_second``
+    (``with_streaming``), else None: as fast as the consumer takes them. Checked before anything
+    is generated."""
     from datagen.api import resolve_plan
 
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile)
+    if events_per_second == SCHEMA_RATE:
+        events_per_second = plan.schema.stream_rate
+    elif isinstance(events_per_second, str):
+        raise UsageError(f"events_per_second={events_per_second!r}: a number, None, or {SCHEMA_RATE!r}")
     return EventStream(plan, events_per_second=events_per_second, max_events=max_events, options=options, raw=raw)

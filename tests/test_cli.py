@@ -22,7 +22,17 @@ def _invoke(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("verb", sorted(typer.main.get_command(app).commands))
+#: the verbs that run a dataset (describe, generate, validate …); command groups such as
+#: ``blueprints list|show`` browse a catalogue and take no dataset options
+DATASET_VERBS = sorted(n for n, c in typer.main.get_command(app).commands.items() if not hasattr(c, "commands"))
+
+
+def test_the_dataset_verbs_and_the_groups():
+    assert {"describe", "generate", "validate"} <= set(DATASET_VERBS)
+    assert "blueprints" in typer.main.get_command(app).commands and "blueprints" not in DATASET_VERBS
+
+
+@pytest.mark.parametrize("verb", DATASET_VERBS)
 def test_every_verb_takes_the_shared_options(verb):
     cmd = typer.main.get_command(app).commands[verb]
     flags = {o for p in cmd.params for o in p.opts}

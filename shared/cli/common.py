@@ -180,6 +180,8 @@ def print_json(data: Any) -> None:
 # --- the app ----------------------------------------------------------------------------------
 
 SchemaOpt = typer.Option(None, "--schema", "-s", help="Schema file (YAML or JSON). Default: schemas/examples/default.yaml.")
+BlueprintOpt = typer.Option(None, "--blueprint", help="A named scenario instead of --schema (see: blueprints list).")
+ParamOpt = typer.Option(None, "--param", help="Blueprint parameter KEY=VALUE; repeatable.")
 SeedOpt = typer.Option(None, "--seed", help="Root seed (default: the schema's seed).")
 RowsOpt = typer.Option(None, "--rows", help="TABLE=N row override; repeat for several tables.")
 ScaleOpt = typer.Option(None, "--scale", help="Multiply every table's rows (at least 1 each); --rows wins.")

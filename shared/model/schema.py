@@ -238,6 +238,8 @@ class Schema:
     anchor: str = "2025-01-01T00:00:00Z"
     anchor_us: int = 0
     corruption: Mapping[str, Any] | None = None
+    #: ``stream.events_per_second``: the rate a live stream of the events goes at by default
+    stream_rate: float | None = None
     #: where the anchor came from: "schema" (written there, or the default), "option"
     #: (``--anchor``), or "now" (the run's start, resolved at load time)
     anchor_from: str = "schema"

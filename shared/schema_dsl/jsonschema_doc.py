@@ -152,6 +152,12 @@ def build() -> dict:
             "profile": {"enum": list(PROFILES)},
             "anchor": {"type": "string"},
             "corruption": {"$ref": "#/$defs/corruption"},
+            "stream": {
+                "type": "object",
+                "description": "How the schema's events are streamed live when not told otherwise.",
+                "additionalProperties": False,
+                "properties": {"events_per_second": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e7}},
+            },
             "tables": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/table"}},
         },
         "$defs": {

@@ -569,6 +569,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
         description=data.get("description"), seed=int(data.get("seed", 0)), locale=data.get("locale", "en_US"),
         profile=data.get("profile", "realistic"), anchor=str(anchor_text), anchor_us=anchor_us,
         corruption=freeze(data.get("corruption")),
+        stream_rate=(data.get("stream") or {}).get("events_per_second"),
     ))
 
 

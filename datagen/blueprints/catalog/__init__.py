@@ -1,0 +1,1 @@
+"""The built-in blueprints, one file each (``datagen.blueprints`` registers every module here)."""
