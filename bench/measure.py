@@ -2,7 +2,10 @@
 
     python -m bench.measure --schema bench/schemas/reference.yaml --format parquet --workers 2 --scale 0.02
 
-``--format none`` only computes the batches (the engine alone, no writer). ``seconds`` runs from
+``--format none`` only computes the batches (the engine alone, no writer); ``--format memory``
+builds every table as a pandas DataFrame in memory (``datagen.generate(..., output="memory")``)
+and reports the frames' size and the resident memory before the run, so the peak's growth can
+be set against the frames. ``seconds`` runs from
 ``load_schema`` to the end of ``generate`` (imports excluded, reported as ``import_s``); the
 last stdout line is the JSON report (``bench.common.report``).
 """
@@ -59,8 +62,16 @@ def run(schema: str, fmt: str, workers: int, scale: float | None, rows: dict[str
     load_formats()
     t0 = time.perf_counter()
     plan = api.resolve_plan(api.load_schema(schema), scale=scale, rows=rows or None)
+    extra: dict = {}
     if fmt == "none":
         timings, nbytes = engine_only(plan, workers), 0
+    elif fmt == "memory":
+        import datagen
+
+        extra["rss_before_mib"] = current_rss_mib()
+        res = datagen.generate(plan, output={"sink": "memory", "memory_budget": 1 << 50}, workers=workers)
+        timings, nbytes = res.manifest["timings"]["tables_s"], 0
+        extra["frames_mib"] = round(sum(int(f.memory_usage(deep=True).sum()) for f in res.tables.values()) / 2**20, 1)
     else:
         manifest = api.generate(plan, FORMATS[fmt], out, workers=workers, force=True)
         timings, nbytes = manifest["timings"]["tables_s"], dir_bytes(out)
@@ -68,7 +79,18 @@ def run(schema: str, fmt: str, workers: int, scale: float | None, rows: dict[str
     table_rows = {n: plan.tables[n].rows for n in plan.order}
     return {"program": "datagen", "schema": plan.schema.name, "format": fmt, "workers": workers,
             "rows": sum(table_rows.values()), "seconds": seconds, "bytes": nbytes, "tables_s": timings,
-            "table_rows": table_rows, "import_s": t0 - T_START}
+            "table_rows": table_rows, "import_s": t0 - T_START, **extra}
+
+
+def current_rss_mib() -> float:
+    """This process's resident memory now (Linux /proc; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    import os
+
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -55,6 +55,16 @@ def targets(doc: dict) -> list[list]:
                 add(f"≥ 300× the Faker loop's rows/s (whole workload → {fmt}, {w} worker{'s' if w > 1 else ''})",
                     f"{r['rows_per_s_vs_faker']:.0f}× (customers alone {r['customers_rows_per_s_vs_faker']:.0f}×)",
                     r["rows_per_s_vs_faker"] >= 300)
+    for w in sorted({1, n}):
+        mem, pq = ref.get(("memory", w)), ref.get(("parquet", w))
+        if mem and pq:
+            share = mem["rows_per_s"] / pq["rows_per_s"]
+            add(f"in memory (pandas) ≥ 70 % of Parquet's rows/s ({w} worker{'s' if w > 1 else ''})",
+                f"{share:.0%}", share >= 0.7)
+        if mem and mem.get("frames_mib"):
+            growth = (mem["rss_mib"] - mem["rss_before_mib"]) / mem["frames_mib"]
+            add(f"in memory: peak growth ≤ 1.5× the DataFrames ({w} worker{'s' if w > 1 else ''})",
+                f"{growth:.2f}× of {mem['frames_mib']:,.0f} MiB", growth <= 1.5)
     rss = doc.get("rss") or []
     if rss:
         big = rss[-1]

@@ -35,7 +35,7 @@ from bench.common import BENCH, OUT, ROOT, SCHEMAS
 
 PY = sys.executable
 REFERENCE_ONLY = {"json", "ndjson", "sqlite"}  # measured at --other-scale
-TARGET_FORMATS = {"none", "parquet", "csv"}  # the reference workload's targets: measured at --scale
+TARGET_FORMATS = {"none", "memory", "parquet", "csv"}  # the reference workload's targets: measured at --scale
 SCALING = (0.25, 0.5, 1.0)  # fractions of --scale for the throughput-against-rows chart
 
 
@@ -64,7 +64,7 @@ def configs(a) -> list[dict]:
     out.append({"key": ("faker_loop", "reference", "csv", 1, a.faker_rows),
                 "args": ["bench.faker_loop", "--rows", str(a.faker_rows), "--out", str(OUT / "faker_loop.csv")]})
     for wl in a.workloads:
-        fmts = ["none"] if wl == "reference" else []
+        fmts = ["none", "memory"] if wl == "reference" else []
         for fmt in a.formats:
             if (fmt in REFERENCE_ONLY and wl != "reference") or (fmt == "event_stream" and wl != "events"):
                 continue
@@ -105,7 +105,9 @@ def summarize(key: tuple, runs: list[dict]) -> dict:
             "rows_per_s": round(rows / s), "mb_per_s": round(nbytes / s / 1e6, 2),
             "tables_s": {t: round(v, 4) for t, v in tables.items()},
             "rss_mib": max(r["rss_mib"] for r in runs), "rss_worker_mib": max(r["rss_worker_mib"] for r in runs),
-            "runs_s": [round(r["seconds"], 4) for r in runs], "process_s": round(_median(runs, "process_s"), 3)}
+            "runs_s": [round(r["seconds"], 4) for r in runs], "process_s": round(_median(runs, "process_s"), 3),
+            **({"frames_mib": runs[0]["frames_mib"], "rss_before_mib": max(r["rss_before_mib"] for r in runs)}
+               if "frames_mib" in runs[0] else {})}
 
 
 def ratios(results: list[dict], scale: float) -> None:

@@ -244,19 +244,18 @@ def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -
     tables: dict[str, Any] = {}
     records: list = []
     timings: dict[str, float] = {}
-    for name in plan.order:
-        t1 = time.perf_counter()
-        batches = []
-        for batch, rec in engine.iter_batches(name, workers=workers, with_records=True):
-            batches.append(batch)
-            if rec is not None and rec.num_rows:
-                records.append(rec)
-            if progress is not None:
-                progress(name, batch.num_rows)
-        arrow = pa.Table.from_batches(batches, schema=engine.arrow_schemas[name])
-        del batches
-        tables[name] = convert(arrow, table_format)
-        timings[name] = round(time.perf_counter() - t1, 4)
+    # the system allocator hands freed pages back to the OS, where Arrow's default pool keeps
+    # them: the engine's per-block scratch then does not stay resident beside the growing frames
+    # (bench: peak growth 1.5x the frames at 1M + 5M rows, against 1.7x with the default pool)
+    previous_pool = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        for name in plan.order:
+            t1 = time.perf_counter()
+            tables[name] = _build_table(plan, engine, name, workers, table_format, progress, records)
+            timings[name] = round(time.perf_counter() - t1, 4)
+    finally:
+        pa.set_memory_pool(previous_pool)
     manifest: dict[str, Any] = {
         "manifest_version": 1, "tool": {"name": TOOL_NAME, "version": __version__}, "format": None,
         "sink": "memory", "schema": {"name": plan.schema.name, "path": str(plan.schema.source.path),
@@ -276,6 +275,26 @@ def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -
                                   "counts": corruption.summarize(rec)}
         tables[_CORRUPTIONS] = convert(rec, table_format)
     return tables, manifest
+
+
+def _build_table(plan: Plan, engine, name: str, workers: int, table_format: str, progress, records: list) -> Any:
+    """One table from the engine's batches, as ``table_format`` says (corruption records kept)."""
+    import pyarrow as pa
+
+    from datagen.output import convert, frame_from_batches
+
+    def batches():
+        for batch, rec in engine.iter_batches(name, workers=workers, with_records=True):
+            if rec is not None and rec.num_rows:
+                records.append(rec)
+            if progress is not None:
+                progress(name, batch.num_rows)
+            yield batch
+
+    schema = engine.arrow_schemas[name]
+    if table_format == "pandas" and plan.profile != "dirty":  # dirty data may add rows: not preallocated
+        return frame_from_batches(batches(), schema, plan.tables[name].rows)
+    return convert(pa.Table.from_batches(list(batches()), schema=schema), table_format)
 
 
 def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,

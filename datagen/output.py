@@ -164,6 +164,60 @@ def check_budget(plan, spec: OutputSpec) -> int:
     return need
 
 
+def frame_from_batches(batches, schema, rows: int):
+    """A pandas DataFrame equal to ``pyarrow.Table.from_batches(batches).to_pandas()``, built as
+    the batches arrive: the numbers, booleans and times of columns that cannot hold a null go
+    straight into their final numpy arrays (each batch is dropped once copied), and only the other
+    columns (text, decimals, dates, nullable ones) wait as Arrow chunks to be converted one
+    column at a time. The peak is the frame plus a batch, not the Arrow table plus the frame."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    direct: dict[str, np.ndarray] = {}
+    chunks: dict[str, list] = {}
+    for f in schema:
+        t = f.type
+        if not f.nullable and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
+            direct[f.name] = np.empty(rows, dtype=t.to_pandas_dtype())
+        elif not f.nullable and pa.types.is_timestamp(t):
+            direct[f.name] = np.empty(rows, dtype=f"datetime64[{t.unit}]")
+        else:
+            chunks[f.name] = []
+    pos = 0
+    for batch in batches:
+        n = batch.num_rows
+        for i, f in enumerate(schema):
+            col = batch.column(i)
+            if f.name in direct:
+                direct[f.name][pos:pos + n] = col.to_numpy(zero_copy_only=False)
+            else:
+                chunks[f.name].append(col)
+        pos += n
+        del batch
+        pool.release_unused()  # hand the batch's pages back before the next one is computed
+    if pos != rows:
+        raise AssertionError(f"{pos} rows arrived, {rows} planned")
+    data = {}
+    for f in schema:
+        if f.name in direct:
+            arr = direct.pop(f.name)
+            if pa.types.is_timestamp(f.type) and f.type.tz is not None:
+                data[f.name] = pd.Series(pd.DatetimeIndex(arr).tz_localize(f.type.tz), copy=False)
+            else:
+                data[f.name] = pd.Series(arr, copy=False)
+        else:
+            col = pa.chunked_array(chunks.pop(f.name), type=f.type)
+            data[f.name] = pa.table({f.name: col}).to_pandas(split_blocks=True, self_destruct=True)[f.name]
+            del col
+    return pd.DataFrame(data, copy=False)
+
+
+#: Arrow's own jemalloc setting (pyarrow sets dirty-page decay to 1 s), restored after converting
+JEMALLOC_DECAY_MS = 1000
+
+
 def convert(table, table_format: str):
     """A ``pyarrow.Table`` as the user asked for it."""
     if table_format == "arrow":
@@ -175,6 +229,16 @@ def convert(table, table_format: str):
             raise UsageError("output: table_format 'polars' needs polars (pip install polars), or use "
                              "'pandas' or 'arrow'") from None
         return pl.from_arrow(table)
-    # split_blocks and self_destruct free each Arrow column as it is converted: the peak stays
-    # near one copy of the data instead of two
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    # split_blocks and self_destruct free each Arrow column as it is converted, and with the
+    # allocator told to hand freed pages back at once, the peak stays near one copy of the data
+    # (plus a column) instead of two
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    if pool.backend_name == "jemalloc":
+        pa.jemalloc_set_decay(0)
+    try:
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+    finally:
+        if pool.backend_name == "jemalloc":
+            pa.jemalloc_set_decay(JEMALLOC_DECAY_MS)

@@ -165,3 +165,39 @@ def test_the_legacy_call_still_writes_files(tmp_path):
     assert res.sink == "path" and (tmp_path / "c" / "orders.csv").is_file()
     assert res.tables["orders"].shape == (6000, 8)
     assert os.path.isfile(tmp_path / "c" / "manifest.json")
+
+
+def test_frames_built_batch_by_batch_equal_arrows_own_conversion():
+    import datetime as dt
+    from decimal import Decimal
+
+    from datagen.output import frame_from_batches
+
+    schema = pa.schema([
+        pa.field("i8", pa.int8(), nullable=False), pa.field("i64", pa.int64(), nullable=False),
+        pa.field("ni", pa.int32()), pa.field("f32", pa.float32(), nullable=False),
+        pa.field("b", pa.bool_(), nullable=False), pa.field("nb", pa.bool_()),
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False), pa.field("nts", pa.timestamp("us", tz="UTC")),
+        pa.field("d", pa.date32(), nullable=False), pa.field("dec", pa.decimal128(10, 2), nullable=False),
+        pa.field("s", pa.string(), nullable=False), pa.field("ns", pa.string()),
+    ])
+
+    def batch(k):
+        n = 3
+        return pa.record_batch([
+            pa.array([k, -k, 7], pa.int8()), pa.array([k * 10**12, 0, -1], pa.int64()), pa.array([None, 1, k], pa.int32()),
+            pa.array([0.5, k, -1.25], pa.float32()), pa.array([True, False, k % 2 == 0]),
+            pa.array([None, True, False]), pa.array([k * 10**9, 0, 1], pa.timestamp("us", tz="UTC")),
+            pa.array([None, 5, 6], pa.timestamp("us", tz="UTC")),
+            pa.array([dt.date(2025, 1, k + 1), dt.date(1999, 12, 31), dt.date(1, 1, 1)], pa.date32()),
+            pa.array([Decimal("1.25"), Decimal(k), Decimal("-0.01")], pa.decimal128(10, 2)),
+            pa.array(["a", "é" * k, ""]), pa.array([None, "x", "y"]),
+        ][:len(schema)], schema=schema) if n else None
+
+    batches = [batch(k) for k in range(1, 5)]
+    want = pa.Table.from_batches(batches, schema=schema).to_pandas()
+    got = frame_from_batches(iter(batches), schema, 12)
+    assert got.equals(want)
+    assert list(got.dtypes) == list(want.dtypes)
+    with pytest.raises(AssertionError, match="9 rows arrived, 12 planned"):
+        frame_from_batches(iter(batches[:3]), schema, 12)
