@@ -201,8 +201,14 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         if engine.dirty:
             from shared import corruption
 
-            manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema.written),
-                                      "counts": counts}
+            dirt: dict[str, Any] = {"sidecar": corruption.SIDECAR,
+                                    "rates": corruption.rates_used(plan.schema.written, plan.corrupt),
+                                    "counts": counts}
+            if sidecar is not None and any(sidecar.added.values()):  # kinds that add rows
+                dirt["added_rows"] = {t: n for t, n in sidecar.added.items() if n}
+            if plan.corrupt is not None:  # the run's choice of kinds (--corrupt): validate re-plans with it
+                dirt["selected"] = dict(plan.corrupt)
+            manifest["corruption"] = dirt
         manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
@@ -262,10 +268,17 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
 
     step = min(fmt.part_batch_rows(options) or engine.plan.block_rows, MAX_PART_BATCH_ROWS)
 
+    added = 0  # rows the dirty profile inserted in the batches before (their records' rows move)
+
     def batches():
+        nonlocal added
+        from shared.corruption import shift_records
+
         for s in range(start, stop, step):
             batch, rec = engine.batch_with_records(name, s, min(stop, s + step))
             if rec is not None and rec.num_rows:
+                rec, n = shift_records(rec, added)
+                added += n
                 records.append(rec)
             yield batch
 
@@ -313,6 +326,9 @@ class _CorruptionSidecar:
 
         self.path = out_dir / corruption.SIDECAR
         self.counts: dict = {}
+        #: per table, the rows inserted so far (records arrive in row order, each block's rows
+        #: counted from its first row: see ``corruption.apply``)
+        self.added: dict[str, int] = {}
         self._writer: Any = None
         self._schema = corruption.RECORD_SCHEMA
 
@@ -325,6 +341,9 @@ class _CorruptionSidecar:
         if self._writer is None:
             self._writer = pacsv.CSVWriter(str(self.path), self._schema)
         if records.num_rows:
+            table = records.column("table")[0].as_py()  # one table per call: a block or a part
+            records, n = corruption.shift_records(records, self.added.get(table, 0))
+            self.added[table] = self.added.get(table, 0) + n
             self._writer.write_batch(records)
             for t, cols in corruption.summarize(pa.Table.from_batches([records])).items():
                 for c, kinds in cols.items():

@@ -10,8 +10,17 @@ column and kind, so users can score their cleaning and ``validate`` can tell inj
 from real ones.
 
 Rates: each kind has a documented default (``DEFAULT_RATES``), overridden by a ``corruption:``
-block at the schema, table or column level (``{kind: rate}``; 0 disables a kind). Which columns a
-kind touches is the kind's ``applies(column, table)``.
+block at the schema, table or column level (``{kind: rate}``; 0 disables a kind; ``only: [kind,
+…]`` disables every kind the block does not list). Opt-in kinds (``OPT_IN_RATES``) are off unless
+chosen: by a rate in a block, by ``only``, or by the run's selection (``--corrupt KIND[=RATE]``,
+``Plan.corrupt``), which replaces every block: the chosen kinds alone, each at its given rate or
+else the schema's, else its documented one. Which columns a kind touches is the kind's
+``applies(column, table)``.
+
+Kinds that add rows (``ADDS_ROWS``: ``extra_duplicates``, ``near_duplicates``) insert a copy of
+row r right after it when r's keyed uniform is below the rate, so a block of rows [a, b) is the
+rows a..b-1 with their copies, whatever the block boundaries; ``added_rows`` counts them for any
+span without generating a value (``validate`` knows the written row count from the plan).
 """
 
 from __future__ import annotations
@@ -34,6 +43,20 @@ DEFAULT_RATES: dict[str, float] = {
     "orphans": 0.005,  # foreign keys pointing at no parent
     "encoding": 0.005,  # mojibake (UTF-8 read as Latin-1) or a U+FFFD in text
 }
+#: kinds that are off unless chosen (so the default dirty output keeps its bytes): the rate a
+#: kind gets when chosen without one (``only: [kind]``, ``--corrupt kind``)
+OPT_IN_RATES: dict[str, float] = {
+    "keyboard_typos": 0.01,  # a character replaced by a QWERTY neighbour
+    "bom": 0.005,  # a U+FEFF byte-order mark glued to the start of a text value
+    "extra_duplicates": 0.002,  # an exact copy of a row inserted after it (more rows)
+    "near_duplicates": 0.002,  # a copy with one or two text fields mistyped inserted after it
+}
+#: every kind's name, in the order the JSON Schema lists them
+KINDS: tuple[str, ...] = (*DEFAULT_RATES, *OPT_IN_RATES)
+#: the kinds that add rows to a table (the written table has more rows than the plan)
+ADDS_ROWS: tuple[str, ...] = ("extra_duplicates", "near_duplicates")
+#: the key of a corruption block that names the only kinds it enables
+ONLY = "only"
 
 RECORD_SCHEMA = pa.schema([
     ("table", pa.string()), ("column", pa.string()), ("row", pa.int64()),
@@ -50,6 +73,10 @@ class Corruption:
 
     def applies(self, column, table) -> bool:
         return False
+
+    def applies_to_table(self, table) -> bool:
+        """A table-level kind: whether it can act on ``table`` at all."""
+        return self.table_level
 
     def corrupt(self, values: pa.Array, rows: np.ndarray, u: np.ndarray, column, engine, table) -> pa.Array:
         """New values for the selected rows (``values`` holds just those rows)."""
@@ -72,12 +99,61 @@ def _load() -> None:
     import_submodules("shared.corruption")
 
 
-def rate(schema, table, column, kind: str) -> float:
-    """The rate of ``kind`` for a column: column block, then table, then schema, then default."""
+def chosen_rate(kind: str) -> float:
+    """The documented rate of a kind: its default, or for an opt-in kind the rate it gets when chosen."""
+    return DEFAULT_RATES[kind] if kind in DEFAULT_RATES else OPT_IN_RATES[kind]
+
+
+def rate(schema, table, column, kind: str, corrupt=None) -> float:
+    """The rate of ``kind`` for a column (``None``: the table's whole rows): column block, then
+    table, then schema, then default. ``corrupt`` (the run's selection, ``Plan.corrupt``): only
+    the kinds it names, at its rate, else the blocks' rate, else the documented one."""
+    if corrupt is not None:
+        if kind not in corrupt:
+            return 0.0
+        if corrupt[kind] is not None:
+            return float(corrupt[kind])
+    chosen = corrupt is not None  # named by the run, or by the most specific ``only``
     for block in (getattr(column, "corruption", None), table.corruption, schema.corruption):
-        if block and kind in block:
+        if not block:
+            continue
+        if kind in block:
             return float(block[kind])
-    return DEFAULT_RATES[kind]
+        if not chosen and ONLY in block:
+            if kind not in block[ONLY]:
+                return 0.0
+            chosen = True
+    return chosen_rate(kind) if chosen else DEFAULT_RATES.get(kind, 0.0)
+
+
+def parse_selection(items) -> dict[str, float | None] | None:
+    """``--corrupt KIND[=RATE]`` values → ``{kind: rate or None}`` (``None`` for no items); an
+    unknown kind or a rate outside [0, 1] is a ``UsageError`` naming the closest kind."""
+    from shared.errors import UsageError
+    from shared.registry import did_you_mean
+
+    if not items:
+        return None
+    out: dict[str, float | None] = {}
+    for item in items:
+        name, eq, value = str(item).partition("=")
+        name = name.strip()
+        if name not in KINDS:
+            hint = did_you_mean(name, KINDS)
+            raise UsageError(f"--corrupt {item}: unknown corruption kind {name!r}"
+                             f"{f' ({hint})' if hint else ''}; kinds: {', '.join(KINDS)}")
+        r: float | None = None
+        if eq:
+            try:
+                r = float(value)
+            except ValueError:
+                r = -1.0
+            if not 0.0 <= r <= 1.0:
+                raise UsageError(f"--corrupt {item}: the rate must be a number from 0 to 1 (e.g. {name}=0.05)")
+        if name in out:
+            raise UsageError(f"--corrupt {name}: given more than once")
+        out[name] = r
+    return out
 
 
 def _key(engine, table: str, column: str, kind: str) -> int:
@@ -95,8 +171,15 @@ def _as_text(arr: pa.Array) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in arr.to_pylist()], pa.string())
 
 
+def _rates(engine, table, column, kind: str) -> float:
+    return rate(engine.schema.written, table, column, kind, getattr(engine.plan, "corrupt", None))
+
+
 def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """The dirty version of a clean batch of ``rows``, and the records of what was changed."""
+    """The dirty version of a clean batch of ``rows`` (contiguous), and the records of what was
+    changed. With kinds that add rows, the batch holds each row followed by its added copies, and
+    the records' ``row`` is the position in the written table *minus the rows added before
+    ``rows[0]``* (``shift_records`` adds those when the blocks are put in order)."""
     from shared.io import rng
 
     _load()
@@ -104,14 +187,15 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
     table = schema.table(table_name)
     rows = np.asarray(rows, dtype=np.int64)
     records: list[pa.RecordBatch] = []
+    added = _AddedRows(engine.plan, table_name, rows)
     # whole-row duplicates first: row r becomes an exact copy of an earlier row (r - k)
     dup: Any = CORRUPTIONS["duplicates"]  # the one kind that rewrites whole rows (apply_rows)
-    r_dup = rate(schema, table, None, "duplicates")
+    r_dup = _rates(engine, table, None, "duplicates")
     if r_dup > 0 and len(rows):
         u = rng.uniform(_key(engine, table_name, "*", "duplicates"), rows)
         sel = (u < r_dup) & (rows > 0)
         if sel.any():
-            batch, rec = dup.apply_rows(engine, table_name, rows, batch, sel)
+            batch, rec = dup.apply_rows(engine, table_name, rows, batch, sel, added)
             records.append(rec)
     arrays = list(batch.columns)
     for i, column in enumerate(table.columns):
@@ -119,7 +203,7 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
             c = CORRUPTIONS[kind]
             if c.table_level or not c.applies(column, table):
                 continue
-            r = rate(schema, table, column, kind)
+            r = _rates(engine, table, column, kind)
             if r <= 0:
                 continue
             u = rng.uniform(_key(engine, table_name, column.name, kind), rows)
@@ -131,11 +215,11 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
             u2 = rng.uniform(_key(engine, table_name, column.name, kind + "/how"), rows[idx])
             after = c.corrupt(before, rows[idx], u2, column, engine, table)
             arrays[i] = _scatter(arrays[i], idx, after)
-            records.append(pa.RecordBatch.from_arrays([
-                pa.array([table_name] * len(idx), pa.string()), pa.array([column.name] * len(idx), pa.string()),
-                pa.array(rows[idx], pa.int64()), pa.array([kind] * len(idx), pa.string()), _as_text(before),
-            ], schema=RECORD_SCHEMA))
+            records.append(_records(table_name, column.name, added.position(rows[idx]), kind, _as_text(before)))
     out = pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+    if added.any:
+        out, recs = added.insert(engine, table, out)
+        records += recs
     rec = pa.Table.from_batches(records, schema=RECORD_SCHEMA).combine_chunks() if records else \
         RECORD_SCHEMA.empty_table()
     if rec.num_rows:
@@ -149,6 +233,160 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
         rec = pc.take(rec, pa.array(order))
     rec_batch = rec.to_batches()[0] if rec.num_rows else pa.RecordBatch.from_pylist([], schema=RECORD_SCHEMA)
     return out, rec_batch
+
+
+def _records(table: str, column: str, rows: np.ndarray, kind: str, original: pa.Array) -> pa.RecordBatch:
+    n = len(rows)
+    return pa.RecordBatch.from_arrays([
+        pa.array([table] * n, pa.string()), pa.array([column] * n, pa.string()),
+        pa.array(np.asarray(rows, dtype=np.int64), pa.int64()), pa.array([kind] * n, pa.string()), original,
+    ], schema=RECORD_SCHEMA)
+
+
+#: the ``original`` of a record of a whole-row copy: this text, then the copied row's position
+COPY_OF = "copy of row "
+
+
+def copy_of(positions: np.ndarray) -> pa.Array:
+    return pa.array(np.char.add(COPY_OF, np.asarray(positions, dtype=np.int64).astype(str)).tolist(), pa.string())
+
+
+def _added_flags(seed: int, table: str, rates: dict[str, float], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per kind that adds rows (rate > 0): which of ``rows`` get a copy inserted after them."""
+    from shared.io import rng
+
+    return {k: rng.uniform(rng.stream_key(seed, table, "*", "corrupt:" + k), rows) < r for k, r in rates.items()}
+
+
+def adding_rates(plan, table_name: str) -> dict[str, float]:
+    """The rates (> 0) of the kinds that add rows to a table, in the dirty profile."""
+    if getattr(plan, "profile", None) != "dirty":
+        return {}
+    _load()
+    schema = plan.schema.written
+    table = schema.table(table_name)
+    out = {}
+    for k in ADDS_ROWS:
+        r = rate(schema, table, None, k, getattr(plan, "corrupt", None))
+        if r > 0 and CORRUPTIONS[k].applies_to_table(table):
+            out[k] = r
+    return out
+
+
+#: rows hashed at a time when counting added rows (bounds memory whatever the span)
+COUNT_CHUNK = 1 << 20
+
+
+def added_rows(plan, table: str, start: int = 0, stop: int | None = None) -> int:
+    """How many rows the kinds that add rows insert after the rows [start, stop) of a table
+    (a pure function of the plan, computed in chunks without generating a value)."""
+    rates = adding_rates(plan, table)
+    if not rates:
+        return 0
+    stop = plan.rows(table) if stop is None else stop
+    n = 0
+    for s in range(start, stop, COUNT_CHUNK):
+        rows = np.arange(s, min(stop, s + COUNT_CHUNK), dtype=np.int64)
+        n += sum(int(f.sum()) for f in _added_flags(plan.seed, table, rates, rows).values())
+    return n
+
+
+def written_rows(plan, table: str) -> int:
+    """The rows a table's artifacts hold: the plan's, plus those the dirty profile adds."""
+    return plan.rows(table) + added_rows(plan, table)
+
+
+class _AddedRows:
+    """The rows kinds like ``extra_duplicates`` insert into a block of contiguous ``rows``."""
+
+    #: copies refer back at most this many rows (``duplicates``' k), so positions of rows before
+    #: the block are found by hashing this many rows before it
+    LOOKBACK = 64
+
+    def __init__(self, plan, table: str, rows: np.ndarray):
+        self.table = table
+        self.rows = rows
+        self.rates = adding_rates(plan, table) if len(rows) else {}
+        self.any = False
+        if not self.rates:
+            return
+        self.start = int(rows[0])
+        lo = max(self.start - self.LOOKBACK, 0)
+        span = np.arange(lo, int(rows[-1]) + 1, dtype=np.int64)
+        self.flags = _added_flags(plan.seed, table, self.rates, span)
+        count = np.zeros(len(span), dtype=np.int64)
+        for f in self.flags.values():
+            count += f
+        self.lo = lo
+        # added before each row of the span, counted from the block's first row
+        cum = np.concatenate([[0], np.cumsum(count)])
+        self.before = cum[:-1] - cum[self.start - lo]
+        self.count = count[self.start - lo:]
+        self.any = bool(self.count.any())
+
+    def position(self, rows: np.ndarray) -> np.ndarray:
+        """Where ``rows`` are written, relative to the block (see ``apply``)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not self.rates:
+            return rows
+        return rows + self.before[rows - self.lo]
+
+    def insert(self, engine, table, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[pa.RecordBatch]]:
+        """The batch with each row followed by its copies, and the records of the copies."""
+        k = len(self.rows)
+        off = self.start - self.lo
+        flags = {kind: f[off:] for kind, f in self.flags.items()}
+        # each row, then its exact copy, then its near copy
+        reps = 1 + self.count
+        take = np.repeat(np.arange(k), reps)
+        first = np.concatenate([[0], np.cumsum(reps)[:-1]])  # output index of each row
+        src_pos = self.position(self.rows)
+        records = []
+        near_at = None
+        for kind in ADDS_ROWS:
+            if kind not in flags:
+                continue
+            f = flags[kind]
+            idx = np.flatnonzero(f)
+            # rows with the other kind's copy before this one
+            extra = np.zeros(k, dtype=np.int64)
+            for other in ADDS_ROWS[:ADDS_ROWS.index(kind)]:
+                if other in flags:
+                    extra += flags[other]
+            at = first[idx] + 1 + extra[idx]
+            if kind == "near_duplicates":
+                near_at = (at, idx)
+            records.append(_records(self.table, "*", self.start + at, kind, copy_of(src_pos[idx])))
+        out = batch.take(pa.array(take))
+        if near_at is not None and len(near_at[0]):
+            near: Any = CORRUPTIONS["near_duplicates"]
+            out, recs = near.damage(engine, table, out, near_at[0], self.rows[near_at[1]], self.start)
+            records += recs
+        return out, records
+
+
+def shift_records(records: pa.RecordBatch, offset: int) -> tuple[pa.RecordBatch, int]:
+    """Records of a block in place in the written table: ``offset`` (the rows added before the
+    block) added to their rows and to the positions of copied rows; and the rows this block adds."""
+    import pyarrow.compute as pc
+
+    if records is None or records.num_rows == 0:
+        return records, 0
+    kinds = records.column("kind")
+    whole = pc.equal(records.column("column"), "*")
+    adds = pc.and_(whole, pc.is_in(kinds, value_set=pa.array(list(ADDS_ROWS))))
+    n_added = int(pc.sum(adds).as_py() or 0)
+    if offset == 0:
+        return records, n_added
+    copies = pc.and_(whole, pc.is_in(kinds, value_set=pa.array(["duplicates", *ADDS_ROWS])))
+    orig = records.column("original")
+    if pc.any(copies).as_py():
+        idx = np.flatnonzero(copies.to_numpy(zero_copy_only=False))
+        pos = pc.cast(pc.utf8_slice_codeunits(orig.take(pa.array(idx)), len(COPY_OF)), pa.int64()).to_numpy()
+        orig = _scatter(orig, idx, copy_of(pos + offset))
+    rows = pa.array(records.column("row").to_numpy() + offset, pa.int64())
+    cols = [records.column(0), records.column(1), rows, kinds, orig]
+    return pa.RecordBatch.from_arrays(cols, schema=RECORD_SCHEMA), n_added
 
 
 def _scatter(arr: pa.Array, idx: np.ndarray, new: pa.Array) -> pa.Array:
@@ -183,19 +421,21 @@ def summarize(records: pa.Table) -> dict[str, dict[str, dict[str, int]]]:
     return counts
 
 
-def rates_used(schema) -> dict[str, Any]:
-    """The effective rates per table and column, for the manifest."""
+def rates_used(schema, corrupt=None) -> dict[str, Any]:
+    """The effective rates per table and column ('*': whole rows), for the manifest."""
     _load()
     out: dict[str, Any] = {}
     for t in schema.tables:
         cols: dict[str, dict[str, float]] = {}
         for c in t.columns:
-            kinds = {k: rate(schema, t, c, k) for k in CORRUPTIONS
-                     if not CORRUPTIONS[k].table_level and CORRUPTIONS[k].applies(c, t) and rate(schema, t, c, k) > 0}
+            kinds = {k: rate(schema, t, c, k, corrupt) for k in CORRUPTIONS
+                     if not CORRUPTIONS[k].table_level and CORRUPTIONS[k].applies(c, t)
+                     and rate(schema, t, c, k, corrupt) > 0}
             if kinds:
                 cols[c.name] = kinds
-        d = rate(schema, t, None, "duplicates")
-        if d > 0:
-            cols["*"] = {"duplicates": d}
+        whole = {k: rate(schema, t, None, k, corrupt) for k in ("duplicates", *ADDS_ROWS)
+                 if CORRUPTIONS[k].applies_to_table(t) and rate(schema, t, None, k, corrupt) > 0}
+        if whole:
+            cols["*"] = whole
         out[t.name] = cols
     return out

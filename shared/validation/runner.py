@@ -73,6 +73,11 @@ CORRUPTION_EXPLAINS = {
     "casing": {"allowed", "pattern", "unique"},
     "encoding": {"allowed", "pattern", "unique", "max_length"},
     "malformed_dates": {"range", "parseable"},
+    "keyboard_typos": {"allowed", "pattern", "unique", "max_length"},
+    "bom": {"allowed", "pattern", "unique", "max_length"},
+    # kinds that add rows: the written table holds more rows than the plan, keys repeat
+    "extra_duplicates": {"row_count", "primary_key", "unique"},
+    "near_duplicates": {"row_count", "primary_key", "unique", "allowed", "pattern", "max_length"},
 }
 
 
@@ -94,6 +99,16 @@ class ValidationContext:
         self._keys: dict[tuple[str, str], pa.Array | None] = {}
         self._whole: dict[str, pa.Table | None] = {}
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
+        self._written: dict[str, int] = {}
+
+    def written_rows(self, name: str) -> int:
+        """The rows the plan says the table's artifacts hold: the plan's rows, plus those the
+        dirty profile's kinds that add rows insert (computed from the plan, not the manifest)."""
+        if name not in self._written:
+            from shared.corruption import written_rows
+
+            self._written[name] = written_rows(self.plan, name)
+        return self._written[name]
 
     @property
     def engine(self):
@@ -148,7 +163,7 @@ class ValidationContext:
             reader = self.fmt.read_batches(self.out_dir, table, schema, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
-            limit = self.plan.rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
+            limit = self.written_rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
             for batch in reader:
                 rows += batch.num_rows
                 if limit is not None and rows > limit:
@@ -164,7 +179,7 @@ class ValidationContext:
         """A parent's key column as the clean (uncorrupted) data has it, regenerated."""
         if self.plan is None:
             return None
-        if self.rows.get(table) != self.plan.rows(table):
+        if self.rows.get(table) != self.written_rows(table):
             return None  # the artifacts do not hold the planned rows: do not regenerate a forged count
         import numpy as np
 
@@ -260,6 +275,11 @@ def _manifest_shape_problem(m: dict) -> str | None:
             isinstance(cols, dict) and all(isinstance(kinds, dict) and all(_is_int(n) for n in kinds.values())
                                            for kinds in cols.values()) for cols in counts.values())):
         return "'corruption.counts' is not {table: {column: {kind: count}}}"
+    selected = (m.get("corruption") or {}).get("selected")
+    if selected is not None and not (isinstance(selected, dict) and selected and all(
+            isinstance(k, str) and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+            for k, v in selected.items())):
+        return "'corruption.selected' is not {kind: rate or null}"
     return None
 
 
@@ -455,7 +475,7 @@ def _metadata_gate(vctx: ValidationContext, table) -> list[dict] | None:
     except Exception as exc:  # noqa: BLE001 - metadata that cannot be read is a parse failure
         vctx.readable.discard(table.name)
         return [result("parseable", table.name, None, "fail", f"cannot read {table.name}: {_short(exc)}")]
-    want = vctx.plan.rows(table.name)
+    want = vctx.written_rows(table.name)
     if n is None or n == want:
         return None
     vctx.readable.discard(table.name)
@@ -515,10 +535,12 @@ class _Replay:
 
     def __init__(self, vctx: ValidationContext, table):
         self.vctx, self.table = vctx, table
-        self.want_rows = vctx.plan.rows(table.name)
-        self.spans = replay_spans(self.want_rows, vctx.plan.block_rows, vctx.plan.seed, table.name)
-        self.span = 0  # the span being gathered, and where its current piece starts
-        self.start = self.spans[0][0] if self.spans else 0
+        self.want_rows = vctx.written_rows(table.name)
+        self.spans = replay_spans(vctx.plan.rows(table.name), vctx.plan.block_rows, vctx.plan.seed, table.name)
+        # the pieces, as (first, last) plan rows and where they are written (rows added by the
+        # dirty profile move the later rows down)
+        self.pieces = _pieces(vctx.plan, table.name, self.spans)
+        self.piece = 0
         self.gathered: list[pa.RecordBatch] = []
         self.replay = getattr(vctx.fmt, "replay_batches", None)
         self.error: str | None = None
@@ -528,22 +550,20 @@ class _Replay:
 
     def update(self, batch: pa.RecordBatch, offset: int) -> None:
         end = offset + batch.num_rows
-        while self.span < len(self.spans):
-            s, e = self.start, min(self.spans[self.span][1], self.start + REPLAY_PIECE_ROWS)
-            lo, hi = max(s, offset), min(e, end)
+        while self.piece < len(self.pieces):
+            s, e, ws, we = self.pieces[self.piece]
+            lo, hi = max(ws, offset), min(we, end)
             if lo < hi:
                 self.gathered.append(batch.slice(lo - offset, hi - lo))
-            if e > end:
+            if we > end:
                 return  # the piece goes on in the next batch
             self._compare(s, e)
-            if e == self.spans[self.span][1]:
-                self.span += 1
-                self.start = self.spans[self.span][0] if self.span < len(self.spans) else e
-            else:
-                self.start = e
+            self.piece += 1
 
     def _compare(self, s: int, e: int) -> None:
         parts = [pa.Table.from_batches([b]) for b in self.gathered]
+        if not parts:
+            return  # an empty piece (an empty table)
         # a column dropped part-way (a value its type cannot take) is null in the earlier batches
         got = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
         self.gathered = []
@@ -575,6 +595,31 @@ class _Replay:
         if n:
             res.update(self.vctx.expected(name, None, "deterministic_replay", n) or {})
         return res
+
+
+def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """The replayed spans cut into pieces of at most ``REPLAY_PIECE_ROWS`` plan rows: (first and
+    past-the-last plan row, first and past-the-last written row). Without kinds that add rows
+    the written rows are the plan's; with them, a piece's written rows follow from counting the
+    added rows before it (keyed hashes of the row indexes, no value generated)."""
+    from shared.corruption import added_rows, adding_rates
+
+    adds = bool(adding_rates(plan, table))
+    out = []
+    done = 0  # plan rows whose added rows are counted in `moved`
+    moved = 0
+    for s0, e0 in spans:
+        for s in range(s0, e0, REPLAY_PIECE_ROWS):
+            e = min(e0, s + REPLAY_PIECE_ROWS)
+            if adds:
+                moved += added_rows(plan, table, done, s)
+                n = added_rows(plan, table, s, e)
+                out.append((s, e, s + moved, e + moved + n))
+                moved += n
+                done = e
+            else:
+                out.append((s, e, s, e))
+    return out
 
 
 class _TableResults:
@@ -609,7 +654,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
             except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check
                 accs[kind] = [_failed(kind, table.name, exc)]
         replay = _Replay(vctx, table) if vctx.plan is not None else None
-        limit = vctx.plan.rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
+        limit = vctx.written_rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
         rows = 0
         for raw in _closing(reader):
             if limit is not None and rows + raw.num_rows > limit:
@@ -652,11 +697,21 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                                     "no manifest: the data was not produced by datagen, so the row count is not known",
                                     observed=rows))
     else:
-        want = vctx.plan.rows(table.name)
+        want = vctx.written_rows(table.name)
+        planned = vctx.plan.rows(table.name)
         ok = rows == want
-        out.row_count.append(result("row_count", table.name, None, "pass" if ok else "fail",
-                                    f"{rows} rows" if ok else f"expected {want} rows, found {rows}",
-                                    expected=want, observed=rows))
+        res = result("row_count", table.name, None, "pass" if ok else "fail",
+                     f"{rows} rows" if ok else f"expected {want} rows, found {rows}",
+                     expected=want, observed=rows)
+        if want != planned:  # kinds that add rows: more rows than planned, on purpose
+            res["planned"] = planned
+            res["message"] += f" ({planned} planned + {want - planned} added by injected corruption)"
+            if ok:
+                res.update(vctx.expected(table.name, None, "row_count", want - planned) or {})
+                if res["status"] == "warning":
+                    res["message"] = (f"{rows} rows: {planned} planned + {want - planned} added by injected "
+                                      f"corruption ({', '.join(res['expected_corruption'])})")
+        out.row_count.append(res)
     if replay is not None:
         out.replay.append(replay.result(rows))
     return out
@@ -809,7 +864,7 @@ def _table_checks(vctx: ValidationContext) -> list[dict]:
             if res.row_count:
                 res.replay.append(result("deterministic_replay", table.name, None, "skipped",
                                          f"the artifacts hold {vctx.rows[table.name]} rows, the plan "
-                                         f"{vctx.plan.rows(table.name)} (see row_count): nothing to replay against"))
+                                         f"{vctx.written_rows(table.name)} (see row_count): nothing to replay against"))
     for table in vctx.schema.tables:
         if table.name in vctx.readable:
             found[table.name] = _read_table_stream(vctx, table, streaming)
@@ -879,7 +934,8 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
             plan = resolve_plan(schema, seed=manifest.get("seed"), rows=manifest.get("rows_overrides") or {},
                                 scale=manifest.get("scale"), profile=manifest.get("profile"),
                                 block_rows=int(manifest.get("block_rows") or 65536),
-                                allow_huge=allow_huge or manifest.get("allow_huge") is True)
+                                allow_huge=allow_huge or manifest.get("allow_huge") is True,
+                                corrupt=(manifest.get("corruption") or {}).get("selected"))
         except Exception as exc:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check
             plan = None
             text = exc.render() if hasattr(exc, "render") else _short(exc)
