@@ -117,7 +117,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
              options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
-    engine = Engine(plan)
+    engine = Engine(plan, text=fmt.renders_text)
     # no more workers than blocks, nor than the open-file and address-space limits hold (exit 2
     # when not even one process fits)
     workers = fit_workers(effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order)))
@@ -202,8 +202,12 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             from shared import corruption
 
             dirt: dict[str, Any] = {"sidecar": corruption.SIDECAR,
-                                    "rates": corruption.rates_used(plan.schema.written, plan.corrupt),
+                                    "rates": corruption.rates_used(plan.schema.written, plan.corrupt, fmt.renders_text),
                                     "counts": counts}
+            skipped = [] if fmt.renders_text else corruption.not_applicable(plan.schema.written, plan.corrupt)
+            if skipped:  # text-only kinds a typed format cannot hold
+                dirt["not_applicable"] = {k: f"{fmt.name} stores typed values; {k} applies to the text formats "
+                                             "(csv, json, ndjson, event_stream)" for k in skipped}
             if sidecar is not None and any(sidecar.added.values()):  # kinds that add rows
                 dirt["added_rows"] = {t: n for t, n in sidecar.added.items() if n}
             if plan.corrupt is not None:  # the run's choice of kinds (--corrupt): validate re-plans with it
@@ -225,7 +229,7 @@ def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: di
                   workers: int, pool, sidecar, progress) -> list[dict[str, Any]]:
     """One table through the format's writer, block by block in order."""
     table = engine.schema.written.table(name)
-    writer: Any = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
+    writer: Any = fmt.open_writer(tmp, table, engine.written_schemas[name], options, run=run)
     renderer = getattr(writer, "renderer", None)
     try:
         if pool is not None and renderer is not None:
@@ -282,7 +286,7 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
                 records.append(rec)
             yield batch
 
-    written = fmt.write_part(Path(tmp), engine.schema.written.table(name), engine.arrow_schemas[name], options, index,
+    written = fmt.write_part(Path(tmp), engine.schema.written.table(name), engine.written_schemas[name], options, index,
                              batches(), run=run)
     rec = None
     if records:

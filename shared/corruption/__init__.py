@@ -50,6 +50,10 @@ OPT_IN_RATES: dict[str, float] = {
     "bom": 0.005,  # a U+FEFF byte-order mark glued to the start of a text value
     "extra_duplicates": 0.002,  # an exact copy of a row inserted after it (more rows)
     "near_duplicates": 0.002,  # a copy with one or two text fields mistyped inserted after it
+    # text formats only (CSV, JSON, NDJSON, event stream): what no typed column can hold
+    "type_noise": 0.01,  # N/A, NULL, -, ?, #VALUE! … in a number, boolean, date or timestamp column
+    "date_formats": 0.01,  # 03/12/2026, 12.03.2026, 12 Mar 2026, 20260312 … instead of ISO 8601
+    "number_formats": 0.01,  # 1,234.5 / 1.234,5 / $1,234.5 / padded / 1.2345E+3
 }
 #: every kind's name, in the order the JSON Schema lists them
 KINDS: tuple[str, ...] = (*DEFAULT_RATES, *OPT_IN_RATES)
@@ -57,6 +61,11 @@ KINDS: tuple[str, ...] = (*DEFAULT_RATES, *OPT_IN_RATES)
 ADDS_ROWS: tuple[str, ...] = ("extra_duplicates", "near_duplicates")
 #: the key of a corruption block that names the only kinds it enables
 ONLY = "only"
+#: the kinds that only a text format can hold
+TEXT_ONLY: tuple[str, ...] = ("type_noise", "date_formats", "number_formats")
+#: a column with text-only corruption, as the engine hands it to a text format: the typed value
+#: and the text to write instead (null: write the value)
+TEXT_FIELDS = ("value", "text")
 
 RECORD_SCHEMA = pa.schema([
     ("table", pa.string()), ("column", pa.string()), ("row", pa.int64()),
@@ -70,6 +79,11 @@ class Corruption:
 
     name = ""
     table_level = False  # acts on whole rows (duplicates) rather than one column
+    #: writes text no typed column can hold (``N/A`` in a number column): applied only where the
+    #: format renders text (``Format.renders_text``), by ``render`` instead of ``corrupt``
+    text_only = False
+    #: a null cell is left alone (there is no value to write another way)
+    needs_value = False
 
     def applies(self, column, table) -> bool:
         return False
@@ -80,6 +94,10 @@ class Corruption:
 
     def corrupt(self, values: pa.Array, rows: np.ndarray, u: np.ndarray, column, engine, table) -> pa.Array:
         """New values for the selected rows (``values`` holds just those rows)."""
+        raise NotImplementedError
+
+    def render(self, values: pa.Array, rows: np.ndarray, u: np.ndarray, column, engine, table) -> pa.Array:
+        """A text-only kind: the text written instead of the selected values (a string array)."""
         raise NotImplementedError
 
 
@@ -198,10 +216,11 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
             batch, rec = dup.apply_rows(engine, table_name, rows, batch, sel, added)
             records.append(rec)
     arrays = list(batch.columns)
+    text_cols = set(text_columns(engine.plan, table_name)) if getattr(engine, "text", False) else set()
     for i, column in enumerate(table.columns):
         for kind in CORRUPTIONS:
             c = CORRUPTIONS[kind]
-            if c.table_level or not c.applies(column, table):
+            if c.table_level or c.text_only or not c.applies(column, table):
                 continue
             r = _rates(engine, table, column, kind)
             if r <= 0:
@@ -216,10 +235,13 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
             after = c.corrupt(before, rows[idx], u2, column, engine, table)
             arrays[i] = _scatter(arrays[i], idx, after)
             records.append(_records(table_name, column.name, added.position(rows[idx]), kind, _as_text(before)))
-    out = pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+        if column.name in text_cols:
+            arrays[i], recs = _text_cells(engine, table, column, rows, arrays[i], added)
+            records += recs
+    schema_out = engine.written_schemas[table_name] if text_cols else batch.schema
+    out = pa.RecordBatch.from_arrays(arrays, schema=schema_out)
     if added.any:
-        out, recs = added.insert(engine, table, out)
-        records += recs
+        out, records = added.insert(engine, table, out, records)
     rec = pa.Table.from_batches(records, schema=RECORD_SCHEMA).combine_chunks() if records else \
         RECORD_SCHEMA.empty_table()
     if rec.num_rows:
@@ -233,6 +255,131 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
         rec = pc.take(rec, pa.array(order))
     rec_batch = rec.to_batches()[0] if rec.num_rows else pa.RecordBatch.from_pylist([], schema=RECORD_SCHEMA)
     return out, rec_batch
+
+
+def _text_cells(engine, table, column, rows: np.ndarray, values: pa.Array, added) -> tuple[pa.Array, list]:
+    """A column with text-only kinds: the struct of ``TEXT_FIELDS`` (the value, and the text
+    written instead where a kind chose the cell — one kind a cell, in registry order)."""
+    from shared.io import rng
+
+    n = len(rows)
+    text = pa.nulls(n, pa.string())
+    taken = np.zeros(n, dtype=bool)
+    valid = _valid_mask(values)
+    records = []
+    for kind in CORRUPTIONS:
+        c = CORRUPTIONS[kind]
+        if not c.text_only or not c.applies(column, table):
+            continue
+        r = _rates(engine, table, column, kind)
+        if r <= 0:
+            continue
+        sel = (rng.uniform(_key(engine, table.name, column.name, kind), rows) < r) & ~taken
+        if c.needs_value:
+            sel &= valid
+        if not sel.any():
+            continue
+        idx = np.flatnonzero(sel)
+        before = values.take(pa.array(idx))
+        u2 = rng.uniform(_key(engine, table.name, column.name, kind + "/how"), rows[idx])
+        text = _scatter(text, idx, c.render(before, rows[idx], u2, column, engine, table))
+        taken |= sel
+        records.append(_records(table.name, column.name, added.position(rows[idx]), kind, _as_text(before)))
+    return pa.StructArray.from_arrays([values, text], names=list(TEXT_FIELDS)), records
+
+
+def _valid_mask(values: pa.Array) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def text_columns(plan, table_name: str) -> list[str]:
+    """The columns of a table with text-only kinds at a rate above 0 (the dirty profile): a text
+    format writes them as ``TEXT_FIELDS`` structs, ``validate`` reads them as text."""
+    if getattr(plan, "profile", None) != "dirty":
+        return []
+    _load()
+    schema = plan.schema.written
+    table = schema.table(table_name)
+    corrupt = getattr(plan, "corrupt", None)
+    return [c.name for c in table.columns
+            if any(CORRUPTIONS[k].applies(c, table) and rate(schema, table, c, k, corrupt) > 0 for k in TEXT_ONLY)]
+
+
+def text_schema(schema: pa.Schema, columns) -> pa.Schema:
+    """``schema`` with ``columns`` as the struct of ``TEXT_FIELDS`` a text format receives."""
+    cols = set(columns)
+    return pa.schema([pa.field(f.name, pa.struct([pa.field(TEXT_FIELDS[0], f.type), pa.field(TEXT_FIELDS[1], pa.string())]),
+                               nullable=f.nullable) if f.name in cols else f for f in schema])
+
+
+#: what a value's text must look like for ``parse_text`` to read it as the value (the forms the
+#: text formats write), by Arrow type family
+_VALUE_TEXT = {
+    "int": r"^-?[0-9]+$",
+    "float": r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$",
+    "decimal": r"^-?[0-9]+(\.[0-9]+)?$",
+    "bool": r"^(true|false)$",
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[-+][0-9]{2}:?[0-9]{2})$",
+}
+
+
+def _family(t: pa.DataType) -> str | None:
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t):
+        return "float"
+    if pa.types.is_decimal(t):
+        return "decimal"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    return None
+
+
+def parse_text(text: pa.Array, to: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+    """Text read from a column with text-only corruption, as ``to``: each value that has the
+    form a text format writes is cast, every other one is null. Returns (values, mask of the
+    non-null texts that are not values). The same function reads the artifacts and the replay,
+    so both sides agree on every cell."""
+    import pyarrow.compute as pc
+
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if text.type != pa.string():
+        text = text.cast(pa.string())
+    fam = _family(to)
+    ok = pc.fill_null(pc.match_substring_regex(text, _VALUE_TEXT[fam]), False) if fam else pc.is_valid(text)
+    bad = np.asarray(pc.and_(pc.is_valid(text), pc.invert(ok)).to_numpy(zero_copy_only=False), dtype=bool)
+    kept = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    return pc.cast(kept, to), bad
+
+
+def typed_view(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch as a reader of the text format sees it once parsed: each ``TEXT_FIELDS`` struct
+    column becomes its value, or where a text was written, that text through ``parse_text``."""
+    import pyarrow.compute as pc
+
+    arrays, fields = [], []
+    for f, col in zip(batch.schema, batch.columns, strict=True):
+        if is_text_cells(f.type):
+            value, text = pc.struct_field(col, [0]), pc.struct_field(col, [1])
+            parsed, _bad = parse_text(text, value.type)
+            col = pc.if_else(pc.is_valid(text), parsed, value)
+            f = pa.field(f.name, value.type, nullable=f.nullable)
+        arrays.append(col)
+        fields.append(f)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def is_text_cells(t: pa.DataType) -> bool:
+    """Whether an Arrow type is the struct of ``TEXT_FIELDS`` (a column with text-only kinds)."""
+    return pa.types.is_struct(t) and t.num_fields == 2 and tuple(t.field(i).name for i in range(2)) == TEXT_FIELDS
 
 
 def _records(table: str, column: str, rows: np.ndarray, kind: str, original: pa.Array) -> pa.RecordBatch:
@@ -324,6 +471,9 @@ class _AddedRows:
         self.count = count[self.start - lo:]
         self.any = bool(self.count.any())
 
+    def _copied(self, records: list[pa.RecordBatch], first: np.ndarray) -> list[pa.RecordBatch]:
+        return _copied_records(records, self.start + first, self.count)
+
     def position(self, rows: np.ndarray) -> np.ndarray:
         """Where ``rows`` are written, relative to the block (see ``apply``)."""
         rows = np.asarray(rows, dtype=np.int64)
@@ -331,8 +481,11 @@ class _AddedRows:
             return rows
         return rows + self.before[rows - self.lo]
 
-    def insert(self, engine, table, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[pa.RecordBatch]]:
-        """The batch with each row followed by its copies, and the records of the copies."""
+    def insert(self, engine, table, batch: pa.RecordBatch,
+               records: list[pa.RecordBatch]) -> tuple[pa.RecordBatch, list[pa.RecordBatch]]:
+        """The batch with each row followed by its copies, and the records: those of the cells
+        so far, each also at the copies of its row (a copy repeats the row's dirt), and the
+        copies' own."""
         k = len(self.rows)
         off = self.start - self.lo
         flags = {kind: f[off:] for kind, f in self.flags.items()}
@@ -341,7 +494,7 @@ class _AddedRows:
         take = np.repeat(np.arange(k), reps)
         first = np.concatenate([[0], np.cumsum(reps)[:-1]])  # output index of each row
         src_pos = self.position(self.rows)
-        records = []
+        records = records + self._copied(records, first)
         near_at = None
         for kind in ADDS_ROWS:
             if kind not in flags:
@@ -363,6 +516,32 @@ class _AddedRows:
             out, recs = near.damage(engine, table, out, near_at[0], self.rows[near_at[1]], self.start)
             records += recs
         return out, records
+
+
+def _copied_records(records: list[pa.RecordBatch], starts: np.ndarray, count: np.ndarray) -> list[pa.RecordBatch]:
+    """The cell records of rows written at ``starts`` (block positions, sorted), repeated at
+    each of the ``count`` copies inserted after them (positions + 1, + 2 …)."""
+    import pyarrow.compute as pc
+
+    cells = [r for r in records if r.num_rows]
+    if not cells:
+        return []
+    rec = pa.Table.from_batches(cells, schema=RECORD_SCHEMA).combine_chunks()
+    rec = rec.filter(pc.not_equal(rec.column("column"), "*"))  # whole-row records balance already
+    if rec.num_rows == 0:
+        return []
+    pos = rec.column("row").to_numpy()
+    i = np.searchsorted(starts, pos)
+    reps = count[i]
+    if not reps.any():
+        return []
+    take = np.repeat(np.arange(rec.num_rows), reps)
+    # the j-th copy of a row is written j rows after it
+    step = np.arange(len(take)) - np.repeat(np.cumsum(reps) - reps, reps) + 1
+    out = rec.take(pa.array(take))
+    rows = pa.array(pos[take] + step, pa.int64())
+    return pa.Table.from_arrays([out.column(0), out.column(1), rows, out.column(3), out.column(4)],
+                                schema=RECORD_SCHEMA).to_batches()
 
 
 def shift_records(records: pa.RecordBatch, offset: int) -> tuple[pa.RecordBatch, int]:
@@ -421,8 +600,9 @@ def summarize(records: pa.Table) -> dict[str, dict[str, dict[str, int]]]:
     return counts
 
 
-def rates_used(schema, corrupt=None) -> dict[str, Any]:
-    """The effective rates per table and column ('*': whole rows), for the manifest."""
+def rates_used(schema, corrupt=None, text: bool = True) -> dict[str, Any]:
+    """The effective rates per table and column ('*': whole rows), for the manifest; without
+    ``text`` (a typed format) the text-only kinds are left out (see ``not_applicable``)."""
     _load()
     out: dict[str, Any] = {}
     for t in schema.tables:
@@ -430,7 +610,7 @@ def rates_used(schema, corrupt=None) -> dict[str, Any]:
         for c in t.columns:
             kinds = {k: rate(schema, t, c, k, corrupt) for k in CORRUPTIONS
                      if not CORRUPTIONS[k].table_level and CORRUPTIONS[k].applies(c, t)
-                     and rate(schema, t, c, k, corrupt) > 0}
+                     and (text or not CORRUPTIONS[k].text_only) and rate(schema, t, c, k, corrupt) > 0}
             if kinds:
                 cols[c.name] = kinds
         whole = {k: rate(schema, t, None, k, corrupt) for k in ("duplicates", *ADDS_ROWS)
@@ -439,3 +619,11 @@ def rates_used(schema, corrupt=None) -> dict[str, Any]:
             cols["*"] = whole
         out[t.name] = cols
     return out
+
+
+def not_applicable(schema, corrupt=None) -> list[str]:
+    """The text-only kinds with a rate above 0 somewhere in the schema: what a typed format
+    (Parquet, SQLite) leaves out, recorded so in the manifest."""
+    _load()
+    return [k for k in TEXT_ONLY if any(CORRUPTIONS[k].applies(c, t) and rate(schema, t, c, k, corrupt) > 0
+                                        for t in schema.tables for c in t.columns)]

@@ -386,3 +386,107 @@ class NearDuplicates(Corruption):
             arrays[i] = _scatter(arrays[i], where, keyboard_typo(before, ut))
             records.append(_records(table.name, c.name, start + where, "near_duplicates", _as_text(before)))
         return pa.RecordBatch.from_arrays(arrays, schema=batch.schema), records
+
+
+# --- text-only kinds: what only a text format can hold (CSV, JSON, NDJSON, the event stream) ---
+
+#: column kinds whose text has a type a reader must recognise (numbers, booleans, dates, times)
+_TYPED = ("int", "float", "decimal", "bool", "date", "timestamp")
+
+
+def _event_column(column, table) -> bool:
+    """The columns an event envelope is built from (time, key, type column): kept typed."""
+    ev = table.events
+    return ev is not None and column.name in (ev.time, ev.key, ev.type if ev.type_is_column else None)
+
+
+class _TextKind(Corruption):
+    text_only = True
+
+    def _typed(self, column, table, kinds) -> bool:
+        return column.dtype.kind in kinds and not _is_key(column, table) and not _event_column(column, table)
+
+
+#: what people type (or tools write) where a value is missing or broken
+TYPE_NOISE_TOKENS = ("N/A", "n/a", "NULL", "null", "None", "-", "?", "#VALUE!", "#N/A", "NaN", "unknown", "")
+
+
+@register("type_noise")
+class TypeNoise(_TextKind):
+    """A placeholder where a number, boolean, date or timestamp belongs: ``N/A``, ``NULL``, ``-``,
+    ``?``, ``#VALUE!``, ``""`` … (text formats only: a JSON string where a number belongs)."""
+
+    def applies(self, column, table) -> bool:
+        return self._typed(column, table, _TYPED)
+
+    def render(self, values, rows, u, column, engine, table):
+        pick = np.minimum(np.floor(u * len(TYPE_NOISE_TOKENS)).astype(np.int64), len(TYPE_NOISE_TOKENS) - 1)
+        return pa.array(TYPE_NOISE_TOKENS, pa.string()).take(pa.array(pick))
+
+
+#: other ways to write a date (strftime, C locale), and a timestamp
+DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y", "%d %b %Y", "%Y%m%d", "%b %d, %Y", "%Y/%m/%d")
+TIMESTAMP_FORMATS = ("%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d %b %Y %I:%M %p",
+                     "%Y%m%dT%H%M%S", "%s")
+
+
+@register("date_formats")
+class DateFormats(_TextKind):
+    """The date written another way: ``03/12/2026``, ``12.03.2026``, ``12 Mar 2026``, ``20260312``
+    …; timestamps as ``03/12/2026 14:05``, without their zone, with AM/PM or as epoch seconds."""
+
+    needs_value = True
+
+    def applies(self, column, table) -> bool:
+        return self._typed(column, table, ("date", "timestamp"))
+
+    def render(self, values, rows, u, column, engine, table):
+        ts = column.dtype.kind == "timestamp"
+        formats = TIMESTAMP_FORMATS if ts else DATE_FORMATS
+        when = pc.cast(values, pa.timestamp("s")) if not ts else pc.cast(values, pa.timestamp("us", tz="UTC"))
+        pick = np.minimum(np.floor(u * len(formats)).astype(np.int64), len(formats) - 1)
+        texts = []
+        for f in formats:
+            if f == "%s":
+                secs = pc.cast(pc.cast(when, pa.int64()), pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
+                texts.append(pa.array(secs).cast(pa.string()))
+            else:
+                texts.append(pc.strftime(when, format=f, locale="C"))
+        return pc.choose(pa.array(pick.astype(np.int8)), *texts)
+
+
+def _grouped(text: pa.Array) -> pa.Array:
+    """``1234567.5`` → ``1,234,567.5`` (thousands separators in the integer part)."""
+    for _ in range(7):  # 3 digits a pass: enough for any int64 or float text
+        text = pc.replace_substring_regex(text, r"^(-?\d+)(\d{3})", r"\1,\2")
+    return text
+
+
+@register("number_formats")
+class NumberFormats(_TextKind):
+    """The number written another way: ``1,234.5`` (thousands separators), ``1.234,5`` (European),
+    ``$1,234.5`` (a currency sign), `` 1234.5 `` (padded) or ``1.2345E+3`` (scientific); where a
+    form would not change the text (``18`` has no thousands), the currency sign."""
+
+    needs_value = True
+
+    def applies(self, column, table) -> bool:
+        return self._typed(column, table, ("int", "float", "decimal"))
+
+    def render(self, values, rows, u, column, engine, table):
+        plain = pc.cast(values, pa.string())
+        us = _grouped(plain)
+        euro = pc.replace_substring(pc.replace_substring(pc.replace_substring(us, ",", "\x00"), ".", ","), "\x00", ".")
+        money = pc.replace_substring_regex(us, "^(-?)", "\\1$")
+        padded = pc.binary_join_element_wise(" ", plain, " ", "")
+        # scientific for |x| >= 1 written without an exponent; the others get thousands separators
+        sci_ok = pc.fill_null(pc.match_substring_regex(plain, r"^-?[1-9]\d*(\.\d*)?$"), False)
+        digits = pc.replace_substring_regex(plain, r"^-?(\d+).*$", r"\1")
+        mant = pc.replace_substring_regex(plain, r"^(-?)(\d)(\d*)\.?(\d*)$", r"\1\2.\3\4")
+        mant = pc.replace_substring_regex(pc.replace_substring_regex(mant, r"0+$", ""), r"\.$", "")
+        exp = pc.cast(pc.subtract(pc.utf8_length(digits), 1), pa.string())
+        sci = pc.if_else(sci_ok, pc.binary_join_element_wise(mant, "E+", exp, ""), us)
+        pick = np.minimum(np.floor(u * 5).astype(np.int64), 4)
+        out = pc.choose(pa.array(pick.astype(np.int8)), us, euro, money, padded, sci)
+        # a form that leaves the text as it was (no thousands in 18, 0.5): the currency sign
+        return pc.if_else(pc.fill_null(pc.equal(out, plain), True), money, out)

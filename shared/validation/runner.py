@@ -78,6 +78,10 @@ CORRUPTION_EXPLAINS = {
     # kinds that add rows: the written table holds more rows than the plan, keys repeat
     "extra_duplicates": {"row_count", "primary_key", "unique"},
     "near_duplicates": {"row_count", "primary_key", "unique", "allowed", "pattern", "max_length"},
+    # text formats only: a cell whose text is not a value of its type reads as null
+    "type_noise": {"parseable", "not_null"},
+    "date_formats": {"parseable", "not_null"},
+    "number_formats": {"parseable", "not_null"},
 }
 
 
@@ -115,8 +119,17 @@ class ValidationContext:
         from shared.schema_dsl.engine import Engine
 
         if self._engine is None:
-            self._engine = Engine(self.plan)
+            self._engine = Engine(self.plan, text=getattr(self.fmt, "renders_text", False))
         return self._engine
+
+    def text_columns(self, name: str) -> list[str]:
+        """The columns of a table with the dirty profile's text-only kinds, in a format that
+        renders text: read as text and parsed here (``corruption.parse_text``)."""
+        if self.plan is None or not getattr(self.fmt, "renders_text", False):
+            return []
+        from shared.corruption import text_columns
+
+        return text_columns(self.plan, name)
 
     def data(self, name: str) -> pa.Table | None:
         """The whole table, read back and conformed — for a check registered as a plain function
@@ -160,7 +173,9 @@ class ValidationContext:
         keys = KeySet()
         rows = 0
         try:
-            reader = self.fmt.read_batches(self.out_dir, table, schema, columns=[column])
+            # columns with text-only corruption are read as text (a CSV reader converts them all)
+            read = _TextColumns(schema, self.text_columns(name)).read_schema
+            reader = self.fmt.read_batches(self.out_dir, table, read, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
             limit = self.written_rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
@@ -523,6 +538,58 @@ class _Conformer:
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
+class _TextColumns:
+    """Columns with the dirty profile's text-only kinds (``N/A`` in a number column), in a text
+    format: read as text, then each value parsed (``corruption.parse_text``: a text that is not
+    a value of the type reads as null and is counted), so every other check sees typed values."""
+
+    def __init__(self, schema: pa.Schema, names: list[str]):
+        self.types = {n: schema.field(n).type for n in names if schema.get_field_index(n) >= 0}
+        self.read_schema = pa.schema([pa.field(f.name, pa.string(), nullable=True) if f.name in self.types else f
+                                      for f in schema])
+        self.bad = dict.fromkeys(self.types, 0)
+        self.sample: dict[str, list] = {n: [] for n in self.types}
+
+    def parsed_schema(self, got: pa.Schema) -> pa.Schema:
+        return pa.schema([pa.field(f.name, self.types[f.name]) if f.name in self.types and pa.types.is_string(f.type)
+                          else f for f in got])
+
+    def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if not self.types:
+            return batch
+        from shared.corruption import parse_text
+
+        arrays, names = [], []
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+            if name in self.types and pa.types.is_string(col.type):
+                parsed, bad = parse_text(col, self.types[name])
+                n = int(bad.sum())
+                if n:
+                    self.bad[name] += n
+                    if len(self.sample[name]) < SAMPLE:
+                        import numpy as np
+
+                        self.sample[name] += col.take(pa.array(np.flatnonzero(bad)[:SAMPLE])).to_pylist()
+                col = parsed
+            arrays.append(col)
+            names.append(name)
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    def results(self, vctx: ValidationContext, table: str, rows: int) -> list[dict]:
+        out = []
+        for name, t in self.types.items():
+            n = self.bad[name]
+            res = result("parseable", table, name, "fail" if n else "pass",
+                         f"{n} values are not {t} text (read as null)" if n else f"every value reads as {t}",
+                         unexpected_count=n, element_count=rows,
+                         unexpected_percent=round(100.0 * n / rows, 4) if rows else 0.0,
+                         sample=self.sample[name][:SAMPLE])
+            if n:
+                res.update(vctx.expected(table, name, "parseable", n) or {})
+            out.append(res)
+        return out
+
+
 #: ``deterministic_replay`` regenerates and compares at most this many rows at a time
 REPLAY_PIECE_ROWS = 1 << 16
 
@@ -567,7 +634,9 @@ class _Replay:
         # a column dropped part-way (a value its type cannot take) is null in the earlier batches
         got = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
         self.gathered = []
-        want = pa.Table.from_batches([self.vctx.engine.batch(self.table.name, s, e)])
+        from shared.corruption import typed_view
+
+        want = pa.Table.from_batches([typed_view(self.vctx.engine.batch(self.table.name, s, e))])
         if self.replay is not None:
             want = self.replay(want, self.table)
         self.compared += e - s
@@ -641,10 +710,12 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
 
     out = _TableResults()
     schema = arrow_schema(table)
+    texts = _TextColumns(schema, vctx.text_columns(table.name))
     try:
-        reader = vctx.fmt.read_batches(vctx.out_dir, table, schema)
+        reader = vctx.fmt.read_batches(vctx.out_dir, table, texts.read_schema)
         got = reader.schema
         _ = got.names  # a header that is not UTF-8 fails here, as a parse failure
+        got = texts.parsed_schema(got)
         conform = _Conformer(schema, got)
         names = conform.names
         accs: dict[str, list] = {}
@@ -660,7 +731,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
             if limit is not None and rows + raw.num_rows > limit:
                 rows += raw.num_rows
                 return _past_the_plan(vctx, table, rows, limit)
-            batch = conform(raw)
+            batch = conform(texts.parse(raw))
             present = set(batch.schema.names)
             for kind, lst in accs.items():
                 for i, acc in enumerate(lst):
@@ -682,6 +753,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
         return out
     vctx.rows[table.name] = rows
     out.artifact.append(result("parseable", table.name, None, "pass", f"read {rows} rows"))
+    out.artifact += texts.results(vctx, table.name, rows)
     out.artifact.append(_columns_check(table, schema, got))
     for kind, lst in accs.items():
         out.kinds[kind] = []
