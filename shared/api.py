@@ -104,6 +104,7 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
                    "description": schema.description},
         "format": fmt.name if fmt is not None else None,
         "seed": plan.seed, "profile": plan.profile, "anchor": schema.anchor, "block_rows": plan.block_rows,
+        **({"corrupt": dict(plan.corrupt)} if plan.corrupt is not None else {}),
         "order": list(plan.order), "tables": tables, "foreign_keys": edges,
         "feasibility": [{"table": f.table, "column": f.column, "check": f.check, "ok": f.ok,
                          "capacity": f.capacity, "needed": f.needed, "message": f.message}

@@ -366,6 +366,41 @@ def test_csv_with_a_byte_order_mark_validates(schema_file, tmp_path):
     assert code == 0, [c for c in rep["checks"] if c["status"] == "fail"]
 
 
+# --- the documented example ---------------------------------------------------------------------
+
+
+def _doc_example() -> str:
+    from tests.helpers import ROOT
+
+    text = (ROOT / "docs" / "profiles.md").read_text(encoding="utf-8")
+    block = text.split("<!-- example: dirty_contacts -->", 1)[1]
+    return block.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_documented_example_generates_and_validates(tmp_path, fmt):
+    schema = tmp_path / "dirty_contacts.yaml"
+    schema.write_text(_doc_example())
+    out = tmp_path / "o"
+    m = _generate(schema, out, fmt, "--workers", "1")
+    kinds = {k for cols in m["corruption"]["counts"].values() for ks in cols.values() for k in ks}
+    text_kinds = set(TEXT_KINDS)
+    if fmt in TEXT_FORMATS:
+        assert kinds == set(corruption.OPT_IN_RATES)  # every opt-in kind, nothing else
+    else:
+        assert kinds == set(corruption.OPT_IN_RATES) - text_kinds
+        assert set(m["corruption"]["not_applicable"]) == text_kinds
+    assert m["corruption"]["rates"]["contacts"]["*"]["near_duplicates"] == 0.03
+    logins = m["corruption"]["rates"]["logins"]
+    if fmt in TEXT_FORMATS:
+        assert logins["seconds"] == {"type_noise": 0.02, "number_formats": 0.01}
+    else:
+        assert "seconds" not in logins  # no text kind in a typed format
+    code, rep = _validate(schema, out, fmt)
+    assert code == 0, [c for c in rep["checks"] if c["status"] == "fail"]
+    assert _validate(schema, out, fmt, "--strict")[0] == 1
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
