@@ -401,6 +401,30 @@ def test_the_documented_example_generates_and_validates(tmp_path, fmt):
     assert _validate(schema, out, fmt, "--strict")[0] == 1
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_forged_row_count_costs_no_hashing(schema_file, tmp_path, monkeypatch, fmt):
+    """A manifest claiming 10^12 rows of a table with kinds that add rows: the added rows are
+    counted only when the artifacts hold about that many, so nothing near 10^12 rows is hashed."""
+    out = tmp_path / "o"
+    _generate(schema_file, out, fmt, "--corrupt", "extra_duplicates=0.05")
+    m = json.loads((out / "manifest.json").read_text())
+    m.update(rows_overrides={"customers": 10**12}, allow_huge=True)
+    (out / "manifest.json").write_text(json.dumps(m))
+    hashed = []
+    real = corruption.added_rows
+
+    def counting(plan, table, start=0, stop=None):
+        hashed.append((plan.rows(table) if stop is None else stop) - start)
+        return real(plan, table, start, stop)
+
+    monkeypatch.setattr(corruption, "added_rows", counting)
+    rep = datagen.validate(str(schema_file), out=out, format=fmt)
+    assert rep["status"] == "fail"
+    rc = next(c for c in rep["checks"] if c["kind"] == "row_count" and c["table"] == "customers")
+    assert rc["status"] == "fail" and rc["expected"] == 10**12
+    assert sum(hashed) < 10_000, hashed
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.corruption import written_rows
+from shared.corruption import expected_rows
 from shared.distributions.base import GENERATORS
 from shared.formats import Format, RunInfo, Written, check_known_options, choice_option, int_option, register
 from shared.io.output import HashingFile
@@ -325,7 +325,7 @@ class ParquetFormat(Format):
                                                                   f"{exc}"[:300]))
                 continue
             rows = sum(m.num_rows for m in metas)
-            want = written_rows(plan, table.name) if plan is not None else rows  # the dirty profile may add rows
+            want = expected_rows(plan, table.name, rows) if plan is not None else rows  # dirty: rows may be added
             if rows != want:
                 out.append(result(kind, table.name, None, "skipped",
                                   f"not read: the footers tell {rows:,} rows, the plan {want:,} "

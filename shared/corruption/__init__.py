@@ -443,6 +443,22 @@ def written_rows(plan, table: str) -> int:
     return plan.rows(table) + added_rows(plan, table)
 
 
+def most_rows(plan, table: str) -> int:
+    """An upper bound of ``written_rows`` without hashing: each row gets at most one copy per
+    kind that adds rows."""
+    return plan.rows(table) * (1 + len(adding_rates(plan, table)))
+
+
+def expected_rows(plan, table: str, observed: int) -> int:
+    """``written_rows``, counted only when ``observed`` (rows the artifacts hold) is within its
+    bounds — otherwise the plan's rows: the count is wrong either way, and a forged row count
+    costs no hashing beyond the rows really there."""
+    planned = plan.rows(table)
+    if observed < planned or observed > most_rows(plan, table) or not adding_rates(plan, table):
+        return planned
+    return written_rows(plan, table)
+
+
 class _AddedRows:
     """The rows kinds like ``extra_duplicates`` insert into a block of contiguous ``rows``."""
 

@@ -45,6 +45,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,24 @@ class ValidationContext:
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
         self._written: dict[str, int] = {}
 
-    def written_rows(self, name: str) -> int:
+    def written_rows(self, name: str, observed: int) -> int:
         """The rows the plan says the table's artifacts hold: the plan's rows, plus those the
-        dirty profile's kinds that add rows insert (computed from the plan, not the manifest)."""
-        if name not in self._written:
-            from shared.corruption import written_rows
+        dirty profile's kinds that add rows insert (computed from the plan, not the manifest,
+        and only when the ``observed`` rows are within reach: ``corruption.expected_rows``)."""
+        from shared.corruption import expected_rows
 
-            self._written[name] = written_rows(self.plan, name)
-        return self._written[name]
+        if name in self._written:
+            return self._written[name]
+        n = expected_rows(self.plan, name, observed)
+        if n != self.plan.rows(name) or observed == n:
+            self._written[name] = n  # counted (or nothing is added): final
+        return n
+
+    def most_rows(self, name: str) -> int:
+        """At most this many rows can be right for a table (a bound on ``written_rows``, no hashing)."""
+        from shared.corruption import most_rows
+
+        return most_rows(self.plan, name)
 
     @property
     def engine(self):
@@ -178,7 +189,7 @@ class ValidationContext:
             reader = self.fmt.read_batches(self.out_dir, table, read, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
-            limit = self.written_rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
+            limit = self.most_rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
             for batch in reader:
                 rows += batch.num_rows
                 if limit is not None and rows > limit:
@@ -194,7 +205,8 @@ class ValidationContext:
         """A parent's key column as the clean (uncorrupted) data has it, regenerated."""
         if self.plan is None:
             return None
-        if self.rows.get(table) != self.written_rows(table):
+        got = self.rows.get(table)
+        if got is None or got != self.written_rows(table, got):
             return None  # the artifacts do not hold the planned rows: do not regenerate a forged count
         import numpy as np
 
@@ -490,8 +502,10 @@ def _metadata_gate(vctx: ValidationContext, table) -> list[dict] | None:
     except Exception as exc:  # noqa: BLE001 - metadata that cannot be read is a parse failure
         vctx.readable.discard(table.name)
         return [result("parseable", table.name, None, "fail", f"cannot read {table.name}: {_short(exc)}")]
-    want = vctx.written_rows(table.name)
-    if n is None or n == want:
+    if n is None:
+        return None
+    want = vctx.written_rows(table.name, n)
+    if n == want:
         return None
     vctx.readable.discard(table.name)
     vctx.rows[table.name] = n
@@ -602,12 +616,11 @@ class _Replay:
 
     def __init__(self, vctx: ValidationContext, table):
         self.vctx, self.table = vctx, table
-        self.want_rows = vctx.written_rows(table.name)
         self.spans = replay_spans(vctx.plan.rows(table.name), vctx.plan.block_rows, vctx.plan.seed, table.name)
         # the pieces, as (first, last) plan rows and where they are written (rows added by the
         # dirty profile move the later rows down)
-        self.pieces = _pieces(vctx.plan, table.name, self.spans)
-        self.piece = 0
+        self.pieces = _pieces(vctx.plan, table.name, self.spans)  # made as they are reached, never listed
+        self.piece = next(self.pieces, None)
         self.gathered: list[pa.RecordBatch] = []
         self.replay = getattr(vctx.fmt, "replay_batches", None)
         self.error: str | None = None
@@ -617,15 +630,15 @@ class _Replay:
 
     def update(self, batch: pa.RecordBatch, offset: int) -> None:
         end = offset + batch.num_rows
-        while self.piece < len(self.pieces):
-            s, e, ws, we = self.pieces[self.piece]
+        while self.piece is not None:
+            s, e, ws, we = self.piece
             lo, hi = max(ws, offset), min(we, end)
             if lo < hi:
                 self.gathered.append(batch.slice(lo - offset, hi - lo))
             if we > end:
                 return  # the piece goes on in the next batch
             self._compare(s, e)
-            self.piece += 1
+            self.piece = next(self.pieces, None)
 
     def _compare(self, s: int, e: int) -> None:
         parts = [pa.Table.from_batches([b]) for b in self.gathered]
@@ -650,9 +663,10 @@ class _Replay:
         name, plan = self.table.name, self.vctx.plan
         if self.error is not None:
             return result("deterministic_replay", name, None, "fail", f"the replay could not run: {self.error}")
-        if rows != self.want_rows:
+        want_rows = self.vctx.written_rows(name, rows)
+        if rows != want_rows:
             return result("deterministic_replay", name, None, "skipped",
-                          f"the artifacts hold {rows} rows, the plan {self.want_rows} "
+                          f"the artifacts hold {rows} rows, the plan {want_rows} "
                           f"(see row_count): nothing to replay against")
         n, compared = self.mismatched, self.compared
         res = result("deterministic_replay", name, None, "fail" if n else "pass",
@@ -666,7 +680,7 @@ class _Replay:
         return res
 
 
-def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, int, int]]:
     """The replayed spans cut into pieces of at most ``REPLAY_PIECE_ROWS`` plan rows: (first and
     past-the-last plan row, first and past-the-last written row). Without kinds that add rows
     the written rows are the plan's; with them, a piece's written rows follow from counting the
@@ -674,7 +688,6 @@ def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
     from shared.corruption import added_rows, adding_rates
 
     adds = bool(adding_rates(plan, table))
-    out = []
     done = 0  # plan rows whose added rows are counted in `moved`
     moved = 0
     for s0, e0 in spans:
@@ -683,12 +696,11 @@ def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> list[tuple[int, i
             if adds:
                 moved += added_rows(plan, table, done, s)
                 n = added_rows(plan, table, s, e)
-                out.append((s, e, s + moved, e + moved + n))
+                yield s, e, s + moved, e + moved + n
                 moved += n
                 done = e
             else:
-                out.append((s, e, s, e))
-    return out
+                yield s, e, s, e
 
 
 class _TableResults:
@@ -725,7 +737,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
             except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check
                 accs[kind] = [_failed(kind, table.name, exc)]
         replay = _Replay(vctx, table) if vctx.plan is not None else None
-        limit = vctx.written_rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
+        limit = vctx.most_rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
         rows = 0
         for raw in _closing(reader):
             if limit is not None and rows + raw.num_rows > limit:
@@ -769,7 +781,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                                     "no manifest: the data was not produced by datagen, so the row count is not known",
                                     observed=rows))
     else:
-        want = vctx.written_rows(table.name)
+        want = vctx.written_rows(table.name, rows)
         planned = vctx.plan.rows(table.name)
         ok = rows == want
         res = result("row_count", table.name, None, "pass" if ok else "fail",
@@ -936,7 +948,8 @@ def _table_checks(vctx: ValidationContext) -> list[dict]:
             if res.row_count:
                 res.replay.append(result("deterministic_replay", table.name, None, "skipped",
                                          f"the artifacts hold {vctx.rows[table.name]} rows, the plan "
-                                         f"{vctx.written_rows(table.name)} (see row_count): nothing to replay against"))
+                                         f"{res.row_count[0].get('expected')} (see row_count): nothing to replay "
+                                         f"against"))
     for table in vctx.schema.tables:
         if table.name in vctx.readable:
             found[table.name] = _read_table_stream(vctx, table, streaming)
