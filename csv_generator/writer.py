@@ -119,6 +119,29 @@ def _text_parts(arr: pa.Array) -> tuple[pa.Array, str]:
     return pc.cast(arr, pa.string()), ""
 
 
+#: a column given as a struct of these fields is written as ``text`` where that is not null and
+#: as ``value`` elsewhere (a cell whose text is not its value's: ``N/A`` in a number column)
+OVERRIDE_FIELDS = ("value", "text")
+
+
+def is_override(t: pa.DataType) -> bool:
+    """Whether a column's type is the struct of ``OVERRIDE_FIELDS``."""
+    return pa.types.is_struct(t) and t.num_fields == 2 and \
+        tuple(t.field(i).name for i in range(2)) == OVERRIDE_FIELDS
+
+
+def _override_text(arr: pa.Array) -> pa.Array:
+    """The text of an ``OVERRIDE_FIELDS`` column: the given text, else the value's."""
+    value, text = pc.struct_field(arr, [0]), pc.struct_field(arr, [1])
+    if _is_text(value.type):
+        s = value.cast(pa.string())
+    else:
+        s, suffix = _text_parts(value)
+        if suffix:
+            s = pc.binary_join_element_wise(s, suffix, "")
+    return pc.if_else(pc.is_valid(text), text.cast(pa.string()), s)
+
+
 def value_text(arr: pa.Array) -> pa.Array:
     """Numbers, bools, dates, timestamps as text, exactly as pyarrow's CSVWriter writes them.
 
@@ -184,7 +207,11 @@ def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
             piece(float64_text(arr, comma=True), "", "")
             owed = True
             continue
-        if _is_text(arr.type):
+        if is_override(arr.type):
+            # the text of a typed value, or any text in its place: quoted only where needed
+            s, suffix = _override_text(arr), ""
+            mode = {"none": "bare", "all": "quoted"}.get(q, "needed")
+        elif _is_text(arr.type):
             s, suffix = (arr if arr.type == pa.string() else arr.cast(pa.string())), ""
             mode = {"none": "bare", "needed": "needed"}.get(q, "quoted")
         else:
@@ -197,7 +224,7 @@ def render_rows(batch: pa.RecordBatch, d: Dialect) -> pa.Buffer:
                 s = pc.if_else(needs, pc.binary_join_element_wise('"', s, '"', ""), s)
             piece(pc.fill_null(s, d.null) if s.null_count else s, "", "")
         elif mode == "quoted":
-            if suffix == "" and _is_text(arr.type):
+            if suffix == "" and (_is_text(arr.type) or is_override(arr.type)):
                 s = _escape(s)
             if s.null_count:  # a null is the bare marker: quote value by value
                 piece(pc.fill_null(pc.binary_join_element_wise('"', s, suffix + '"', ""), d.null), "", "")
@@ -225,7 +252,9 @@ def _check_unquoted(names: list[str], batch: pa.RecordBatch | None, path: Path, 
     if batch is None:
         return
     for name, arr in zip(batch.schema.names, batch.columns, strict=True):
-        if not _is_text(arr.type):
+        if is_override(arr.type):
+            arr = _override_text(arr)
+        elif not _is_text(arr.type):
             continue
         bad = None
         for ch in _specials(d):

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 SchemaLike = str | os.PathLike | Mapping[str, Any] | Schema | Node
 Rows = Mapping[str, int] | Iterable[str] | None
+#: the corruption kinds of a run (``--corrupt``): ``{"typos": 0.05, "bom": None}`` or
+#: ``["typos=0.05", "bom"]`` (``None`` / no rate: the schema's, else the documented one)
+Corrupt = Mapping[str, float | None] | Iterable[str] | None
 
 __all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow",
            "to_pandas", "default_out"]
@@ -74,17 +77,32 @@ def _rows(rows: Rows) -> dict[str, int]:
     return _lib.parse_rows_overrides(list(rows))
 
 
+def _corrupt(corrupt: Corrupt) -> dict[str, float | None] | None:
+    from shared.corruption import parse_selection
+
+    if corrupt is None:
+        return None
+    if isinstance(corrupt, str):
+        corrupt = [corrupt]
+    items = [k if v is None else f"{k}={v}" for k, v in corrupt.items()] if isinstance(corrupt, Mapping) \
+        else [str(x) for x in corrupt]
+    if not items:
+        raise UsageError("--corrupt: name at least one corruption kind")
+    return parse_selection(items)
+
+
 def resolve_plan(schema: SchemaLike | Plan, *, seed: int | None = None, rows: Rows = None,
                  scale: float | None = None, profile: str | None = None, block_rows: int | None = None,
-                 allow_huge: bool = False) -> Plan:
-    """Row counts, order, seeds and the feasibility analysis (``InfeasibleSchema`` if it fails)."""
+                 allow_huge: bool = False, corrupt: Corrupt = None) -> Plan:
+    """Row counts, order, seeds and the feasibility analysis (``InfeasibleSchema`` if it fails).
+    ``corrupt``: only these corruption kinds (the dirty profile), as ``--corrupt`` says."""
     if isinstance(schema, Plan):
         return schema
     kwargs: dict[str, Any] = {}
     if block_rows is not None:
         kwargs["block_rows"] = block_rows
     return _lib.resolve_plan(load_schema(schema), seed=seed, rows=_rows(rows), scale=scale, profile=profile,
-                             allow_huge=allow_huge, **kwargs)
+                             allow_huge=allow_huge, corrupt=_corrupt(corrupt), **kwargs)
 
 
 def _format(format: str | Format | None) -> Format | None:
@@ -100,10 +118,12 @@ def default_out(schema_name: str, format: str) -> Path:
 
 def describe(schema: SchemaLike | Plan, *, format: str | Format | None = None, seed: int | None = None,
              rows: Rows = None, scale: float | None = None, profile: str | None = None,
-             out: str | os.PathLike | None = None, allow_huge: bool = False) -> dict[str, Any]:
+             out: str | os.PathLike | None = None, allow_huge: bool = False,
+             corrupt: Corrupt = None) -> dict[str, Any]:
     """The plan as plain data: tables, rows, columns, generators, keys, order, sizes, feasibility
     (what ``datagen describe --json`` prints). ``out`` adds where ``generate`` would write."""
-    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, allow_huge=allow_huge)
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, allow_huge=allow_huge,
+                        corrupt=corrupt)
     fmt = _format(format)
     info = _lib.describe(plan, fmt)
     if fmt is not None or out is not None:
@@ -183,12 +203,14 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              seed: int | None = None, rows: Rows = None, scale: float | None = None, profile: str | None = None,
              workers: int | None = None, block_rows: int | None = None, force: bool = False,
              options: Mapping[str, Any] | None = None, allow_huge: bool = False,
-             progress: Callable[[str, int], None] | None = None, output: Any = None) -> GenerateResult:
+             progress: Callable[[str, int], None] | None = None, output: Any = None,
+             corrupt: Corrupt = None) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
     of its fields or a sink name — see ``datagen.output``): into memory (no file written), a new
-    temporary folder or a path, the tables returned as pandas, Arrow or polars."""
+    temporary folder or a path, the tables returned as pandas, Arrow or polars. ``corrupt``:
+    only these corruption kinds (``KIND`` or ``KIND=RATE``; implies the dirty profile)."""
     from shared.schema_dsl.engine import check_workers, default_workers
 
     if workers is None:
@@ -198,7 +220,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         fmt = get_format(format or "parquet") if not isinstance(format, Format) else format
         opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
         plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
-                            allow_huge=allow_huge)
+                            allow_huge=allow_huge, corrupt=corrupt)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
         manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
         return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, _plan=plan)
@@ -211,7 +233,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     fmt = get_format(fmt_name)
     opts = fmt.check_options(spec.format_options())
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
-                        allow_huge=allow_huge)
+                        allow_huge=allow_huge, corrupt=corrupt)
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
         tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)

@@ -100,9 +100,13 @@ def _format_in(argv: list[str]) -> str | None:
     return None
 
 
-def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False) -> dict[str, Any]:
+def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False, corrupt=None) -> dict[str, Any]:
     return {"seed": seed, "rows": list(rows or ()), "scale": scale, "profile": profile, "block_rows": block_rows,
-            "allow_huge": allow_huge}
+            "allow_huge": allow_huge, "corrupt": list(corrupt) if corrupt else None}
+
+
+CorruptOpt = typer.Option(None, "--corrupt", help="KIND[=RATE]: only these corruption kinds (implies --profile "
+                          "dirty); repeatable. Kinds: see docs/profiles.md.")
 
 
 AnchorOpt = typer.Option(None, "--anchor", help="The instant relative times resolve against (ISO, or now: the "
@@ -226,6 +230,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
         allow_huge: bool = HugeOpt,
         anchor: str = AnchorOpt,
+        corrupt: list[str] = CorruptOpt,
         debug: bool = DebugOpt,
     ) -> None:
         """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
@@ -233,8 +238,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             _name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param), **_plan_kwargs(seed, rows, scale, profile,
-                                                                                        block_rows, allow_huge))
+            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
+                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
             info = datagen.describe(plan, format=fmt, out=out)
             if as_json:
                 print_json(info)
@@ -256,6 +261,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON on success."),
         allow_huge: bool = HugeOpt,
         anchor: str = AnchorOpt,
+        corrupt: list[str] = CorruptOpt,
         debug: bool = DebugOpt,
         **extra: Any,
     ) -> None:
@@ -264,8 +270,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
 
         with guard(debug):
             name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out)
-            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param), **_plan_kwargs(seed, rows, scale, profile,
-                                                                                        block_rows, allow_huge))
+            plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
+                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
                 if extra.get(key) is None:
                     continue

@@ -106,6 +106,7 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
                    "description": schema.description},
         "format": fmt.name if fmt is not None else None,
         "seed": plan.seed, "profile": plan.profile, "anchor": schema.anchor, "block_rows": plan.block_rows,
+        **({"corrupt": dict(plan.corrupt)} if plan.corrupt is not None else {}),
         "order": list(plan.order), "tables": tables, "foreign_keys": edges,
         "feasibility": [{"table": f.table, "column": f.column, "check": f.check, "ok": f.ok,
                          "capacity": f.capacity, "needed": f.needed, "message": f.message}
@@ -119,7 +120,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
              options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
-    engine = Engine(plan)
+    engine = Engine(plan, text=fmt.renders_text)
     # no more workers than blocks, nor than the open-file and address-space limits hold (exit 2
     # when not even one process fits)
     workers = fit_workers(effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order)))
@@ -203,8 +204,18 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         if engine.dirty:
             from shared import corruption
 
-            manifest["corruption"] = {"sidecar": corruption.SIDECAR, "rates": corruption.rates_used(plan.schema.written),
-                                      "counts": counts}
+            dirt: dict[str, Any] = {"sidecar": corruption.SIDECAR,
+                                    "rates": corruption.rates_used(plan.schema.written, plan.corrupt, fmt.renders_text),
+                                    "counts": counts}
+            skipped = [] if fmt.renders_text else corruption.not_applicable(plan.schema.written, plan.corrupt)
+            if skipped:  # text-only kinds a typed format cannot hold
+                dirt["not_applicable"] = {k: f"{fmt.name} stores typed values; {k} applies to the text formats "
+                                             "(csv, json, ndjson, event_stream)" for k in skipped}
+            if sidecar is not None and any(sidecar.added.values()):  # kinds that add rows
+                dirt["added_rows"] = {t: n for t, n in sidecar.added.items() if n}
+            if plan.corrupt is not None:  # the run's choice of kinds (--corrupt): validate re-plans with it
+                dirt["selected"] = dict(plan.corrupt)
+            manifest["corruption"] = dirt
         manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
@@ -221,7 +232,7 @@ def _write_stream(engine: Engine, fmt: Format, tmp: Path, name: str, options: di
                   workers: int, pool, sidecar, progress) -> list[dict[str, Any]]:
     """One table through the format's writer, block by block in order."""
     table = engine.schema.written.table(name)
-    writer: Any = fmt.open_writer(tmp, table, engine.arrow_schemas[name], options, run=run)
+    writer: Any = fmt.open_writer(tmp, table, engine.written_schemas[name], options, run=run)
     renderer = getattr(writer, "renderer", None)
     try:
         if pool is not None and renderer is not None:
@@ -264,14 +275,21 @@ def write_part(engine: Engine, fmt: Format, tmp: str, name: str, index: int, sta
 
     step = min(fmt.part_batch_rows(options) or engine.plan.block_rows, MAX_PART_BATCH_ROWS)
 
+    added = 0  # rows the dirty profile inserted in the batches before (their records' rows move)
+
     def batches():
+        nonlocal added
+        from shared.corruption import shift_records
+
         for s in range(start, stop, step):
             batch, rec = engine.batch_with_records(name, s, min(stop, s + step))
             if rec is not None and rec.num_rows:
+                rec, n = shift_records(rec, added)
+                added += n
                 records.append(rec)
             yield batch
 
-    written = fmt.write_part(Path(tmp), engine.schema.written.table(name), engine.arrow_schemas[name], options, index,
+    written = fmt.write_part(Path(tmp), engine.schema.written.table(name), engine.written_schemas[name], options, index,
                              batches(), run=run)
     rec = None
     if records:
@@ -316,6 +334,9 @@ class _CorruptionSidecar:
 
         self.path = out_dir / corruption.SIDECAR
         self.counts: dict = {}
+        #: per table, the rows inserted so far (records arrive in row order, each block's rows
+        #: counted from its first row: see ``corruption.apply``)
+        self.added: dict[str, int] = {}
         self._writer: Any = None
         self._schema = corruption.RECORD_SCHEMA
 
@@ -328,6 +349,9 @@ class _CorruptionSidecar:
         if self._writer is None:
             self._writer = pacsv.CSVWriter(str(self.path), self._schema)
         if records.num_rows:
+            table = records.column("table")[0].as_py()  # one table per call: a block or a part
+            records, n = corruption.shift_records(records, self.added.get(table, 0))
+            self.added[table] = self.added.get(table, 0) + n
             self._writer.write_batch(records)
             for t, cols in corruption.summarize(pa.Table.from_batches([records])).items():
                 for c, kinds in cols.items():

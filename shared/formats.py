@@ -86,6 +86,12 @@ class Format:
     #: a small artifact can expand to very many rows (compression, run-length encodings), so
     #: ``validate`` stops reading a table at the first batch past the plan's rows
     stop_past_plan: bool = False
+    #: the format writes values as text (CSV, JSON): the dirty profile's text-only kinds apply
+    #: (``N/A`` in a number column). A column they touch reaches ``write_batch`` and the renderer
+    #: as a struct ``{value, text}`` (``shared.corruption.TEXT_FIELDS``): write ``text`` where it
+    #: is not null, else the value; ``validate`` then asks ``read_batches`` for that column as
+    #: ``string`` (every value's text as written) and parses it itself.
+    renders_text: bool = False
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
                     run: RunInfo | None = None) -> Writer:

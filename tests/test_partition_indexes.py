@@ -412,3 +412,20 @@ def test_partitioned_csv_keeps_its_dialect_and_compression(tmp_path):
     assert first.count("\t") == 3 and not first.startswith('"id"')  # the 4 file columns, no header
     res, _ = _validate(out, schema, "csv")
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_partitioned_tables_with_added_rows_and_text_dirt_validate(tmp_path, fmt):
+    """Copies inserted after their rows land in their row's folder; text-only kinds leave the
+    partition columns alone (their values are folder names, not cells of text)."""
+    schema = _schema_file(tmp_path)
+    out = tmp_path / "o"
+    res = _run("generate", "--schema", schema, "--format", fmt, "--out", out, "-q", "--corrupt", "extra_duplicates=0.05",
+               "--corrupt", "date_formats=0.2", "--corrupt", "type_noise=0.05", "--corrupt", "typos=0.05")
+    assert res.exit_code == 0, res.output
+    days = {p.name for p in (out / "orders").glob("*/*") if p.is_dir()}
+    assert days == {f"day=2025-03-0{d}" for d in range(1, 5)}  # no day=03%2F01%2F2025 folder
+    res, report = _validate(out, schema, fmt)
+    assert res.exit_code == 0, res.output
+    rc = next(r for r in report["checks"] if r["kind"] == "row_count" and r["table"] == "orders")
+    assert rc["observed"] > 900

@@ -97,6 +97,8 @@ def value_json(values: pa.Array, *, decimals: str = "string") -> tuple[pa.Array,
     if pa.types.is_dictionary(t):
         values = values.dictionary_decode()
         t = values.type
+    if is_override(t):
+        return _override_json(values, decimals), "", ""
     if pa.types.is_integer(t) or pa.types.is_boolean(t):
         return pc.cast(values, pa.string()), "", ""
     if pa.types.is_floating(t):
@@ -119,6 +121,56 @@ def value_json(values: pa.Array, *, decimals: str = "string") -> tuple[pa.Array,
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return escape_strings(pc.cast(values, pa.string())), '"', '"'
     raise TypeError(f"no JSON form for Arrow type {t}")
+
+
+#: a column given as a struct of these fields is written as the JSON string ``text`` where that
+#: is not null and as ``value`` elsewhere (``"N/A"`` where a number belongs)
+OVERRIDE_FIELDS = ("value", "text")
+
+
+def is_override(t: pa.DataType) -> bool:
+    """Whether a column's type is the struct of ``OVERRIDE_FIELDS``."""
+    return pa.types.is_struct(t) and t.num_fields == 2 and \
+        tuple(t.field(i).name for i in range(2)) == OVERRIDE_FIELDS
+
+
+def _override_json(values: pa.Array, decimals: str) -> pa.Array:
+    value, text = pc.struct_field(values, [0]), pc.struct_field(values, [1])
+    vtext, before, after = value_json(value, decimals=decimals)
+    if before or after:
+        vtext = pc.binary_join_element_wise(before, vtext, after, "")
+    full = pc.fill_null(vtext, "null")
+    over = pc.binary_join_element_wise('"', escape_strings(text.cast(pa.string())), '"', "")
+    return pc.if_else(pc.is_valid(text), over, full)
+
+
+def quote_values(data: bytes, keys: list[str], within: str | None = None) -> bytes:
+    """JSON text with the bare values (numbers, ``true``/``false``) of ``keys`` turned into
+    strings of the same text, so a reader can take those keys as text when some of their values
+    are strings (``"N/A"`` among numbers) — one regular-expression pass over the whole text.
+    ``within``: only keys after this literal on the same line (the event envelope's
+    ``"data":{``). A key only ever appears unescaped as a key, so nothing else matches."""
+    import re
+
+    if not keys:
+        return data
+    names = "|".join(re.escape(orjson.dumps(k).decode()) for k in keys)
+    lead = f"({re.escape(within)}(?:|.*?,)" if within is not None else "([{,]"
+    pattern = lead + f"(?:{names}):)(-?[0-9][0-9.eE+-]*|true|false)"
+    out = pa.array([data], pa.large_binary())
+    # one value a line a pass where the match starts at ``within`` (matches do not overlap)
+    for _ in range(len(keys) if within is not None else 1):
+        out = pc.replace_substring_regex(out, pattern, r'\1"\2"')
+    return out[0].as_py()
+
+
+def text_keys(table, schema: pa.Schema) -> list[str]:
+    """The columns of ``table`` (a schema model table) asked for as ``string`` in ``schema`` that
+    the table types otherwise (``validate`` reads a column with text-only corruption so): a
+    reader passes them to ``quote_values``."""
+    names = {c.name: c for c in getattr(table, "columns", ())}
+    return [f.name for f in schema if pa.types.is_string(f.type) and f.name in names
+            and not pa.types.is_string(names[f.name].dtype.arrow)]
 
 
 def key_literals(names: list[str], lead: str, tail: str) -> list[str]:

@@ -130,6 +130,7 @@ PART_STEM = "part-00000"
 class CsvFormat(Format):
     name = "csv"
     stop_past_plan = True  # compressed text expands
+    renders_text = True
     option_help = {
         "delimiter": "a character, or comma (default), semicolon, tab, pipe",
         "quoting": "strings (default), needed, all or none",

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from generators.common.json_encode import data_buffer
+from generators.common.json_encode import data_buffer, quote_values, text_keys
 from generators.event_stream_generator.envelope import encode, rows_text
 from generators.event_stream_generator.merge import (
     DEFAULT_MAX_SORT_ROWS,
@@ -186,6 +186,7 @@ def _envelope_schema(table, read: pa.Schema) -> pa.Schema:
 @register("event_stream")
 class EventStreamFormat(Format):
     name = "event_stream"
+    renders_text = True
     # rough bytes per value in a line: the quoted key, the value and a comma
     #: event_id, event_type, ts, key, table, seq, late and the braces of the envelope
     row_overhead = 190.0
@@ -243,12 +244,14 @@ class EventStreamFormat(Format):
 
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
         read = pa.schema([pa.field(f.name, read_type(f.type)) for f in arrow_schema])
+        as_text = text_keys(table, arrow_schema)  # columns asked for as text (validate, dirty text kinds)
         if table.events is None:
-            return conform(parse_json((out_dir / f"{table.name}.ndjson").read_bytes(), read), arrow_schema)
+            data = (out_dir / f"{table.name}.ndjson").read_bytes()
+            return conform(parse_json(quote_values(data, as_text), read), arrow_schema)
         lines, fields = stream_lines(out_dir)
         mine = pc.fill_null(pc.equal(fields.column("table"), table.name), False)
         picked = _joined(lines.filter(mine.combine_chunks() if isinstance(mine, pa.ChunkedArray) else mine))
-        parsed = parse_json(picked, _envelope_schema(table, read))
+        parsed = parse_json(quote_values(picked, as_text, within='"data":{'), _envelope_schema(table, read))
         if parsed.num_rows == 0:
             return arrow_schema.empty_table()
         if parsed.column("seq").null_count:

@@ -59,7 +59,7 @@ def stream_events(plan, options: dict, rate: float, out: BinaryIO) -> int:
     """Generate the plan's event stream and write it to ``out`` at ``rate`` events per second."""
     from shared.schema_dsl.engine import Engine
 
-    engine = Engine(plan)
+    engine = Engine(plan, text=True)  # a text stream: the text-only kinds apply
     windows = merged_stream(plan.schema.written, engine.iter_batches, plan.seed, options["late_max_delay_us"],
                             options["max_sort_rows"], plan.profile)
     return pace(out, windows, rate)

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import zstandard
 
-from generators.common.json_encode import data_buffer, key_literals, rows_json
+from generators.common.json_encode import data_buffer, key_literals, quote_values, rows_json, text_keys
 from shared.formats import FORMATS, Format, RunInfo, Written, check_known_options, choice_option, register
 from shared.io.output import HashingFile
 
@@ -284,9 +284,11 @@ def read_json_file(path: Path, schema: pa.Schema, *, array: bool) -> pa.Table:
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def iter_json_file(path: Path, schema: pa.Schema, *, array: bool):
+def iter_json_file(path: Path, schema: pa.Schema, *, array: bool, as_text: list[str] | None = None):
     """``read_json_file`` piece by piece: a table per ``READ_BYTES`` of text, so memory holds
-    one piece whatever the file's size (the layout is checked as the pieces pass)."""
+    one piece whatever the file's size (the layout is checked as the pieces pass). ``as_text``:
+    keys whose values are read as their text (numbers too: ``quote_values``); ``schema`` has
+    ``string`` for them."""
     read_schema = _read_schema(schema)
     layout = _ArrayLayout(path.name) if array else None
     for piece, last in _line_chunks(_decompressed_chunks(path)):
@@ -294,6 +296,9 @@ def iter_json_file(path: Path, schema: pa.Schema, *, array: bool):
         if layout is not None:
             buf, ends = layout.piece(buf, last)
         else:
+            ends = np.flatnonzero(buf == 0x0A)
+        if as_text and len(buf):
+            buf = np.frombuffer(quote_values(buf.tobytes(), as_text), np.uint8)
             ends = np.flatnonzero(buf == 0x0A)
         if len(buf):
             data = _parse(buf, ends, read_schema)
@@ -316,6 +321,7 @@ class JsonFormat(Format):
     """``<table>.json``: one JSON array of objects, one object per line."""
 
     stop_past_plan = True  # compressed text expands
+    renders_text = True
     array = True
     option_help = {
         "decimals": "string (default: exact text) or number",
@@ -354,7 +360,8 @@ class JsonFormat(Format):
             raise FileNotFoundError(f"no {table.name}{self.extension} in {out_dir}")
         if len(files) > 1:
             raise JsonLayoutError(f"several files for table {table.name}: {', '.join(p.name for p in files)}")
-        return read_json_file(files[0], arrow_schema, array=self.array)
+        parts = list(iter_json_file(files[0], arrow_schema, array=self.array, as_text=text_keys(table, arrow_schema)))
+        return pa.concat_tables(parts) if parts else arrow_schema.empty_table()
 
     def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
                      columns: list[str] | None = None) -> pa.RecordBatchReader:
@@ -365,7 +372,7 @@ class JsonFormat(Format):
         if len(files) > 1:
             raise JsonLayoutError(f"several files for table {table.name}: {', '.join(p.name for p in files)}")
         keep = arrow_schema.names if columns is None else [n for n in arrow_schema.names if n in set(columns)]
-        pieces = iter_json_file(files[0], arrow_schema, array=self.array)
+        pieces = iter_json_file(files[0], arrow_schema, array=self.array, as_text=text_keys(table, arrow_schema))
         return pa.RecordBatchReader.from_batches(
             pa.schema([arrow_schema.field(n) for n in keep]),
             (b for piece in pieces for b in piece.select(keep).to_batches()))

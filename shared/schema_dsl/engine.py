@@ -200,10 +200,23 @@ class _Block:
 class Engine:
     """Executes a plan: blocks of rows of any table, as Arrow record batches."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, text: bool = False):
         self.plan = plan
         self.schema = plan.schema
         self.arrow_schemas = {t.name: arrow_schema(t, dirty=plan.profile == "dirty") for t in self.schema.tables}
+        #: for a format that renders text (``Format.renders_text``): the dirty profile's text-only
+        #: kinds apply, and a column they touch reaches the writer as a struct of the value and
+        #: the text to write instead (``corruption.TEXT_FIELDS``)
+        self.text = bool(text) and plan.profile == "dirty"
+        #: the schemas of the batches the writers receive (``arrow_schemas`` but for those structs)
+        self.written_schemas = dict(self.arrow_schemas)
+        if self.text:
+            from shared import corruption
+
+            for t in self.schema.tables:
+                cols = corruption.text_columns(plan, t.name)
+                if cols:
+                    self.written_schemas[t.name] = corruption.text_schema(self.arrow_schemas[t.name], cols)
         self._lookup_cache: dict[tuple, object] = {}
         self._closures: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -324,7 +337,7 @@ class Engine:
     def to_arrow(self, table: str, workers: int = 1) -> pa.Table:
         """The whole table in memory, as the writers would receive it (the dirty profile applied)."""
         return pa.Table.from_batches(list(self.iter_batches(table, workers=workers)),
-                                     schema=self.arrow_schemas[table])
+                                     schema=self.written_schemas[table])
 
 
 planner.set_engine_factory(Engine)  # per-parent counts that read the parent's columns

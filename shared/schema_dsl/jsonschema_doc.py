@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from shared.corruption import KINDS, ONLY
 from shared.distributions.base import load_builtins
 from shared.model.schema import PROFILES
 from shared.model.types import type_pattern
@@ -19,8 +20,7 @@ from shared.resources import data_file
 SCHEMA_FILE = data_file("datagen.schema.json")
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 TYPE_RE = type_pattern()
-CORRUPTION_KINDS = ("nulls", "typos", "whitespace", "casing", "out_of_range", "malformed_dates",
-                    "duplicates", "orphans", "encoding")
+CORRUPTION_KINDS = KINDS  # every kind (shared.corruption), in its documented order
 
 
 def build() -> dict:
@@ -29,8 +29,10 @@ def build() -> dict:
     scalar = {"type": ["string", "number", "integer", "boolean"]}
     corruption = {
         "type": "object",
-        "description": "Corruption rates (0..1) per kind for the dirty profile.",
-        "propertyNames": {"enum": list(CORRUPTION_KINDS)},
+        "description": "Corruption rates (0..1) per kind for the dirty profile; `only: [kind, ...]` "
+                       "disables every kind the block does not list.",
+        "propertyNames": {"enum": [*CORRUPTION_KINDS, ONLY]},
+        "properties": {ONLY: {"type": "array", "items": {"enum": list(CORRUPTION_KINDS)}, "uniqueItems": True}},
         "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},
     }
     generator = {

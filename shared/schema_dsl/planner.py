@@ -138,6 +138,9 @@ class Plan:
     allow_huge: bool = False
     #: the foreign-key graph: every column's ``ForeignKeyRef``, tables in plan order, then columns
     foreign_keys: tuple[ForeignKeyRef, ...] = ()
+    #: the run's choice of corruption kinds (``--corrupt KIND[=RATE]``): only these, each at its
+    #: rate or else the schema's, else the documented one; ``None``: the schema decides
+    corrupt: Mapping[str, float | None] | None = None
 
     def rows(self, table: str) -> int:
         return self.tables[table].rows
@@ -417,7 +420,8 @@ def _parent_resolver(schema: Schema, seed: int, profile: str, table: Table, orde
 
 def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
                  scale: float | None = None, profile: str | None = None,
-                 block_rows: int = DEFAULT_BLOCK_ROWS, allow_huge: bool = False) -> Plan:
+                 block_rows: int = DEFAULT_BLOCK_ROWS, allow_huge: bool = False,
+                 corrupt: Mapping[str, float | None] | None = None) -> Plan:
     rows = dict(rows or {})
     problems: list[Problem] = []
     for name in rows:
@@ -442,6 +446,9 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     seed = schema.seed if seed is None else int(seed)
     if not 0 <= seed < 2**63:
         raise UsageError(f"--seed {seed}: must be between 0 and 2**63-1")
+    if corrupt is not None:
+        corrupt = _check_corrupt(corrupt, profile)
+        profile = "dirty"
     profile = profile or schema.profile
 
     order = _order_tables(schema)
@@ -524,7 +531,22 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     return Plan(schema=schema, seed=seed, profile=profile, order=order, tables=MappingProxyType(final),
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
                 allow_huge=bool(allow_huge),
-                foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys))
+                foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys),
+                corrupt=corrupt)
+
+
+def _check_corrupt(corrupt: Mapping[str, float | None], profile: str | None) -> Mapping[str, float | None]:
+    """The run's choice of corruption kinds, checked: known kinds, rates in [0, 1], and no other
+    profile than dirty asked for (choosing kinds means the dirty profile)."""
+    from shared.corruption import parse_selection
+
+    if profile is not None and profile != "dirty":
+        raise UsageError(f"--corrupt chooses corruption kinds of the dirty profile, not --profile {profile} "
+                         "(leave --profile out, or use --profile dirty)")
+    items = [k if v is None else f"{k}={v}" for k, v in dict(corrupt).items()]
+    if not items:
+        raise UsageError("--corrupt: name at least one corruption kind")
+    return MappingProxyType(parse_selection(items) or {})
 
 
 #: multinomial rounds that spread a total before the rest is placed by remaining room

@@ -45,6 +45,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,15 @@ CORRUPTION_EXPLAINS = {
     "casing": {"allowed", "pattern", "unique"},
     "encoding": {"allowed", "pattern", "unique", "max_length"},
     "malformed_dates": {"range", "parseable"},
+    "keyboard_typos": {"allowed", "pattern", "unique", "max_length"},
+    "bom": {"allowed", "pattern", "unique", "max_length"},
+    # kinds that add rows: the written table holds more rows than the plan, keys repeat
+    "extra_duplicates": {"row_count", "primary_key", "unique"},
+    "near_duplicates": {"row_count", "primary_key", "unique", "allowed", "pattern", "max_length"},
+    # text formats only: a cell whose text is not a value of its type reads as null
+    "type_noise": {"parseable", "not_null"},
+    "date_formats": {"parseable", "not_null"},
+    "number_formats": {"parseable", "not_null"},
 }
 
 
@@ -94,14 +104,43 @@ class ValidationContext:
         self._keys: dict[tuple[str, str], pa.Array | None] = {}
         self._whole: dict[str, pa.Table | None] = {}
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
+        self._written: dict[str, int] = {}
+
+    def written_rows(self, name: str, observed: int) -> int:
+        """The rows the plan says the table's artifacts hold: the plan's rows, plus those the
+        dirty profile's kinds that add rows insert (computed from the plan, not the manifest,
+        and only when the ``observed`` rows are within reach: ``corruption.expected_rows``)."""
+        from shared.corruption import expected_rows
+
+        if name in self._written:
+            return self._written[name]
+        n = expected_rows(self.plan, name, observed)
+        if n != self.plan.rows(name) or observed == n:
+            self._written[name] = n  # counted (or nothing is added): final
+        return n
+
+    def most_rows(self, name: str) -> int:
+        """At most this many rows can be right for a table (a bound on ``written_rows``, no hashing)."""
+        from shared.corruption import most_rows
+
+        return most_rows(self.plan, name)
 
     @property
     def engine(self):
         from shared.schema_dsl.engine import Engine
 
         if self._engine is None:
-            self._engine = Engine(self.plan)
+            self._engine = Engine(self.plan, text=getattr(self.fmt, "renders_text", False))
         return self._engine
+
+    def text_columns(self, name: str) -> list[str]:
+        """The columns of a table with the dirty profile's text-only kinds, in a format that
+        renders text: read as text and parsed here (``corruption.parse_text``)."""
+        if self.plan is None or not getattr(self.fmt, "renders_text", False):
+            return []
+        from shared.corruption import text_columns
+
+        return text_columns(self.plan, name)
 
     def data(self, name: str) -> pa.Table | None:
         """The whole table, read back and conformed — for a check registered as a plain function
@@ -155,10 +194,12 @@ class ValidationContext:
         keys = KeySet()
         rows = 0
         try:
-            reader = self.read_batches(table, schema, columns=[column])
+            # columns with text-only corruption are read as text (a CSV reader converts them all)
+            read = _TextColumns(schema, self.text_columns(name)).read_schema
+            reader = self.read_batches(table, read, columns=[column])
             if reader.schema.get_field_index(column) < 0:
                 return None
-            limit = self.plan.rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
+            limit = self.most_rows(name) if self.plan is not None and self.fmt.stop_past_plan else None
             for batch in reader:
                 rows += batch.num_rows
                 if limit is not None and rows > limit:
@@ -174,7 +215,8 @@ class ValidationContext:
         """A parent's key column as the clean (uncorrupted) data has it, regenerated."""
         if self.plan is None:
             return None
-        if self.rows.get(table) != self.plan.rows(table):
+        got = self.rows.get(table)
+        if got is None or got != self.written_rows(table, got):
             return None  # the artifacts do not hold the planned rows: do not regenerate a forged count
         import numpy as np
 
@@ -270,6 +312,11 @@ def _manifest_shape_problem(m: dict) -> str | None:
             isinstance(cols, dict) and all(isinstance(kinds, dict) and all(_is_int(n) for n in kinds.values())
                                            for kinds in cols.values()) for cols in counts.values())):
         return "'corruption.counts' is not {table: {column: {kind: count}}}"
+    selected = (m.get("corruption") or {}).get("selected")
+    if selected is not None and not (isinstance(selected, dict) and selected and all(
+            isinstance(k, str) and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+            for k, v in selected.items())):
+        return "'corruption.selected' is not {kind: rate or null}"
     return None
 
 
@@ -465,8 +512,10 @@ def _metadata_gate(vctx: ValidationContext, table) -> list[dict] | None:
     except Exception as exc:  # noqa: BLE001 - metadata that cannot be read is a parse failure
         vctx.readable.discard(table.name)
         return [result("parseable", table.name, None, "fail", f"cannot read {table.name}: {_short(exc)}")]
-    want = vctx.plan.rows(table.name)
-    if n is None or n == want:
+    if n is None:
+        return None
+    want = vctx.written_rows(table.name, n)
+    if n == want:
         return None
     vctx.readable.discard(table.name)
     vctx.rows[table.name] = n
@@ -513,6 +562,58 @@ class _Conformer:
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
+class _TextColumns:
+    """Columns with the dirty profile's text-only kinds (``N/A`` in a number column), in a text
+    format: read as text, then each value parsed (``corruption.parse_text``: a text that is not
+    a value of the type reads as null and is counted), so every other check sees typed values."""
+
+    def __init__(self, schema: pa.Schema, names: list[str]):
+        self.types = {n: schema.field(n).type for n in names if schema.get_field_index(n) >= 0}
+        self.read_schema = pa.schema([pa.field(f.name, pa.string(), nullable=True) if f.name in self.types else f
+                                      for f in schema])
+        self.bad = dict.fromkeys(self.types, 0)
+        self.sample: dict[str, list] = {n: [] for n in self.types}
+
+    def parsed_schema(self, got: pa.Schema) -> pa.Schema:
+        return pa.schema([pa.field(f.name, self.types[f.name]) if f.name in self.types and pa.types.is_string(f.type)
+                          else f for f in got])
+
+    def parse(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if not self.types:
+            return batch
+        from shared.corruption import parse_text
+
+        arrays, names = [], []
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+            if name in self.types and pa.types.is_string(col.type):
+                parsed, bad = parse_text(col, self.types[name])
+                n = int(bad.sum())
+                if n:
+                    self.bad[name] += n
+                    if len(self.sample[name]) < SAMPLE:
+                        import numpy as np
+
+                        self.sample[name] += col.take(pa.array(np.flatnonzero(bad)[:SAMPLE])).to_pylist()
+                col = parsed
+            arrays.append(col)
+            names.append(name)
+        return pa.RecordBatch.from_arrays(arrays, names=names)
+
+    def results(self, vctx: ValidationContext, table: str, rows: int) -> list[dict]:
+        out = []
+        for name, t in self.types.items():
+            n = self.bad[name]
+            res = result("parseable", table, name, "fail" if n else "pass",
+                         f"{n} values are not {t} text (read as null)" if n else f"every value reads as {t}",
+                         unexpected_count=n, element_count=rows,
+                         unexpected_percent=round(100.0 * n / rows, 4) if rows else 0.0,
+                         sample=self.sample[name][:SAMPLE])
+            if n:
+                res.update(vctx.expected(table, name, "parseable", n) or {})
+            out.append(res)
+        return out
+
+
 #: ``deterministic_replay`` regenerates and compares at most this many rows at a time
 REPLAY_PIECE_ROWS = 1 << 16
 
@@ -525,10 +626,11 @@ class _Replay:
 
     def __init__(self, vctx: ValidationContext, table):
         self.vctx, self.table = vctx, table
-        self.want_rows = vctx.plan.rows(table.name)
-        self.spans = replay_spans(self.want_rows, vctx.plan.block_rows, vctx.plan.seed, table.name)
-        self.span = 0  # the span being gathered, and where its current piece starts
-        self.start = self.spans[0][0] if self.spans else 0
+        self.spans = replay_spans(vctx.plan.rows(table.name), vctx.plan.block_rows, vctx.plan.seed, table.name)
+        # the pieces, as (first, last) plan rows and where they are written (rows added by the
+        # dirty profile move the later rows down)
+        self.pieces = _pieces(vctx.plan, table.name, self.spans)  # made as they are reached, never listed
+        self.piece = next(self.pieces, None)
         self.gathered: list[pa.RecordBatch] = []
         self.replay = getattr(vctx.fmt, "replay_batches", None)
         self.error: str | None = None
@@ -538,26 +640,26 @@ class _Replay:
 
     def update(self, batch: pa.RecordBatch, offset: int) -> None:
         end = offset + batch.num_rows
-        while self.span < len(self.spans):
-            s, e = self.start, min(self.spans[self.span][1], self.start + REPLAY_PIECE_ROWS)
-            lo, hi = max(s, offset), min(e, end)
+        while self.piece is not None:
+            s, e, ws, we = self.piece
+            lo, hi = max(ws, offset), min(we, end)
             if lo < hi:
                 self.gathered.append(batch.slice(lo - offset, hi - lo))
-            if e > end:
+            if we > end:
                 return  # the piece goes on in the next batch
             self._compare(s, e)
-            if e == self.spans[self.span][1]:
-                self.span += 1
-                self.start = self.spans[self.span][0] if self.span < len(self.spans) else e
-            else:
-                self.start = e
+            self.piece = next(self.pieces, None)
 
     def _compare(self, s: int, e: int) -> None:
         parts = [pa.Table.from_batches([b]) for b in self.gathered]
+        if not parts:
+            return  # an empty piece (an empty table)
         # a column dropped part-way (a value its type cannot take) is null in the earlier batches
         got = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
         self.gathered = []
-        want = pa.Table.from_batches([self.vctx.engine.batch(self.table.name, s, e)])
+        from shared.corruption import typed_view
+
+        want = pa.Table.from_batches([typed_view(self.vctx.engine.batch(self.table.name, s, e))])
         if self.replay is not None:
             want = self.replay(want, self.table)
         self.compared += e - s
@@ -571,9 +673,10 @@ class _Replay:
         name, plan = self.table.name, self.vctx.plan
         if self.error is not None:
             return result("deterministic_replay", name, None, "fail", f"the replay could not run: {self.error}")
-        if rows != self.want_rows:
+        want_rows = self.vctx.written_rows(name, rows)
+        if rows != want_rows:
             return result("deterministic_replay", name, None, "skipped",
-                          f"the artifacts hold {rows} rows, the plan {self.want_rows} "
+                          f"the artifacts hold {rows} rows, the plan {want_rows} "
                           f"(see row_count): nothing to replay against")
         n, compared = self.mismatched, self.compared
         res = result("deterministic_replay", name, None, "fail" if n else "pass",
@@ -585,6 +688,29 @@ class _Replay:
         if n:
             res.update(self.vctx.expected(name, None, "deterministic_replay", n) or {})
         return res
+
+
+def _pieces(plan, table: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, int, int]]:
+    """The replayed spans cut into pieces of at most ``REPLAY_PIECE_ROWS`` plan rows: (first and
+    past-the-last plan row, first and past-the-last written row). Without kinds that add rows
+    the written rows are the plan's; with them, a piece's written rows follow from counting the
+    added rows before it (keyed hashes of the row indexes, no value generated)."""
+    from shared.corruption import added_rows, adding_rates
+
+    adds = bool(adding_rates(plan, table))
+    done = 0  # plan rows whose added rows are counted in `moved`
+    moved = 0
+    for s0, e0 in spans:
+        for s in range(s0, e0, REPLAY_PIECE_ROWS):
+            e = min(e0, s + REPLAY_PIECE_ROWS)
+            if adds:
+                moved += added_rows(plan, table, done, s)
+                n = added_rows(plan, table, s, e)
+                yield s, e, s + moved, e + moved + n
+                moved += n
+                done = e
+            else:
+                yield s, e, s, e
 
 
 class _TableResults:
@@ -606,10 +732,12 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
 
     out = _TableResults()
     schema = arrow_schema(table)
+    texts = _TextColumns(schema, vctx.text_columns(table.name))
     try:
-        reader = vctx.read_batches(table, schema)
+        reader = vctx.read_batches(table, texts.read_schema)
         got = reader.schema
         _ = got.names  # a header that is not UTF-8 fails here, as a parse failure
+        got = texts.parsed_schema(got)
         conform = _Conformer(schema, got)
         names = conform.names
         accs: dict[str, list] = {}
@@ -619,13 +747,13 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
             except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check
                 accs[kind] = [_failed(kind, table.name, exc)]
         replay = _Replay(vctx, table) if vctx.plan is not None else None
-        limit = vctx.plan.rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
+        limit = vctx.most_rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
         rows = 0
         for raw in _closing(reader):
             if limit is not None and rows + raw.num_rows > limit:
                 rows += raw.num_rows
                 return _past_the_plan(vctx, table, rows, limit)
-            batch = conform(raw)
+            batch = conform(texts.parse(raw))
             present = set(batch.schema.names)
             for kind, lst in accs.items():
                 for i, acc in enumerate(lst):
@@ -647,6 +775,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
         return out
     vctx.rows[table.name] = rows
     out.artifact.append(result("parseable", table.name, None, "pass", f"read {rows} rows"))
+    out.artifact += texts.results(vctx, table.name, rows)
     out.artifact.append(_columns_check(table, schema, got))
     for kind, lst in accs.items():
         out.kinds[kind] = []
@@ -662,11 +791,21 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                                     "no manifest: the data was not produced by datagen, so the row count is not known",
                                     observed=rows))
     else:
-        want = vctx.plan.rows(table.name)
+        want = vctx.written_rows(table.name, rows)
+        planned = vctx.plan.rows(table.name)
         ok = rows == want
-        out.row_count.append(result("row_count", table.name, None, "pass" if ok else "fail",
-                                    f"{rows} rows" if ok else f"expected {want} rows, found {rows}",
-                                    expected=want, observed=rows))
+        res = result("row_count", table.name, None, "pass" if ok else "fail",
+                     f"{rows} rows" if ok else f"expected {want} rows, found {rows}",
+                     expected=want, observed=rows)
+        if want != planned:  # kinds that add rows: more rows than planned, on purpose
+            res["planned"] = planned
+            res["message"] += f" ({planned} planned + {want - planned} added by injected corruption)"
+            if ok:
+                res.update(vctx.expected(table.name, None, "row_count", want - planned) or {})
+                if res["status"] == "warning":
+                    res["message"] = (f"{rows} rows: {planned} planned + {want - planned} added by injected "
+                                      f"corruption ({', '.join(res['expected_corruption'])})")
+        out.row_count.append(res)
     if replay is not None:
         out.replay.append(replay.result(rows))
     return out
@@ -819,7 +958,8 @@ def _table_checks(vctx: ValidationContext) -> list[dict]:
             if res.row_count:
                 res.replay.append(result("deterministic_replay", table.name, None, "skipped",
                                          f"the artifacts hold {vctx.rows[table.name]} rows, the plan "
-                                         f"{vctx.plan.rows(table.name)} (see row_count): nothing to replay against"))
+                                         f"{res.row_count[0].get('expected')} (see row_count): nothing to replay "
+                                         f"against"))
     for table in vctx.schema.tables:
         if table.name in vctx.readable:
             found[table.name] = _read_table_stream(vctx, table, streaming)
@@ -889,7 +1029,8 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
             plan = resolve_plan(schema, seed=manifest.get("seed"), rows=manifest.get("rows_overrides") or {},
                                 scale=manifest.get("scale"), profile=manifest.get("profile"),
                                 block_rows=int(manifest.get("block_rows") or 65536),
-                                allow_huge=allow_huge or manifest.get("allow_huge") is True)
+                                allow_huge=allow_huge or manifest.get("allow_huge") is True,
+                                corrupt=(manifest.get("corruption") or {}).get("selected"))
         except Exception as exc:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check
             plan = None
             text = exc.render() if hasattr(exc, "render") else _short(exc)
