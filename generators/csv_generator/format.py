@@ -16,12 +16,14 @@ assume the default dialect where there is none (CSV that datagen did not write).
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 import csv_generator as csvg
+from generators.common.nested_text import NESTED_LAYOUTS, from_text, has_nested, text_schema, to_text
 from shared.errors import OutputError, UsageError
 from shared.formats import Format, RunInfo, Written, register
 from shared.io.output import HashingFile
@@ -37,14 +39,16 @@ def _output_errors():
 
 
 class _Renderer:
-    """The package's renderer with its errors as datagen's (picklable: it runs in the workers)."""
+    """The package's renderer with its errors as datagen's (picklable: it runs in the workers);
+    nested columns become JSON text or flattened fields first (``nested_text``)."""
 
-    def __init__(self, inner: csvg.Renderer):
+    def __init__(self, inner: csvg.Renderer, layout: str = "json"):
         self.inner = inner
+        self.layout = layout
 
     def __call__(self, batch: pa.RecordBatch):
         with _output_errors():
-            return self.inner(batch)
+            return self.inner(to_text(batch, self.layout))
 
 
 class CsvTableWriter:
@@ -52,8 +56,11 @@ class CsvTableWriter:
     hashed by a background thread while the next block is computed (the manifest needs no
     second read of it)."""
 
-    def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions):
+    def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions,
+                 layout: str = "json"):
         self.out_dir = out_dir
+        self.layout = layout
+        schema = text_schema(schema, layout)
         self._raw = HashingFile(path, background=True)
         with _output_errors():
             try:
@@ -63,7 +70,7 @@ class CsvTableWriter:
                 path.unlink(missing_ok=True)
                 raise
         #: with --workers N the workers run this and the text comes to ``write_rendered``
-        self.renderer = _Renderer(self._w.renderer)
+        self.renderer = _Renderer(self._w.renderer, layout)
 
     def write_rendered(self, text, rows: int) -> None:
         with _output_errors():
@@ -71,7 +78,7 @@ class CsvTableWriter:
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         with _output_errors():
-            self._w.write_batch(batch)
+            self._w.write_batch(to_text(batch, self.layout))
 
     def close(self) -> list[Written]:
         with _output_errors():
@@ -94,6 +101,7 @@ class CsvFormat(Format):
         "line_terminator": "lf (default) or crlf",
         "encoding": "utf-8 (default), utf-8-sig, latin-1 or utf-16",
         "compression": "none (default), gzip or zstd",
+        "nested": "json (default: a struct or list cell holds its JSON text) or flatten (a column per struct field)",
     }
     #: rough bytes per value in the default dialect, delimiter included
     widths = {"int": 6.0, "float": 19.0, "decimal": 8.0, "bool": 5.5, "string": 12.0, "date": 11.0,
@@ -101,11 +109,19 @@ class CsvFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         """``--option`` strings → plain JSON settings (they also land in the manifest)."""
+        rest = {k: v for k, v in opts.items() if k != "nested"}
+        problems = []
+        layout = str(opts.get("nested", "json")).strip().lower()
+        if layout not in NESTED_LAYOUTS:
+            problems.append(f"nested={opts['nested']}: one of {', '.join(NESTED_LAYOUTS)}")
         try:
-            return csvg.parse_options(opts).to_dict()
+            settings = csvg.parse_options(rest).to_dict()
         except csvg.DialectError as exc:
-            msgs = [f"--option {p}" for p in exc.problems]
+            problems += exc.problems
+        if problems:
+            msgs = [f"--option {p}" for p in problems]
             raise UsageError(msgs[0] if len(msgs) == 1 else "bad CSV options:\n  " + "\n  ".join(msgs)) from None
+        return {**settings, "nested": layout} if "nested" in opts else settings
 
     def _resolved(self, options: dict[str, Any]) -> csvg.CsvOptions:
         if "delimiter" not in options:
@@ -116,11 +132,36 @@ class CsvFormat(Format):
                     run: RunInfo | None = None):
         opts = self._resolved(options)
         path = Path(out_dir) / csvg.file_name(table.name, opts.compression)
-        return CsvTableWriter(Path(out_dir), path, arrow_schema, opts)
+        return CsvTableWriter(Path(out_dir), path, arrow_schema, opts, options.get("nested", "json"))
 
     def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
-        csvg.save_options(Path(out_dir), self._resolved(options))
+        path = csvg.save_options(Path(out_dir), self._resolved(options))
+        if options.get("nested", "json") != "json":  # recorded only when not the default: old bytes stay
+            data = json.loads(path.read_text(encoding="utf-8"))
+            path.write_text(json.dumps({**data, "nested": options["nested"]}, indent=2, sort_keys=True) + "\n",
+                            encoding="utf-8")
         return [Path(csvg.SIDECAR)]
+
+    @staticmethod
+    def _layout(out_dir: Path) -> str:
+        """How nested columns were written (the sidecar's ``nested``; json without one)."""
+        try:
+            data = json.loads((Path(out_dir) / csvg.SIDECAR).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "json"
+        layout = data.get("nested", "json") if isinstance(data, dict) else "json"
+        return layout if layout in NESTED_LAYOUTS else "json"
+
+    def replay_batches(self, want: pa.Table, table) -> pa.Table:
+        """A regenerated table as the layout reads back (a flattened null struct has null fields)."""
+        layout = self._layout(self._out_dir) if getattr(self, "_out_dir", None) is not None else "json"
+        if layout == "json" or not has_nested(want.schema):
+            return want
+        batches = [from_text(to_text(b, layout), want.schema, layout) for b in want.to_batches()]
+        if not batches:
+            return want
+        got = pa.Table.from_batches(batches)
+        return pa.Table.from_arrays([got.column(n) for n in want.schema.names], schema=want.schema)
 
     def _stored(self, out_dir: Path) -> csvg.CsvOptions | None:
         """The sidecar's settings; ``None`` without one (raises ``DialectError`` if it is broken)."""
@@ -142,14 +183,32 @@ class CsvFormat(Format):
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
-        return csvg.read_csv(path, arrow_schema, dialect)
+        if not has_nested(arrow_schema):
+            return csvg.read_csv(path, arrow_schema, dialect)
+        layout = self._layout(Path(out_dir))
+        data = csvg.read_csv(path, text_schema(arrow_schema, layout), dialect)
+        return pa.Table.from_batches([from_text(data, arrow_schema, layout)])
 
     def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
                      columns: list[str] | None = None) -> pa.RecordBatchReader:
         """Block by block (``csv_generator.open_csv``): memory holds one block of the file."""
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
-        reader = csvg.open_csv(path, arrow_schema, stored.dialect if stored is not None else csvg.DEFAULT_DIALECT)
+        dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
+        if has_nested(arrow_schema):
+            self._out_dir = Path(out_dir)
+            layout = self._layout(Path(out_dir))
+            inner = csvg.open_csv(path, text_schema(arrow_schema, layout), dialect)
+            first = next(iter(inner), None)
+            if first is None:
+                reader = pa.RecordBatchReader.from_batches(arrow_schema, iter(()))
+            else:
+                head = from_text(first, arrow_schema, layout)
+                reader = pa.RecordBatchReader.from_batches(
+                    head.schema, (b for part in ([first], inner) for b in
+                                  (from_text(x, arrow_schema, layout) for x in part)))
+        else:
+            reader = csvg.open_csv(path, arrow_schema, dialect)
         if columns is None:
             return reader
         keep = [n for n in reader.schema.names if n in set(columns)]
