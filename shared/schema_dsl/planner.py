@@ -703,6 +703,8 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
     for c in t.columns:
         gen = GENERATORS[c.generator.type]
         _check_bounds(schema, t, c, n, feas, problems)
+        if c.length is not None:
+            _check_list_items(schema, t, c, n, feas, problems)
         if c.references is not None and c.generator.params.get("cover"):
             _check_cover(schema, plans, t, c, n, feas, problems)
         if c.name not in single_unique:
@@ -809,6 +811,32 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         else:
             problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
     return unique_index, groups
+
+
+#: element addresses of a list's items are int64 row indices
+MAX_ADDRESS = 2**63 - 1
+
+
+def _check_list_items(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
+    """A list's items are addressed ``row × length.max + position`` (inside another list's items,
+    the row is that list's element address): every address must be an int64 row index."""
+    from shared.distributions.nested import element_stride
+
+    assert c.length is not None
+    space = n * element_stride(c)
+    parent = c.part_of
+    while parent is not None:
+        outer = t.column(parent)
+        if outer.length is not None:
+            space *= element_stride(outer)
+        parent = outer.part_of
+    ok = space <= MAX_ADDRESS
+    msg = (f"list {t.name}.{c.name}: {c.length.min}..{c.length.max} items per row, {space:,} element addresses"
+           if ok else f"list {t.name}.{c.name}: {space:,} element addresses (rows × length.max, nested lists "
+           f"multiplied) are more than the {MAX_ADDRESS:,} datagen can address")
+    feas.append(Feasibility(t.name, c.name, "list_items", ok, MAX_ADDRESS, space, msg))
+    if not ok:
+        problems.append(_problem(schema, c.length.path, msg, "lower length.max or the row count"))
 
 
 def _check_cover(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> None:
