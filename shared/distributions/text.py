@@ -299,7 +299,7 @@ class Words(Generator):
 
 # --- template ---------------------------------------------------------------------------------
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")  # several dots: a struct field path
 
 
 class TemplateError(ValueError):
