@@ -195,3 +195,41 @@ def _leaf_types(field: pa.Field) -> list[pa.DataType]:
     if pa.types.is_struct(field.type):
         return [t for child in field.type for t in _leaf_types(child)]
     return [field.type]
+
+
+def flat_table(table):
+    """A model table as ``flatten`` writes it: each struct column replaced by its fields' columns
+    (dotted names; nullable where the field, or a struct around it, may be null or absent)."""
+    import dataclasses
+
+    if not any(c.dtype.kind == "struct" for c in table.columns):
+        return table
+    cols = []
+    for c in table.columns:
+        cols += _flat_model(c, c.nullable) if c.dtype.kind == "struct" else [c]
+    return dataclasses.replace(table, columns=tuple(cols))
+
+
+def _flat_model(column, optional: bool) -> list:
+    import dataclasses
+
+    out = []
+    for f in column.fields:
+        opt = optional or f.nullable or f.present is not None
+        if f.dtype.kind == "struct":
+            out += _flat_model(f, opt)
+        else:
+            out.append(dataclasses.replace(f, nullable=opt, present=None, part_of=None))
+    return out
+
+
+def normalise(want: pa.Table, layout: str) -> pa.Table:
+    """A regenerated table as ``layout`` reads it back (``validate``'s replay): in ``flatten`` a
+    null struct and a struct of null fields read back alike."""
+    if layout == "json" or not has_nested(want.schema):
+        return want
+    batches = [from_text(to_text(b, layout), want.schema, layout) for b in want.to_batches()]
+    if not batches:
+        return want
+    got = pa.Table.from_batches(batches)
+    return pa.Table.from_arrays([got.column(n) for n in want.schema.names], schema=want.schema)

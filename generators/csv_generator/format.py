@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 import csv_generator as csvg
-from generators.common.nested_text import NESTED_LAYOUTS, from_text, has_nested, text_schema, to_text
+from generators.common.nested_text import NESTED_LAYOUTS, from_text, has_nested, normalise, text_schema, to_text
 from shared.errors import OutputError, UsageError
 from shared.formats import Format, RunInfo, Written, register
 from shared.io.output import HashingFile
@@ -153,15 +153,12 @@ class CsvFormat(Format):
         return layout if layout in NESTED_LAYOUTS else "json"
 
     def replay_batches(self, want: pa.Table, table) -> pa.Table:
-        """A regenerated table as the layout reads back (a flattened null struct has null fields)."""
-        layout = self._layout(self._out_dir) if getattr(self, "_out_dir", None) is not None else "json"
-        if layout == "json" or not has_nested(want.schema):
-            return want
-        batches = [from_text(to_text(b, layout), want.schema, layout) for b in want.to_batches()]
-        if not batches:
-            return want
-        got = pa.Table.from_batches(batches)
-        return pa.Table.from_arrays([got.column(n) for n in want.schema.names], schema=want.schema)
+        """A regenerated table as the layout it was read in reads back (a flattened null struct
+        has null fields)."""
+        return normalise(want, self._layouts.get(table.name, "json"))
+
+    #: the nested layout each table was last read in (for ``replay_batches``)
+    _layouts: dict[str, str] = {}
 
     def _stored(self, out_dir: Path) -> csvg.CsvOptions | None:
         """The sidecar's settings; ``None`` without one (raises ``DialectError`` if it is broken)."""
@@ -185,7 +182,7 @@ class CsvFormat(Format):
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
         if not has_nested(arrow_schema):
             return csvg.read_csv(path, arrow_schema, dialect)
-        layout = self._layout(Path(out_dir))
+        layout = self._layouts[table.name] = self._layout(Path(out_dir))
         data = csvg.read_csv(path, text_schema(arrow_schema, layout), dialect)
         return pa.Table.from_batches([from_text(data, arrow_schema, layout)])
 
@@ -196,8 +193,7 @@ class CsvFormat(Format):
         path = self.artifacts(out_dir, table)[0]
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
         if has_nested(arrow_schema):
-            self._out_dir = Path(out_dir)
-            layout = self._layout(Path(out_dir))
+            layout = self._layouts[table.name] = self._layout(Path(out_dir))
             inner = csvg.open_csv(path, text_schema(arrow_schema, layout), dialect)
             first = next(iter(inner), None)
             if first is None:
