@@ -333,3 +333,20 @@ def test_text_layouts_read_back_what_was_written(table, start, size, layout):
         assert back.column(name).equals(batch.column(name)), name
     if layout == "json":
         assert back.column("address").equals(batch.column("address"))
+
+
+def test_describe_lists_the_parts(schema_file):
+    res = make_runner().invoke(app, ["describe", "--format", "parquet", "--schema", str(schema_file), "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    cols = {c["name"]: c for c in info["tables"][0]["columns"]}
+    assert cols["address.zip"]["part_of"] == "address" and cols["address.zip"]["present"] == 0.7
+    assert cols["orders[].qty"]["part_of"] == "orders[]" and cols["orders[]"]["part_of"] == "orders"
+    assert cols["orders"]["length"] == {"min": 0, "max": 5, "distribution": "poisson(lam=1.5)"}
+    assert cols["address"]["generator_default"] == "a struct column"
+    checks = {(f["column"], f["check"]): f for f in info["feasibility"]}
+    assert checks[("tags", "list_items")]["ok"] and checks[("tags", "list_items")]["needed"] == 400 * 4
+    assert checks[("address.phones", "list_items")]["needed"] == 400 * 2
+    res = make_runner().invoke(app, ["describe", "--format", "parquet", "--schema", str(schema_file)],
+                               env={"COLUMNS": "250"})
+    assert "present in 70%" in res.stdout and "0..5 items (poisson(lam=1.5))" in res.stdout

@@ -272,7 +272,10 @@ def _report_jsonschema_error(err: jsonschema.ValidationError, col: _Collector) -
     if v == "required":
         missing = [k for k in err.validator_value if isinstance(inst, dict) and k not in inst]
         for k in missing:
-            col.add(path, f"missing required key {k!r}")
+            hint = None
+            if k == "max" and path and path[-1] == "length":
+                hint = "a list's length must be bounded: add max, the most items a row holds (e.g. {max: 10})"
+            col.add(path, f"missing required key {k!r}", hint)
         return
     if v == "enum":
         field = path[-1] if path else ""
