@@ -76,7 +76,10 @@ def dictionary_columns(table, schema: pa.Schema, setting) -> bool | list[str]:
     if setting != "auto":
         return setting == "true" or setting is True
     out = []
+    names = set(schema.names)
     for c in table.columns:
+        if c.name not in names:  # a hidden column or a part of a nested one: not a column of the file
+            continue
         t = schema.field(c.name).type
         small = (c.min is not None and c.max is not None and (pa.types.is_integer(t) or pa.types.is_date(t))
                  and c.max - c.min < SMALL_DOMAIN)
