@@ -290,6 +290,9 @@ def test_list_addresses_past_int64_are_infeasible(schema_file, tmp_path):
     ("- {name: s, type: list, length: 2, items: {type: string}}\n- {name: t, type: string, generator: "
      "{type: template, params: {template: '{s[]}'}}}", "s[]"),
     ("- {name: s, type: struct, fields: [{name: a, type: int8, hidden: true}]}", "cannot be hidden on its own"),
+    ("- {name: s, type: struct, fields: [{name: a, type: string, generator: {type: template, params: "
+     "{template: '{s.b}'}}}, {name: b, type: string, generator: {type: template, params: {template: '{s.a}'}}}]}",
+     "column references form a cycle: s.a → s.b → s.a"),
 ])
 def test_bad_nested_specs(body, message, write_schema):
     text = ("version: 1\nname: bad\ntables:\n  - name: t\n    rows: 10\n    columns:\n"

@@ -202,7 +202,9 @@ def _column_refs(table: Table, column: Column) -> set[str]:
     gen = GENERATORS[column.generator.type]
     out = set()
     for name in gen.references(column.generator.params):
-        out.add(name.split(".", 1)[0])
+        # a same-row column or a struct's field (``address.city``) by its name; ``fk.col`` reads
+        # the fk column's parent row
+        out.add(name if table.has_column(name) else name.split(".", 1)[0])
     return {n for n in out if table.has_column(n)}
 
 
@@ -282,6 +284,9 @@ def _reference_graph(schema: Schema) -> dict[tuple[str, str], list[tuple[tuple[s
             if fk is not None and fk.parent_column is not None and schema.has_table(fk.parent):
                 out.append(((fk.parent, fk.parent_column), f"{fk.parent}.{fk.parent_column}", 1))
             for ref in GENERATORS[c.generator.type].references(c.generator.params):
+                if t.has_column(ref) and "." in ref:  # a struct's field in the same row
+                    out.append(((t.name, ref), ref, 0))
+                    continue
                 fk_name, dot, parent_col = ref.partition(".")
                 if not t.has_column(fk_name):
                     continue
