@@ -353,3 +353,27 @@ def test_describe_lists_the_parts(schema_file):
     res = make_runner().invoke(app, ["describe", "--format", "parquet", "--schema", str(schema_file)],
                                env={"COLUMNS": "250"})
     assert "present in 70%" in res.stdout and "0..5 items (poisson(lam=1.5))" in res.stdout
+
+
+def test_a_hidden_struct_is_a_helper(write_schema):
+    """A hidden struct is computed and its fields read by other columns, never written."""
+    p = write_schema("""\
+        version: 1
+        name: h
+        tables:
+          - name: p
+            rows: 20
+            columns:
+              - {name: id, type: int64, generator: sequence}
+              - name: person
+                type: struct
+                hidden: true
+                fields:
+                  - {name: first, type: string, generator: {type: faker, params: {provider: first_name}}}
+                  - {name: last, type: string, generator: {type: faker, params: {provider: last_name}}}
+              - {name: full, type: string, generator: {type: template, params: {template: "{person.first} {person.last}"}}}
+        """)
+    schema = load_schema(str(p))
+    data = Engine(resolve_plan(schema)).to_arrow("p")
+    assert data.column_names == ["id", "full"]
+    assert all(len(v.split(" ")) >= 2 for v in data.column("full").to_pylist())

@@ -116,8 +116,9 @@ class CsvFormat(Format):
             problems.append(f"nested={opts['nested']}: one of {', '.join(NESTED_LAYOUTS)}")
         try:
             settings = csvg.parse_options(rest).to_dict()
-        except csvg.DialectError as exc:
-            problems += exc.problems
+        except csvg.DialectError as exc:  # the package knows its dialect keys; `nested` is this frontend's
+            problems += [p[:-1] + ", nested)" if p.endswith(")") and "unknown CSV option" in p else p
+                         for p in exc.problems]
         if problems:
             msgs = [f"--option {p}" for p in problems]
             raise UsageError(msgs[0] if len(msgs) == 1 else "bad CSV options:\n  " + "\n  ".join(msgs)) from None
@@ -157,8 +158,11 @@ class CsvFormat(Format):
         has null fields)."""
         return normalise(want, self._layouts.get(table.name, "json"))
 
-    #: the nested layout each table was last read in (for ``replay_batches``)
-    _layouts: dict[str, str] = {}
+    @property
+    def _layouts(self) -> dict[str, str]:
+        """The nested layout each table was last read in (for ``replay_batches``): this
+        instance's own, never shared through the class."""
+        return self.__dict__.setdefault("_layout_by_table", {})
 
     def _stored(self, out_dir: Path) -> csvg.CsvOptions | None:
         """The sidecar's settings; ``None`` without one (raises ``DialectError`` if it is broken)."""

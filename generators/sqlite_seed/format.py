@@ -174,8 +174,11 @@ class SqliteFormat(Format):
         "strict": "true: STRICT tables (SQLite 3.37+); default false",
         "nested": "json (default: a struct or list is its JSON text) or flatten (a column per struct field)",
     }
-    #: the nested layout each table was last read in (for ``replay_batches``)
-    _layouts: dict[str, str] = {}
+    @property
+    def _layouts(self) -> dict[str, str]:
+        """The nested layout each table was last read in (for ``replay_batches``): this
+        instance's own, never shared through the class."""
+        return self.__dict__.setdefault("_layout_by_table", {})
     #: rough bytes per value in an SQLite record (payload plus its serial-type byte)
     widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 37.0}
