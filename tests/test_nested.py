@@ -377,3 +377,20 @@ def test_a_hidden_struct_is_a_helper(write_schema):
     data = Engine(resolve_plan(schema)).to_arrow("p")
     assert data.column_names == ["id", "full"]
     assert all(len(v.split(" ")) >= 2 for v in data.column("full").to_pylist())
+
+
+def test_a_sequence_inside_items_is_checked_over_element_addresses(write_schema):
+    """Items are computed at row × length.max + position: the planner checks a sequence there
+    over every address, not over the rows."""
+    p = write_schema("""\
+        version: 1
+        name: s
+        tables:
+          - name: p
+            rows: 100
+            columns:
+              - {name: id, type: int64, generator: sequence}
+              - {name: l, type: list, length: 3, items: {type: int8, generator: sequence}}
+        """)
+    res = make_runner().invoke(app, ["describe", "--format", "parquet", "--schema", str(p)])
+    assert res.exit_code == 2 and "sequence 1..300" in res.output and "tables[0].columns[1].items" in res.output

@@ -707,7 +707,8 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         single_unique.add(t.primary_key[0])
     for c in t.columns:
         gen = GENERATORS[c.generator.type]
-        _check_bounds(schema, t, c, n, feas, problems)
+        # inside a list's items the rows are element addresses: a sequence there runs over all of them
+        _check_bounds(schema, t, c, _address_space(t, c, n) if c.in_list else n, feas, problems)
         if c.length is not None:
             _check_list_items(schema, t, c, n, feas, problems)
         if c.references is not None and c.generator.params.get("cover"):
@@ -822,19 +823,28 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
 MAX_ADDRESS = 2**63 - 1
 
 
-def _check_list_items(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
-    """A list's items are addressed ``row × length.max + position`` (inside another list's items,
-    the row is that list's element address): every address must be an int64 row index."""
+def _address_space(t: Table, c: Column, n: int) -> int:
+    """How many row addresses ``c`` is computed at over ``n`` rows: ``n``, times ``length.max`` of
+    every list whose items it is inside."""
     from shared.distributions.nested import element_stride
 
-    assert c.length is not None
-    space = n * element_stride(c)
+    space = n
     parent = c.part_of
     while parent is not None:
         outer = t.column(parent)
         if outer.length is not None:
             space *= element_stride(outer)
         parent = outer.part_of
+    return space
+
+
+def _check_list_items(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
+    """A list's items are addressed ``row × length.max + position`` (inside another list's items,
+    the row is that list's element address): every address must be an int64 row index."""
+    from shared.distributions.nested import element_stride
+
+    assert c.length is not None
+    space = _address_space(t, c, n) * element_stride(c)
     ok = space <= MAX_ADDRESS
     msg = (f"list {t.name}.{c.name}: {c.length.min}..{c.length.max} items per row, {space:,} element addresses"
            if ok else f"list {t.name}.{c.name}: {space:,} element addresses (rows × length.max, nested lists "
