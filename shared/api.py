@@ -53,6 +53,19 @@ def _fmt_bound(column, v):
     return v
 
 
+def _per_row(table, column) -> float:
+    """How many values of ``column`` a row holds on average: 1, or inside lists the product of
+    their mean lengths (the midpoint of ``length``; an estimate for ``describe``)."""
+    n = 1.0
+    part = column.part_of
+    while part is not None:
+        outer = table.column(part)
+        if outer.length is not None:
+            n *= (outer.length.min + outer.length.max) / 2
+        part = outer.part_of
+    return n
+
+
 def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
     """The plan as plain, JSON-ready data."""
     schema = plan.schema
@@ -76,9 +89,14 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
                 "min": _fmt_bound(c, c.min), "max": _fmt_bound(c, c.max),
                 "allowed": [_fmt_bound(c, v) for v in c.allowed] if c.allowed else None,
                 "pattern": c.pattern, "max_length": c.max_length,
+                "part_of": c.part_of, "present": c.present,
+                "length": None if c.length is None else {
+                    "min": c.length.min, "max": c.length.max,
+                    "distribution": None if c.length.distribution is None else
+                    GENERATORS[c.length.distribution.type].describe(c.length.distribution.params)},
             })
-            if fmt is not None and not c.hidden:
-                width += fmt.bytes_per_value(c.dtype.kind)
+            if fmt is not None and not c.hidden and not c.dtype.is_nested:
+                width += fmt.bytes_per_value(c.dtype.kind) * _per_row(t, c)
         if isinstance(t.rows, RowsPer):
             dist = t.rows.distribution
             rows_rule: dict[str, Any] = {"per": t.rows.per, "distribution": None if dist is None else

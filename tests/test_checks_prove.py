@@ -52,6 +52,7 @@ tables:
       - {name: tier, type: string, allowed: [free, pro], generator: {type: choice, params: {values: [free, pro]}}}
       - {name: code, type: string, pattern: "[A-Z]{2}[0-9]{3}", generator: {type: regex, params: {pattern: "[A-Z]{2}[0-9]{3}"}}}
       - {name: nick, type: string, max_length: 8, generator: {type: regex, params: {pattern: "[a-z]{3,6}"}}}
+      - {name: tags, type: list, length: {min: 1, max: 3}, items: {type: string, max_length: 12}}
   - name: orders
     rows: 30
     primary_key: order_id
@@ -169,6 +170,8 @@ VALUE_CASES: dict[str, tuple[str, str, Callable[[pa.Table], pa.Table], int, int]
     "foreign_key": ("orders", "customer_id", set_cells("customer_id", {0: 10**6, 29: -1}), 2, 30),
     # one customer no longer visits: 1 of the 20 customers uncovered
     "coverage": ("visits", "customer_id", merge_first_into_second("customer_id"), 1, 20),
+    # an empty list and one of four items where 1 to 3 are allowed
+    "list_length": ("customers", "tags", set_cells("tags", {0: [], 4: ["a", "b", "c", "d"]}), 2, 20),
 }
 
 

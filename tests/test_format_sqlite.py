@@ -196,7 +196,7 @@ class TestSqliteConformance(FormatConformance):
     @pytest.mark.parametrize("opt, needle", [
         ("mode=upsert", "create, truncate, append"),
         ("strict=maybe", "true or false"),
-        ("colour=blue", "known: database, mode, strict"),
+        ("colour=blue", "known: database, mode, nested, strict"),
         ("mode=append", "needs --option database=PATH"),
         ("database=/no/such/file.db", "no such file"),
     ])

@@ -70,6 +70,8 @@ ADDRESSABLE_ELSEWHERE = {
     "template": "tests/test_generators_text.py::test_addressable[template]",
     "switch": "tests/test_switch.py::test_the_same_values_at_any_block_size",
     "random_walk": "tests/test_random_walk.py::test_one_row_blocks_agree",
+    "struct": "tests/test_nested.py::test_struct_fields_are_addressable",
+    "list": "tests/test_nested.py::test_list_items_are_addressable",
 }
 
 

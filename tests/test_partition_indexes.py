@@ -429,3 +429,22 @@ def test_partitioned_tables_with_added_rows_and_text_dirt_validate(tmp_path, fmt
     assert res.exit_code == 0, res.output
     rc = next(r for r in report["checks"] if r["kind"] == "row_count" and r["table"] == "orders")
     assert rc["observed"] > 900
+
+
+@pytest.mark.parametrize(("fmt", "options"), [("parquet", ()), ("csv", ()), ("csv", ("--option", "nested=flatten"))])
+def test_partitioned_tables_with_nested_columns_validate(tmp_path, fmt, options):
+    from tests.helpers import EXAMPLES_DIR
+
+    text = (EXAMPLES_DIR / "catalog.yaml").read_text().replace(
+        "    primary_key: product_id\n    columns:\n      - {name: product_id, type: int64, generator: sequence}\n",
+        "    primary_key: product_id\n    partition_by: launch_year\n    columns:\n"
+        "      - {name: product_id, type: int64, generator: sequence}\n"
+        "      - {name: launch_year, type: int32, generator: {type: uniform_int, params: {min: 2021, max: 2024}}}\n", 1)
+    assert "partition_by: launch_year" in text
+    schema = _schema_file(tmp_path, text, "catalog.yaml")
+    out = tmp_path / "o"
+    res = _run("generate", "--schema", schema, "--format", fmt, "--out", out, "-q", *options)
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (out / "products").iterdir()} == {f"launch_year={y}" for y in range(2021, 2025)}
+    res, _ = _validate(out, schema, fmt)
+    assert res.exit_code == 0, res.output

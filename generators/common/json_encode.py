@@ -23,6 +23,9 @@ string      JSON strings: ``"`` and ``\\`` escaped, control characters as
 date        ``"YYYY-MM-DD"``
 timestamp   ``"YYYY-MM-DDTHH:MM:SS.ffffffZ"`` (UTC, microseconds)
 null        ``null``; every key is present in every object, in column order
+struct      a nested object, keys in field order; an optional field (``present``)
+            is left out where it is absent, every other field is always there
+list        an array of its items' JSON forms
 ==========  =================================================================
 """
 
@@ -120,6 +123,10 @@ def value_json(values: pa.Array, *, decimals: str = "string") -> tuple[pa.Array,
         return pc.replace_substring(text, " ", "T", max_replacements=1), '"', 'Z"'
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return escape_strings(pc.cast(values, pa.string())), '"', '"'
+    if pa.types.is_struct(t):
+        return struct_json(values, decimals=decimals), "", ""
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return list_json(values, decimals=decimals), "", ""
     raise TypeError(f"no JSON form for Arrow type {t}")
 
 
@@ -171,6 +178,54 @@ def text_keys(table, schema: pa.Schema) -> list[str]:
     names = {c.name: c for c in getattr(table, "columns", ())}
     return [f.name for f in schema if pa.types.is_string(f.type) and f.name in names
             and not pa.types.is_string(names[f.name].dtype.arrow)]
+
+
+def _framed(values: pa.Array, *, decimals: str) -> pa.Array:
+    """Every value's whole JSON text, ``null`` for nulls."""
+    text, before, after = value_json(values, decimals=decimals)
+    if before or after:
+        text = pc.binary_join_element_wise(before, text, after, "")
+    return pc.fill_null(text, "null")
+
+
+def struct_json(values: pa.Array, *, decimals: str = "string") -> pa.Array:
+    """A struct array as JSON objects (null where the struct is null): ``{"k":v,…}``, keys in
+    field order; a field whose Arrow metadata marks it optional (``types.PRESENT_META``) is left
+    out where it is null."""
+    from shared.model.types import PRESENT_META
+
+    n = len(values)
+    if n == 0:
+        return pa.array([], pa.string())
+    pieces = []
+    for i, f in enumerate(values.type):
+        text = _framed(pc.struct_field(values, [i]), decimals=decimals)
+        piece = pc.binary_join_element_wise(constant_strings("," + orjson.dumps(f.name).decode() + ":", n), text, "")
+        if f.metadata and PRESENT_META in f.metadata:
+            piece = pc.if_else(pc.is_valid(pc.struct_field(values, [i])), piece, constant_strings("", n))
+        pieces.append(piece)
+    if pieces:
+        body = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*pieces, ""), 1)  # the first ","
+    else:
+        body = constant_strings("", n)
+    text = pc.binary_join_element_wise(constant_strings("{", n), body, constant_strings("}", n), "")
+    return pc.if_else(pc.is_valid(values), text, pa.scalar(None, pa.string())) if values.null_count else text
+
+
+def list_json(values: pa.Array, *, decimals: str = "string") -> pa.Array:
+    """A list array as JSON arrays (null where the list is null): ``[v,…]``."""
+    n = len(values)
+    if n == 0:
+        return pa.array([], pa.string())
+    lengths = np.asarray(pc.fill_null(pc.list_value_length(values), 0).to_numpy(zero_copy_only=False),
+                         dtype=np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    items = _framed(values.flatten(), decimals=decimals)
+    nested = pa.LargeListArray.from_arrays(pa.array(offsets), items)
+    body = pc.binary_join(nested, ",")
+    text = pc.binary_join_element_wise(constant_strings("[", n), body, constant_strings("]", n), "")
+    return pc.if_else(pc.is_valid(values), text, pa.scalar(None, pa.string())) if values.null_count else text
 
 
 def key_literals(names: list[str], lead: str, tail: str) -> list[str]:

@@ -16,12 +16,22 @@ assume the default dialect where there is none (CSV that datagen did not write).
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 import csv_generator as csvg
+from generators.common.nested_text import (
+    NESTED_LAYOUTS,
+    from_text,
+    has_nested,
+    is_nested,
+    normalise,
+    text_schema,
+    to_text,
+)
 from shared.errors import OutputError, UsageError
 from shared.formats import Format, RunInfo, Written, int_option, register
 from shared.io import partition
@@ -37,15 +47,23 @@ def _output_errors():
         raise OutputError(str(exc)) from None
 
 
-class _Renderer:
-    """The package's renderer with its errors as datagen's (picklable: it runs in the workers)."""
+def nested_columns(table) -> frozenset[str]:
+    """The struct and list columns of a schema table (not their fields)."""
+    return frozenset(c.name for c in table.columns if c.dtype.is_nested and c.part_of is None)
 
-    def __init__(self, inner: csvg.Renderer):
+
+class _Renderer:
+    """The package's renderer with its errors as datagen's (picklable: it runs in the workers);
+    nested columns become JSON text or flattened fields first (``nested_text``)."""
+
+    def __init__(self, inner: csvg.Renderer, layout: str = "json", nested: frozenset[str] = frozenset()):
         self.inner = inner
+        self.layout = layout
+        self.nested = nested
 
     def __call__(self, batch: pa.RecordBatch):
         with _output_errors():
-            return self.inner(batch)
+            return self.inner(to_text(batch, self.layout, self.nested))
 
 
 class CsvTableWriter:
@@ -54,8 +72,13 @@ class CsvTableWriter:
     second read of it)."""
 
     def __init__(self, out_dir: Path, path: Path, schema: pa.Schema, options: csvg.CsvOptions,
-                 background: bool = True):
+                 background: bool = True, layout: str = "json", nested: frozenset[str] | None = None):
         self.out_dir = out_dir
+        self.layout = layout
+        # the table's struct and list columns (a text-dirt column arrives as a struct too, of the
+        # value and its text, which the CSV writer renders itself)
+        self.nested = frozenset(f.name for f in schema if is_nested(f.type)) if nested is None else nested
+        schema = text_schema(schema, layout, self.nested)
         self._raw = HashingFile(path, background=background)
         with _output_errors():
             try:
@@ -65,7 +88,7 @@ class CsvTableWriter:
                 path.unlink(missing_ok=True)
                 raise
         #: with --workers N the workers run this and the text comes to ``write_rendered``
-        self.renderer = _Renderer(self._w.renderer)
+        self.renderer = _Renderer(self._w.renderer, layout, self.nested)
 
     def write_rendered(self, text, rows: int) -> None:
         with _output_errors():
@@ -73,7 +96,7 @@ class CsvTableWriter:
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         with _output_errors():
-            self._w.write_batch(batch)
+            self._w.write_batch(to_text(batch, self.layout, self.nested))
 
     def close(self) -> list[Written]:
         with _output_errors():
@@ -89,8 +112,9 @@ class PartitionedCsvWriter:
     (``shared.io.partition``), each a CSV file of the other columns with its rows in order. The
     blocks are split here, so the workers compute batches and this process renders them."""
 
-    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: csvg.CsvOptions, max_partitions: int):
-        self.out_dir, self.table, self.options = out_dir, table, options
+    def __init__(self, out_dir: Path, table, schema: pa.Schema, options: csvg.CsvOptions, max_partitions: int,
+                 layout: str = "json"):
+        self.out_dir, self.table, self.options, self.layout = out_dir, table, options, layout
         self.schema = partition.file_schema(schema, table.partition_by)
         self.kinds = {c: table.column(c).dtype.kind for c in table.partition_by}
         self.limit = partition.PartitionLimit(table.name, table.partition_by, max_partitions)
@@ -107,7 +131,8 @@ class PartitionedCsvWriter:
                 path = folder / csvg.file_name(PART_STEM, self.options.compression)
                 # no writer thread per folder: there may be a thousand of them
                 w = self.writers[p.folder] = CsvTableWriter(self.out_dir, path, self.schema, self.options,
-                                                            background=False)
+                                                            background=False, layout=self.layout,
+                                                            nested=nested_columns(self.table))
             w.write_batch(p.batch)
 
     def close(self) -> list[Written]:
@@ -140,6 +165,7 @@ class CsvFormat(Format):
         "encoding": "utf-8 (default), utf-8-sig, latin-1 or utf-16",
         "compression": "none (default), gzip or zstd",
         "max_partitions": "most folders a partitioned table may make (default 1000; 0: no limit)",
+        "nested": "json (default: a struct or list cell holds its JSON text) or flatten (a column per struct field)",
     }
     #: rough bytes per value in the default dialect, delimiter included
     widths = {"int": 6.0, "float": 19.0, "decimal": 8.0, "bool": 5.5, "string": 12.0, "date": 11.0,
@@ -147,14 +173,21 @@ class CsvFormat(Format):
 
     def check_options(self, opts: dict[str, str]) -> dict[str, Any]:
         """``--option`` strings → plain JSON settings (they also land in the manifest)."""
-        opts = dict(opts)
+        rest = {k: v for k, v in opts.items() if k not in ("nested", "max_partitions")}
+        problems = []
+        layout = str(opts.get("nested", "json")).strip().lower()
+        if layout not in NESTED_LAYOUTS:
+            problems.append(f"nested={opts['nested']}: one of {', '.join(NESTED_LAYOUTS)}")
         limit = int_option(opts, "max_partitions", partition.DEFAULT_MAX_PARTITIONS, 0)
-        opts.pop("max_partitions", None)
         try:
-            return {**csvg.parse_options(opts).to_dict(), "max_partitions": limit}
-        except csvg.DialectError as exc:
-            msgs = [f"--option {p}" for p in exc.problems]
+            settings = {**csvg.parse_options(rest).to_dict(), "max_partitions": limit}
+        except csvg.DialectError as exc:  # the package knows its dialect keys; these are this frontend's
+            problems += [p[:-1] + ", max_partitions, nested)" if p.endswith(")") and "unknown CSV option" in p
+                         else p for p in exc.problems]
+        if problems:
+            msgs = [f"--option {p}" for p in problems]
             raise UsageError(msgs[0] if len(msgs) == 1 else "bad CSV options:\n  " + "\n  ".join(msgs)) from None
+        return {**settings, "nested": layout} if "nested" in opts else settings
 
     def _resolved(self, options: dict[str, Any]) -> csvg.CsvOptions:
         if "delimiter" not in options:
@@ -166,13 +199,40 @@ class CsvFormat(Format):
         opts = self._resolved(options)
         if table.partition_by:
             return PartitionedCsvWriter(Path(out_dir), table, arrow_schema, opts,
-                                        options.get("max_partitions", partition.DEFAULT_MAX_PARTITIONS))
+                                        options.get("max_partitions", partition.DEFAULT_MAX_PARTITIONS),
+                                        layout=options.get("nested", "json"))
         path = Path(out_dir) / csvg.file_name(table.name, opts.compression)
-        return CsvTableWriter(Path(out_dir), path, arrow_schema, opts)
+        return CsvTableWriter(Path(out_dir), path, arrow_schema, opts, layout=options.get("nested", "json"),
+                              nested=nested_columns(table))
 
     def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
-        csvg.save_options(Path(out_dir), self._resolved(options))
+        path = csvg.save_options(Path(out_dir), self._resolved(options))
+        if options.get("nested", "json") != "json":  # recorded only when not the default: old bytes stay
+            data = json.loads(path.read_text(encoding="utf-8"))
+            path.write_text(json.dumps({**data, "nested": options["nested"]}, indent=2, sort_keys=True) + "\n",
+                            encoding="utf-8")
         return [Path(csvg.SIDECAR)]
+
+    @staticmethod
+    def _layout(out_dir: Path) -> str:
+        """How nested columns were written (the sidecar's ``nested``; json without one)."""
+        try:
+            data = json.loads((Path(out_dir) / csvg.SIDECAR).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "json"
+        layout = data.get("nested", "json") if isinstance(data, dict) else "json"
+        return layout if layout in NESTED_LAYOUTS else "json"
+
+    def replay_batches(self, want: pa.Table, table) -> pa.Table:
+        """A regenerated table as the layout it was read in reads back (a flattened null struct
+        has null fields)."""
+        return normalise(want, self._layouts.get(table.name, "json"))
+
+    @property
+    def _layouts(self) -> dict[str, str]:
+        """The nested layout each table was last read in (for ``replay_batches``): this
+        instance's own, never shared through the class."""
+        return self.__dict__.setdefault("_layout_by_table", {})
 
     def _stored(self, out_dir: Path) -> csvg.CsvOptions | None:
         """The sidecar's settings; ``None`` without one (raises ``DialectError`` if it is broken)."""
@@ -194,6 +254,20 @@ class CsvFormat(Format):
                  if (out_dir / csvg.file_name(table.name, c)).is_file()]
         return found[:1] or [out_dir / csvg.file_name(table.name)]
 
+    def _open_file(self, out_dir: Path, table, path: Path, arrow_schema: pa.Schema, dialect) -> pa.RecordBatchReader:
+        """One CSV file as ``arrow_schema``'s batches: nested columns parsed back from the layout
+        they were written in (JSON text, or a column per struct field)."""
+        if not has_nested(arrow_schema):
+            return csvg.open_csv(path, arrow_schema, dialect)
+        layout = self._layouts[table.name] = self._layout(out_dir)
+        inner = csvg.open_csv(path, text_schema(arrow_schema, layout), dialect)
+        first = next(iter(inner), None)
+        if first is None:
+            return pa.RecordBatchReader.from_batches(arrow_schema, iter(()))
+        head = from_text(first, arrow_schema, layout)
+        return pa.RecordBatchReader.from_batches(
+            head.schema, (b for part in ([first], inner) for b in (from_text(x, arrow_schema, layout) for x in part)))
+
     def read_partitions(self, out_dir: Path, table, arrow_schema: pa.Schema,
                         columns: list[str] | None = None) -> list[tuple[str, pa.RecordBatchReader]]:
         """A partitioned table's folders in order, each with a reader of its file."""
@@ -202,7 +276,7 @@ class CsvFormat(Format):
         want = partition.file_schema(arrow_schema, table.partition_by)
         out = []
         for path in self.artifacts(out_dir, table):
-            reader = csvg.open_csv(path, want, dialect)
+            reader = self._open_file(Path(out_dir), table, path, want, dialect)
             if columns is not None:
                 keep = [n for n in reader.schema.names if n in set(columns)]
                 reader = pa.RecordBatchReader.from_batches(pa.schema([reader.schema.field(n) for n in keep]),
@@ -216,7 +290,11 @@ class CsvFormat(Format):
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
         dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
-        return csvg.read_csv(path, arrow_schema, dialect)
+        if not has_nested(arrow_schema):
+            return csvg.read_csv(path, arrow_schema, dialect)
+        layout = self._layouts[table.name] = self._layout(Path(out_dir))
+        data = csvg.read_csv(path, text_schema(arrow_schema, layout), dialect)
+        return pa.Table.from_batches([from_text(data, arrow_schema, layout)])
 
     def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
                      columns: list[str] | None = None) -> pa.RecordBatchReader:
@@ -226,7 +304,8 @@ class CsvFormat(Format):
                                            arrow_schema, columns)
         stored = self._stored(Path(out_dir))
         path = self.artifacts(out_dir, table)[0]
-        reader = csvg.open_csv(path, arrow_schema, stored.dialect if stored is not None else csvg.DEFAULT_DIALECT)
+        dialect = stored.dialect if stored is not None else csvg.DEFAULT_DIALECT
+        reader = self._open_file(Path(out_dir), table, path, arrow_schema, dialect)
         if columns is None:
             return reader
         keep = [n for n in reader.schema.names if n in set(columns)]

@@ -62,8 +62,30 @@ def _has_key(text: pa.Array, key: str) -> np.ndarray:
     return np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+#: nested values (struct and list columns) are collapsed innermost first, at most this deep
+MAX_COLLAPSE = 64
+_INNER_ARRAY = r"\[[^\[\]{}]*\]"
+_INNER_OBJECT = r"([:\[,]\s*)\{[^{}\[\]]*\}"
+
+
+def _collapse_nested(text: pa.Array) -> pa.Array:
+    """Lines (string values already blanked) with every object and array *inside* ``data``
+    replaced by ``0``, innermost first, so ``data`` is a flat object again; the envelope's and
+    ``data``'s own braces stay (``data``'s is masked while collapsing)."""
+    text = pc.replace_substring_regex(text, r'"data"\s*:\s*\{', '"data":<')
+    for _ in range(MAX_COLLAPSE):
+        nested = pc.or_(pc.match_substring_regex(text, _INNER_ARRAY), pc.match_substring_regex(text, _INNER_OBJECT))
+        if not pc.any(pc.fill_null(nested, False)).as_py():
+            break
+        text = pc.replace_substring_regex(text, _INNER_ARRAY, "0")
+        text = pc.replace_substring_regex(text, _INNER_OBJECT, r"\10")
+    return pc.replace_substring_regex(text, r'"data":<', '"data":{')
+
+
 def _required_keys(lines: pa.Array, masks: dict[str, np.ndarray], tables) -> list[dict]:
     text = pc.replace_substring_regex(lines.cast(pa.large_string()), _STRING_VALUE, ':""')
+    # strings inside arrays (followed by "," or "]", never ":" as a key is) are blanked too
+    text = _collapse_nested(pc.replace_substring_regex(text, r'"(?:[^"\\]|\\.)*"(\s*[,\]])', r'""\1'))
     data = pc.struct_field(pc.extract_regex(text, "(?P<d>" + _DATA_OBJECT + ")"), [0])
     top = pc.replace_substring_regex(text, _DATA_OBJECT, '"data":{}')
     n = len(lines)

@@ -15,7 +15,12 @@ EVENTS_FILE = "events.ndjson"
 
 
 def read_type(t: pa.DataType) -> pa.DataType:
-    """How a column is parsed from JSON before the cast to its Arrow type."""
+    """How a column is parsed from JSON before the cast to its Arrow type (inside structs and
+    lists too)."""
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(read_type(f.type)) for f in t])
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(read_type(t.value_type)))
     return pa.string() if pa.types.is_decimal(t) or pa.types.is_date(t) else t
 
 

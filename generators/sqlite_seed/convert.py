@@ -12,6 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generators.common.nested_text import is_nested, parse_json, to_text
 from generators.sqlite_seed.ddl import MAX_REAL_DECIMAL_PRECISION, TIMESTAMP_FORMAT
 from shared.errors import OutputError
 
@@ -20,6 +21,8 @@ _CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 def _as_stored(arr: pa.Array, name: str) -> pa.Array:
     t = arr.type
+    if is_nested(t):  # a struct or list: its JSON text, as the JSON format writes it
+        return to_text(pa.RecordBatch.from_arrays([arr], names=[name])).column(0)
     if pa.types.is_dictionary(t):
         return _as_stored(arr.dictionary_decode(), name)
     if pa.types.is_date(t):
@@ -63,6 +66,8 @@ def to_arrow(stored: pa.Array, dtype) -> pa.Array:
     """Stored values (``storage_type``) → the DSL type's Arrow type; unconvertible: as stored."""
     target = dtype.arrow
     try:
+        if dtype.is_nested:
+            return parse_json({"v": stored}, {"v": target})["v"]
         if dtype.kind == "decimal" and pa.types.is_floating(stored.type):
             # shortest text of the double → decimal: exact for every decimal that fits; a double
             # with more digits than the scale (not written by datagen) fails instead of rounding

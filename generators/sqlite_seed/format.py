@@ -41,6 +41,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from generators.common.nested_text import NESTED_LAYOUTS, flat_table, from_text, normalise, text_schema, to_text
 from generators.sqlite_seed.convert import storage_type, to_arrow, to_sql_columns
 from generators.sqlite_seed.ddl import (
     TableSpec,
@@ -59,7 +60,7 @@ from shared.model.schema import fmt_path
 from shared.validation.checks import result
 
 MODES = ("create", "truncate", "append")
-OPTIONS = ("database", "mode", "strict")
+OPTIONS = ("database", "mode", "strict", "nested")
 STRICT_MIN_VERSION = (3, 37, 0)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 CACHE_KIB = 64 * 1024
@@ -110,16 +111,19 @@ class _Run:
 
 
 class SqliteWriter:
-    def __init__(self, run: _Run, spec: TableSpec, arrow_schema: pa.Schema):
+    def __init__(self, run: _Run, spec: TableSpec, arrow_schema: pa.Schema, layout: str = "json"):
         self.run = run
         self.spec = spec
+        self.layout = layout
         q = quote_identifier
-        names = arrow_schema.names
+        names = text_schema(arrow_schema, layout).names
         self.sql = (f"INSERT INTO {q(spec.name)} ({', '.join(map(q, names))}) "
                     f"VALUES ({', '.join('?' for _ in names)})")
         self.rows = 0
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
+        if self.layout != "json":
+            batch = to_text(batch, self.layout)
         insert_batch(self.run.conn, self.sql, batch, self.spec.name, self.run.path)
         self.rows += batch.num_rows
 
@@ -169,7 +173,13 @@ class SqliteFormat(Format):
         "database": "an existing database file to load into instead of <out>/<schema>.sqlite",
         "mode": "create (default), truncate or append (truncate and append need database=PATH)",
         "strict": "true: STRICT tables (SQLite 3.37+); default false",
+        "nested": "json (default: a struct or list is its JSON text) or flatten (a column per struct field)",
     }
+    @property
+    def _layouts(self) -> dict[str, str]:
+        """The nested layout each table was last read in (for ``replay_batches``): this
+        instance's own, never shared through the class."""
+        return self.__dict__.setdefault("_layout_by_table", {})
     #: rough bytes per value in an SQLite record (payload plus its serial-type byte)
     widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 37.0}
@@ -189,7 +199,10 @@ class SqliteFormat(Format):
         elif mode != "create":
             raise UsageError(f"--option mode={mode}: needs --option database=PATH (an existing database "
                              f"file); the output folder always gets a new database")
-        return {"mode": mode, "database": database, "strict": strict}
+        out = {"mode": mode, "database": database, "strict": strict}
+        if "nested" in opts:  # recorded only when given: the default manifest stays as it was
+            out["nested"] = choice_option(opts, "nested", NESTED_LAYOUTS, "json")
+        return out
 
     @staticmethod
     def _check_database(value: str) -> str:
@@ -240,16 +253,18 @@ class SqliteFormat(Format):
         return self._open_table(state, table, arrow_schema, options)
 
     def _open_table(self, run: _Run, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> SqliteWriter:
+        layout = options.get("nested", "json")
+        shaped = flat_table(table) if layout == "flatten" else table
         try:
-            spec = table_spec(table, run.tables.get, constraints=run.constraints)
+            spec = table_spec(shaped, run.tables.get, constraints=run.constraints)
             run.tables[table.name] = table
             run.specs[table.name] = spec
-            self._prepare_table(run, table, spec)
+            self._prepare_table(run, shaped, spec)
         except BaseException:
             run.abort()
             options.pop(RUN_KEY, None)
             raise
-        return SqliteWriter(run, spec, arrow_schema)
+        return SqliteWriter(run, spec, arrow_schema, layout)
 
     def prepare(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> None:
         """Check every table against ``database=PATH`` before anything is generated (``generate``
@@ -271,8 +286,9 @@ class SqliteFormat(Format):
         conn = _connect(Path(opts["database"]), read_only=True)
         try:
             for t in schema.tables:
-                spec = table_spec(t, tables, constraints=constraints)
-                problems += self._table_problems(conn, opts["mode"], t, spec)
+                shaped = flat_table(t) if opts.get("nested") == "flatten" else t
+                spec = table_spec(shaped, tables, constraints=constraints)
+                problems += self._table_problems(conn, opts["mode"], shaped, spec)
         finally:
             conn.close()
         if problems:
@@ -413,9 +429,17 @@ class SqliteFormat(Format):
         path = self._database(out_dir)
         conn = _connect(path, read_only=True)
         try:
-            return read_sql_table(conn, table, arrow_schema)
+            layout = self._layouts[table.name] = stored_layout(conn, table)
+            if layout == "json":
+                return read_sql_table(conn, table, arrow_schema)
+            data = read_sql_table(conn, flat_table(table), text_schema(arrow_schema, layout))
+            return pa.Table.from_batches([from_text(data, arrow_schema, layout)])
         finally:
             conn.close()
+
+    def replay_batches(self, want: pa.Table, table) -> pa.Table:
+        """A regenerated table as the layout it was read in reads back."""
+        return normalise(want, self._layouts.get(table.name, "json"))
 
     # --- format-aware checks --------------------------------------------------------------
 
@@ -524,8 +548,29 @@ def _integrity_check(conn, path: Path) -> dict:
                   f"problem(s)", unexpected_count=len(rows), sample=rows[:SAMPLE])
 
 
+def stored_layout(conn, table) -> str:
+    """``flatten`` when the stored table has a struct column's first field (``address.street``)
+    instead of the struct column, else ``json``."""
+    if not any(c.dtype.kind == "struct" for c in table.columns):
+        return "json"
+    try:
+        found = find_table(conn, table.name)
+        if found is None:
+            return "json"
+        names = {r[0].lower() for r in conn.execute("SELECT name FROM pragma_table_info(?)", (found[1],)).fetchall()}
+    except sqlite3.Error:  # a damaged file: the integrity check and reading report it
+        return "json"
+    for c in table.columns:
+        if c.dtype.kind == "struct" and c.name.lower() not in names and \
+                any(n.startswith(c.name.lower() + ".") for n in names):
+            return "flatten"
+    return "json"
+
+
 def _schema_check(conn, table, schema, constraints: bool) -> dict:
     tables = {t.name: t for t in schema.tables}
+    if stored_layout(conn, table) == "flatten":
+        table = flat_table(table)
     spec = table_spec(table, tables, constraints=constraints)
     try:
         problems = compare(conn, spec)

@@ -143,6 +143,12 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
                 cons.append(f"pattern {col['pattern']}")
             if col["max_length"]:
                 cons.append(f"≤ {col['max_length']} chars")
+            if col.get("present") is not None:
+                cons.append(f"present in {col['present']:.0%}")
+            if col.get("length"):
+                length = col["length"]
+                cons.append(f"{length['min']}..{length['max']} items"
+                            + (f" ({length['distribution']})" if length["distribution"] else ""))
             gen = col["generator"]
             if col.get("generator_default"):
                 gen = f"{gen} (default: {col['generator_default']})"

@@ -192,6 +192,15 @@ def to_arrow(column, values, null_mask: np.ndarray | None) -> pa.Array:
         return pa.array(np.asarray(values, dtype=np.int64), type=target, mask=mask)
     if dt.kind == "bool":
         return pa.array(np.asarray(values, dtype=bool), type=target, mask=mask)
+    if dt.kind == "struct":
+        if mask is None:
+            return values
+        return pa.StructArray.from_arrays([values.field(i) for i in range(values.type.num_fields)],
+                                          fields=list(values.type), mask=pa.array(mask))
+    if dt.kind == "list":
+        if mask is None:
+            return values
+        return pa.ListArray.from_arrays(values.offsets, values.values, type=values.type, mask=pa.array(mask))
     raise TypeError(f"no Arrow conversion for {dt.name}")
 
 

@@ -77,6 +77,7 @@ class GenContext(Protocol):
     def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None,
                    draws: int | None = None, args_json: str | None = None) -> Any: ...
     def sample(self, spec: Any, purpose: str) -> np.ndarray: ...
+    def part(self, name: str, rows: np.ndarray | None = None) -> Any: ...
 
 
 class Generator:
@@ -104,6 +105,9 @@ class Generator:
     #: the values never decrease with the row index (time_series, arrivals): a stream of events
     #: ordered by such a column can be written block by block, unsorted
     ordered_in_time: ClassVar[bool] = False
+    #: builds a nested value (struct, list) from the column's parts, which it reads with
+    #: ``ctx.part(name, rows=None)``; the engine never snaps or clips what it returns
+    assembles: ClassVar[bool] = False
 
     def reference(self, column, table, schema) -> Any:
         """The ``model.ForeignKeyRef`` this column holds when the generator is a reference to

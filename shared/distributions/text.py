@@ -299,7 +299,7 @@ class Words(Generator):
 
 # --- template ---------------------------------------------------------------------------------
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")  # several dots: a struct field path
 
 
 class TemplateError(ValueError):
@@ -550,7 +550,7 @@ class Template(Generator):
                 alphabet: str | None = "0123456789" + (" " if any(
                     cast(_Ref, parts[i]).width and not cast(_Ref, parts[i]).zero for i in refs
                     if cast(_Ref, parts[i]).name == ROW) else "")
-            elif "." in name or not table.has_column(name):
+            elif not table.has_column(name):  # a parent's column (fk.col): not this row's key
                 continue
             else:
                 col = table.column(name)
@@ -656,7 +656,7 @@ def _rendered_length(name: str, table, rows: int) -> int | None:
     """The longest text ``_to_text`` makes of a same-row column over ``rows`` rows, or None."""
     if name == ROW:
         return len(str(max(int(rows) - 1, 0)))
-    if "." in name or not table.has_column(name):
+    if not table.has_column(name):  # a parent's column (fk.col); a struct's field is a column
         return None
     col = table.column(name)
     kind = col.dtype.kind

@@ -334,7 +334,8 @@ def _name_token(text: str, i: int, toks: list[_Tok]) -> int:
         k = m2.end()
         if k < len(text) and text[k] == ".":
             raise ExprError(f"only one '.' hop is allowed: {text[i:k]!r} already names a parent column", k,
-                            "reach a grandparent column by copying it into the parent table first")
+                            "reach a grandparent column by copying it into the parent table first; a struct's "
+                            "field deeper than one level (a.b.c) is read by a template, or copied into a column")
         toks.append(_Tok("name", text[i:k], i))
         return k
     if word in _WORD_OPS:

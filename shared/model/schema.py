@@ -92,6 +92,18 @@ class ForeignKeyRef:
 
 
 @dataclass(frozen=True)
+class ListLength:
+    """``length`` of a list column: each row's number of items, in ``[min, max]`` — uniform, or
+    drawn from ``distribution`` (a numeric generator) and clipped into the bounds. ``max`` is
+    always finite: it bounds the items' element addresses (row × (max + 1) + position)."""
+
+    min: int
+    max: int
+    distribution: GeneratorSpec | None
+    path: tuple
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     dtype: DType
@@ -113,6 +125,34 @@ class Column:
     references: ForeignKeyRef | None = None
     #: computed and referenceable, never written (``hidden: true``): absent from ``Schema.written``
     hidden: bool = False
+    #: a struct's fields (their ``name`` is the dotted path, ``address.city``)
+    fields: tuple[Column, ...] = ()
+    #: a list's items (named ``tags[]``) and its length
+    items: Column | None = None
+    length: ListLength | None = None
+    #: a struct field present in this share of its rows (an optional key), else None (always)
+    present: float | None = None
+    #: the nested column this one is a field or the items of (``address`` for ``address.city``),
+    #: None for a table's own columns; such a column is computed into its container, never
+    #: written on its own (absent from ``Schema.written``)
+    part_of: str | None = None
+    #: inside a list's items: its rows are element addresses, not the table's rows
+    in_list: bool = False
+
+    @property
+    def key(self) -> str:
+        """The name a struct field is written under (the last part of its dotted path)."""
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def is_written(self) -> bool:
+        """A column of its table's output (not hidden, not a part of a nested column)."""
+        return not self.hidden and self.part_of is None
+
+    @property
+    def children(self) -> tuple[Column, ...]:
+        """A nested column's direct parts: its fields, or its items."""
+        return self.fields if self.items is None else (self.items,)
 
 
 @dataclass(frozen=True)
@@ -252,11 +292,11 @@ class Schema:
     def written(self) -> Schema:
         """The schema as it is written: every table without its hidden columns. Formats,
         corruption and ``validate`` see this; the engine computes from the whole schema."""
-        if not any(c.hidden for t in self.tables for c in t.columns):
+        if all(c.is_written for t in self.tables for c in t.columns):
             return self
         import dataclasses
 
-        tables = tuple(dataclasses.replace(t, columns=tuple(c for c in t.columns if not c.hidden))
+        tables = tuple(dataclasses.replace(t, columns=tuple(c for c in t.columns if c.is_written))
                        for t in self.tables)
         return dataclasses.replace(self, tables=tables)
 
@@ -276,8 +316,11 @@ class Schema:
         return tuple(r for t in self.tables for r in t.foreign_keys)
 
     def resolve_ref(self, table: Table, name: str) -> Column:
-        """The column a reference names: ``col`` in the same row, or ``fk_col.parent_col``
-        through a foreign-key column of ``table``. Raises KeyError with a readable message."""
+        """The column a reference names: ``col`` in the same row (``address.city``: a field of a
+        struct column), or ``fk_col.parent_col`` through a foreign-key column of ``table``.
+        Raises KeyError with a readable message."""
+        if table.has_column(name) and not table.column(name).in_list:
+            return table.column(name)
         if "." not in name:
             if not table.has_column(name):
                 raise KeyError(f"no column {name!r} in table {table.name!r}")
@@ -292,6 +335,6 @@ class Schema:
         if not self.has_table(parent_name):
             raise KeyError(f"foreign key {fk_name!r} names no existing table {parent_name!r}")
         parent = self.table(parent_name)
-        if "." in parent_col or not parent.has_column(parent_col):
+        if not parent.has_column(parent_col) or parent.column(parent_col).in_list:
             raise KeyError(f"no column {parent_col!r} in parent table {parent_name!r}")
         return parent.column(parent_col)

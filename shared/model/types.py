@@ -15,7 +15,12 @@ string     string                      pyarrow string array
 date       date                        numpy int64: days since 1970-01-01
 timestamp  timestamp                   numpy int64: microseconds since the epoch, UTC
 uuid       uuid                        pyarrow string array (canonical 36-char form)
+struct     struct (with ``fields``)    pyarrow StructArray, assembled from its fields' columns
+list       list (with ``items``)       pyarrow ListArray, assembled from its items' column
 =========  ==========================  =====================================
+
+A nested type carries its children (``DType.children``): a struct one ``Child`` per field, a
+list one ``Child`` for its items; ``DType.arrow`` builds the nested Arrow type from them.
 """
 
 from __future__ import annotations
@@ -32,8 +37,16 @@ from shared.model.timeutil import TIMESTAMP_MAX_US, TIMESTAMP_MIN_US
 INT_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 FLOAT_BITS = {"float32": 32, "float64": 64}
 SIMPLE = {"bool": "bool", "string": "string", "date": "date", "timestamp": "timestamp", "uuid": "uuid"}
+#: the nested types: their children are given by the column's ``fields`` (struct) or ``items`` (list)
+NESTED = {"struct": "struct", "list": "list"}
+NESTED_KINDS = frozenset(NESTED)
 _DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
-TYPE_NAMES = (*INT_BITS, *FLOAT_BITS, "decimal(p,s)", *SIMPLE)
+TYPE_NAMES = (*INT_BITS, *FLOAT_BITS, "decimal(p,s)", *SIMPLE, *NESTED)
+#: Arrow field metadata of a struct field written with ``present``: formats that can leave a key
+#: out (JSON) omit it where the value is absent (null)
+PRESENT_META = b"datagen.present"
+#: the name of a list's item field in Arrow (as Parquet's compliant nested types write it)
+LIST_ITEM = "element"
 NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
 ORDERED_KINDS = NUMERIC_KINDS | {"date", "timestamp"}
 TEXT_KINDS = frozenset({"string", "uuid"})
@@ -43,6 +56,21 @@ TEXT_KINDS = frozenset({"string", "uuid"})
 #: the same range in days since 1970-01-01: 0001-01-01 … 9999-12-31
 DATE_MIN_DAYS = -719_162
 DATE_MAX_DAYS = 2_932_896
+
+
+@dataclass(frozen=True)
+class Child:
+    """A child of a nested type: a struct field (``name`` its key) or a list's items (``item``)."""
+
+    name: str
+    dtype: DType
+    #: the field is optional (``present``): absent keys are null in Arrow, left out in JSON
+    optional: bool = False
+
+    @property
+    def arrow_field(self) -> pa.Field:
+        meta = {PRESENT_META: b"1"} if self.optional else None
+        return pa.field(self.name, self.dtype.arrow, nullable=True, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,12 @@ class DType:
     #: the length of an SQL string type (``varchar(40)``): the column's ``max_length`` unless
     #: it sets a smaller one; not part of the type's identity (a string is a string)
     length: int | None = field(default=None, compare=False)
+    #: a nested type's children: a struct's fields, or a list's one item child
+    children: tuple[Child, ...] = ()
+
+    @property
+    def is_nested(self) -> bool:
+        return self.kind in NESTED_KINDS
 
     @property
     def is_numeric(self) -> bool:
@@ -113,6 +147,10 @@ class DType:
             return pa.float32() if self.bits == 32 else pa.float64()
         if self.kind == "decimal":
             return pa.decimal128(self.precision, self.scale)
+        if self.kind == "struct":
+            return pa.struct([c.arrow_field for c in self.children])
+        if self.kind == "list":
+            return pa.list_(self.children[0].arrow_field if self.children else pa.field(LIST_ITEM, pa.null()))
         return {
             "bool": pa.bool_(),
             "string": pa.string(),
@@ -176,6 +214,8 @@ def parse_type(text: str) -> DType:
         return DType(low, "float", bits=FLOAT_BITS[low])
     if low in SIMPLE:
         return DType(low, SIMPLE[low])
+    if low in NESTED:
+        return DType(low, NESTED[low])
     m = _DECIMAL.match(low)
     if m:
         return _decimal(int(m.group(1)), int(m.group(2)), t)

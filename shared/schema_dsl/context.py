@@ -46,6 +46,9 @@ class ColumnContext:
     #: the table the names given to ``ref`` belong to, when not ``table`` (a per-parent count's
     #: distribution runs over the parent's rows and reads the parent's columns)
     ref_table: Any = None
+    #: a part of a nested column (a field, a list's items) as Arrow, nulls applied: at these rows,
+    #: or at ``rows`` (a list's element addresses) — part(name, rows=None)
+    parts: Callable[[str, np.ndarray | None], Any] | None = None
     _keys: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -91,6 +94,11 @@ class ColumnContext:
         if self.resolver is None:
             raise LookupError(f"no column {name!r} available here")
         return self.resolver(name, self.rows)
+
+    def part(self, name: str, rows: np.ndarray | None = None):
+        if self.parts is None:
+            raise LookupError(f"no nested column part {name!r} available here")
+        return self.parts(name, rows)
 
     def faker_pool(self, provider: str, locale: str | None = None, size: int | None = None,
                    draws: int | None = None, args_json: str | None = None):

@@ -16,7 +16,9 @@ generator; each gets the generator a person would pick, which ``describe`` shows
 8. a date or timestamp: uniform inside ``min``/``max``, by default the three years before the
    schema's anchor (``DEFAULT_WINDOW``).
 
-Foreign keys are never guessed: a reference is declared with ``fk``.
+A ``struct`` or ``list`` column gets the ``struct`` / ``list`` generator, which assembles it
+from its fields or items (each of which gets a generator by these rules). Foreign keys are
+never guessed: a reference is declared with ``fk``.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def choose(column: dict[str, Any], dtype: DType, *, key: bool, anchor_us: int) -
     """The generator (``{type, params}``) for a column written without one, and why, in words.
     ``key``: the column is the table's single-column primary key or ``unique``."""
     kind = dtype.kind
+    if dtype.is_nested:  # assembled from its fields or items, each with its own generator
+        return {"type": kind, "params": {}}, f"a {kind} column"
     if column.get("allowed"):
         return {"type": "choice", "params": {"values": list(column["allowed"])}}, "its allowed values"
     if kind in ("int", "decimal", "float") and key:

@@ -46,7 +46,7 @@ def arrow_schema(table: Table, dirty: bool = False) -> pa.Schema:
     """
     fields = [pa.field(c.name, c.dtype.arrow, nullable=dirty or c.nullable or (
                        c.references is not None and c.references.self_reference)) for c in table.columns
-              if not c.hidden]
+              if c.is_written]
     meta = {b"datagen.table": table.name.encode()}
     return pa.schema(fields, metadata=meta)
 
@@ -74,11 +74,17 @@ class _Block:
             seed=e.plan.seed, table=self.table, column=column, params=column.generator.params, rows=self.rows,
             n_total=self.tp.rows, profile=e.plan.profile, locale=e.schema.locale, anchor_us=e.schema.anchor_us,
             unique=unique, schema=e.schema, resolver=self.ref, lookup=e.lookup, row_count=e.row_count,
-            owners=self.owners if self.tp.per is not None else None,
+            owners=self.owners if self.tp.per is not None else None, parts=self.part,
         )
 
+    def part(self, name: str, rows: np.ndarray | None = None) -> pa.Array:
+        """A part of a nested column (``address.city``, ``tags[]``) as Arrow with its nulls: at
+        this block's rows, or at other rows of the table (a list's element addresses)."""
+        block = self if rows is None else _Block(self.engine, self.tp, np.asarray(rows, dtype=np.int64))
+        return to_arrow(self.table.column(name), block.value(name), block.mask(name))
+
     def ref(self, name: str, rows: np.ndarray | None = None):
-        if "." in name:
+        if "." in name and not self.table.has_column(name):
             fk_name, _, parent_col = name.partition(".")
             idx, _missing = self.parent_index(fk_name)
             fk = self.table.column(fk_name).references
@@ -178,7 +184,7 @@ class _Block:
                 raw = gen.generate(self.ctx(column, unique=unique))
             if isinstance(raw, tuple):
                 raw, missing = raw
-        values = coerce(column, raw)
+        values = raw if gen.assembles else coerce(column, raw)
         # values from the user's own list, or another table's keys, are never snapped onto allowed
         if column.allowed and not (gen.listed_values or ref is not None) and column.dtype.kind != "bool":
             values = snap_allowed(column, values, self.ctx(column).uniform("allowed"))
@@ -186,13 +192,16 @@ class _Block:
         if column.nullable and column.null_rate > 0:
             nulls = self.ctx(column).uniform("null") < column.null_rate
             mask = nulls if mask is None else (mask | nulls)
+        if column.present is not None and column.present < 1:  # an optional struct field: absent
+            absent = self.ctx(column).uniform("present") >= column.present
+            mask = absent if mask is None else (mask | absent)
         self.values[name] = values
         self.masks[name] = mask
 
     def record_batch(self, arrow_schema: pa.Schema) -> pa.RecordBatch:
         arrays = []
         for c in self.table.columns:
-            if not c.hidden:  # computed when read, never written
+            if c.is_written:  # hidden columns and nested parts are computed when read
                 arrays.append(to_arrow(c, self.value(c.name), self.mask(c.name)))
         return pa.RecordBatch.from_arrays(arrays, schema=arrow_schema)
 
@@ -243,7 +252,7 @@ class Engine:
             while todo:
                 c = t.column(todo.pop())
                 for ref in GENERATORS[c.generator.type].references(c.generator.params):
-                    if "." not in ref and ref not in need and t.has_column(ref):
+                    if ref not in need and t.has_column(ref):  # a same-row column, or a struct's field
                         need.add(ref)
                         todo.append(ref)
             got = tuple(n for n in tp.column_order if n in need)

@@ -10,6 +10,7 @@ repository differs from what the registry produces, so adding a generator plugin
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from shared.corruption import KINDS, ONLY
 from shared.distributions.base import load_builtins
@@ -54,7 +55,7 @@ def build() -> dict:
             for n in names
         ],
     }
-    column = {
+    column: dict[str, Any] = {
         "type": "object",
         "required": ["name", "type"],
         "additionalProperties": False,
@@ -73,7 +74,31 @@ def build() -> dict:
             "pattern": {"type": "string", "minLength": 1, "maxLength": 1000},
             "max_length": {"type": "integer", "minimum": 1},
             "corruption": {"$ref": "#/$defs/corruption"},
+            "fields": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/column"},
+                       "description": "A struct column's fields: each a column spec (name, type, generator …)."},
+            "items": {"$ref": "#/$defs/item", "description": "A list column's items: a column spec without a name."},
+            "length": {"$ref": "#/$defs/list_length"},
+            "present": {"type": "number", "minimum": 0, "maximum": 1,
+                        "description": "A struct field: the share of rows that have the key (an optional key)."},
         },
+    }
+    item = {**column, "required": ["type"],
+            "properties": {k: v for k, v in column["properties"].items() if k not in ("name", "present")}}
+    list_length = {
+        "description": "A list column's number of items per row: a fixed count, or {min, max, distribution}.",
+        "anyOf": [
+            {"type": "integer", "minimum": 0},
+            {
+                "type": "object",
+                "required": ["max"],
+                "additionalProperties": False,
+                "properties": {
+                    "min": {"type": "integer", "minimum": 0},
+                    "max": {"type": "integer", "minimum": 0},
+                    "distribution": {"$ref": "#/$defs/generator"},
+                },
+            },
+        ],
     }
     rows_per = {
         "type": "object",
@@ -167,6 +192,8 @@ def build() -> dict:
             "corruption": corruption,
             "generator": generator,
             "column": column,
+            "item": item,
+            "list_length": list_length,
             "rows_per": rows_per,
             "rows_of": rows_of,
             "table": table,

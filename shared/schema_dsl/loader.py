@@ -42,6 +42,7 @@ from shared.model.schema import (
     EventsSpec,
     GeneratorSpec,
     Index,
+    ListLength,
     RowsOf,
     RowsPer,
     Schema,
@@ -50,7 +51,7 @@ from shared.model.schema import (
     fmt_path,
     freeze,
 )
-from shared.model.types import SQL_ALIASES, TYPE_NAMES, parse_type
+from shared.model.types import LIST_ITEM, SQL_ALIASES, TYPE_NAMES, Child, parse_type
 from shared.schema_dsl import defaults, jsonschema_doc
 from shared.schema_dsl.source import read_document
 
@@ -165,16 +166,31 @@ def _cut_type_problems(data: Any, col: _Collector) -> None:
     tables = data.get("tables") if isinstance(data, dict) else None
     for ti, t in enumerate(tables if isinstance(tables, list) else ()):
         columns = t.get("columns") if isinstance(t, dict) else None
-        for ci, c in enumerate(columns if isinstance(columns, list) else ()):
-            if not isinstance(c, dict) or not isinstance(c.get("type"), str) or not _CUT_TYPE.match(c["type"]):
+        for c, cpath in _loose_columns(columns, ("tables", ti, "columns")):
+            if not isinstance(c.get("type"), str) or not _CUT_TYPE.match(c["type"]):
                 continue
             rest = [k for k in c if isinstance(k, str) and _CUT_REST.match(k) and c[k] is None]
             if rest:
                 whole = f"{c['type'].strip()},{rest[0].strip()}"
-                col.add(("tables", ti, "columns", ci, "type"),
+                col.add(cpath + ("type",),
                         f"the type {c['type'].strip()!r} was cut at its comma: inside {{ … }} a comma separates "
                         f"keys, so {rest[0].strip()!r} was read as a key of its own",
                         f"quote the type: type: '{whole}'")
+
+
+def _loose_columns(columns: Any, path: tuple):
+    """Column mappings (fields and items too) of a document not yet checked for shape."""
+    for ci, c in enumerate(columns if isinstance(columns, list) else ()):
+        if isinstance(c, dict):
+            yield c, path + (ci,)
+            yield from _loose_parts(c, path + (ci,))
+
+
+def _loose_parts(c: dict, path: tuple):
+    yield from _loose_columns(c.get("fields"), path + ("fields",))
+    if isinstance(c.get("items"), dict):
+        yield c["items"], path + ("items",)
+        yield from _loose_parts(c["items"], path + ("items",))
 
 
 def _nonfinite_problems(data: Any, col: _Collector) -> None:
@@ -257,7 +273,10 @@ def _report_jsonschema_error(err: jsonschema.ValidationError, col: _Collector) -
     if v == "required":
         missing = [k for k in err.validator_value if isinstance(inst, dict) and k not in inst]
         for k in missing:
-            col.add(path, f"missing required key {k!r}")
+            hint = None
+            if k == "max" and path and path[-1] == "length":
+                hint = "a list's length must be bounded: add max, the most items a row holds (e.g. {max: 10})"
+            col.add(path, f"missing required key {k!r}", hint)
         return
     if v == "enum":
         field = path[-1] if path else ""
@@ -320,12 +339,36 @@ def _short(v: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def raw_columns(columns: list, path: tuple):
+    """Every column spec of a shape-valid list of columns, with its path: the columns, then (depth
+    first) the fields of a struct and the items of a list."""
+    for ci, c in enumerate(columns):
+        yield c, path + (ci,)
+        yield from _raw_parts(c, path + (ci,))
+
+
+def _raw_parts(c: dict, path: tuple):
+    if isinstance(c.get("fields"), list):
+        yield from raw_columns(c["fields"], path + ("fields",))
+    if isinstance(c.get("items"), dict):
+        yield c["items"], path + ("items",)
+        yield from _raw_parts(c["items"], path + ("items",))
+
+
+def _raw_generators(c: dict, cpath: tuple):
+    """The generator specs written in one column spec: its own, and its list length's distribution."""
+    if "generator" in c:  # none only where the type is unknown (reported when columns are built)
+        yield c["generator"], cpath + ("generator",)
+    if isinstance(c.get("length"), dict) and "distribution" in c["length"]:
+        yield c["length"]["distribution"], cpath + ("length", "distribution")
+
+
 def _generator_positions(doc: dict):
     """Every generator spec in a shape-valid document: (raw spec, path), nested ones included."""
     for ti, t in enumerate(doc["tables"]):
-        for ci, c in enumerate(t["columns"]):
-            if "generator" in c:  # none only where the type is unknown (reported when columns are built)
-                yield from _nested_generators(c["generator"], ("tables", ti, "columns", ci, "generator"))
+        for c, cpath in raw_columns(t["columns"], ("tables", ti, "columns")):
+            for raw, gpath in _raw_generators(c, cpath):
+                yield from _nested_generators(raw, gpath)
         if isinstance(t["rows"], dict) and "distribution" in t["rows"]:
             yield from _nested_generators(t["rows"]["distribution"], ("tables", ti, "rows", "distribution"))
 
@@ -369,9 +412,8 @@ def _param_range_problems(doc: dict, col: _Collector) -> None:
     """Integers in generator params must fit in 64 bits: the engine computes in int64."""
     stack: list[tuple[Any, tuple]] = []
     for ti, t in enumerate(doc["tables"]):
-        for ci, c in enumerate(t["columns"]):
-            if "generator" in c:
-                stack.append((c["generator"], ("tables", ti, "columns", ci, "generator")))
+        for c, cpath in raw_columns(t["columns"], ("tables", ti, "columns")):
+            stack.extend(_raw_generators(c, cpath))
         if isinstance(t["rows"], dict) and "distribution" in t["rows"]:
             stack.append((t["rows"]["distribution"], ("tables", ti, "rows", "distribution")))
     while stack:
@@ -410,16 +452,29 @@ def _fill_default_generators(data: dict, col: _Collector) -> None:
         pk = traw.get("primary_key")
         pk = [pk] if isinstance(pk, str) else list(pk or ())
         singles = {g[0] for g in traw.get("unique", ()) if len(g) == 1}
-        for craw in traw["columns"]:
+        top = {id(c) for c in traw["columns"]}
+        for craw, cpath in raw_columns(traw["columns"], ()):
             if "generator" in craw:
                 continue
             try:
                 dtype = parse_type(craw["type"])
             except ValueError:
                 continue  # reported where the columns are built
-            key = pk == [craw["name"]] or bool(craw.get("unique")) or craw["name"] in singles
-            spec, why = defaults.choose(craw, dtype, key=key, anchor_us=anchor_us)
+            name = craw.get("name") or _item_name(traw["columns"], cpath)
+            key = id(craw) in top and (pk == [name] or bool(craw.get("unique")) or name in singles)
+            spec, why = defaults.choose({**craw, "name": name}, dtype, key=key, anchor_us=anchor_us)
             craw["generator"] = {**spec, _DEFAULT_MARK: why}
+
+
+def _item_name(columns: list, path: tuple) -> str:
+    """The name of the list column whose items are at ``path`` (for a default generator's rules)."""
+    node: Any = columns
+    name = ""
+    for part in path:
+        node = node[part]
+        if isinstance(node, dict) and isinstance(node.get("name"), str):
+            name = node["name"]
+    return name
 
 
 def _convert_bound(dtype, value: Any, path: tuple, col: _Collector, anchor_us: int):
@@ -478,6 +533,89 @@ def _resolve_anchor(doc: dict, option: str | None) -> str:
     return source
 
 
+#: the name of a list's items column: the list's name and this (``tags[]``, ``tags[].name``)
+ITEMS_SUFFIX = "[]"
+
+
+def _make_columns(craw: dict, cpath: tuple, name: str, part_of: str | None, in_list: bool, col: _Collector,
+                  anchor_us: int) -> list[Column]:
+    """The column written at ``cpath`` (named ``name``: a dotted path for a nested part), then
+    every part of it when it is a struct or a list, depth first; [] when its type is unknown."""
+    try:
+        dtype = parse_type(craw["type"])
+    except ValueError as exc:
+        unknown = str(exc).startswith("unknown type")
+        col.add(cpath + ("type",), str(exc),
+                (suggest(craw["type"], [*TYPE_NAMES, *SQL_ALIASES]) or f"types: {', '.join(TYPE_NAMES)}, "
+                 f"or their SQL spellings (see docs/dsl.md#types)") if unknown else None)
+        return []
+    for key, wanted in (("fields", "struct"), ("items", "list"), ("length", "list")):
+        if key in craw and dtype.kind != wanted:
+            col.add(cpath + (key,), f"{key} applies to a {wanted} column, not to a {dtype.name} column",
+                    f"write type: {wanted}, or remove {key}")
+    parts: list[Column] = []
+    fields: list[Column] = []
+    items = None
+    if dtype.kind == "struct" and isinstance(craw.get("fields"), list):
+        for fi, fraw in enumerate(craw["fields"]):
+            made = _make_columns(fraw, cpath + ("fields", fi), f"{name}.{fraw['name']}", name, in_list, col,
+                                 anchor_us)
+            parts += made
+            fields += made[:1]
+        dtype = dataclasses.replace(dtype, children=tuple(
+            Child(f.key, f.dtype, optional=f.present is not None) for f in fields))
+    elif dtype.kind == "list" and isinstance(craw.get("items"), dict):
+        made = _make_columns(craw["items"], cpath + ("items",), name + ITEMS_SUFFIX, name, True, col, anchor_us)
+        parts += made
+        items = made[0] if made else None
+        if items is not None:
+            dtype = dataclasses.replace(dtype, children=(Child(LIST_ITEM, items.dtype),))
+    length = None
+    if "length" in craw and dtype.kind == "list":
+        length = _list_length(craw["length"], cpath + ("length",), col)
+    max_length = craw.get("max_length")
+    if dtype.length is not None:
+        if max_length is None:
+            max_length = dtype.length
+        elif max_length > dtype.length:
+            col.add(cpath + ("max_length",), f"max_length {max_length} is longer than the type "
+                    f"{_short(craw['type'])} holds", f"at most {dtype.length}, or a longer type")
+    bounds = {}
+    for key in ("min", "max"):
+        if key in craw:
+            bounds[key] = _convert_bound(dtype, craw[key], cpath + (key,), col, anchor_us)
+    allowed = None
+    if "allowed" in craw:
+        if dtype.is_ordered:
+            allowed = tuple(_convert_bound(dtype, v, cpath + ("allowed", i), col, anchor_us)
+                            for i, v in enumerate(craw["allowed"]))
+        else:
+            allowed = tuple(craw["allowed"])
+    nullable = bool(craw.get("nullable", False))
+    column = Column(
+        name=name, dtype=dtype, generator=_generator_spec(craw["generator"], cpath + ("generator",)),
+        path=cpath, nullable=nullable, null_rate=float(craw.get("null_rate", 0.0)),
+        unique=bool(craw.get("unique", False)), min=bounds.get("min"), max=bounds.get("max"),
+        allowed=allowed, pattern=craw.get("pattern"), max_length=max_length,
+        description=craw.get("description"), corruption=freeze(craw.get("corruption")),
+        raw_min=craw.get("min"), raw_max=craw.get("max"), hidden=bool(craw.get("hidden", False)),
+        fields=tuple(fields), items=items, length=length,
+        present=float(craw["present"]) if "present" in craw else None, part_of=part_of, in_list=in_list,
+    )
+    return [column, *parts]
+
+
+def _list_length(raw: Any, path: tuple, col: _Collector) -> ListLength:
+    """``length: 3`` or ``length: {min, max, distribution}`` (shape checked by the JSON Schema)."""
+    if isinstance(raw, int):
+        return ListLength(min=raw, max=raw, distribution=None, path=path)
+    lo, hi = int(raw.get("min", 0)), int(raw["max"])
+    if hi < lo:
+        col.add(path + ("max",), f"length.max {hi} is less than length.min {lo}")
+    dist = _generator_spec(raw["distribution"], path + ("distribution",)) if "distribution" in raw else None
+    return ListLength(min=lo, max=hi, distribution=dist, path=path)
+
+
 def _build(data: dict, col: _Collector, source: Source) -> Schema:
     anchor_text = data.get("anchor", timeutil.DEFAULT_ANCHOR)
     try:
@@ -490,42 +628,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
         tpath = ("tables", ti)
         columns = []
         for ci, craw in enumerate(traw["columns"]):
-            cpath = tpath + ("columns", ci)
-            try:
-                dtype = parse_type(craw["type"])
-            except ValueError as exc:
-                unknown = str(exc).startswith("unknown type")
-                col.add(cpath + ("type",), str(exc),
-                        (suggest(craw["type"], [*TYPE_NAMES, *SQL_ALIASES]) or f"types: {', '.join(TYPE_NAMES)}, "
-                         f"or their SQL spellings (see docs/dsl.md#types)") if unknown else None)
-                continue
-            max_length = craw.get("max_length")
-            if dtype.length is not None:
-                if max_length is None:
-                    max_length = dtype.length
-                elif max_length > dtype.length:
-                    col.add(cpath + ("max_length",), f"max_length {max_length} is longer than the type "
-                            f"{_short(craw['type'])} holds", f"at most {dtype.length}, or a longer type")
-            bounds = {}
-            for key in ("min", "max"):
-                if key in craw:
-                    bounds[key] = _convert_bound(dtype, craw[key], cpath + (key,), col, anchor_us)
-            allowed = None
-            if "allowed" in craw:
-                if dtype.is_ordered:
-                    allowed = tuple(_convert_bound(dtype, v, cpath + ("allowed", i), col, anchor_us)
-                                    for i, v in enumerate(craw["allowed"]))
-                else:
-                    allowed = tuple(craw["allowed"])
-            nullable = bool(craw.get("nullable", False))
-            columns.append(Column(
-                name=craw["name"], dtype=dtype, generator=_generator_spec(craw["generator"], cpath + ("generator",)),
-                path=cpath, nullable=nullable, null_rate=float(craw.get("null_rate", 0.0)),
-                unique=bool(craw.get("unique", False)), min=bounds.get("min"), max=bounds.get("max"),
-                allowed=allowed, pattern=craw.get("pattern"), max_length=max_length,
-                description=craw.get("description"), corruption=freeze(craw.get("corruption")),
-                raw_min=craw.get("min"), raw_max=craw.get("max"), hidden=bool(craw.get("hidden", False)),
-            ))
+            columns += _make_columns(craw, tpath + ("columns", ci), craw["name"], None, False, col, anchor_us)
         # a one-column unique group is that column's own unique constraint (kept by construction)
         singles = {g[0] for g in traw.get("unique", ()) if len(g) == 1}
         columns = [dataclasses.replace(c, unique=True) if c.name in singles and not c.unique else c for c in columns]
@@ -667,6 +770,7 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
     _check_hidden(schema, table, col)
     _check_partition_by(table, col)
     _check_indexes(table, col)
+    _check_nested(schema, table, col)
 
 
 #: the kinds a partition column may have: values that name a folder exactly and read back as
@@ -732,6 +836,102 @@ def _check_indexes(table: Table, col: _Collector) -> None:
                     "make these values unique, so creating the index would fail",
                     f"declare them unique (unique: [[{', '.join(ix.columns)}]] or unique: true on the column), "
                     "or drop unique from the index")
+
+
+#: the most items a list may hold in one row (``length.max``)
+MAX_LIST_ITEMS = 1_000_000
+
+
+def _check_nested(schema: Schema, table: Table, col: _Collector) -> None:
+    """Struct and list columns: a struct has fields, a list items and a length; a field or an
+    item is a value inside its row, so it cannot be a key, unique, hidden, a foreign key or
+    corrupted on its own; ``present`` is for struct fields that are not also nullable; a list's
+    items read no other column (their rows are element addresses); nothing reads a whole struct
+    or list, nor a value inside a list."""
+    roles: dict[str, str] = {k: "a primary key column" for k in table.primary_key}
+    for group in table.unique:
+        roles.update({k: "a column of a unique group" for k in group if k not in roles})
+    if table.events is not None:
+        for k in (table.events.time, table.events.key):
+            if k is not None:
+                roles.setdefault(k, "an events column")
+    for c in table.columns:
+        kind = c.dtype.kind
+        if kind == "struct" and not c.fields:
+            col.add(c.path + ("type",), f"the struct column {c.name!r} needs fields",
+                    "add fields: [{name: ..., type: ..., generator: ...}, ...]")
+        if kind == "list":
+            if c.items is None:
+                col.add(c.path + ("type",), f"the list column {c.name!r} needs items",
+                        "add items: {type: ..., generator: ...}")
+            if c.length is None:
+                col.add(c.path + ("type",), f"the list column {c.name!r} needs a length",
+                        "add length: {min: 0, max: 5} (or a fixed count, or a distribution within min and max)")
+        if c.length is not None and c.length.max > MAX_LIST_ITEMS:
+            col.add(c.length.path + (("max",) if c.length.distribution is not None or c.length.min != c.length.max
+                                     else ()),
+                    f"a list of up to {c.length.max:,} items is more than datagen keeps in one row",
+                    f"at most {MAX_LIST_ITEMS:,} items")
+        if c.length is not None and c.length.distribution is not None:
+            gen = GENERATORS.get(c.length.distribution.type)
+            if gen is not None and not gen.numeric_distribution:
+                col.add(c.length.path + ("distribution", "type"),
+                        f"{c.length.distribution.type!r} is not a numeric distribution: a list's length is a count",
+                        "use e.g. poisson, uniform_int, zipf, histogram")
+        if c.dtype.is_nested:
+            for key in ("unique", "allowed"):
+                if getattr(c, key):
+                    col.add(c.path + (key,), f"{key} does not apply to a {kind} column",
+                            "put constraints on its fields or items")
+            if c.name in roles:
+                col.add(c.path + ("type",), f"{roles[c.name]} cannot be a {kind} column")
+            if c.corruption:
+                col.add(c.path + ("corruption",), f"the dirty profile does not corrupt {kind} columns",
+                        "remove corruption from this column")
+        if c.present is not None and c.part_of is None:
+            col.add(c.path + ("present",), "present applies to the fields of a struct column",
+                    "use nullable and null_rate for a column of the table")
+        if c.present is not None and c.nullable:
+            col.add(c.path + ("nullable",), f"the field {c.name!r} is optional (present) and nullable: both would "
+                    "be written as null (Parquet, CSV, SQLite)", "keep one: present (the key is left out in JSON) "
+                    "or nullable with null_rate")
+        if c.part_of is None:
+            continue
+        what = "inside a list's items" if c.in_list else "a field of a struct"
+        if c.unique:
+            col.add(c.path + ("unique",), f"{c.name!r} is {what}: it cannot be unique",
+                    "uniqueness applies to a table's own columns")
+        if c.hidden:
+            col.add(c.path + ("hidden",), f"{c.name!r} is {what}: it cannot be hidden on its own",
+                    "leave it out of the fields, or hide the whole column")
+        if c.corruption:
+            col.add(c.path + ("corruption",), f"{c.name!r} is {what}: the dirty profile does not corrupt it",
+                    "remove corruption from this field")
+        if c.references is not None:
+            col.add(c.generator.path + ("type",), f"{c.name!r} is {what}: it cannot be a foreign key",
+                    "make the foreign key a column of the table")
+    for c in table.columns:
+        gen = GENERATORS.get(c.generator.type)
+        if gen is None or c.references is not None:
+            continue
+        try:
+            refs = gen.references(c.generator.params)
+        except Exception:  # noqa: BLE001 - params that do not parse: the generator's own check says so
+            continue
+        if refs and c.in_list:
+            col.add(c.generator.path, f"{c.name!r} is inside a list's items, whose generators cannot read other "
+                    f"columns (it reads {', '.join(map(repr, refs))})", "compute it from its own draws")
+            continue
+        for ref in refs:
+            try:
+                target = schema.resolve_ref(table, ref)
+            except KeyError:
+                continue  # reported by the generator's own check
+            if target.dtype.is_nested:
+                example = target.fields[0].name if target.fields else None
+                col.add(c.generator.path, f"{ref!r} is a {target.dtype.kind} column: a generator reads plain "
+                        "values", f"read one of its fields, e.g. {example}" if example else
+                        "read a column of plain values")
 
 
 def _check_hidden(schema: Schema, table: Table, col: _Collector) -> None:

@@ -205,7 +205,9 @@ def _column_refs(table: Table, column: Column) -> set[str]:
     gen = GENERATORS[column.generator.type]
     out = set()
     for name in gen.references(column.generator.params):
-        out.add(name.split(".", 1)[0])
+        # a same-row column or a struct's field (``address.city``) by its name; ``fk.col`` reads
+        # the fk column's parent row
+        out.add(name if table.has_column(name) else name.split(".", 1)[0])
     return {n for n in out if table.has_column(n)}
 
 
@@ -285,6 +287,9 @@ def _reference_graph(schema: Schema) -> dict[tuple[str, str], list[tuple[tuple[s
             if fk is not None and fk.parent_column is not None and schema.has_table(fk.parent):
                 out.append(((fk.parent, fk.parent_column), f"{fk.parent}.{fk.parent_column}", 1))
             for ref in GENERATORS[c.generator.type].references(c.generator.params):
+                if t.has_column(ref) and "." in ref:  # a struct's field in the same row
+                    out.append(((t.name, ref), ref, 0))
+                    continue
                 fk_name, dot, parent_col = ref.partition(".")
                 if not t.has_column(fk_name):
                     continue
@@ -724,7 +729,10 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         single_unique.add(t.primary_key[0])
     for c in t.columns:
         gen = GENERATORS[c.generator.type]
-        _check_bounds(schema, t, c, n, feas, problems)
+        # inside a list's items the rows are element addresses: a sequence there runs over all of them
+        _check_bounds(schema, t, c, _address_space(t, c, n) if c.in_list else n, feas, problems)
+        if c.length is not None:
+            _check_list_items(schema, t, c, n, feas, problems)
         if c.references is not None and c.generator.params.get("cover"):
             _check_cover(schema, plans, t, c, n, feas, problems)
         if c.name not in single_unique:
@@ -831,6 +839,41 @@ def _feasibility(schema: Schema, plans, tp: TablePlan, feas: list[Feasibility], 
         else:
             problems.append(_problem(schema, path, msg + " — infeasible", "lower the row count or widen a domain"))
     return unique_index, groups
+
+
+#: element addresses of a list's items are int64 row indices
+MAX_ADDRESS = 2**63 - 1
+
+
+def _address_space(t: Table, c: Column, n: int) -> int:
+    """How many row addresses ``c`` is computed at over ``n`` rows: ``n``, times ``length.max`` of
+    every list whose items it is inside."""
+    from shared.distributions.nested import element_stride
+
+    space = n
+    parent = c.part_of
+    while parent is not None:
+        outer = t.column(parent)
+        if outer.length is not None:
+            space *= element_stride(outer)
+        parent = outer.part_of
+    return space
+
+
+def _check_list_items(schema: Schema, t: Table, c: Column, n: int, feas, problems) -> None:
+    """A list's items are addressed ``row × length.max + position`` (inside another list's items,
+    the row is that list's element address): every address must be an int64 row index."""
+    from shared.distributions.nested import element_stride
+
+    assert c.length is not None
+    space = _address_space(t, c, n) * element_stride(c)
+    ok = space <= MAX_ADDRESS
+    msg = (f"list {t.name}.{c.name}: {c.length.min}..{c.length.max} items per row, {space:,} element addresses"
+           if ok else f"list {t.name}.{c.name}: {space:,} element addresses (rows × length.max, nested lists "
+           f"multiplied) are more than the {MAX_ADDRESS:,} datagen can address")
+    feas.append(Feasibility(t.name, c.name, "list_items", ok, MAX_ADDRESS, space, msg))
+    if not ok:
+        problems.append(_problem(schema, c.length.path, msg, "lower length.max or the row count"))
 
 
 def _check_cover(schema: Schema, plans, t: Table, c: Column, n: int, feas, problems) -> None:

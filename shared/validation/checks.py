@@ -489,3 +489,18 @@ def check_coverage(vctx, table, names) -> list[Accumulator]:
     """Every parent key appears among the values of an fk with ``cover: true``."""
     return _against_parent_keys(vctx, table, names, "coverage", lambda c: bool(c.generator.params.get("cover")),
                                 lambda c, keys: Coverage(table, c, keys))
+
+
+def _length_outside(arr: pa.Array, lo: int, hi: int) -> pa.Array:
+    n = pc.list_value_length(arr)
+    return pc.or_(pc.less(n, lo), pc.greater(n, hi))
+
+
+@streaming("list_length")
+def check_list_length(vctx, table, names) -> list[Accumulator]:
+    """Every list (also one inside a struct or a list) has between ``length.min`` and
+    ``length.max`` items."""
+    return [Violations("list_length", table, c, partial(_length_outside, lo=c.length.min, hi=c.length.max),
+                       "{n} lists with fewer than " + f"{c.length.min} or more than {c.length.max} items",
+                       min=c.length.min, max=c.length.max)
+            for c in table.columns if c.name in names and c.length is not None]

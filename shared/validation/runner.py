@@ -54,6 +54,7 @@ import pyarrow as pa
 from shared import TOOL_NAME, __version__
 from shared.io.output import MANIFEST
 from shared.validation.checks import CHECKS, SAMPLE, StreamingCheck, result
+from shared.validation.nested import NestedParts
 
 REPORT = "validation_report.json"
 #: check kinds the runner itself produces (the data checks are the CHECKS registry)
@@ -746,6 +747,7 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                 accs[kind] = list(check.begin(vctx, table, names))
             except Exception as exc:  # noqa: BLE001 - a check that cannot run is a failed check
                 accs[kind] = [_failed(kind, table.name, exc)]
+        nested = NestedParts(vctx, table, streaming, names)
         replay = _Replay(vctx, table) if vctx.plan is not None else None
         limit = vctx.most_rows(table.name) if vctx.plan is not None and vctx.fmt.stop_past_plan else None
         rows = 0
@@ -763,6 +765,8 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                         acc.update(batch, rows)
                     except Exception as exc:  # noqa: BLE001 - as above, for this table only
                         lst[i] = _failed(kind, table.name, exc)
+            if nested.levels:
+                nested.update(batch)
             if replay is not None and replay.error is None:
                 try:
                     replay.update(batch, rows)
@@ -786,6 +790,8 @@ def _read_table_stream(vctx: ValidationContext, table, streaming: dict[str, Any]
                 out.kinds[kind] += acc.results(vctx)
             except Exception as exc:  # noqa: BLE001
                 out.kinds[kind].append(_failed(kind, table.name, exc).res)
+    for kind, found in nested.results(vctx).items():
+        out.kinds.setdefault(kind, []).extend(found)
     if vctx.plan is None:
         out.row_count.append(result("row_count", table.name, None, "skipped",
                                     "no manifest: the data was not produced by datagen, so the row count is not known",
@@ -925,9 +931,8 @@ def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
         try:
             if a.type != b.type:
                 b = b.cast(a.type)
-            eq = pc.fill_null(pc.equal(a, b), False)
-            both_null = pc.and_(pc.is_null(a), pc.is_null(b))
-            ne = pc.invert(pc.or_(eq, both_null))
+            ne = _differ(a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a,
+                         b.combine_chunks() if isinstance(b, pa.ChunkedArray) else b)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return n, [f"column {name} cannot be compared ({a.type} vs {b.type})"]
         differ = ne if differ is None else pc.or_(differ, ne)
@@ -940,6 +945,36 @@ def _first_diff(got: pa.Table, want: pa.Table, offset: int) -> tuple[int, list]:
         idx = np.flatnonzero(differ.to_numpy(zero_copy_only=False))[:3]
         sample = [f"row {offset + int(i)}" for i in idx]
     return count, sample
+
+
+def _differ(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Which values of two arrays of one type differ (nulls equal each other), as booleans; a
+    struct by its fields, a list by its length and items (vectorised, nested to any depth)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    t = a.type
+    if pa.types.is_struct(t):
+        va, vb = pc.is_valid(a), pc.is_valid(b)
+        ne = pc.not_equal(va, vb)
+        both = pc.and_(va, vb)
+        for i in range(t.num_fields):
+            ne = pc.or_(ne, pc.and_(both, _differ(pc.struct_field(a, [i]), pc.struct_field(b, [i]))))
+        return ne
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        la = pc.fill_null(pc.list_value_length(a), -1).to_numpy(zero_copy_only=False)
+        lb = pc.fill_null(pc.list_value_length(b), -1).to_numpy(zero_copy_only=False)
+        ne = la != lb
+        idx = np.flatnonzero((la == lb) & (la > 0))
+        if idx.size:
+            sa, sb = a.take(pa.array(idx)), b.take(pa.array(idx))
+            items = _differ(sa.flatten(), sb.flatten()).to_numpy(zero_copy_only=False)
+            parents = pc.list_parent_indices(sa).to_numpy(zero_copy_only=False)
+            ne[idx[np.unique(parents[items])]] = True
+        return pa.array(ne)
+    eq = pc.fill_null(pc.equal(a, b), False)
+    both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+    return pc.invert(pc.or_(eq, both_null))
 
 
 def _table_checks(vctx: ValidationContext) -> list[dict]:
