@@ -73,9 +73,10 @@ def targets(doc: dict) -> list[list]:
         if len(rss) > 1:
             grow = big["rss_mib"] / rss[0]["rss_mib"]
             add(f"RSS flat in rows ({rss[0]['orders_rows']:,} → {big['orders_rows']:,})", f"{grow:.2f}×", grow < 1.25)
+    # the memory sink holds the whole dataset by design: its own target is growth against the frames
     worst = max((r["rss_mib"] + (r["workers"] if r["workers"] > 1 else 0) * r["rss_worker_mib"] for r in res
-                 if r["program"] == "datagen"), default=0)
-    add("peak RSS < 1 GiB in every datagen run (main + workers)", f"{worst:.0f} MiB", worst < GIB)
+                 if r["program"] == "datagen" and r["format"] != "memory"), default=0)
+    add("peak RSS < 1 GiB in every datagen run writing files (main + workers)", f"{worst:.0f} MiB", worst < GIB)
     b = doc.get("bootstrap")
     if b:
         add("bootstrap adds < 0.5 s (dry run − bare python3)", f"{b['dry_run_overhead_s']:.3f} s",
