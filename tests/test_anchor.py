@@ -11,6 +11,7 @@ import time
 import pytest
 
 import datagen
+from shared.formats import FORMATS
 from shared.model.timeutil import US_PER_DAY, parse_timestamp
 
 SCHEMA = textwrap.dedent("""\
@@ -125,3 +126,14 @@ def test_an_anchor_for_a_schema_already_loaded_is_refused(schema):
     loaded = datagen.load_schema(str(schema))
     with pytest.raises(UsageError, match="anchor= applies when a schema is loaded"):
         datagen.load_schema(loaded, anchor="now")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_anchor_now_generates_and_validates_in_every_format(schema, tmp_path, runner, fmt):
+    schema.write_text(SCHEMA.replace("seed: 2\n", "seed: 2\nanchor: now\n"))
+    out = tmp_path / "out"
+    r = _cli(runner, "generate", "--format", fmt, "--schema", str(schema), "--out", str(out), "-q")
+    assert r.exit_code == 0, r.output
+    assert _manifest(out)["anchor_from"] == "now"
+    r = _cli(runner, "validate", "--format", fmt, "--schema", str(schema), "--out", str(out))
+    assert r.exit_code == 0, r.output
