@@ -107,14 +107,15 @@ def layout_of(names: list[str], schema: pa.Schema) -> str:
     return "json"
 
 
-def _read_type(t: pa.DataType) -> pa.DataType:
-    """What ``pyarrow.json`` parses for ``t``: dates as strings (cast afterwards)."""
+def read_type(t: pa.DataType) -> pa.DataType:
+    """What ``pyarrow.json`` parses for ``t``: dates (inside structs and lists too) as strings
+    (cast afterwards)."""
     if pa.types.is_date(t):
         return pa.string()
     if pa.types.is_struct(t):
-        return pa.struct([f.with_type(_read_type(f.type)) for f in t])
+        return pa.struct([f.with_type(read_type(f.type)) for f in t])
     if pa.types.is_list(t):
-        return pa.list_(t.value_field.with_type(_read_type(t.value_type)))
+        return pa.list_(t.value_field.with_type(read_type(t.value_type)))
     return t
 
 
@@ -132,7 +133,7 @@ def parse_json(texts: dict[str, pa.Array], types: dict[str, pa.DataType]) -> dic
     args += [constant_strings("}\n", n), ""]
     lines = pc.binary_join_element_wise(*args)
     buf = pa.py_buffer(data_buffer(lines))
-    schema = pa.schema([pa.field(k, _read_type(types[k])) for k in texts])
+    schema = pa.schema([pa.field(k, read_type(types[k])) for k in texts])
     longest = int(pc.max(pc.binary_length(lines)).as_py() or 0)
     table = pj.read_json(pa.BufferReader(buf), read_options=pj.ReadOptions(block_size=max(1 << 20, 2 * longest + 2)),
                          parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"))

@@ -37,6 +37,7 @@ import pyarrow.json as pj
 import zstandard
 
 from generators.common.json_encode import data_buffer, key_literals, quote_values, rows_json, text_keys
+from generators.common.nested_text import read_type
 from shared.formats import FORMATS, Format, RunInfo, Written, check_known_options, choice_option, register
 from shared.io.output import HashingFile
 
@@ -260,20 +261,9 @@ class _ArrayLayout:
             self.fail("the last object is followed by ','")
 
 
-def _read_type(t: pa.DataType) -> pa.DataType:
-    """The type the JSON reader parses for ``t``: dates (inside structs and lists too) as strings."""
-    if pa.types.is_date(t):
-        return pa.string()
-    if pa.types.is_struct(t):
-        return pa.struct([f.with_type(_read_type(f.type)) for f in t])
-    if pa.types.is_list(t):
-        return pa.list_(t.value_field.with_type(_read_type(t.value_type)))
-    return t
-
-
 def _read_schema(schema: pa.Schema) -> pa.Schema:
     """What the JSON reader parses directly; dates are read as strings and cast afterwards."""
-    return pa.schema([pa.field(f.name, _read_type(f.type)) for f in schema])
+    return pa.schema([pa.field(f.name, read_type(f.type)) for f in schema])
 
 
 def _parse(buf: np.ndarray, ends: np.ndarray, read_schema: pa.Schema) -> pa.Table:
