@@ -168,7 +168,8 @@ class GenerateResult:
 
     @property
     def corruptions(self) -> Any:
-        """The dirty profile's record of every corrupted cell (memory sink), else None."""
+        """The record of every corrupted cell and labelled anomaly (memory sink: the sidecar's
+        rows, as the files' ``corruptions.csv``), else None."""
         return self._tables.get(_CORRUPTIONS) if self.sink == "memory" else None
 
 
@@ -288,13 +289,17 @@ def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -
         "generated_at": started.isoformat().replace("+00:00", "Z"),
         "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
     }
-    if plan.profile == "dirty":
-        from shared import corruption
+    with_anomalies = any(t.anomalies is not None for t in plan.schema.tables)
+    if plan.profile == "dirty" or with_anomalies:
+        from shared import anomalies, corruption
 
         rec = pa.concat_tables([pa.Table.from_batches([r]) for r in records]) if records else \
             corruption.RECORD_SCHEMA.empty_table()
-        manifest["corruption"] = {"rates": corruption.rates_used(plan.schema.written),
-                                  "counts": corruption.summarize(rec)}
+        counts = corruption.summarize(rec)
+        if plan.profile == "dirty":
+            manifest["corruption"] = {"rates": corruption.rates_used(plan.schema.written), "counts": counts}
+        if with_anomalies:
+            manifest["anomalies"] = {"tables": anomalies.summary(plan.schema, counts)}
         tables[_CORRUPTIONS] = convert(rec, table_format)
     return tables, manifest
 

@@ -160,8 +160,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 from shared.schema_dsl.parallel import WorkerPool
 
                 pool = WorkerPool(engine, workers)
-            if engine.dirty:
-                sidecar = _CorruptionSidecar(tmp)
+            if engine.dirty or any(t.anomalies is not None for t in plan.schema.tables):
+                sidecar = _CorruptionSidecar(tmp)  # the corruption's and the anomalies' records
             fmt.prepare(tmp, plan.schema.written, options, run=run)
             parts = {n: fmt.part_spans(plan.schema.written.table(n), plan.tables[n].rows, options) for n in plan.order}
             order = list(plan.order)
@@ -234,6 +234,10 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             if plan.corrupt is not None:  # the run's choice of kinds (--corrupt): validate re-plans with it
                 dirt["selected"] = dict(plan.corrupt)
             manifest["corruption"] = dirt
+        if any(t.anomalies is not None for t in plan.schema.tables):
+            from shared import anomalies, corruption
+
+            manifest["anomalies"] = {"sidecar": corruption.SIDECAR, "tables": anomalies.summary(plan.schema, counts)}
         manifest.update(extra)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()

@@ -29,14 +29,14 @@ SOURCES = ("shared", "generators", "datagen", "csv_generator")
 SHARED_LAYERS = (
     ("shared", "shared.errors", "shared.registry", "shared.resources", "shared.plugins", "shared.io"),
     ("shared.model",),
-    ("shared.constraints", "shared.distributions", "shared.relationships", "shared.corruption"),
+    ("shared.constraints", "shared.distributions", "shared.relationships", "shared.corruption", "shared.anomalies"),
     ("shared.schema_dsl",),
     ("shared.formats", "shared.validation"),
     ("shared.api", "shared.docs_gen"),
     ("shared.cli",),
 )
 ENGINE = ("shared.io", "shared.model", "shared.constraints", "shared.distributions", "shared.relationships",
-          "shared.corruption", "shared.schema_dsl")
+          "shared.corruption", "shared.anomalies", "shared.schema_dsl")
 FORBIDDEN_IN_ENGINE = ("typer", "rich", "orjson", "sqlite3", "fastparquet", "pyarrow.parquet", "pyarrow.csv",
                        "pyarrow.json", "generators", "datagen", "csv_generator")
 

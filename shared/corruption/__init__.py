@@ -193,7 +193,8 @@ def _rates(engine, table, column, kind: str) -> float:
     return rate(engine.schema.written, table, column, kind, getattr(engine.plan, "corrupt", None))
 
 
-def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch,
+          prior: pa.RecordBatch | None = None) -> tuple[pa.RecordBatch, pa.RecordBatch]:
     """The dirty version of a clean batch of ``rows`` (contiguous), and the records of what was
     changed. With kinds that add rows, the batch holds each row followed by its added copies, and
     the records' ``row`` is the position in the written table *minus the rows added before
@@ -206,6 +207,9 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
     rows = np.asarray(rows, dtype=np.int64)
     records: list[pa.RecordBatch] = []
     added = _AddedRows(engine.plan, table_name, rows)
+    if prior is not None and prior.num_rows:  # the anomalies' records: their rows where written
+        positions = added.position(prior.column("row").to_numpy(zero_copy_only=False))
+        records.append(prior.set_column(2, "row", pa.array(positions, pa.int64())))
     # whole-row duplicates first: row r becomes an exact copy of an earlier row (r - k)
     dup: Any = CORRUPTIONS["duplicates"]  # the one kind that rewrites whole rows (apply_rows)
     r_dup = _rates(engine, table, None, "duplicates")

@@ -192,6 +192,28 @@ class EventsSpec:
 
 
 @dataclass(frozen=True)
+class AnomalyKind:
+    """One kind of a table's ``anomalies``: its registered name, weight among the kinds and
+    parameters (``shared.anomalies``)."""
+
+    name: str
+    params: Mapping[str, Any]
+    path: tuple
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnomalySpec:
+    """``anomalies:`` of a table: a share ``rate`` of its rows made anomalous by the kinds (by
+    weight), each labelled in the column ``label`` (added to the table: null on normal rows)."""
+
+    rate: float
+    label: str
+    kinds: tuple[AnomalyKind, ...]
+    path: tuple
+
+
+@dataclass(frozen=True)
 class Index:
     """``indexes:`` of a table: an index a database target creates after loading the rows
     (``CREATE [UNIQUE] INDEX name ON table (columns)``). ``name`` defaults to
@@ -221,6 +243,8 @@ class Table:
     partition_by: tuple[str, ...] = ()
     #: indexes database targets create (SQLite; PostgreSQL)
     indexes: tuple[Index, ...] = ()
+    #: labelled, rule-shaped anomalies in a share of the rows (``shared.anomalies``)
+    anomalies: AnomalySpec | None = None
 
     @cached_property
     def _by_name(self) -> dict[str, Column]:

@@ -297,11 +297,16 @@ class Engine:
             raise GenerationError(f"rows [{start}, {stop}) outside table {table!r} of {tp.rows} rows")
         rows = np.arange(start, stop, dtype=np.int64)
         clean = _Block(self, tp, rows).record_batch(self.arrow_schemas[table])
+        labelled = None
+        if tp.table.anomalies is not None:  # part of the data: in every profile, before any dirt
+            from shared import anomalies
+
+            clean, labelled = anomalies.apply(self, table, rows, clean)
         if not (self.dirty if dirty is None else dirty):
-            return clean, None
+            return clean, labelled if labelled is not None and labelled.num_rows else None
         from shared import corruption
 
-        return corruption.apply(self, table, rows, clean)
+        return corruption.apply(self, table, rows, clean, prior=labelled)
 
     def columns_batch(self, table: str, start: int, stop: int, names) -> pa.RecordBatch:
         """Only ``names`` of rows [start, stop), clean: each computed with just what it reads

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared import anomalies
 from shared.corruption import KINDS, ONLY
 from shared.distributions.base import load_builtins
 from shared.model.schema import PROFILES
@@ -148,6 +149,7 @@ def build() -> dict:
             },
             "corruption": {"$ref": "#/$defs/corruption"},
             "partition_by": {"anyOf": [{"$ref": "#/$defs/identifier"}, name_list]},
+            "anomalies": anomalies.param_schema(),
             "indexes": {"type": "array", "items": {"anyOf": [name_list, {
                 "type": "object",
                 "required": ["columns"],

@@ -38,6 +38,8 @@ from shared.distributions.base import GENERATORS, load_builtins
 from shared.errors import Problem, SchemaError, UsageError
 from shared.model import timeutil
 from shared.model.schema import (
+    AnomalyKind,
+    AnomalySpec,
     Column,
     EventsSpec,
     GeneratorSpec,
@@ -660,12 +662,18 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             events = EventsSpec(time=ev["time"], key=ev.get("key"), type=etype, type_is_column=etype in names,
                                 late_rate=float(ev.get("late_rate", 0.0)))
         part = traw.get("partition_by", ())
+        anomaly_spec = None
+        if "anomalies" in traw:
+            anomaly_spec, label_column = _anomalies(traw["anomalies"], tpath + ("anomalies",))
+            if label_column.name not in {c.name for c in columns}:  # a clash is reported by the checks
+                columns.append(label_column)
         tables.append(Table(
             name=traw["name"], rows=rows, columns=tuple(columns), path=tpath, primary_key=pk,
             unique=tuple(tuple(g) for g in traw.get("unique", ())), events=events,
             description=traw.get("description"), corruption=freeze(traw.get("corruption")),
             partition_by=(part,) if isinstance(part, str) else tuple(part),
             indexes=tuple(_index(traw["name"], ix, tpath + ("indexes", i)) for i, ix in enumerate(traw.get("indexes", ()))),
+            anomalies=anomaly_spec,
         ))
     return link_references(Schema(
         version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
@@ -674,6 +682,23 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
         corruption=freeze(data.get("corruption")),
         stream_rate=(data.get("stream") or {}).get("events_per_second"),
     ))
+
+
+def _anomalies(raw: dict, path: tuple) -> tuple[AnomalySpec, Column]:
+    """A table's ``anomalies`` block, and the label column it adds to the table: a nullable string
+    (null on normal rows, the kind's name on anomalous ones; ``allowed`` the kinds)."""
+    kinds = tuple(AnomalyKind(name=k, params=freeze({n: v for n, v in (p or {}).items() if n != "weight"}),
+                              path=path + ("kinds", k), weight=float((p or {}).get("weight", 1.0)))
+                  for k, p in raw["kinds"].items())
+    label = raw.get("label", "anomaly")
+    spec = AnomalySpec(rate=float(raw["rate"]), label=label, kinds=kinds, path=path)
+    lpath = path + ("label",)
+    column = Column(name=label, dtype=parse_type("string"), path=lpath, nullable=True, null_rate=1.0,
+                    generator=GeneratorSpec("const", freeze({"value": kinds[0].name}), lpath,
+                                            default="the anomalies' label: null on normal rows"),
+                    allowed=tuple(k.name for k in kinds),
+                    description="anomaly label: the kind of a labelled anomaly, null on normal rows")
+    return spec, column
 
 
 def _index(table: str, raw: Any, path: tuple) -> Index:
@@ -770,7 +795,26 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
     _check_hidden(schema, table, col)
     _check_partition_by(table, col)
     _check_indexes(table, col)
+    _check_anomalies(table, col)
     _check_nested(schema, table, col)
+
+
+def _check_anomalies(table: Table, col: _Collector) -> None:
+    """``anomalies``: each kind's parameters against the table, a label that names no column."""
+    spec = table.anomalies
+    if spec is None:
+        return
+    from shared import anomalies
+
+    anomalies.load()
+    label = [c for c in table.columns if c.name == spec.label]
+    if len(label) > 1 or (label and label[0].path != spec.path + ("label",)):
+        col.add(spec.path + ("label",) if spec.path + ("label",) else spec.path,
+                f"anomalies: the label column {spec.label!r} is already a column of table {table.name!r}",
+                "name the label otherwise (label: ...)")
+    for kind in spec.kinds:
+        for path, message, hint in anomalies.ANOMALIES[kind.name].check(kind.params, table, kind.path):
+            col.add(path, message, hint)
 
 
 #: the kinds a partition column may have: values that name a folder exactly and read back as

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datagen.blueprints import blueprint
-from datagen.blueprints._common import finish, window
+from datagen.blueprints._common import ANOMALIES, finish, window
 from datagen.config import Column, RowsPer, Schema, Table
 from datagen.gen import (
     bernoulli,
@@ -25,7 +25,7 @@ from datagen.gen import (
 @blueprint("A retail bank: customers, accounts, cards and transactions between accounts (DataSynth's banking_medium)")
 def banking_medium(*, customers: int = 5000, accounts_per_customer: float = 0.8, transactions: int = 50000,
                    start: str = "2025-01-01", end: str = "2025-12-31", locale: str = "en_US",
-                   dirty_rate: float = 0.0, seed: int = 23) -> Schema:
+                   dirty_rate: float = 0.0, anomaly_rate: float = 0.0, seed: int = 23) -> Schema:
     t0, t1 = window(start, end)
     schema = Schema(name="banking_medium", description="Customers, accounts, cards and transactions", seed=seed,
                     tables=[
@@ -51,7 +51,8 @@ def banking_medium(*, customers: int = 5000, accounts_per_customer: float = 0.8,
             Column(name="network", type="varchar(10)", generator=choice(["visa", "mastercard"], [3, 2])),
             Column(name="last4", type="char(4)", pattern="[0-9]{4}", generator=regex("[0-9]{4}")),
         ]),
-        Table(name="transactions", rows=transactions, primary_key="transaction_id", columns=[
+        Table(name="transactions", rows=transactions, primary_key="transaction_id",
+              anomalies=ANOMALIES(anomaly_rate, "from_account_id", "booked_at"), columns=[
             Column(name="transaction_id", type="uuid", generator=uuid4()),
             Column(name="from_account_id", type="bigint", generator=fk("accounts", skew=zipf(1.1))),
             Column(name="to_account_id", type="bigint", nullable=True, null_rate=0.4,  # card payments leave the bank

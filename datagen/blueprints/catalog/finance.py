@@ -4,7 +4,7 @@ point at both a customer and an account."""
 from __future__ import annotations
 
 from datagen.blueprints import blueprint
-from datagen.blueprints._common import finish, window
+from datagen.blueprints._common import ANOMALIES, finish, window
 from datagen.config import Column, RowsOf, RowsPer, Schema, Table
 from datagen.gen import choice, expr, faker, fk, lognormal, poisson, sequence, uniform_date, uniform_timestamp, zipf
 
@@ -12,7 +12,7 @@ from datagen.gen import choice, expr, faker, fk, lognormal, poisson, sequence, u
 @blueprint("Retail finance: customers, accounts, transactions, disputes and AML cases with two parents (sdgen's finance)")
 def finance(*, customers: int = 3000, transactions: int = 40000, dispute_rate: float = 0.005,
             aml_cases: int = 60, start: str = "2025-01-01", end: str = "2025-12-31", locale: str = "en_US",
-            dirty_rate: float = 0.0, seed: int = 53) -> Schema:
+            dirty_rate: float = 0.0, anomaly_rate: float = 0.0, seed: int = 53) -> Schema:
     t0, t1 = window(start, end)
     schema = Schema(name="finance", description="Customers, accounts, transactions, disputes and AML cases",
                     seed=seed, tables=[
@@ -30,7 +30,8 @@ def finance(*, customers: int = 3000, transactions: int = 40000, dispute_rate: f
             Column(name="product", type="varchar(10)", generator=choice(["current", "savings", "loan"], [6, 3, 1])),
             Column(name="currency", type="char(3)", generator=choice(["USD", "EUR", "GBP"], [5, 3, 2])),
         ]),
-        Table(name="transactions", rows=transactions, primary_key="transaction_id", columns=[
+        Table(name="transactions", rows=transactions, primary_key="transaction_id",
+              anomalies=ANOMALIES(anomaly_rate, "account_id", "booked_at"), columns=[
             Column(name="transaction_id", type="bigint", generator=sequence(1)),
             Column(name="account_id", type="bigint", generator=fk("accounts", skew=zipf(1.15))),
             Column(name="booked_at", type="timestamptz", generator=uniform_timestamp(t0, t1)),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datagen.blueprints import blueprint
-from datagen.blueprints._common import finish, window
-from datagen.config import Column, RowsPer, Schema, Table
+from datagen.blueprints._common import ANOMALIES, finish, window
+from datagen.config import Column, Events, RowsPer, Schema, Table
 from datagen.gen import bernoulli, choice, expr, faker, fk, lognormal, poisson, sequence, uniform_int, uniform_timestamp, zipf
 
 
 @blueprint("A small retailer: companies, stores, products, customers and sales transactions (DataSynth's retail_small)")
 def retail_small(*, companies: int = 3, transactions: int = 5000, products: int = 200, customers: int = 800,
                  start: str = "2025-01-01", end: str = "2025-12-31", locale: str = "en_US",
-                 dirty_rate: float = 0.0, seed: int = 11) -> Schema:
+                 dirty_rate: float = 0.0, anomaly_rate: float = 0.0, seed: int = 11) -> Schema:
     t0, t1 = window(start, end)
     schema = Schema(name="retail_small", description="Companies, stores, products, customers and sales", seed=seed,
                     tables=[
@@ -40,7 +40,9 @@ def retail_small(*, companies: int = 3, transactions: int = 5000, products: int 
             Column(name="name", type="varchar(80)", generator=faker("name")),
             Column(name="loyalty_member", type="boolean", generator=bernoulli(0.4)),
         ]),
-        Table(name="transactions", rows=transactions, primary_key="transaction_id", columns=[
+        Table(name="transactions", rows=transactions, primary_key="transaction_id",
+              anomalies=ANOMALIES(anomaly_rate, "store_id", "sold_at"),
+              events=Events(time="sold_at", key="store_id", type="sale"), columns=[
             Column(name="transaction_id", type="bigint", generator=sequence(1)),
             Column(name="store_id", type="integer", generator=fk("stores", skew=zipf(1.1))),
             Column(name="customer_id", type="bigint", nullable=True, null_rate=0.3,  # walk-in customers
