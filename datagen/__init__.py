@@ -15,7 +15,7 @@ and checks from other packages come in through entry points or ``DATAGEN_PLUGINS
 
 from __future__ import annotations
 
-from datagen import gen
+from datagen import blueprints, gen
 from datagen.api import (
     GenerateResult,
     default_out,
@@ -62,6 +62,6 @@ __all__ = [
     "__version__", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow", "to_pandas",
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
-    "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream",
+    "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream", "blueprints",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -142,7 +142,8 @@ class GenerateResult:
     manifest: dict[str, Any] = field(repr=False)
     sink: str = "path"
     table_format: str = "pandas"
-    #: the run's record in the run store (None until runs are recorded)
+    #: the run's record (``run_record``): identity, status, seed, config hash, schema, target,
+    #: rows and per-table seconds — what the run store keeps
     record: dict[str, Any] | None = field(default=None, repr=False)
     _tables: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _plan: Any = field(default=None, repr=False, compare=False)
@@ -171,6 +172,39 @@ class GenerateResult:
         """The record of every corrupted cell and labelled anomaly (memory sink: the sidecar's
         rows, as the files' ``corruptions.csv``), else None."""
         return self._tables.get(_CORRUPTIONS) if self.sink == "memory" else None
+
+
+def run_record(plan: Plan, manifest: dict[str, Any], target: dict[str, Any], started: float,
+               finished: float) -> dict[str, Any]:
+    """The run's record (platform.md "Runs are records"): its identity and status, the resolved
+    seed, a config hash — canonical JSON of everything that determines the bytes (the schema's
+    SHA-256, seed, row overrides, scale, profile, corruption choice, anchor, format and options;
+    not the worker count or block size, which never change them) — the schema, the target, the
+    resolved rows and each table's rows and seconds. Kept on the result; the run store records it
+    once there is one (the databases issue)."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    config = {"schema_sha256": plan.schema.source.sha256, "seed": plan.seed,
+              "rows_overrides": dict(sorted(plan.rows_overrides.items())), "scale": plan.scale,
+              "profile": plan.profile, "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
+              "anchor": plan.schema.anchor, "format": manifest.get("format"),
+              "options": manifest.get("options", {})}
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    timings = manifest.get("timings", {}).get("tables_s", {})
+
+    def iso(t: float) -> str:
+        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
+
+    return {
+        "record_version": 1, "status": "success", "started_at": iso(started), "finished_at": iso(finished),
+        "seed": plan.seed, "config_hash": hashlib.sha256(canonical.encode()).hexdigest(), "config": config,
+        "schema": {"name": plan.schema.name, "version": plan.schema.version, "sha256": plan.schema.source.sha256},
+        "target": target, "rows": {n: plan.tables[n].rows for n in plan.order},
+        "tables": {n: {"rows": plan.tables[n].rows, "seconds": timings.get(n)} for n in plan.order},
+        "warnings": [], "error": None,
+    }
 
 
 #: where the memory sink keeps the corruption records beside the tables
@@ -212,11 +246,14 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     of its fields or a sink name — see ``datagen.output``): into memory (no file written), a new
     temporary folder or a path, the tables returned as pandas, Arrow or polars. ``corrupt``:
     only these corruption kinds (``KIND`` or ``KIND=RATE``; implies the dirty profile)."""
+    import time
+
     from shared.schema_dsl.engine import check_workers, default_workers
 
     if workers is None:
         workers = default_workers()
     check_workers(workers)
+    started = time.time()
     if output is None:
         fmt = get_format(format or "parquet") if not isinstance(format, Format) else format
         opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
@@ -224,7 +261,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
                             allow_huge=allow_huge, corrupt=corrupt)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
         manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
-        return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, _plan=plan)
+        record = run_record(plan, manifest, {"kind": "files", "format": fmt.name, "path": str(target)}, started,
+                            time.time())
+        return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, record=record, _plan=plan)
     from datagen.output import OutputSpec, check_budget
 
     spec = OutputSpec.of(output)
@@ -238,7 +277,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
         tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
-        return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory",
+        record = run_record(plan, manifest, {"kind": "memory", "table_format": spec.table_format}, started,
+                            time.time())
+        return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory", record=record,
                               table_format=spec.table_format, _tables=tables, _plan=plan)
     if spec.sink == "temp_dir":
         import tempfile
@@ -247,7 +288,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     else:
         target = Path(spec.path)  # type: ignore[arg-type]  # check() requires it for this sink
     manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
-    return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink,
+    record = run_record(plan, manifest, {"kind": "files", "format": fmt.name, "path": str(target),
+                                         "sink": spec.sink}, started, time.time())
+    return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink, record=record,
                           table_format=spec.table_format, _plan=plan)
 
 

@@ -24,7 +24,8 @@ def test_memory_sink_writes_no_file_and_gives_the_cli_values(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     res = datagen.generate(SHOP, output={"sink": "memory"}, seed=5, workers=1)
     assert list(tmp_path.iterdir()) == []  # not a byte on disk
-    assert res.sink == "memory" and res.output_dir is None and res.files == [] and res.record is None
+    assert res.sink == "memory" and res.output_dir is None and res.files == []
+    assert res.record["status"] == "success" and res.record["seed"] == 5 and res.record["target"]["kind"] == "memory"
     plan = datagen.resolve_plan(SHOP, seed=5)
     assert res.rows == {n: plan.rows(n) for n in plan.order}
     assert res.manifest["seed"] == 5 and res.manifest["sink"] == "memory"
@@ -201,3 +202,15 @@ def test_frames_built_batch_by_batch_equal_arrows_own_conversion():
     assert list(got.dtypes) == list(want.dtypes)
     with pytest.raises(AssertionError, match="9 rows arrived, 12 planned"):
         frame_from_batches(iter(batches[:3]), schema, 12)
+
+
+def test_the_run_record_identifies_what_determines_the_bytes(tmp_path):
+    a = datagen.generate(SHOP, output="memory", workers=1)
+    b = datagen.generate(SHOP, output="memory", workers=2, block_rows=777)  # never changes values
+    c = datagen.generate(SHOP, output="memory", workers=1, seed=11)
+    assert a.record["config_hash"] == b.record["config_hash"] != c.record["config_hash"]
+    files = datagen.generate(SHOP, format="csv", out=tmp_path / "f", workers=1).record
+    assert files["target"] == {"kind": "files", "format": "csv", "path": str(tmp_path / "f")}
+    assert files["config"]["format"] == "csv" and files["rows"] == a.record["rows"]
+    assert set(files["tables"]["orders"]) == {"rows", "seconds"} and files["error"] is None
+    assert files["schema"]["sha256"] == files["config"]["schema_sha256"] and len(files["config_hash"]) == 64
