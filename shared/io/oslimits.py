@@ -78,6 +78,11 @@ def address_space_used() -> int:
     return 0
 
 
+#: the address space a run needs beyond what is mapped when it starts (a block's columns, the
+#: allocators' arenas); below it the run is refused before it computes anything
+MIN_RUN_ROOM_BYTES = 128 << 20
+
+
 def pool_bytes(workers: int) -> int:
     return 2 * workers * SLOT_BYTES + POOL_OVERHEAD_BYTES
 
@@ -109,10 +114,16 @@ def fit_workers(workers: int) -> int:
                                  f"{fds_needed(fit, now)} file descriptors (hint: raise it, e.g. ulimit -n 1024)") \
                     from None
     limit = address_space_limit()
-    if limit is not None and fit > 1:
+    if limit is not None:
         room = limit - address_space_used()
         while fit > 1 and pool_bytes(fit) > room // 2:  # the other half: the blocks being computed
             fit -= 1
+        if room < MIN_RUN_ROOM_BYTES:
+            # too little left to compute a block: refuse cleanly now, not wherever a library's
+            # allocation fails (a C++ one aborts the process)
+            from shared.errors import OutputError
+
+            raise OutputError(describe_os_error(MemoryError()) or "out of memory")
     return fit
 
 
