@@ -138,8 +138,9 @@ def apply(engine, table_name: str, rows: np.ndarray, batch: pa.RecordBatch) -> t
         label = f"{PREFIX}{kd.name}"
         for c in touched:
             records.append(_records(table_name, c, rows[idx], label, _as_text(changed_before[c].take(pa.array(idx)))))
-    labels = np.array([None] + [k.name for k in spec.kinds], dtype=object)[kind + 1]
-    arrays[spec.label] = pa.array(labels.tolist(), pa.string())
+    # one take over the kinds' names (index 0: null for normal rows), no Python object per row
+    names_by_index = pa.array([None] + [k.name for k in spec.kinds], pa.string())
+    arrays[spec.label] = names_by_index.take(pa.array(kind + 1))
     for i, kd in enumerate(spec.kinds):  # the label of each anomalous row, under its kind
         idx = np.flatnonzero(kind == i)
         if len(idx):
