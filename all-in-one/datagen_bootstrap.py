@@ -86,7 +86,7 @@ import sys
 
 # every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
 # dispatched to APP_MODULE, `python -m datagen VERB ...`
-COMMANDS = ("describe", "generate", "validate", "blueprints")
+COMMANDS = ("describe", "generate", "validate", "blueprints", "runs")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"

@@ -22,6 +22,7 @@ from datagen.api import (
     describe,
     generate,
     load_schema,
+    rerun,
     resolve_plan,
     to_arrow,
     to_pandas,
@@ -59,7 +60,7 @@ def formats() -> list[str]:
 
 
 __all__ = [
-    "__version__", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow", "to_pandas",
+    "__version__", "load_schema", "resolve_plan", "describe", "generate", "rerun", "validate", "to_arrow", "to_pandas",
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
     "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream", "blueprints",

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from datagen.config import Node, load_document
 from datagen.config import Schema as ConfigSchema
+from datagen.runs import Recorder, RunStore
+from datagen.runs import replay_options as _replay_options
+from datagen.runs import run_record as _run_record
 from shared import api as _lib
 from shared.errors import UsageError
 from shared.formats import Format, get_format
@@ -35,7 +38,7 @@ Rows = Mapping[str, int] | Iterable[str] | None
 #: ``["typos=0.05", "bom"]`` (``None`` / no rate: the schema's, else the documented one)
 Corrupt = Mapping[str, float | None] | Iterable[str] | None
 
-__all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "validate", "to_arrow",
+__all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "rerun", "validate", "to_arrow",
            "to_pandas", "default_out"]
 
 
@@ -176,35 +179,13 @@ class GenerateResult:
 
 def run_record(plan: Plan, manifest: dict[str, Any], target: dict[str, Any], started: float,
                finished: float) -> dict[str, Any]:
-    """The run's record (platform.md "Runs are records"): its identity and status, the resolved
-    seed, a config hash — canonical JSON of everything that determines the bytes (the schema's
-    SHA-256, seed, row overrides, scale, profile, corruption choice, anchor, format and options;
-    not the worker count or block size, which never change them) — the schema, the target, the
-    resolved rows and each table's rows and seconds. Kept on the result; the run store records it
-    once there is one (the databases issue)."""
-    import datetime as dt
-    import hashlib
-    import json
-
-    config = {"schema_sha256": plan.schema.source.sha256, "seed": plan.seed,
-              "rows_overrides": dict(sorted(plan.rows_overrides.items())), "scale": plan.scale,
-              "profile": plan.profile, "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
-              "anchor": plan.schema.anchor, "format": manifest.get("format"),
-              "options": manifest.get("options", {})}
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    timings = manifest.get("timings", {}).get("tables_s", {})
-
-    def iso(t: float) -> str:
-        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
-
-    return {
-        "record_version": 1, "status": "success", "started_at": iso(started), "finished_at": iso(finished),
-        "seed": plan.seed, "config_hash": hashlib.sha256(canonical.encode()).hexdigest(), "config": config,
-        "schema": {"name": plan.schema.name, "version": plan.schema.version, "sha256": plan.schema.source.sha256},
-        "target": target, "rows": {n: plan.tables[n].rows for n in plan.order},
-        "tables": {n: {"rows": plan.tables[n].rows, "seconds": timings.get(n)} for n in plan.order},
-        "warnings": [], "error": None,
-    }
+    """The run's record (platform.md "Runs are records"), as ``datagen.runs.run_record`` builds
+    it: its identity and status, the resolved seed, a config hash — canonical JSON of everything
+    that determines the bytes (the schema's SHA-256, seed, row overrides, scale, profile,
+    corruption choice, anchor, format, options, the target's kind and mode; not the worker count,
+    block size, paths or secrets) — the schema, the target, the resolved rows and each table's
+    rows and seconds. ``generate`` keeps it in the run store (docs/runs.md)."""
+    return _run_record(plan, manifest, target, started, finished)
 
 
 #: where the memory sink keeps the corruption records beside the tables
@@ -239,13 +220,20 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              workers: int | None = None, block_rows: int | None = None, force: bool = False,
              options: Mapping[str, Any] | None = None, allow_huge: bool = False,
              progress: Callable[[str, int], None] | None = None, output: Any = None,
-             corrupt: Corrupt = None) -> GenerateResult:
+             corrupt: Corrupt = None, runs_db: str | os.PathLike | None = None,
+             record_run: bool = True) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
     of its fields or a sink name — see ``datagen.output``): into memory (no file written), a new
     temporary folder or a path, the tables returned as pandas, Arrow or polars. ``corrupt``:
-    only these corruption kinds (``KIND`` or ``KIND=RATE``; implies the dirty profile)."""
+    only these corruption kinds (``KIND`` or ``KIND=RATE``; implies the dirty profile).
+
+    Every run is recorded in the run store (``runs_db``, else ``$DATAGEN_RUNS_DB``, else the
+    state folder; docs/runs.md) — pending, running, then success, failed or interrupted — and
+    its record is ``result.record``. ``record_run=False`` keeps the record on the result only
+    (for callers that record the run themselves). A store that cannot be written stops the run
+    before anything is written (``OutputError``); so does another live run into the same target."""
     import time
 
     from shared.schema_dsl.engine import check_workers, default_workers
@@ -254,15 +242,17 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         workers = default_workers()
     check_workers(workers)
     started = time.time()
+    store = RunStore.at(runs_db) if record_run else None
     if output is None:
         fmt = get_format(format or "parquet") if not isinstance(format, Format) else format
-        opts = fmt.check_options({str(k): str(v) for k, v in (options or {}).items()})
+        raw = {str(k): str(v) for k, v in (options or {}).items()}
+        opts = fmt.check_options(raw)
         plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
                             allow_huge=allow_huge, corrupt=corrupt)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
-        manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
-        record = run_record(plan, manifest, {"kind": "files", "format": fmt.name, "path": str(target)}, started,
-                            time.time())
+        with _recorder(store, plan, fmt, opts, raw, target, "path", None, started) as rec:
+            manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
+            record = rec.succeed(manifest)
         return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, record=record, _plan=plan)
     from datagen.output import OutputSpec, check_budget
 
@@ -271,14 +261,15 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         raise UsageError("output= says where the run goes: give its path and options there, not out= or options=")
     fmt_name = spec.format or (format.name if isinstance(format, Format) else format) or "parquet"
     fmt = get_format(fmt_name)
+    raw = {str(k): str(v) for k, v in spec.format_options().items()}
     opts = fmt.check_options(spec.format_options())
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
                         allow_huge=allow_huge, corrupt=corrupt)
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
-        tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
-        record = run_record(plan, manifest, {"kind": "memory", "table_format": spec.table_format}, started,
-                            time.time())
+        with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started) as rec:
+            tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
+            record = rec.succeed(manifest)
         return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory", record=record,
                               table_format=spec.table_format, _tables=tables, _plan=plan)
     if spec.sink == "temp_dir":
@@ -287,11 +278,98 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         target = Path(tempfile.mkdtemp(prefix=f"datagen-{plan.schema.name}-")) / fmt.name
     else:
         target = Path(spec.path)  # type: ignore[arg-type]  # check() requires it for this sink
-    manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
-    record = run_record(plan, manifest, {"kind": "files", "format": fmt.name, "path": str(target),
-                                         "sink": spec.sink}, started, time.time())
+    with _recorder(store, plan, fmt, opts, raw, target, spec.sink, spec.table_format, started) as rec:
+        manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
+        record = rec.succeed(manifest)
     return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink, record=record,
                           table_format=spec.table_format, _plan=plan)
+
+
+def target_identity(fmt: Format | None, options: Mapping[str, Any], target: Path | None,
+                    sink: str = "path") -> dict[str, Any]:
+    """Where a run writes, as the run store records it: the format's own ``target_identity(options)``
+    when it has one and returns a dict (a database: its ``kind``, a ``key`` that names the target
+    for the concurrency check, a ``label`` for messages, e.g. a redacted DSN), else the folder:
+    ``{"kind": "files", "format": …, "path": …}`` (``sink`` added for ``output=`` sinks), or
+    ``{"kind": "memory", …}``."""
+    if fmt is None or target is None:
+        return {"kind": "memory"}
+    hook = getattr(fmt, "target_identity", None)
+    identity = hook(dict(options)) if callable(hook) else None
+    if identity is not None:
+        return dict(identity)
+    files: dict[str, Any] = {"kind": "files", "format": fmt.name, "path": str(target)}
+    if sink != "path":
+        files["sink"] = sink
+    return files
+
+
+def _recorder(store: RunStore | None, plan: Plan, fmt: Format | None, opts: Mapping[str, Any], raw: Mapping[str, str],
+              target: Path | None, sink: str, table_format: str | None, started: float) -> Recorder:
+    """The run's ``Recorder``: its target identity, the key two runs must not share (the
+    identity's ``key``, else the output folder's absolute path; none in memory) and the message
+    a refused run gets."""
+    identity = target_identity(fmt, opts, target, sink)
+    if target is None:
+        identity["table_format"] = table_format
+        key, label, hint = None, "memory", ""
+    else:
+        key = str(identity.get("key") or os.path.abspath(target))
+        label = str(identity.get("label") or f"--out {target}")
+        hint = "" if identity.get("key") else f" (its lock: {target.parent / f'.{target.name}.datagen.lock'})"
+        if store is not None and identity["kind"] == "files":
+            _check_store_outside(store, target)
+    replay = {"sink": sink, "out": None if target is None else str(target), "table_format": table_format}
+    return Recorder(store, plan, format_name=fmt.name if fmt is not None else None, options=opts, raw_options=raw,
+                    target=identity, key=key, label=label, hint=hint, replay=replay, started=started,
+                    exclude=tuple(getattr(fmt, "target_options", ()) or ()))
+
+
+def _check_store_outside(store: RunStore, target: Path) -> None:
+    """The store must not live inside the folder a run replaces."""
+    store_at, out_at = os.path.abspath(store.path), os.path.abspath(target)
+    if store_at == out_at or store_at.startswith(out_at.rstrip(os.sep) + os.sep):
+        raise UsageError(f"--runs-db {store.path}: inside --out {target}, which generate replaces; keep the run store "
+                         f"elsewhere")
+
+
+def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = False, workers: int | None = None,
+          runs_db: str | os.PathLike | None = None,
+          progress: Callable[[str, int], None] | None = None) -> GenerateResult:
+    """Run a recorded run again (``datagen runs rerun ID``): its stored schema bytes and settings,
+    into its target (or ``out``), recorded as a new run with the same config hash — and the same
+    bytes. A run held in memory is rerun in memory."""
+    store = RunStore.at(runs_db)
+    run = store.get(run_id)
+    replay = run.get("replay") or {}
+    source = run.get("schema_source")
+    if not isinstance(source, bytes) or not replay:
+        raise UsageError(f"run {run['id']}: the run store holds no schema or settings for it (a record of a "
+                         f"datagen before the run store?); it cannot be rerun")
+    import hashlib
+
+    if hashlib.sha256(source).hexdigest() != run["schema_sha256"]:
+        from shared.errors import OutputError
+
+        raise OutputError(f"run {run['id']}: the stored schema does not match its SHA-256 (the run store "
+                          f"{store.path} was changed); it cannot be rerun")
+    anchor = replay.get("anchor") if replay.get("anchor_from", "schema") != "schema" else None
+    the_schema = _lib.load_schema(replay["schema_label"], source, anchor=anchor)
+    plan = resolve_plan(the_schema, seed=replay["seed"], rows=replay.get("rows_overrides") or {},
+                        scale=replay.get("scale"), profile=replay.get("profile"), block_rows=replay.get("block_rows"),
+                        allow_huge=bool(replay.get("allow_huge")), corrupt=replay.get("corrupt"))
+    options = _replay_options(run)
+    common: dict[str, Any] = {"workers": workers, "force": force, "progress": progress, "runs_db": store.path}
+    if replay.get("sink") == "memory":
+        if out is not None:
+            raise UsageError(f"run {run['id']} was generated in memory: it is rerun in memory (no --out)")
+        return generate(plan, output={"sink": "memory", "table_format": replay.get("table_format") or "pandas"},
+                        **common)
+    target = out if out is not None else replay.get("out")
+    if target is None or replay.get("sink") == "temp_dir" and out is None:
+        return generate(plan, output={"sink": "temp_dir", "format": replay["format"], "options": options,
+                                      "table_format": replay.get("table_format") or "pandas"}, **common)
+    return generate(plan, format=replay["format"], out=target, options=options, **common)
 
 
 def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -> tuple[dict[str, Any], dict]:

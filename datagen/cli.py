@@ -13,6 +13,7 @@ The ``generators/<format>`` modules are aliases of this app with their format as
 
 
 import importlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -41,7 +42,7 @@ from shared.cli.common import (
 )
 from shared.errors import UsageError
 
-VERBS = ("describe", "generate", "validate", "blueprints")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs")
 
 
 def _format_names() -> list[str]:
@@ -107,6 +108,11 @@ def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False, 
 
 CorruptOpt = typer.Option(None, "--corrupt", help="KIND[=RATE]: only these corruption kinds (implies --profile "
                           "dirty); repeatable. Kinds: see docs/profiles.md.")
+
+
+RunsDbOpt = typer.Option(None, "--runs-db", help="The run store (SQLite) every run is recorded in. Default: "
+                         "$DATAGEN_RUNS_DB, else $XDG_STATE_HOME/datagen/runs.sqlite (~/.local/state/…); "
+                         "see docs/runs.md.")
 
 
 AnchorOpt = typer.Option(None, "--anchor", help="The instant relative times resolve against (ISO, or now: the "
@@ -262,6 +268,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         allow_huge: bool = HugeOpt,
         anchor: str = AnchorOpt,
         corrupt: list[str] = CorruptOpt,
+        runs_db: str = RunsDbOpt,
         debug: bool = DebugOpt,
         **extra: Any,
     ) -> None:
@@ -287,10 +294,10 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             if progress is not None:
                 with progress:
                     result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
-                                              options=raw_opts, progress=advance)
+                                              options=raw_opts, progress=advance, runs_db=runs_db)
             else:
                 result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
-                                          options=raw_opts)
+                                          options=raw_opts, runs_db=runs_db)
             manifest = result.manifest
             if as_json:
                 print_json({"out": str(target), **manifest})
@@ -368,6 +375,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 raise typer.Exit(1)
 
     app.add_typer(_blueprints_app(), name="blueprints")
+    app.add_typer(_runs_app(), name="runs")
     return app
 
 
@@ -425,6 +433,137 @@ def _blueprints_app() -> typer.Typer:
                 print(f"  --param {p['name']}={value}  ({p['type']}{', set' if p['name'] in params else ''})")
 
     return bp_app
+
+
+def _runs_app() -> typer.Typer:
+    """``runs list``, ``runs show ID`` and ``runs rerun ID``: the run store (docs/runs.md)."""
+    runs_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                           help="Every generate on record: list the runs, show one, rerun one (the same bytes).")
+
+    @runs_app.command("list")
+    def list_(limit: int = typer.Option(20, "--limit", "-n", help="At most this many runs, the latest first."),
+              status: str = typer.Option(None, "--status", help="Only runs of this status: pending, running, "
+                                         "success, failed or interrupted."),
+              as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+              runs_db: str = RunsDbOpt, debug: bool = DebugOpt) -> None:
+        """The latest runs: id, status, start, seconds, schema, target, rows, seed, config hash."""
+        from datagen.runs import RunStore, check_status
+
+        with guard(debug):
+            if limit < 1:
+                raise UsageError(f"--limit {limit}: must be at least 1")
+            if status is not None:
+                check_status(status)
+            store = RunStore.at(runs_db)
+            found = store.list(limit=limit, status=status)
+            if as_json:
+                print_json([_run_summary(r) for r in found])
+                return
+            from rich.console import Console
+            from rich.markup import escape
+            from rich.table import Table as RichTable
+
+            title = f"runs in {store.path}" + (f" (status {status})" if status else "")
+            if not found:
+                print(f"no runs in {store.path}" + (f" with status {status}" if status else ""))
+                return
+            t = RichTable(title=escape(title), title_justify="left")
+            for name, justify in (("id", "left"), ("status", "left"), ("started", "left"), ("seconds", "right"),
+                                  ("schema", "left"), ("target", "left"), ("rows", "right"), ("seed", "right"),
+                                  ("config", "left")):
+                t.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+            for r in found:
+                s = _run_summary(r)
+                t.add_row(escape(s["id"]), s["status"], escape(s["started_at"] or ""),
+                          "-" if s["seconds"] is None else f"{s['seconds']:.2f}", escape(s["schema"] or ""),
+                          escape(s["target"]), "-" if s["rows"] is None else f"{s['rows']:,}", str(s["seed"]),
+                          (s["config_hash"] or "")[:12])
+            Console().print(t)
+
+    @runs_app.command("show")
+    def show(run_id: str = typer.Argument(..., metavar="ID", help="The run's id (or the start of it)."),
+             as_json: bool = typer.Option(False, "--json", help="Every field as JSON (the schema's text too)."),
+             runs_db: str = RunsDbOpt, debug: bool = DebugOpt) -> None:
+        """Every field of one run's record."""
+        from datagen.runs import RunStore
+
+        with guard(debug):
+            run = RunStore.at(runs_db).get(run_id)
+            source = run.pop("schema_source", None)
+            if as_json:
+                run["schema_text"] = source.decode("utf-8", "replace") if isinstance(source, bytes) else None
+                print_json(run)
+                return
+            record = run.get("record") or {}
+            lines = [("id", run["id"]), ("status", run["status"]), ("started", run["started_at"]),
+                     ("finished", run.get("finished_at")), ("seconds", run.get("seconds")), ("seed", run["seed"]),
+                     ("config hash", run.get("config_hash")),
+                     ("schema", f"{run.get('schema_name')} (version {run.get('schema_version')}, sha256 "
+                                f"{run.get('schema_sha256')}, {len(source or b'')} bytes kept)"),
+                     ("target", _target_text(run.get("target") or {})),
+                     ("process", f"pid {run.get('pid')} on {run.get('host')}"), ("tool", run.get("tool_version"))]
+            for key, value in lines:
+                print(f"{key + ':':<13}{'-' if value is None else value}")
+            config = record.get("config") or {}
+            if config:
+                print("config:")
+                for key in sorted(config):
+                    print(f"  {key}: {json.dumps(config[key], sort_keys=True, default=str)}")
+            tables = run.get("tables") or {n: {"rows": v, "seconds": None} for n, v in (run.get("rows") or {}).items()}
+            if tables:
+                print("tables:")
+                for name, info in tables.items():
+                    secs = info.get("seconds")
+                    print(f"  {name}: {info.get('rows', 0):,} rows" + (f", {secs:.3f} s" if secs is not None else ""))
+            for w in run.get("warnings") or []:
+                print(f"warning: {w}")
+            if run.get("error"):
+                print(f"error:       {run['error']}")
+
+    @runs_app.command("rerun")
+    def rerun(run_id: str = typer.Argument(..., metavar="ID", help="The run's id (or the start of it)."),
+              out: str = typer.Option(None, "--out", "-o", help="Write here instead of the run's own target."),
+              force: bool = typer.Option(False, "--force", help="Replace a non-empty --out that datagen did not "
+                                         "write."),
+              workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: the number of "
+                                          "cores); never changes a byte."),
+              quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+              as_json: bool = typer.Option(False, "--json", help="Print the new run's record as JSON."),
+              runs_db: str = RunsDbOpt, debug: bool = DebugOpt) -> None:
+        """Generate a recorded run again — its schema as stored, its seed and settings — into its
+        target (or --out): the same bytes, recorded as a new run with the same config hash."""
+        from datagen.api import rerun as rerun_run
+
+        with guard(debug):
+            if out is not None and not out.strip():
+                raise UsageError("--out '': an empty path (omit --out for the run's own target)")
+            result = rerun_run(run_id, out=out, force=force, workers=_workers(workers), runs_db=runs_db)
+            record = result.record or {}
+            if as_json:
+                print_json(record)
+            elif not quiet:
+                where = result.output_dir if result.output_dir is not None else "memory"
+                print(f"reran {run_id} as run {record.get('id')}: {sum(result.rows.values()):,} rows to {where} "
+                      f"(config hash {str(record.get('config_hash'))[:12]})")
+
+    return runs_app
+
+
+def _target_text(target: dict[str, Any]) -> str:
+    if target.get("label"):
+        return str(target["label"])
+    if target.get("kind") == "files":
+        return f"{target.get('format')} {target.get('path')}"
+    return str(target.get("kind", "-"))
+
+
+def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """One line of ``runs list``."""
+    rows = run.get("rows")
+    return {"id": run["id"], "status": run["status"], "started_at": run["started_at"],
+            "finished_at": run.get("finished_at"), "seconds": run.get("seconds"), "schema": run.get("schema_name"),
+            "target": _target_text(run.get("target") or {}), "rows": sum(rows.values()) if rows else None,
+            "seed": run.get("seed"), "config_hash": run.get("config_hash"), "error": run.get("error")}
 
 
 def _add_options(func, extras):

@@ -3,14 +3,33 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import make_runner
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every run the tests make is recorded (docs/runs.md): into a store of this session, never
+    the user's. ``XDG_STATE_HOME`` too, for the subprocesses that drop the ``DATAGEN_*`` names."""
+    state = tmp_path_factory.mktemp("state")
+    saved = {k: os.environ.get(k) for k in ("DATAGEN_RUNS_DB", "XDG_STATE_HOME")}
+    os.environ["DATAGEN_RUNS_DB"] = str(state / "runs.sqlite")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture

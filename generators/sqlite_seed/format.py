@@ -184,7 +184,20 @@ class SqliteFormat(Format):
     widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 37.0}
 
+    #: options that say where a run writes, not what (left out of the run's config hash)
+    target_options = ("database",)
+
     # --- options --------------------------------------------------------------------------
+
+    def target_identity(self, options: dict[str, Any]) -> dict[str, Any] | None:
+        """The run store's name for the target (docs/runs.md): with ``database=PATH`` that
+        database file — two runs loading it at once are refused — else None (the output folder)."""
+        database = options.get("database")
+        if database is None:
+            return None
+        path = os.path.abspath(database)
+        return {"kind": "sqlite", "format": self.name, "database": path, "mode": options.get("mode"),
+                "key": f"sqlite:{path}", "label": f"--option database={database}"}
 
     def check_options(self, opts: dict[str, Any]) -> dict[str, Any]:
         check_known_options(opts, OPTIONS, "SQLite")

@@ -277,6 +277,9 @@ class Source:
     path: str  # as given by the user
     sha256: str
     lines: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    #: the bytes read (``sha256`` is theirs): what a run store keeps so ``runs rerun`` reloads the
+    #: very same schema
+    raw: bytes = field(default=b"", compare=False, repr=False)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the longest known prefix of a schema path."""

@@ -1257,7 +1257,7 @@ def load_schema(path: str, data: bytes | None = None, *, anchor: str | None = No
     _missing_params_problems(doc, col)
     _param_range_problems(doc, col)
     col.raise_if_any("in the schema")
-    source = Source(path=path, sha256=hashlib.sha256(raw).hexdigest(), lines=lines)
+    source = Source(path=path, sha256=hashlib.sha256(raw).hexdigest(), lines=lines, raw=raw)
     schema = _build(doc, col, source)
     col.raise_if_any("in the schema")
     _semantic(schema, col)
