@@ -8,7 +8,8 @@ PYTEST_ARGS ?=
 setup:            ## create .venv and install the pinned requirements (idempotent)
 	$(BOOT) --setup
 
-test: setup       ## run every test
+test: setup       ## run every test (installs PostgreSQL's server where missing; the tests start their own)
+	sh tests/servers/ensure_postgres.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: setup       ## ruff over the whole tree, mypy over shared/ (the layer contract runs in make test)

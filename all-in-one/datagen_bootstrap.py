@@ -86,7 +86,7 @@ import sys
 
 # every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
 # dispatched to APP_MODULE, `python -m datagen VERB ...`
-COMMANDS = ("describe", "generate", "validate", "blueprints", "runs")
+COMMANDS = ("describe", "generate", "validate", "blueprints", "runs", "targets")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"
@@ -94,8 +94,8 @@ APP_MODULE = "datagen"
 # the first time one of them is used, from requirements-<extra>.txt (that extra's exact pins);
 # `--setup` (make setup, make test) installs every extra that has such a file. The issues that
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
-VERB_EXTRAS = {}
-FORMAT_EXTRAS = {}
+VERB_EXTRAS = {"targets": "postgres"}
+FORMAT_EXTRAS = {"postgres": "postgres"}
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
 # from plugins are checked by the app itself.
@@ -106,9 +106,10 @@ FRONTENDS = {
     "parquet": "generators.parquet_generator",
     "sqlite": "generators.sqlite_seed",
     "event_stream": "generators.event_stream_generator",
+    "postgres": "generators.postgres_target",
 }
 # alias -> format; the alias itself is passed through to the frontend unchanged.
-ALIASES = {"events": "event_stream"}
+ALIASES = {"events": "event_stream", "postgresql": "postgres"}
 
 EXIT_USAGE = 2
 EXIT_SETUP_FAILED = 3

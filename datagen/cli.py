@@ -42,7 +42,7 @@ from shared.cli.common import (
 )
 from shared.errors import UsageError
 
-VERBS = ("describe", "generate", "validate", "blueprints", "runs")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets")
 
 
 def _format_names() -> list[str]:
@@ -113,6 +113,37 @@ CorruptOpt = typer.Option(None, "--corrupt", help="KIND[=RATE]: only these corru
 RunsDbOpt = typer.Option(None, "--runs-db", help="The run store (SQLite) every run is recorded in. Default: "
                          "$DATAGEN_RUNS_DB, else $XDG_STATE_HOME/datagen/runs.sqlite (~/.local/state/…); "
                          "see docs/runs.md.")
+TargetOpt = typer.Option(None, "--target", help="A database target: a postgresql:// URL or libpq string, an "
+                         "SQLite file, or a name from targets/*.yaml (--format postgres, sqlite).")
+DbSchemaOpt = typer.Option(None, "--db-schema", help="The PostgreSQL schema of the tables (default public).")
+ModeOpt = typer.Option(None, "--mode", help="Into a database target: create (default; create_if_missing), truncate "
+                       "(truncate_then_insert) or append (append_only).")
+AtomicOpt = typer.Option(False, "--atomic", help="One transaction for the whole run (PostgreSQL); default: one per "
+                         "table.")
+DeferOpt = typer.Option(False, "--defer-constraints", help="Build keys, references and indexes after the rows "
+                        "(PostgreSQL tables the run creates).")
+
+
+def _flags(target, db_schema, mode, atomic, defer_constraints) -> dict[str, Any]:
+    return {"target": target, "db_schema": db_schema, "mode": mode, "atomic": "true" if atomic else None,
+            "defer_constraints": "true" if defer_constraints else None}
+
+
+def _with_flags(fmt, name: str, opts: dict[str, str], flags: dict[str, Any]) -> dict[str, str]:
+    """The target flags as the format's ``--option`` keys (``fmt.flag_options``); a flag the format
+    does not take, or one that contradicts its ``--option``, is refused."""
+    out = dict(opts)
+    for key, value in flags.items():
+        if value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        option = fmt.flag_options.get(key)
+        if option is None:
+            raise UsageError(f"{flag} applies to a database target (--format postgres, sqlite), not --format {name}")
+        if option in out and out[option] != str(value):
+            raise UsageError(f"{flag} {value} and --option {option}={out[option]} disagree: give one of them")
+        out[option] = str(value)
+    return out
 
 
 AnchorOpt = typer.Option(None, "--anchor", help="The instant relative times resolve against (ISO, or now: the "
@@ -202,14 +233,15 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                              f"(python -m datagen writes every format)")
         return name
 
-    def _request(format: str | None, option: list[str] | None, workers: int | None, out: str | None):
+    def _request(format: str | None, option: list[str] | None, workers: int | None, out: str | None,
+                 flags: dict[str, Any] | None = None):
         """What every verb checks first, before any work: the format, its --option values (raw and
-        checked), the worker count and a non-empty --out."""
+        checked, the target flags folded in), the worker count and a non-empty --out."""
         from shared.formats import get_format
 
         name = _need_format(format)
         fmt = get_format(name)
-        raw_opts = parse_options(option)
+        raw_opts = _with_flags(fmt, name, parse_options(option), flags or {})
         opts = fmt.check_options(dict(raw_opts))
         n_workers = _workers(workers)
         if out is not None and not out.strip():
@@ -238,12 +270,18 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         anchor: str = AnchorOpt,
         corrupt: list[str] = CorruptOpt,
         debug: bool = DebugOpt,
+        db_target: str = TargetOpt,
+        db_schema: str = DbSchemaOpt,
+        mode: str = ModeOpt,
+        atomic: bool = AtomicOpt,
+        defer_constraints: bool = DeferOpt,
     ) -> None:
         """Print the plan: tables, rows, columns, generators, keys, order, size and feasibility."""
         import datagen
 
         with guard(debug):
-            _name, fmt, _raw, _opts, _n = _request(format, option, workers, out)
+            _name, fmt, _raw, _opts, _n = _request(format, option, workers, out,
+                                                      _flags(db_target, db_schema, mode, atomic, defer_constraints))
             plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
                                         **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
             info = datagen.describe(plan, format=fmt, out=out)
@@ -270,13 +308,19 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         corrupt: list[str] = CorruptOpt,
         runs_db: str = RunsDbOpt,
         debug: bool = DebugOpt,
+        db_target: str = TargetOpt,
+        db_schema: str = DbSchemaOpt,
+        mode: str = ModeOpt,
+        atomic: bool = AtomicOpt,
+        defer_constraints: bool = DeferOpt,
         **extra: Any,
     ) -> None:
         """Generate the dataset into --out (atomically replaced), with a manifest.json."""
         import datagen
 
         with guard(debug):
-            name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out)
+            name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out,
+                                                      _flags(db_target, db_schema, mode, atomic, defer_constraints))
             plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
                                         **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
@@ -301,6 +345,12 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             manifest = result.manifest
             if as_json:
                 print_json({"out": str(target), **manifest})
+            elif not quiet and fmt.stores_tables:
+                total = sum(manifest["rows"].values())
+                secs = manifest["timings"]["total_s"]
+                where = (manifest.get(fmt.name) or {}).get("target") or fmt.name
+                print(f"loaded {total:,} rows into {len(manifest['rows'])} table(s) of {where} in {secs:.2f} s "
+                      f"({total / max(secs, 1e-9):,.0f} rows/s); manifest in {target}")
             elif not quiet:
                 total = sum(manifest["rows"].values())
                 secs = manifest["timings"]["total_s"]
@@ -336,13 +386,19 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         allow_huge: bool = typer.Option(False, "--allow-huge", help="Re-plan the run past the size cap (needed only "
                                         "for output whose manifest does not record --allow-huge)."),
         debug: bool = DebugOpt,
+        db_target: str = TargetOpt,
+        db_schema: str = DbSchemaOpt,
+        mode: str = ModeOpt,
+        atomic: bool = AtomicOpt,
+        defer_constraints: bool = DeferOpt,
     ) -> None:
         """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
         import datagen
         from shared.validation.runner import REPORT, write_report
 
         with guard(debug):
-            name, fmt, raw_opts, _opts, _n = _request(format, option, workers, out)
+            name, fmt, raw_opts, _opts, _n = _request(format, option, workers, out,
+                                                      _flags(db_target, db_schema, mode, atomic, defer_constraints))
             source = _source(schema, blueprint, param)
             the_schema = datagen.load_schema(source)
             target = Path(out) if out else datagen.default_out(the_schema.name, name)
@@ -375,6 +431,7 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 raise typer.Exit(1)
 
     app.add_typer(_blueprints_app(), name="blueprints")
+    app.add_typer(_targets_app(), name="targets")
     app.add_typer(_runs_app(), name="runs")
     return app
 
@@ -564,6 +621,101 @@ def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
             "finished_at": run.get("finished_at"), "seconds": run.get("seconds"), "schema": run.get("schema_name"),
             "target": _target_text(run.get("target") or {}), "rows": sum(rows.values()) if rows else None,
             "seed": run.get("seed"), "config_hash": run.get("config_hash"), "error": run.get("error")}
+
+
+def _targets_app() -> typer.Typer:
+    """``targets list|show|validate|test``: the named database targets of ``targets/*.yaml``."""
+    t_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                        help="Named database targets (targets/*.yaml, or $DATAGEN_TARGETS_DIR): list, show, "
+                             "validate and test them. See docs/targets.md.")
+
+    @t_app.command("list")
+    def list_(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+              debug: bool = DebugOpt) -> None:
+        """Every target: id, name, kind, DSN (passwords redacted) and schema."""
+        from generators.common.targets import list_targets, targets_dir
+
+        with guard(debug):
+            infos = [t.info() for t in list_targets()]
+            if as_json:
+                print_json(infos)
+                return
+            from rich.console import Console
+            from rich.table import Table as RichTable
+
+            t = RichTable(title=f"targets in {targets_dir()}/ (--target ID)", title_justify="left")
+            for col in ("id", "name", "kind", "dsn", "schema"):
+                t.add_column(col, overflow="fold")
+            for i in infos:
+                t.add_row(i["id"], i["name"], i["kind"], i["dsn"], i["schema"] or "")
+            Console().print(t)
+
+    @t_app.command("show")
+    def show(target_id: str = typer.Argument(..., metavar="ID", help="The target's id."),
+             as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+             debug: bool = DebugOpt) -> None:
+        """One target's fields (passwords redacted)."""
+        from generators.common.targets import find_target
+
+        with guard(debug):
+            info = find_target(target_id).info()
+            if as_json:
+                print_json(info)
+                return
+            for k, v in info.items():
+                print(f"{k}: {v if v not in (None, {}) else '-'}")
+
+    @t_app.command("validate")
+    def validate_(ids: list[str] = typer.Argument(None, metavar="[ID]...", help="Targets to check (default: all)."),
+                  as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+                  debug: bool = DebugOpt) -> None:
+        """Check the target files (fields, kind, DSN syntax, the environment variables they use);
+        exit 2 when one is not usable. Connects to nothing (that is ``targets test``)."""
+        from datagen.targets import check_target, find_target, list_targets
+
+        with guard(debug):
+            targets = [find_target(i) for i in ids] if ids else list_targets()
+            report = [{"id": t.id, "file": str(t.path), "problems": check_target(t)} for t in targets]
+            if as_json:
+                print_json(report)
+            else:
+                for r in report:
+                    print(f"{r['id']}: {'ok' if not r['problems'] else '; '.join(r['problems'])} ({r['file']})")
+                if not report:
+                    print("no targets")
+            if any(r["problems"] for r in report):
+                raise typer.Exit(2)
+
+    @t_app.command("test")
+    def test_(target_id: str = typer.Argument(..., metavar="ID", help="The target's id."),
+              schema: str = typer.Option(None, "--schema", "-s", help="Check the rights on this schema's tables "
+                                         "(default: every table of the target's schema)."),
+              as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+              debug: bool = DebugOpt) -> None:
+        """Connect: reachability, latency, server version, and whether the role can create, truncate
+        and insert. Exit 3 when the target cannot be reached."""
+        from datagen.targets import find_target, test_target
+
+        with guard(debug):
+            target = find_target(target_id)
+            tables = None
+            if schema is not None:
+                import datagen
+
+                tables = [t.name for t in datagen.load_schema(schema).tables]
+            report = test_target(target, tables)
+            if as_json:
+                print_json(report)
+            else:
+                for k, v in report.items():
+                    if k != "tables":
+                        print(f"{k}: {v}")
+                for name, rights in (report.get("tables") or {}).items():
+                    print(f"  {name}: " + ", ".join(f"{r} {'yes' if ok else 'NO'}" for r, ok in rights.items()))
+            if not report.get("reachable"):
+                raise typer.Exit(3)
+
+    return t_app
 
 
 def _add_options(func, extras):

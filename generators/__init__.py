@@ -9,8 +9,9 @@ BUILTIN_FORMATS = {
     "parquet": "generators.parquet_generator.format",
     "sqlite": "generators.sqlite_seed.format",
     "event_stream": "generators.event_stream_generator.format",
+    "postgres": "generators.postgres_target.format",
 }
-BUILTIN_ALIASES = {"events": "event_stream"}
+BUILTIN_ALIASES = {"events": "event_stream", "postgresql": "postgres"}
 
 #: ``generate`` options of one format beyond ``--option``: the keyword, its Python type, the
 #: flag, its help, the formats it applies to, and the ``module:function`` that handles a request

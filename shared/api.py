@@ -187,6 +187,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             if pool is not None:
                 pool.close(cancel=True)
                 pool = None
+            fmt.abort_run(options)
             raise
         finally:
             if pool is not None:

@@ -25,6 +25,11 @@ functions in ``shared.api`` drive it:
   value where a small file can hold very many rows (Parquet's footers), so a table whose
   artifacts hold another row count than the plan is refused before anything is decoded;
   ``stop_past_plan`` makes ``validate`` stop reading such a format's table past the plan's rows.
+* a database target (``stores_tables``) keeps its tables outside ``--out`` (which still gets the
+  manifest and the report): ``table_present(out_dir, table)`` says why a table is not there (None:
+  it is) instead of ``artifacts``; ``abort_run(options)`` releases what ``prepare`` opened when a
+  run fails between tables; ``flag_options`` maps the command line's target flags (``--target``,
+  ``--mode`` …) to the format's option keys (a flag a format does not list is refused).
 * for a table with ``partition_by`` (formats that write folders): the Hive-style layout of
   ``shared.io.partition``, and ``read_partitions(out_dir, table, schema, columns)`` → the folders
   with a reader of each one's rows, which ``validate`` merges back into row order.
@@ -92,6 +97,11 @@ class Format:
     #: is not null, else the value; ``validate`` then asks ``read_batches`` for that column as
     #: ``string`` (every value's text as written) and parses it itself.
     renders_text: bool = False
+    #: the tables live in a database, not in files under ``--out``
+    stores_tables: bool = False
+    #: command-line flag (``target``, ``db_schema``, ``mode``, ``atomic``, ``defer_constraints``)
+    #: → the ``--option`` key it sets for this format
+    flag_options: dict[str, str] = {}
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
                     run: RunInfo | None = None) -> Writer:
@@ -116,6 +126,14 @@ class Format:
     def prepare(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> None:
         """Called once before any table is written: check everything that can fail early
         (e.g. an existing database's compatibility), so a bad target fails before a byte."""
+
+    def abort_run(self, options: dict[str, Any]) -> None:
+        """Called when a run fails or is interrupted after ``prepare``: release what it opened (a
+        database connection and its transaction). Default: nothing."""
+
+    def table_present(self, out_dir: Path, table) -> str | None:
+        """For ``stores_tables`` formats: None when the table is there, else why not."""
+        return None
 
     def manifest_extra(self, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         """Keys this format adds to ``manifest.json`` (called after ``finish``)."""

@@ -48,3 +48,29 @@ def write_schema(tmp_path: Path) -> Callable[..., Path]:
         return p
 
     return write
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL cluster for the session (``tests/pg_server.py``), started on first
+    use and removed at the end. ``DATAGEN_TEST_POSTGRES=skip`` skips the tests that need it."""
+    import os
+
+    if os.environ.get("DATAGEN_TEST_POSTGRES", "").lower() == "skip":
+        pytest.skip("DATAGEN_TEST_POSTGRES=skip")
+    from tests import pg_server as pg
+
+    server = pg.start()
+    try:
+        yield server
+    finally:
+        pg.stop(server)
+
+
+@pytest.fixture
+def pg_dsn(pg_server, request) -> str:
+    """A new, empty database on the session's server: its DSN (password included)."""
+    import hashlib
+
+    name = "t_" + hashlib.blake2b(request.node.nodeid.encode(), digest_size=8).hexdigest()
+    return pg_server.create_database(name)

@@ -264,9 +264,12 @@ class TestSqliteConformance(FormatConformance):
         rows = conn.execute("SELECT at, level FROM events ORDER BY rowid").fetchall()
         conn.close()
         assert len(rows) == 50 and rows[:25] == rows[25:]
-        # create again: the table exists now
+        # create again (create_if_missing): the table exists and matches, so the rows are added
         res = self.generate(app, schema_file, tmp_path / "o3", *args)
-        assert res.exit_code == 2 and "already exists" in res.stderr
+        assert res.exit_code == 0, res.stderr
+        conn = sqlite3.connect(user)
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 75
+        conn.close()
 
     def test_append_with_existing_keys_rolls_back(self, app, schema_file, generated, tmp_path):
         user = tmp_path / "app.db"
@@ -318,9 +321,11 @@ class TestSqliteConformance(FormatConformance):
         text = err.value.render()
         assert "'note' is missing" in text and "'follows' does not exist" in text
         fmt.prepare(tmp_path, schema, {"database": str(_db(generated)), "mode": "truncate"})  # compatible
-        with pytest.raises(UsageError) as err:
-            fmt.prepare(tmp_path, schema, {"database": str(_db(generated)), "mode": "create"})
-        assert "already exists" in err.value.render()
+        fmt.prepare(tmp_path, schema, {"database": str(_db(generated)), "mode": "create"})  # matches: kept
+        with pytest.raises(UsageError) as err:  # create_if_missing: follows would be created, orders must match
+            fmt.prepare(tmp_path, schema, {"database": str(user), "mode": "create_if_missing"})
+        text = err.value.render()
+        assert "'note' is missing" in text and "follows" not in text
 
     @pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 37, 0), reason="STRICT tables need SQLite 3.37")
     def test_strict_tables(self, app, schema_file, tmp_path):

@@ -31,13 +31,16 @@ def app_module(fmt: str) -> str:
 
 @pytest.mark.parametrize("fmt", FORMAT_NAMES)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
-def test_generate_then_validate(example, fmt, tmp_path, runner):
+def test_generate_then_validate(example, fmt, tmp_path, runner, request):
     app = importlib.import_module(app_module(fmt)).app
     out = tmp_path / "out"
+    # a database target needs its database: a fresh one on the tests' own server
+    target = ["--target", request.getfixturevalue("pg_dsn")] if FORMATS[fmt].stores_tables else []
     res = runner.invoke(app, ["generate", "--format", fmt, "--schema", str(example), "--out", str(out), "-q",
-                              "--workers", "1"])
+                              "--workers", "1", *target])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(example), "--out", str(out), "--json"])
+    res = runner.invoke(app, ["validate", "--format", fmt, "--schema", str(example), "--out", str(out), "--json",
+                              *target])
     report = json.loads((out / "validation_report.json").read_text())
     failed = [c for c in report["checks"] if c["status"] == "fail"]
     assert res.exit_code == 0 and report["status"] == "pass", failed[:5]

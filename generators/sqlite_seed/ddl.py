@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from generators.common.sql_target import ForeignKey
+from generators.common.sql_target import is_key as _is_key
 from shared.distributions.base import GENERATORS
 
 #: decimals up to this precision are stored as REAL (every such decimal survives a double)
@@ -115,13 +117,6 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
-class ForeignKey:
-    column: str
-    parent: str
-    parent_column: str
-
-
-@dataclass(frozen=True)
 class TableSpec:
     name: str
     columns: tuple[ColumnSpec, ...]
@@ -190,13 +185,6 @@ def table_spec(table, lookup: Callable[[str], object | None] | Mapping, *, const
             indexed.append(ref.column)
     return TableSpec(table.name, tuple(cols), pk, tuple(uniques), tuple(fks), tuple(indexed),
                      constraints, alias, table.path, declared_ix)
-
-
-def _is_key(parent, col: str) -> bool:
-    """SQLite refuses a foreign key whose parent column has no PRIMARY KEY/UNIQUE index."""
-    if parent is None or not parent.has_column(col):
-        return False
-    return tuple(parent.primary_key) == (col,) or parent.column(col).unique or (col,) in tuple(parent.unique)
 
 
 def create_table_sql(spec: TableSpec, *, strict: bool = False) -> str:

@@ -42,6 +42,7 @@ from typing import Any
 import pyarrow as pa
 
 from generators.common.nested_text import NESTED_LAYOUTS, flat_table, from_text, normalise, text_schema, to_text
+from generators.common.sql_target import bool_option, mode_option
 from generators.sqlite_seed.convert import storage_type, to_arrow, to_sql_columns
 from generators.sqlite_seed.ddl import (
     TableSpec,
@@ -59,7 +60,6 @@ from shared.formats import Format, RunInfo, check_known_options, choice_option, 
 from shared.model.schema import fmt_path
 from shared.validation.checks import result
 
-MODES = ("create", "truncate", "append")
 OPTIONS = ("database", "mode", "strict", "nested")
 STRICT_MIN_VERSION = (3, 37, 0)
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -69,13 +69,6 @@ SAMPLE = 5
 #: where a run's open database lives between open_writer calls (private: not in the manifest)
 RUN_KEY = "_sqlite_run"  # this format's own state between open_writer and finish (never in the manifest)
 MANIFEST_KEY = "_sqlite_manifest"
-
-
-def _bool_option(opts: dict, key: str, default: bool) -> bool:
-    v = str(opts.get(key, default)).strip().lower()
-    if v not in ("true", "false"):
-        raise UsageError(f"--option {key}={opts.get(key)}: true or false")
-    return v == "true"
 
 
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -171,7 +164,8 @@ class SqliteFormat(Format):
     name = "sqlite"
     option_help = {
         "database": "an existing database file to load into instead of <out>/<schema>.sqlite",
-        "mode": "create (default), truncate or append (truncate and append need database=PATH)",
+        "mode": "create (default; create_if_missing: an existing table must match), truncate "
+                "(truncate_then_insert) or append (append_only); truncate and append need database=PATH",
         "strict": "true: STRICT tables (SQLite 3.37+); default false",
         "nested": "json (default: a struct or list is its JSON text) or flatten (a column per struct field)",
     }
@@ -180,6 +174,8 @@ class SqliteFormat(Format):
         """The nested layout each table was last read in (for ``replay_batches``): this
         instance's own, never shared through the class."""
         return self.__dict__.setdefault("_layout_by_table", {})
+    #: ``--target PATH`` and ``--mode`` set these options
+    flag_options = {"target": "database", "mode": "mode"}
     #: rough bytes per value in an SQLite record (payload plus its serial-type byte)
     widths = {"int": 3.0, "float": 9.0, "decimal": 9.0, "bool": 1.0, "string": 12.0, "date": 11.0,
               "timestamp": 28.0, "uuid": 37.0}
@@ -201,8 +197,8 @@ class SqliteFormat(Format):
 
     def check_options(self, opts: dict[str, Any]) -> dict[str, Any]:
         check_known_options(opts, OPTIONS, "SQLite")
-        mode = choice_option(opts, "mode", MODES, "create")
-        strict = _bool_option(opts, "strict", False)
+        mode = mode_option(opts)
+        strict = bool_option(opts, "strict", False)
         if strict and sqlite3.sqlite_version_info < STRICT_MIN_VERSION:
             raise UsageError(f"--option strict=true: needs SQLite 3.37 or later, this Python has "
                              f"{sqlite3.sqlite_version}")
@@ -222,6 +218,13 @@ class SqliteFormat(Format):
         if not value.strip():
             raise UsageError("--option database=: give the path of an existing SQLite database file")
         p = Path(value).expanduser()
+        if not p.exists() and "/" not in value and os.sep not in value and "." not in value:
+            from generators.common.targets import find_target  # --target NAME: targets/NAME.yaml
+
+            target = find_target(value)
+            if target.kind != "sqlite":
+                raise UsageError(f"--target {value}: a {target.kind} target ({target.path}), not sqlite")
+            p = Path(target.dsn).expanduser()
         if not p.is_file():
             raise UsageError(f"--option database={value}: no such file (it must be an existing SQLite "
                              f"database; to write a new one, leave the option out)")
@@ -318,8 +321,14 @@ class SqliteFormat(Format):
         if mode == "create":
             if found is None:
                 return []
-            return [Problem(f"table {table.name!r}: a {found[0]} {found[1]!r} already exists", where,
-                            hint="use --option mode=truncate or mode=append, or drop it")]
+            if found[0] != "table":
+                return [Problem(f"table {table.name!r}: a {found[0]} {found[1]!r} already exists", where,
+                                hint="drop it, or rename the table")]
+            # sdgen's create_if_missing: an existing table must match (keys and references too)
+            cols = {c.name: c for c in table.columns}
+            return [Problem(f"table {table.name!r}: {msg}", fmt_path(cols[col].path) if col in cols else where,
+                            hint="use --mode truncate or append after fixing it, or drop the table")
+                    for col, msg in compare(conn, spec)]
         if found is None:
             return [Problem(f"table {table.name!r} does not exist in the database", where,
                             hint="use --option mode=create to create it")]
@@ -336,7 +345,7 @@ class SqliteFormat(Format):
             raise UsageError(f"{where}: the database does not fit the schema; nothing was changed", problems)
         if not run.in_place:
             conn.execute("BEGIN")
-        if run.mode == "create":
+        if run.mode == "create" and find_table(conn, spec.name) is None:
             conn.execute(create_table_sql(spec, strict=run.strict))
         elif run.mode == "truncate":
             conn.execute(f"DELETE FROM {quote_identifier(spec.name)}")

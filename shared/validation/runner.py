@@ -484,6 +484,13 @@ def _artifact_checks(vctx: ValidationContext) -> tuple[list[dict], dict[str, lis
     if m is not None:
         out += _manifest_file_checks(vctx.out_dir, m.get("files", []))
     for table in vctx.schema.tables:
+        if vctx.fmt.stores_tables:  # a database: the table itself, not files
+            why = vctx.fmt.table_present(vctx.out_dir, table)
+            per_table[table.name] = [result("artifact_exists", table.name, None, "fail" if why else "pass",
+                                            why or f"table {table.name} is in the database")]
+            if why is None:
+                vctx.readable.add(table.name)
+            continue
         files = vctx.fmt.artifacts(vctx.out_dir, table)
         missing = [str(p) for p in files if not Path(p).exists()]
         special = [os.path.relpath(p, vctx.out_dir) for p in files if Path(p).exists() and not Path(p).is_file()]

@@ -1,0 +1,278 @@
+"""What a PostgreSQL table of a schema table looks like: column types, keys, DDL, and the
+compatibility check against a table that already exists.
+
+Column types (docs/targets.md):
+
+=================  ===================  ==============================================
+DSL type           PostgreSQL type      an existing column also accepted
+=================  ===================  ==============================================
+int8, int16        smallint             integer, bigint, numeric
+int32              integer              bigint, numeric
+int64              bigint               numeric
+float32            real                 double precision
+float64            double precision     —
+decimal(p,s)       numeric(p,s)         numeric(p',s') with s' ≥ s and p'−s' ≥ p−s;
+                                        numeric without a precision
+bool               boolean              —
+string             text (varchar(n)     text, varchar(n') with n' ≥ n, varchar
+                   when it has a
+                   length)
+date               date                 —
+timestamp          timestamptz          —
+uuid               uuid                 text, varchar
+struct, list       jsonb                json
+=================  ===================  ==============================================
+
+The dirty profile breaks NOT NULL, keys and references on purpose: its tables get none of them
+(as in SQLite). Keys and references are declared inline in ``CREATE TABLE``, or — with
+``defer_constraints`` — added by ``ALTER TABLE`` after the rows are in (one index build instead
+of an insert per row into each index).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from generators.common.sql_target import ForeignKey, is_key
+
+#: PostgreSQL's identifiers are at most 63 bytes (NAMEDATALEN − 1)
+MAX_IDENTIFIER_BYTES = 63
+
+
+def quote_ident(name: str) -> str:
+    name = str(name)
+    if "\x00" in name:
+        raise ValueError(f"an SQL identifier cannot contain NUL: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def pg_type(dtype) -> str:
+    """The PostgreSQL type a DSL type is created as."""
+    kind = dtype.kind
+    if kind == "int":
+        return {8: "smallint", 16: "smallint", 32: "integer"}.get(dtype.bits or 64, "bigint")
+    if kind == "float":
+        return "real" if dtype.bits == 32 else "double precision"
+    if kind == "decimal":
+        return f"numeric({dtype.precision},{dtype.scale})"
+    if kind == "string":
+        return f"character varying({dtype.length})" if dtype.length else "text"
+    if kind in ("struct", "list"):
+        return "jsonb"
+    return {"bool": "boolean", "date": "date", "timestamp": "timestamp with time zone", "uuid": "uuid"}[kind]
+
+
+_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+_VARCHAR = re.compile(r"character varying\((\d+)\)")
+_INT_RANK = {"smallint": 16, "integer": 32, "bigint": 64}
+
+
+def accepts(dtype, actual: str, max_length: int | None = None) -> bool:
+    """Whether an existing column of type ``actual`` (``format_type`` spelling) stores every value
+    of ``dtype`` (strings: at most ``max_length`` characters) unchanged."""
+    kind = dtype.kind
+    if kind == "int":
+        bits = dtype.bits or 64
+        return (actual in _INT_RANK and _INT_RANK[actual] >= max(bits, 16)) or actual == "numeric" or \
+            bool((m := _NUMERIC.fullmatch(actual)) and int(m[1]) - int(m[2]) >= len(str(1 << (bits - 1))))
+    if kind == "float":
+        return actual == "double precision" or (actual == "real" and dtype.bits == 32)
+    if kind == "decimal":
+        if actual == "numeric":
+            return True
+        m = _NUMERIC.fullmatch(actual)
+        return bool(m) and int(m[2]) >= dtype.scale and int(m[1]) - int(m[2]) >= dtype.precision - dtype.scale
+    if kind == "string":
+        if actual in ("text", "character varying"):
+            return True
+        m = _VARCHAR.fullmatch(actual)
+        limit = dtype.length or max_length
+        return bool(m) and limit is not None and int(m[1]) >= limit
+    if kind == "uuid":
+        return actual in ("uuid", "text", "character varying")
+    if kind in ("struct", "list"):
+        return actual in ("jsonb", "json")
+    return actual == pg_type(dtype)
+
+
+@dataclass(frozen=True)
+class PgColumn:
+    name: str
+    type: str
+    not_null: bool
+    dtype: object
+    path: tuple = ()
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class PgTable:
+    schema: str
+    name: str
+    columns: tuple[PgColumn, ...]
+    primary_key: tuple[str, ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    #: the schema's ``indexes`` as (name, columns, unique), and indexes on foreign-key columns
+    indexes: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
+    constraints: bool = True
+    path: tuple = field(default=(), compare=False)
+
+    @property
+    def qualified(self) -> str:
+        return qualified(self.schema, self.name)
+
+
+def pg_table(table, tables: dict, db_schema: str, *, constraints: bool = True) -> PgTable:
+    """The PostgreSQL shape of a schema table (``tables``: every table of the schema by name)."""
+    pk = tuple(table.primary_key) if constraints else ()
+    cols = tuple(PgColumn(c.name, pg_type(c.dtype), constraints and not c.nullable, c.dtype, c.path,
+                          getattr(c, "max_length", None)) for c in table.columns)
+    uniques: list[tuple[str, ...]] = []
+    fks: list[ForeignKey] = []
+    indexes: list[tuple[str, tuple[str, ...], bool]] = []
+    if constraints:
+        for group in [(c.name,) for c in table.columns if c.unique] + [tuple(g) for g in table.unique]:
+            if group != pk and group not in uniques:
+                uniques.append(group)
+    key_heads = {k[0] for k in ([pk] if pk else []) + uniques} | {ix.columns[0] for ix in table.indexes}
+    for ref in table.foreign_keys:
+        parent = table if ref.self_reference else tables.get(ref.parent)
+        if constraints and ref.parent_column is not None and is_key(parent, ref.parent_column):
+            fks.append(ForeignKey(ref.column, ref.parent, ref.parent_column))
+        if ref.column not in key_heads:
+            indexes.append((_index_name(table.name, ref.column), (ref.column,), False))
+    indexes += [(ix.name, tuple(ix.columns), ix.unique and constraints) for ix in table.indexes]
+    return PgTable(db_schema, table.name, cols, pk, tuple(uniques), tuple(fks), tuple(indexes), constraints,
+                   table.path)
+
+
+def _index_name(table: str, column: str) -> str:
+    name = f"{table}_{column}_idx"
+    return name if len(name.encode()) <= MAX_IDENTIFIER_BYTES else name.encode()[:MAX_IDENTIFIER_BYTES].decode(
+        "utf-8", "ignore")
+
+
+def _constraint_name(table: str, what: str, cols: tuple[str, ...]) -> str:
+    name = f"{table}_{'_'.join(cols)}_{what}"
+    if len(name.encode()) <= MAX_IDENTIFIER_BYTES:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name.encode()[:MAX_IDENTIFIER_BYTES - 9].decode("utf-8", "ignore") + "_" + digest
+
+
+def constraint_clauses(spec: PgTable) -> list[tuple[str, str]]:
+    """(name, definition) of the table's keys and references, in the order they can be added."""
+    q = quote_ident
+    out = []
+    if spec.primary_key:
+        out.append((_constraint_name(spec.name, "pkey", spec.primary_key),
+                    f"PRIMARY KEY ({', '.join(map(q, spec.primary_key))})"))
+    for g in spec.unique:
+        out.append((_constraint_name(spec.name, "key", g), f"UNIQUE ({', '.join(map(q, g))})"))
+    for fk in spec.foreign_keys:
+        out.append((_constraint_name(spec.name, "fkey", (fk.column,)),
+                    f"FOREIGN KEY ({q(fk.column)}) REFERENCES {qualified(spec.schema, fk.parent)} "
+                    f"({q(fk.parent_column)})"))
+    return out
+
+
+def create_table_sql(spec: PgTable, *, with_constraints: bool = True) -> str:
+    q = quote_ident
+    lines = [f"  {q(c.name)} {c.type}" + (" NOT NULL" if c.not_null else "") for c in spec.columns]
+    if with_constraints:
+        lines += [f"  CONSTRAINT {q(name)} {definition}" for name, definition in constraint_clauses(spec)]
+    return f"CREATE TABLE {spec.qualified} (\n" + ",\n".join(lines) + "\n)"
+
+
+def add_constraints_sql(spec: PgTable) -> list[str]:
+    return [f"ALTER TABLE {spec.qualified} ADD CONSTRAINT {quote_ident(name)} {definition}"
+            for name, definition in constraint_clauses(spec)]
+
+
+def create_indexes_sql(spec: PgTable) -> list[str]:
+    q = quote_ident
+    return [f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {q(name)} ON {spec.qualified} "
+            f"({', '.join(map(q, cols))})" for name, cols, unique in spec.indexes]
+
+
+# --- what the database declares -------------------------------------------------------------
+
+_COLUMNS_SQL = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> ''
+FROM pg_attribute a
+WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+_CONSTRAINTS_SQL = """
+SELECT c.contype, array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
+                         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i)::text[],
+       cf.relname, array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
+                         JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)::text[]
+FROM pg_constraint c LEFT JOIN pg_class cf ON cf.oid = c.confrelid
+WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f')
+"""
+
+
+def table_kind(cur, spec: PgTable) -> str | None:
+    """``table``, ``view`` … of the relation called like the table, or None when there is none."""
+    row = cur.execute("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                      "WHERE n.nspname = %s AND c.relname = %s", (spec.schema, spec.name)).fetchone()
+    if row is None:
+        return None
+    return {"r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table"}.get(row[0],
+                                                                                                       "relation")
+
+
+def compare(cur, spec: PgTable, *, keys: bool = True) -> list[tuple[str | None, str]]:
+    """Problems, as (column or None, message), between the existing table and ``spec``: every
+    column present with a type that holds its values, NOT NULL where the database has it only
+    where the schema does too (a NOT NULL column the schema may leave null would refuse rows),
+    extra columns only when nullable or with a default; with ``keys``: the primary key, UNIQUE
+    and FOREIGN KEY constraints as declared."""
+    kind = table_kind(cur, spec)
+    if kind is None:
+        return [(None, f"no table {spec.schema}.{spec.name}")]
+    if kind != "table":
+        return [(None, f"{spec.schema}.{spec.name} is a {kind}, not a table")]
+    have = {r[0]: (r[1], r[2], r[3]) for r in cur.execute(_COLUMNS_SQL, (spec.qualified,)).fetchall()}
+    problems: list[tuple[str | None, str]] = []
+    for c in spec.columns:
+        got = have.get(c.name)
+        if got is None:
+            problems.append((c.name, f"column {c.name!r} is missing"))
+            continue
+        actual, not_null, _default = got
+        if not accepts(c.dtype, actual, c.max_length):
+            limit = f" (or varchar of at least {c.max_length})" if c.max_length and c.dtype.kind == "string" else ""
+            problems.append((c.name, f"column {c.name!r} is {actual}; {c.dtype.name} needs {c.type}{limit}"))
+        if not_null and not c.not_null and spec.constraints:
+            problems.append((c.name, f"column {c.name!r} is NOT NULL, the schema lets it be null"))
+    wanted = {c.name for c in spec.columns}
+    for name, (actual, not_null, default) in have.items():
+        if name not in wanted and not_null and not default:
+            problems.append((name, f"column {name!r} ({actual} NOT NULL, no default) is not in the schema"))
+    if keys and spec.constraints:
+        cons = cur.execute(_CONSTRAINTS_SQL, (spec.qualified,)).fetchall()
+        pk = next((tuple(r[1]) for r in cons if r[0] == "p"), ())
+        if pk != spec.primary_key:
+            problems.append((None, f"PRIMARY KEY is ({', '.join(pk) or 'none'}), the schema says "
+                                   f"({', '.join(spec.primary_key) or 'none'})"))
+        uniques = {tuple(r[1]) for r in cons if r[0] in ("u", "p")}
+        for g in spec.unique:
+            if g not in uniques:
+                problems.append((g[0] if len(g) == 1 else None, f"UNIQUE ({', '.join(g)}) is not declared"))
+        refs = {(r[1][0], r[2], r[3][0]) for r in cons if r[0] == "f" and len(r[1]) == 1}
+        for fk in spec.foreign_keys:
+            if (fk.column, fk.parent, fk.parent_column) not in refs:
+                problems.append((fk.column, f"FOREIGN KEY ({fk.column}) REFERENCES {fk.parent} ({fk.parent_column}) "
+                                            f"is not declared"))
+    return problems
