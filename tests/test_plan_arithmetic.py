@@ -433,3 +433,19 @@ def test_unknown_or_odd_names_never_give_a_traceback(items):
             datagen.resolve_plan(schema, **kw)
         except DatagenError:
             pass
+
+
+def test_the_event_stream_of_kept_tables_is_the_full_stream_without_the_excluded(tmp_path):
+    """event_stream merges every event table into one file: leaving a table out leaves exactly
+    its events out — the other lines are the full run's, in the same order."""
+    from tests.helpers import EXAMPLES_DIR
+
+    iot = str(EXAMPLES_DIR / "iot.yaml")
+    datagen.generate(iot, format="event_stream", out=tmp_path / "full", scale=0.02, workers=1)
+    part = datagen.generate(iot, format="event_stream", out=tmp_path / "part", scale=0.02, workers=1,
+                            exclude=["alerts"])
+    full_lines = (tmp_path / "full" / "events.ndjson").read_bytes().splitlines()
+    kept = [line for line in full_lines if json.loads(line)["table"] != "alerts"]
+    assert len(kept) < len(full_lines)
+    assert (tmp_path / "part" / "events.ndjson").read_bytes().splitlines() == kept
+    assert datagen.validate(iot, out=part.output_dir)["status"] == "pass"
