@@ -166,7 +166,7 @@ class Plan:
     corrupt: Mapping[str, float | None] | None = None
     #: ``--table-scale TABLE=F``: a factor per table, applied after ``scale`` (``--rows`` wins)
     table_scale: Mapping[str, float] = field(default_factory=dict)
-    #: ``--include`` as given (None: every table) and ``--exclude`` as given, in plan order
+    #: ``--include`` as given (None: every table) and ``--exclude`` as given, in schema order
     include: tuple[str, ...] | None = None
     exclude: tuple[str, ...] = ()
     #: the tables planned but not written (the result of include/exclude), in plan order
