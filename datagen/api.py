@@ -37,6 +37,10 @@ Rows = Mapping[str, int] | Iterable[str] | None
 #: the corruption kinds of a run (``--corrupt``): ``{"typos": 0.05, "bom": None}`` or
 #: ``["typos=0.05", "bom"]`` (``None`` / no rate: the schema's, else the documented one)
 Corrupt = Mapping[str, float | None] | Iterable[str] | None
+#: ``--table-scale``: ``{"orders": 2.0}`` or ``["orders=2"]`` (a factor per table, after ``scale``)
+TableScale = Mapping[str, float] | Iterable[str] | None
+#: ``--include`` / ``--exclude``: table names (a single name as text is one table)
+Tables = Iterable[str] | str | None
 
 __all__ = ["GenerateResult", "load_schema", "resolve_plan", "describe", "generate", "rerun", "validate", "to_arrow",
            "to_pandas", "default_out"]
@@ -80,6 +84,40 @@ def _rows(rows: Rows) -> dict[str, int]:
     return _lib.parse_rows_overrides(list(rows))
 
 
+def _table_scale(table_scale: TableScale) -> dict[str, float]:
+    if table_scale is None:
+        return {}
+    if isinstance(table_scale, Mapping):
+        from shared.schema_dsl.planner import check_table_scale
+
+        return {str(k): check_table_scale(str(k), v) for k, v in table_scale.items()}
+    if isinstance(table_scale, str):
+        return _lib.parse_table_scale([table_scale])
+    return _lib.parse_table_scale(list(table_scale))
+
+
+def _tables(names: Tables) -> list[str] | None:
+    if names is None:
+        return None
+    if isinstance(names, str):
+        return [names]
+    return [str(n) for n in names]
+
+
+def _appends(options: Mapping[str, Any] | None) -> bool:
+    """The format options say the run appends into a target that already holds its tables
+    (``--option mode=append``, or the ``--mode append`` flag that lands in the same options)."""
+    return options is not None and str(options.get("mode", "")) == "append"
+
+
+def _check_parents(plan: Plan, options: Mapping[str, Any] | None) -> None:
+    """A plan whose kept tables reference excluded parents is written only in append mode."""
+    if plan.missing_parents and not _appends(options):
+        child, parent = plan.missing_parents[0]
+        raise UsageError(f"table {child!r} is written but its parent {parent!r} is excluded — include it, or "
+                         f"--mode append (--option mode=append) into a target that already holds {parent!r}")
+
+
 def _corrupt(corrupt: Corrupt) -> dict[str, float | None] | None:
     from shared.corruption import parse_selection
 
@@ -96,16 +134,24 @@ def _corrupt(corrupt: Corrupt) -> dict[str, float | None] | None:
 
 def resolve_plan(schema: SchemaLike | Plan, *, seed: int | None = None, rows: Rows = None,
                  scale: float | None = None, profile: str | None = None, block_rows: int | None = None,
-                 allow_huge: bool = False, corrupt: Corrupt = None) -> Plan:
+                 allow_huge: bool = False, corrupt: Corrupt = None, table_scale: TableScale = None,
+                 include: Tables = None, exclude: Tables = None,
+                 allow_missing_parents: bool = False) -> Plan:
     """Row counts, order, seeds and the feasibility analysis (``InfeasibleSchema`` if it fails).
-    ``corrupt``: only these corruption kinds (the dirty profile), as ``--corrupt`` says."""
+    ``corrupt``: only these corruption kinds (the dirty profile), as ``--corrupt`` says.
+    ``table_scale``: a factor per table after ``scale`` (``rows`` wins over both);
+    ``include``/``exclude``: the tables written (the others are planned, not written);
+    ``allow_missing_parents``: a kept table may reference an excluded parent — for a run that
+    appends into a target already holding it (``generate`` passes it for ``mode=append``)."""
     if isinstance(schema, Plan):
         return schema
     kwargs: dict[str, Any] = {}
     if block_rows is not None:
         kwargs["block_rows"] = block_rows
     return _lib.resolve_plan(load_schema(schema), seed=seed, rows=_rows(rows), scale=scale, profile=profile,
-                             allow_huge=allow_huge, corrupt=_corrupt(corrupt), **kwargs)
+                             allow_huge=allow_huge, corrupt=_corrupt(corrupt), table_scale=_table_scale(table_scale),
+                             include=_tables(include), exclude=_tables(exclude),
+                             allow_missing_parents=allow_missing_parents, **kwargs)
 
 
 def _format(format: str | Format | None) -> Format | None:
@@ -122,12 +168,18 @@ def default_out(schema_name: str, format: str) -> Path:
 def describe(schema: SchemaLike | Plan, *, format: str | Format | None = None, seed: int | None = None,
              rows: Rows = None, scale: float | None = None, profile: str | None = None,
              out: str | os.PathLike | None = None, allow_huge: bool = False,
-             corrupt: Corrupt = None) -> dict[str, Any]:
+             corrupt: Corrupt = None, table_scale: TableScale = None, include: Tables = None,
+             exclude: Tables = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The plan as plain data: tables, rows, columns, generators, keys, order, sizes, feasibility
-    (what ``datagen describe --json`` prints). ``out`` adds where ``generate`` would write."""
-    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, allow_huge=allow_huge,
-                        corrupt=corrupt)
+    (what ``datagen describe --json`` prints), with each table's row arithmetic (base rows,
+    scale, table-scale, override, rows, included/excluded). ``out`` adds where ``generate`` would
+    write; ``options`` are the format's (``mode=append`` allows excluding a referenced parent)."""
     fmt = _format(format)
+    if fmt is not None and options:
+        options = fmt.check_options({str(k): str(v) for k, v in options.items()})
+    plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, allow_huge=allow_huge,
+                        corrupt=corrupt, table_scale=table_scale, include=include, exclude=exclude,
+                        allow_missing_parents=_appends(options))
     info = _lib.describe(plan, fmt)
     if fmt is not None or out is not None:
         info["out"] = str(Path(out) if out is not None else default_out(plan.schema.name, fmt.name if fmt else "-"))
@@ -166,7 +218,7 @@ class GenerateResult:
             from datagen.output import convert
 
             fmt = get_format(self.manifest["format"])
-            for name in self._plan.order:
+            for name in self._plan.kept:
                 self._tables[name] = convert(_read_back(self._plan, fmt, self.output_dir, name), self.table_format)
         return self._tables
 
@@ -220,7 +272,8 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              workers: int | None = None, block_rows: int | None = None, force: bool = False,
              options: Mapping[str, Any] | None = None, allow_huge: bool = False,
              progress: Callable[[str, int], None] | None = None, output: Any = None,
-             corrupt: Corrupt = None, runs_db: str | os.PathLike | None = None,
+             corrupt: Corrupt = None, table_scale: TableScale = None, include: Tables = None,
+             exclude: Tables = None, runs_db: str | os.PathLike | None = None,
              record_run: bool = True) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
@@ -228,7 +281,8 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     of its fields or a sink name — see ``datagen.output``): into memory (no file written), a new
     temporary folder or a path, the tables returned as pandas, Arrow or polars. ``corrupt``:
     only these corruption kinds (``KIND`` or ``KIND=RATE``; implies the dirty profile).
-
+    ``table_scale``, ``include``, ``exclude``: as ``resolve_plan`` (excluded tables are not written;
+    excluding a parent a kept table references needs ``options={"mode": "append"}``).
     Every run is recorded in the run store (``runs_db``, else ``$DATAGEN_RUNS_DB``, else the
     state folder; docs/runs.md) — pending, running, then success, failed or interrupted — and
     its record is ``result.record``. ``record_run=False`` keeps the record on the result only
@@ -248,7 +302,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         raw = {str(k): str(v) for k, v in (options or {}).items()}
         opts = fmt.check_options(raw)
         plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
-                            allow_huge=allow_huge, corrupt=corrupt)
+                            allow_huge=allow_huge, corrupt=corrupt, table_scale=table_scale, include=include,
+                            exclude=exclude, allow_missing_parents=_appends(opts))
+        _check_parents(plan, opts)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
         with _recorder(store, plan, fmt, opts, raw, target, "path", None, started) as rec:
             manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
@@ -264,7 +320,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     raw = {str(k): str(v) for k, v in spec.format_options().items()}
     opts = fmt.check_options(spec.format_options())
     plan = resolve_plan(schema, seed=seed, rows=rows, scale=scale, profile=profile, block_rows=block_rows,
-                        allow_huge=allow_huge, corrupt=corrupt)
+                        allow_huge=allow_huge, corrupt=corrupt, table_scale=table_scale, include=include,
+                        exclude=exclude, allow_missing_parents=_appends(opts))
+    _check_parents(plan, opts)
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
         with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started) as rec:
@@ -357,7 +415,10 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
     the_schema = _lib.load_schema(replay["schema_label"], source, anchor=anchor)
     plan = resolve_plan(the_schema, seed=replay["seed"], rows=replay.get("rows_overrides") or {},
                         scale=replay.get("scale"), profile=replay.get("profile"), block_rows=replay.get("block_rows"),
-                        allow_huge=bool(replay.get("allow_huge")), corrupt=replay.get("corrupt"))
+                        allow_huge=bool(replay.get("allow_huge")), corrupt=replay.get("corrupt"),
+                        table_scale=replay.get("table_scale") or None, include=replay.get("include"),
+                        exclude=replay.get("exclude") or None,
+                        allow_missing_parents=(replay.get("options") or {}).get("mode") == "append")
     options = _replay_options(run)
     common: dict[str, Any] = {"workers": workers, "force": force, "progress": progress, "runs_db": store.path}
     if replay.get("sink") == "memory":
@@ -394,7 +455,7 @@ def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -
     previous_pool = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
-        for name in plan.order:
+        for name in plan.kept:
             t1 = time.perf_counter()
             tables[name] = _build_table(plan, engine, name, workers, table_format, progress, records)
             timings[name] = round(time.perf_counter() - t1, 4)
@@ -405,8 +466,8 @@ def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -
         "sink": "memory", "schema": {"name": plan.schema.name, "path": str(plan.schema.source.path),
                                      "sha256": plan.schema.source.sha256},
         "seed": plan.seed, "profile": plan.profile, "anchor": plan.schema.anchor, "block_rows": plan.block_rows,
-        "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, "workers": workers,
-        "rows": {n: plan.tables[n].rows for n in plan.order}, "files": [],
+        "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, **_lib.plan_record(plan),
+        "workers": workers, "rows": {n: plan.tables[n].rows for n in plan.kept}, "files": [],
         "generated_at": started.isoformat().replace("+00:00", "Z"),
         "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
     }
@@ -448,12 +509,16 @@ def _build_table(plan: Plan, engine, name: str, workers: int, table_format: str,
 def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format: str | Format | None = None,
              strict: bool = False, allow_huge: bool = False, seed: int | None = None, rows: Rows = None,
              scale: float | None = None, profile: str | None = None, anchor: str | None = None,
-             options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             options: Mapping[str, Any] | None = None, table_scale: TableScale = None,
+             include: Tables = None, exclude: Tables = None) -> dict[str, Any]:
     """Check the artifacts in ``out`` against the schema; returns the report (``status`` "pass" or
     "fail"), never raises for a failed check. ``format`` defaults to the manifest's. ``seed``,
     ``rows``, ``scale`` and ``profile``, when given, must be those the output was generated with
     (a ``run_match`` check fails otherwise). ``options`` are the format's ``--option`` values that
-    say where to read (SQLite's ``database=PATH`` for a database loaded outside ``out``)."""
+    say where to read (SQLite's ``database=PATH`` for a database loaded outside ``out``).
+    ``table_scale``, ``include`` and ``exclude`` are, like ``scale``, what the run must have used
+    (``run_match``): the manifest records them and only the tables it wrote are checked. Without a
+    manifest (data datagen did not write), ``include``/``exclude`` choose the tables checked."""
     from shared.validation.runner import parse_instant, read_manifest, validate_output
 
     the_schema = load_schema(schema)
@@ -488,6 +553,20 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         expect["scale"] = scale
     if profile is not None:
         expect["profile"] = profile
+    if table_scale is not None:
+        scales = _table_scale(table_scale)
+        for name, f in scales.items():
+            if not the_schema.has_table(name):
+                from shared.schema_dsl.planner import unknown_table_error
+
+                raise unknown_table_error(the_schema, f"--table-scale {name}={f:g}", name)
+        expect["table_scale"] = scales
+    excluded: tuple[str, ...] = ()
+    if include is not None or exclude is not None:
+        from shared.schema_dsl.planner import select_tables
+
+        _inc, _exc, excluded = select_tables(the_schema, _tables(include), _tables(exclude))
+        expect["excluded"] = list(excluded)
     if anchor is not None:
         if anchor.strip().lower() == "now":
             raise UsageError("--anchor now: validate checks a run that has happened; give the instant its "
@@ -495,7 +574,8 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         if parse_instant(anchor) is None:
             raise UsageError(f"--anchor {anchor!r}: not an ISO instant (e.g. 2025-01-01T00:00:00Z)")
         expect["anchor"] = anchor
-    return validate_output(the_schema, fmt, target, strict=strict, allow_huge=allow_huge, expect=expect)
+    return validate_output(the_schema, fmt, target, strict=strict, allow_huge=allow_huge, expect=expect,
+                           excluded=excluded)
 
 
 def to_arrow(schema: SchemaLike | Plan, tables: Iterable[str] | str | None = None, *, seed: int | None = None,

@@ -25,14 +25,17 @@ import typer.core
 from shared.cli.common import (
     BlueprintOpt,
     DebugOpt,
+    ExcludeOpt,
     GenerateRequest,
     HugeOpt,
+    IncludeOpt,
     ParamOpt,
     ProfileOpt,
     RowsOpt,
     ScaleOpt,
     SchemaOpt,
     SeedOpt,
+    TableScaleOpt,
     guard,
     human_bytes,
     parse_options,
@@ -101,9 +104,15 @@ def _format_in(argv: list[str]) -> str | None:
     return None
 
 
-def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False, corrupt=None) -> dict[str, Any]:
+def _plan_kwargs(seed, rows, scale, profile, block_rows=None, allow_huge=False, corrupt=None, table_scale=None,
+                 include=None, exclude=None, options=None) -> dict[str, Any]:
+    """The keywords of ``datagen.resolve_plan``; ``options`` (the format's, checked) saying
+    ``mode=append`` allow excluding a parent the kept tables reference (the target holds it)."""
     return {"seed": seed, "rows": list(rows or ()), "scale": scale, "profile": profile, "block_rows": block_rows,
-            "allow_huge": allow_huge, "corrupt": list(corrupt) if corrupt else None}
+            "allow_huge": allow_huge, "corrupt": list(corrupt) if corrupt else None,
+            "table_scale": list(table_scale or ()), "include": list(include) if include else None,
+            "exclude": list(exclude or ()),
+            "allow_missing_parents": (options or {}).get("mode") == "append"}
 
 
 CorruptOpt = typer.Option(None, "--corrupt", help="KIND[=RATE]: only these corruption kinds (implies --profile "
@@ -212,7 +221,7 @@ def _progress_callback(plan, quiet: bool):
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RowsPerSecond(),
                         TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
-    tasks = {n: progress.add_task(escape(n), total=plan.tables[n].rows) for n in plan.order}
+    tasks = {n: progress.add_task(escape(n), total=plan.tables[n].rows) for n in plan.kept}
 
     def advance(name: str, n: int) -> None:
         progress.advance(tasks[name], n)
@@ -269,6 +278,9 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         allow_huge: bool = HugeOpt,
         anchor: str = AnchorOpt,
         corrupt: list[str] = CorruptOpt,
+        table_scale: list[str] = TableScaleOpt,
+        include: list[str] = IncludeOpt,
+        exclude: list[str] = ExcludeOpt,
         debug: bool = DebugOpt,
         db_target: str = TargetOpt,
         db_schema: str = DbSchemaOpt,
@@ -280,10 +292,11 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         import datagen
 
         with guard(debug):
-            _name, fmt, _raw, _opts, _n = _request(format, option, workers, out,
-                                                      _flags(db_target, db_schema, mode, atomic, defer_constraints))
+            _name, fmt, _raw, opts, _n = _request(format, option, workers, out,
+                                                  _flags(db_target, db_schema, mode, atomic, defer_constraints))
             plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
-                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
+                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt,
+                                                       table_scale, include, exclude, opts))
             info = datagen.describe(plan, format=fmt, out=out)
             if as_json:
                 print_json(info)
@@ -306,6 +319,9 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         allow_huge: bool = HugeOpt,
         anchor: str = AnchorOpt,
         corrupt: list[str] = CorruptOpt,
+        table_scale: list[str] = TableScaleOpt,
+        include: list[str] = IncludeOpt,
+        exclude: list[str] = ExcludeOpt,
         runs_db: str = RunsDbOpt,
         debug: bool = DebugOpt,
         db_target: str = TargetOpt,
@@ -322,7 +338,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             name, fmt, raw_opts, opts, n_workers = _request(format, option, workers, out,
                                                       _flags(db_target, db_schema, mode, atomic, defer_constraints))
             plan = datagen.resolve_plan(_schema_with(schema, anchor, blueprint, param),
-                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt))
+                                        **_plan_kwargs(seed, rows, scale, profile, block_rows, allow_huge, corrupt,
+                                                       table_scale, include, exclude, opts))
             for key, _t, flag, _h, names, handler in generators.GENERATE_OPTIONS:
                 if extra.get(key) is None:
                     continue
@@ -373,6 +390,12 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         rows: list[str] = typer.Option(None, "--rows", help="TABLE=N the output must have been generated with."),
         scale: float = typer.Option(None, "--scale", help="The --scale the output must have been generated with."),
         profile: str = typer.Option(None, "--profile", help="The profile the output must have been generated with."),
+        table_scale: list[str] = typer.Option(None, "--table-scale", help="TABLE=F the output must have been "
+                                              "generated with."),
+        include: list[str] = typer.Option(None, "--include", help="A table the run wrote (with a manifest: must "
+                                          "match it; without: only these are checked)."),
+        exclude: list[str] = typer.Option(None, "--exclude", help="A table the run did not write (with a manifest: "
+                                          "must match it; without: not checked)."),
         anchor: str = typer.Option(None, "--anchor", help="The anchor the output must have been generated with "
                                    "(default: the one its manifest records)."),
         workers: int = typer.Option(None, "--workers", "-w", help="Accepted as for generate (checked, unused)."),
@@ -407,15 +430,18 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 from rich.console import Console
 
                 status = Console(stderr=True).status(f"validating {target} …")
+            selection = {"table_scale": list(table_scale) if table_scale else None,
+                         "include": list(include) if include else None,
+                         "exclude": list(exclude) if exclude else None}
             if status is not None:
                 with status:
                     rep = datagen.validate(source, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
                                            seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
-                                           options=raw_opts)
+                                           options=raw_opts, **selection)
             else:
                 rep = datagen.validate(source, out=target, format=fmt, strict=strict, allow_huge=allow_huge,
                                        seed=seed, rows=rows, scale=scale, profile=profile, anchor=anchor,
-                                       options=raw_opts)
+                                       options=raw_opts, **selection)
             report_path = Path(report) if report else target / REPORT
             try:
                 write_report(rep, report_path)

@@ -129,7 +129,7 @@ def estimate_bytes(plan, table_format: str) -> int:
     """The tables' size in memory, and the peak while building them: the Arrow batches, plus
     the converted frame while a pandas or polars frame is being made from them."""
     total = 0.0
-    for name in plan.order:
+    for name in plan.kept:  # the tables the run writes (--include/--exclude)
         t = plan.tables[name].table
         rows = plan.tables[name].rows
         arrow = pandas_extra = 0.0

@@ -120,7 +120,17 @@ def run_config(plan: Plan, format_name: str | None, options: Mapping[str, Any], 
             "rows_overrides": dict(sorted(plan.rows_overrides.items())), "scale": plan.scale,
             "profile": plan.profile, "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
             "anchor": plan.schema.anchor, "format": format_name, "options": redact(opts),
-            "target_kind": target_kind, "mode": opts.get("mode")}
+            "target_kind": target_kind, "mode": opts.get("mode"), **_selection(plan)}
+
+
+def _selection(plan: Plan) -> dict[str, Any]:
+    """``--table-scale`` and the tables left out, only when used (earlier hashes stay as they were)."""
+    out: dict[str, Any] = {}
+    if plan.table_scale:
+        out["table_scale"] = dict(sorted(plan.table_scale.items()))
+    if plan.excluded:
+        out["excluded"] = list(plan.excluded)
+    return out
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -146,8 +156,8 @@ def run_record(plan: Plan, manifest: Mapping[str, Any], target: Mapping[str, Any
         "record_version": 1, "id": run_id, "status": "success", "started_at": _iso(started),
         "finished_at": _iso(finished), "seed": plan.seed, "config_hash": config_hash(config), "config": dict(config),
         "schema": {"name": plan.schema.name, "version": plan.schema.version, "sha256": plan.schema.source.sha256},
-        "target": redact(dict(target)), "rows": {n: plan.tables[n].rows for n in plan.order},
-        "tables": {n: {"rows": plan.tables[n].rows, "seconds": timings.get(n)} for n in plan.order},
+        "target": redact(dict(target)), "rows": {n: plan.tables[n].rows for n in plan.kept},
+        "tables": {n: {"rows": plan.tables[n].rows, "seconds": timings.get(n)} for n in plan.kept},
         "warnings": list(warnings or []), "error": None,
     }
 
@@ -488,7 +498,9 @@ class Recorder:
                        "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, "profile": plan.profile,
                        "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
                        "anchor": plan.schema.anchor, "anchor_from": plan.schema.anchor_from,
-                       "block_rows": plan.block_rows, "allow_huge": plan.allow_huge}
+                       "block_rows": plan.block_rows, "allow_huge": plan.allow_huge,
+                       "table_scale": dict(plan.table_scale), "include": list(plan.include) if plan.include is not None
+                       else None, "exclude": list(plan.exclude)}
         self.run_id: str | None = None
         self.record: dict[str, Any] | None = None
 

@@ -30,10 +30,10 @@ from shared.model.timeutil import format_date, format_timestamp
 from shared.resources import data_file
 from shared.schema_dsl.engine import Engine, effective_workers
 from shared.schema_dsl.loader import load_schema
-from shared.schema_dsl.planner import Plan, parse_rows_overrides, resolve_plan
+from shared.schema_dsl.planner import Plan, parse_rows_overrides, parse_table_scale, resolve_plan
 
-__all__ = ["load_schema", "resolve_plan", "parse_rows_overrides", "Engine", "describe", "generate",
-           "default_out", "file_digest"]
+__all__ = ["load_schema", "resolve_plan", "parse_rows_overrides", "parse_table_scale", "Engine", "describe",
+           "generate", "default_out", "file_digest", "plan_arithmetic"]
 
 DEFAULT_SCHEMA = data_file("examples", "default.yaml")
 
@@ -64,6 +64,30 @@ def _per_row(table, column) -> float:
             n *= (outer.length.min + outer.length.max) / 2
         part = outer.part_of
     return n
+
+
+def plan_arithmetic(plan: Plan, name: str) -> dict[str, Any]:
+    """How a table's rows were resolved: its own count (``base_rows``; None when the rows follow
+    from a parent, named by ``derived_from``), the ``scale`` and ``table_scale`` applied to it
+    (None when not applied), the ``--rows`` override, the resulting ``rows``, and whether the run
+    writes it (``included``) or not (``excluded``)."""
+    t = plan.tables[name].table
+    override = plan.rows_overrides.get(name)
+    own: int | None
+    if isinstance(t.rows, RowsPer):
+        own, derived = t.rows.total, t.rows.per
+    elif isinstance(t.rows, RowsOf):
+        own, derived = None, t.rows.of
+    else:
+        own, derived = t.rows, None
+    ts = plan.table_scale.get(name)
+    return {
+        "base_rows": own, "derived_from": derived,
+        "scale": plan.scale if own is not None and override is None else None,
+        "table_scale": ts if override is None else None,
+        "rows_override": override, "rows": plan.tables[name].rows,
+        "included": name not in plan.excluded, "excluded": name in plan.excluded,
+    }
 
 
 def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
@@ -108,7 +132,8 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
         else:
             rows_rule = {"fixed": t.rows, "override": plan.rows_overrides.get(name), "scale": plan.scale}
         est = int((width + fmt.row_overhead) * tp.rows) if fmt is not None else None
-        total_bytes += est or 0
+        if name not in plan.excluded:
+            total_bytes += est or 0
         tables.append({
             "name": name, "rows": tp.rows, "rows_rule": rows_rule, "primary_key": list(t.primary_key),
             "unique": [list(g) for g in t.unique], "depends_on": list(tp.depends_on),
@@ -117,6 +142,7 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
             "partition_by": list(t.partition_by),
             "indexes": [{"name": ix.name, "columns": list(ix.columns), "unique": ix.unique} for ix in t.indexes],
             "columns": cols, "estimated_bytes": est,
+            **plan_arithmetic(plan, name),
         })
     return {
         "tool": {"name": TOOL_NAME, "version": __version__},
@@ -130,7 +156,13 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
                          "capacity": f.capacity, "needed": f.needed, "message": f.message}
                         for f in plan.feasibility],
         "estimated_bytes": total_bytes if fmt is not None else None,
-        "total_rows": sum(plan.tables[n].rows for n in plan.order),
+        # the rows the run writes (the kept tables); planned_rows counts the excluded ones too
+        "total_rows": sum(plan.tables[n].rows for n in plan.kept),
+        "planned_rows": sum(plan.tables[n].rows for n in plan.order),
+        "scale": plan.scale, "rows_overrides": dict(plan.rows_overrides), "table_scale": dict(plan.table_scale),
+        "include": None if plan.include is None else list(plan.include), "exclude": list(plan.exclude),
+        "excluded": list(plan.excluded), "written": list(plan.kept),
+        "missing_parents": [{"table": c, "parent": p} for c, p in plan.missing_parents],
     }
 
 
@@ -139,9 +171,11 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
     """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
     options = dict(options or {})
     engine = Engine(plan, text=fmt.renders_text)
+    kept = plan.kept  # excluded tables are planned (their keys addressed) but not written
+    written = plan.written_schema()
     # no more workers than blocks, nor than the open-file and address-space limits hold (exit 2
     # when not even one process fits)
-    workers = fit_workers(effective_workers(workers, sum(len(engine.blocks(n)) for n in plan.order)))
+    workers = fit_workers(effective_workers(workers, sum(len(engine.blocks(n)) for n in kept)))
     run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
                   schema_sha256=plan.schema.source.sha256, tool_version=__version__, workers=workers,
                   out=os.path.abspath(out))
@@ -162,9 +196,9 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 pool = WorkerPool(engine, workers)
             if engine.dirty or any(t.anomalies is not None for t in plan.schema.tables):
                 sidecar = _CorruptionSidecar(tmp)  # the corruption's and the anomalies' records
-            fmt.prepare(tmp, plan.schema.written, options, run=run)
-            parts = {n: fmt.part_spans(plan.schema.written.table(n), plan.tables[n].rows, options) for n in plan.order}
-            order = list(plan.order)
+            fmt.prepare(tmp, written, options, run=run)
+            parts = {n: fmt.part_spans(written.table(n), plan.tables[n].rows, options) for n in kept}
+            order = list(kept)
             while order:
                 if parts[order[0]] is None:
                     name = order.pop(0)
@@ -178,7 +212,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 while order and (spans := parts[order[0]]) is not None:
                     stream.append((order.pop(0), spans))
                 files += _write_parts(engine, fmt, tmp, stream, options, run, pool, sidecar, progress, timings)
-            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, plan.schema.written, options, run=run)]
+            files += [{"path": str(p), "table": None} for p in fmt.finish(tmp, written, options, run=run)]
             extra = fmt.manifest_extra(tmp, options)
             if sidecar is not None:
                 files.append({"path": sidecar.close(), "table": None})
@@ -215,7 +249,8 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "allow_huge": plan.allow_huge,
             "workers": workers,
             "options": {k: v for k, v in options.items() if not k.startswith("_") and _jsonable(v)},
-            "rows": {n: plan.tables[n].rows for n in plan.order},
+            **plan_record(plan),
+            "rows": {n: plan.tables[n].rows for n in kept},
             "files": files,
             "generated_at": started.isoformat().replace("+00:00", "Z"),
             "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
@@ -224,9 +259,9 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             from shared import corruption
 
             dirt: dict[str, Any] = {"sidecar": corruption.SIDECAR,
-                                    "rates": corruption.rates_used(plan.schema.written, plan.corrupt, fmt.renders_text),
+                                    "rates": corruption.rates_used(written, plan.corrupt, fmt.renders_text),
                                     "counts": counts}
-            skipped = [] if fmt.renders_text else corruption.not_applicable(plan.schema.written, plan.corrupt)
+            skipped = [] if fmt.renders_text else corruption.not_applicable(written, plan.corrupt)
             if skipped:  # text-only kinds a typed format cannot hold
                 dirt["not_applicable"] = {k: f"{fmt.name} stores typed values; {k} applies to the text formats "
                                              "(csv, json, ndjson, event_stream)" for k in skipped}
@@ -243,6 +278,15 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         ao.commit()
     return manifest
+
+
+def plan_record(plan: Plan) -> dict[str, Any]:
+    """The manifest's record of the plan arithmetic beyond ``rows_overrides``/``scale``: the
+    ``table_scale`` factors, ``include``/``exclude`` as given and the tables ``excluded`` (planned,
+    not written). ``validate`` re-plans with them."""
+    return {"table_scale": dict(plan.table_scale),
+            "include": None if plan.include is None else list(plan.include),
+            "exclude": list(plan.exclude), "excluded": list(plan.excluded)}
 
 
 def _file_entry(written, table: str | None) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def stream_events(plan, options: dict, rate: float, out: BinaryIO) -> int:
     from shared.schema_dsl.engine import Engine
 
     engine = Engine(plan, text=True)  # a text stream: the text-only kinds apply
-    windows = merged_stream(plan.schema.written, engine.iter_batches, plan.seed, options["late_max_delay_us"],
+    windows = merged_stream(plan.written_schema(), engine.iter_batches, plan.seed, options["late_max_delay_us"],
                             options["max_sort_rows"], plan.profile)
     return pace(out, windows, rate)
 

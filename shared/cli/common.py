@@ -103,6 +103,7 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
     c.print(escape(f"schema {s['path']} (sha256 {s['sha256'][:12]}…), seed {info['seed']}, profile {info['profile']}, "
                    f"format {info['format']}, anchor {info['anchor']}"))
     c.print(escape(f"generation order: {' → '.join(info['order'])}"))
+    render_plan(info, c)
     for t in info["tables"]:
         rr = t["rows_rule"]
         bounds = f"[{rr.get('min')}, {rr['max'] if rr.get('max') is not None else '∞'}]"
@@ -113,6 +114,10 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
                                     f"coverage {rr['coverage']:g} of {rr['of']}" if "of" in rr else
                                     (f"scale {rr['scale']}" if rr.get("scale") else "fixed")))
         title = f"{t['name']} — {t['rows']:,} rows ({how}), ~{human_bytes(t['estimated_bytes'])}"
+        if t.get("table_scale") is not None:
+            title += f", table-scale ×{t['table_scale']:g}"
+        if t.get("excluded"):
+            title += ", EXCLUDED (planned, not written)"
         if t["primary_key"]:
             title += f", primary key ({', '.join(t['primary_key'])})"
         if t["unique"]:
@@ -179,6 +184,33 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
         c.print(f"output folder: {escape(info['out'])}")
 
 
+def render_plan(info: dict[str, Any], console: Console | None = None) -> None:
+    """The resolved plan, one row per table: base rows (or the parent they follow), × scale,
+    × table-scale, the --rows override, the resulting rows, written or excluded."""
+    c = console or _out
+    rt = RichTable(title="resolved plan", title_justify="left")
+    for h in ("table", "base rows", "scale", "table-scale", "--rows", "rows", "written"):
+        rt.add_column(h, justify="left" if h in ("table", "written") else "right")
+
+    def num(v: Any) -> str:
+        return "-" if v is None else (f"{v:,}" if isinstance(v, int) else f"×{v:g}")
+
+    for t in info["tables"]:
+        if "base_rows" not in t:  # describe data from before the plan arithmetic
+            continue
+        base = num(t["base_rows"]) if t["base_rows"] is not None else f"from {t['derived_from']}"
+        if t["base_rows"] is not None and t.get("derived_from"):
+            base += f" over {t['derived_from']}"
+        rt.add_row(*(escape(x) for x in (t["name"], base, num(t["scale"]), num(t["table_scale"]),
+                                         num(t["rows_override"]), f"{t['rows']:,}",
+                                         "yes" if t["included"] else "excluded")))
+    if rt.row_count:
+        c.print(rt)
+    for m in info.get("missing_parents") or ():
+        c.print(escape(f"  {m['table']} references {m['parent']}, which is excluded: appended into a target "
+                       f"that already holds it"))
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
@@ -191,6 +223,12 @@ ParamOpt = typer.Option(None, "--param", help="Blueprint parameter KEY=VALUE; re
 SeedOpt = typer.Option(None, "--seed", help="Root seed (default: the schema's seed).")
 RowsOpt = typer.Option(None, "--rows", help="TABLE=N row override; repeat for several tables.")
 ScaleOpt = typer.Option(None, "--scale", help="Multiply every table's rows (at least 1 each); --rows wins.")
+TableScaleOpt = typer.Option(None, "--table-scale", help="TABLE=F: multiply that table's rows after --scale "
+                            "(rounded, at least 1); --rows wins; repeatable.")
+IncludeOpt = typer.Option(None, "--include", help="Write only this table (repeatable); the others are planned, "
+                          "not written.")
+ExcludeOpt = typer.Option(None, "--exclude", help="Do not write this table (repeatable); kept tables keep a full "
+                          "run's values. A referenced parent needs --option mode=append.")
 ProfileOpt = typer.Option(None, "--profile", help="fast | realistic | dirty (default: the schema's profile).")
 DebugOpt = typer.Option(False, "--debug", help="Show tracebacks of errors.")
 HugeOpt = typer.Option(False, "--allow-huge",

@@ -3,6 +3,8 @@
 ``resolve_plan(schema, seed=…, rows={…}, scale=…, profile=…)``
 
 * resolves row overrides (``--rows TABLE=N`` — an unknown table is a ``UsageError``) and ``--scale``;
+* applies ``--table-scale TABLE=F`` after ``--scale`` and selects the tables a run writes
+  (``--include`` / ``--exclude``; see "Plan arithmetic" below);
 * computes the foreign-key graph once (``Plan.foreign_keys``, the columns' ``ForeignKeyRef``s in
   plan order; ``Plan.parents``/``Plan.children`` per table) and orders the tables so every parent
   comes before its children (cycles were refused by the loader);
@@ -21,6 +23,27 @@
   at once with a ``UsageError`` naming the estimate, the cap and the flag, instead of filling a
   disk. Fixed-row tables are counted before any per-parent table is planned, so the refusal is
   immediate.
+
+Plan arithmetic (a table's resolved rows, the order sdgen resolves them in):
+
+1. the table's own count: ``rows: N``, or the ``total`` of ``rows: {per, total}``; a table whose
+   rows follow from its parent (``rows: {per}`` with a distribution, ``rows: {of, coverage}``)
+   takes the parent's *resolved* rows — so scaling a parent carries over to such children;
+2. ``× --scale F`` (every table with an own count), rounded half to even, at least 1;
+3. ``× --table-scale TABLE=F`` (that table only), rounded half to even again, at least 1 — two
+   roundings, as sdgen does; a ``rows: {of}`` table is scaled from its coverage count (the
+   one-to-one check still refuses more rows than the parent); a ``rows: {per}`` table without a
+   ``total`` has no count of its own: ``--table-scale`` on it is refused, as ``--rows`` is;
+4. ``--rows TABLE=N`` is absolute: it wins over both factors;
+5. a ``total`` is then kept inside ``[min × parents, max × parents]`` as ``--scale`` always did.
+
+Table selection: ``include`` keeps only those tables, ``exclude`` drops those (both may be given,
+as in sdgen: include first, then exclude — a table named in both is excluded). Excluded tables stay
+in the plan — rows, seeds, keys — so the kept tables' values (foreign keys, lookups, per-parent
+counts) are exactly a full run's; only the writing skips them (``Plan.excluded``). A kept table
+whose parent (foreign key, ``rows.per`` or ``rows.of``) is excluded is refused unless the caller
+passes ``allow_missing_parents=True`` — what a frontend does when the target already holds the
+parents (a database written with ``mode=append``); the planner itself knows no formats.
 """
 
 from __future__ import annotations
@@ -28,7 +51,7 @@ from __future__ import annotations
 import decimal
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
@@ -141,6 +164,31 @@ class Plan:
     #: the run's choice of corruption kinds (``--corrupt KIND[=RATE]``): only these, each at its
     #: rate or else the schema's, else the documented one; ``None``: the schema decides
     corrupt: Mapping[str, float | None] | None = None
+    #: ``--table-scale TABLE=F``: a factor per table, applied after ``scale`` (``--rows`` wins)
+    table_scale: Mapping[str, float] = field(default_factory=dict)
+    #: ``--include`` as given (None: every table) and ``--exclude`` as given, in schema order
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] = ()
+    #: the tables planned but not written (the result of include/exclude), in plan order
+    excluded: tuple[str, ...] = ()
+    #: (kept table, excluded parent) pairs allowed by ``allow_missing_parents`` (appending into a
+    #: target that already holds the parents)
+    missing_parents: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """The tables the run writes, in plan order."""
+        return tuple(n for n in self.order if n not in self.excluded)
+
+    def written_schema(self) -> Schema:
+        """The schema as written (no hidden columns) with only the kept tables: what formats and
+        ``validate`` see. The engine computes from the whole plan."""
+        written = self.schema.written
+        if not self.excluded:
+            return written
+        import dataclasses
+
+        return dataclasses.replace(written, tables=tuple(t for t in written.tables if t.name not in self.excluded))
 
     def rows(self, table: str) -> int:
         return self.tables[table].rows
@@ -175,6 +223,92 @@ def parse_rows_overrides(items: list[str] | tuple[str, ...] | None) -> dict[str,
             raise UsageError(f"--rows {item!r}: more rows than a table can hold (at most {MAX_TABLE_ROWS:,})")
         out[name] = n
     return out
+
+
+def parse_table_scale(items: list[str] | tuple[str, ...] | None) -> dict[str, float]:
+    """``["orders=2", "events=0.5"]`` → ``{"orders": 2.0, "events": 0.5}``: each factor a finite
+    number above 0; a malformed item or a table named twice raises UsageError."""
+    out: dict[str, float] = {}
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--table-scale {item!r}: expected TABLE=F, e.g. --table-scale orders=2")
+        try:
+            f = float(value.strip().replace("_", ""))
+        except ValueError:
+            raise UsageError(f"--table-scale {item!r}: {value!r} is not a number") from None
+        if not (math.isfinite(f) and f > 0):
+            raise UsageError(f"--table-scale {item!r}: the factor must be a finite number above 0")
+        if name in out:
+            raise UsageError(f"--table-scale {item!r}: table {name!r} is scaled twice (give one factor per table)")
+        out[name] = f
+    return out
+
+
+def check_table_scale(name: str, f: Any) -> float:
+    """A ``--table-scale`` factor: a finite number above 0 (a bool is not a number here)."""
+    if isinstance(f, bool) or not isinstance(f, (int, float)):
+        raise UsageError(f"--table-scale {name}={f!r}: a factor is a number above 0")
+    try:
+        f = float(f)
+    except OverflowError:
+        raise UsageError(f"--table-scale {name}={f!r}: must be a finite number above 0") from None
+    if not (math.isfinite(f) and f > 0):
+        raise UsageError(f"--table-scale {name}={f!r}: must be a finite number above 0")
+    return f
+
+
+def _num(f: Any) -> str:
+    """A factor as a person wrote it: ``2`` for 2.0, ``0.5``; anything else as its repr."""
+    return f"{f:g}" if isinstance(f, float) and math.isfinite(f) else (str(f) if isinstance(f, int) else repr(f))
+
+
+def unknown_table_error(schema: Schema, flag: str, name: str) -> UsageError:
+    """``{flag}: the schema has no table 'x' (did you mean 'y'?)`` (or the list of tables)."""
+    from shared.registry import did_you_mean
+
+    hint = did_you_mean(name, schema.table_names) or f"tables: {', '.join(schema.table_names)}"
+    return UsageError(f"{flag}: the schema has no table {name!r} ({hint})")
+
+
+def select_tables(schema: Schema, include: Collection[str] | None = None,
+                  exclude: Collection[str] | None = None) -> tuple[tuple[str, ...] | None, tuple[str, ...],
+                                                                   tuple[str, ...]]:
+    """``(include, exclude, excluded)``: the names checked (unknown ones raise UsageError with the
+    closest name), each in schema order without repeats, and the tables not written — every table
+    outside ``include`` (when given) and every table in ``exclude`` — include first, then exclude,
+    as sdgen applies them (a table in both is excluded). Nothing left to write is a UsageError."""
+    for flag, names in (("--include", include), ("--exclude", exclude)):
+        if isinstance(names, str):
+            raise UsageError(f"{flag}: give a list of table names, not the text {names!r}")
+        for n in names or ():
+            if not isinstance(n, str) or not schema.has_table(n):
+                raise unknown_table_error(schema, f"{flag} {n}", str(n))
+    inc = None if include is None else tuple(n for n in schema.table_names if n in set(include))
+    exc = tuple(n for n in schema.table_names if n in set(exclude or ()))
+    excluded = tuple(n for n in schema.table_names if (inc is not None and n not in inc) or n in exc)
+    if len(excluded) == len(schema.table_names):
+        raise UsageError("--include/--exclude leave no table to write"
+                         + (" (--include names none)" if inc == () else ""))
+    return inc, exc, excluded
+
+
+def _missing_parents(schema: Schema, excluded: tuple[str, ...], exc: tuple[str, ...],
+                     allow: bool) -> tuple[tuple[str, str], ...]:
+    """Kept tables whose parents are excluded: refused (naming child, parent and the fix) unless
+    ``allow`` (the target already holds the parents)."""
+    pairs = [(t.name, p) for t in schema.tables if t.name not in excluded
+             for p in sorted(_table_deps(t)) if p in excluded]
+    if pairs and not allow:
+        flag = "--exclude" if pairs[0][1] in exc else "--include"
+        lines = [f"table {c!r} is written but its parent {p!r} is not" for c, p in pairs[:5]]
+        more = f" … and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+        child, parent = pairs[0]
+        how = f"--include {parent}" if flag == "--include" else f"drop --exclude {parent}"
+        raise UsageError(f"{flag}: " + "; ".join(lines) + more + f" — include it ({how}), or --mode append "
+                         f"(--option mode=append) into a target that already holds {parent!r}")
+    return tuple(pairs)
 
 
 def _problem(schema: Schema, path: tuple, message: str, hint: str | None = None) -> Problem:
@@ -426,9 +560,25 @@ def _parent_resolver(schema: Schema, seed: int, profile: str, table: Table, orde
 def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, int] | None = None,
                  scale: float | None = None, profile: str | None = None,
                  block_rows: int = DEFAULT_BLOCK_ROWS, allow_huge: bool = False,
-                 corrupt: Mapping[str, float | None] | None = None) -> Plan:
+                 corrupt: Mapping[str, float | None] | None = None,
+                 table_scale: Mapping[str, float] | None = None, include: Collection[str] | None = None,
+                 exclude: Collection[str] | None = None, allow_missing_parents: bool = False) -> Plan:
+    """The plan (see the module docstring). ``table_scale``: a factor per table after ``scale``;
+    ``include``/``exclude``: the tables written; ``allow_missing_parents``: a kept table may
+    reference an excluded parent (the caller appends into a target that holds it)."""
     rows = dict(rows or {})
     problems: list[Problem] = []
+    tscale = dict(table_scale or {})
+    for name, f in tscale.items():
+        if not schema.has_table(name):
+            raise unknown_table_error(schema, f"--table-scale {name}={_num(f)}", name)
+        tscale[name] = check_table_scale(name, f)
+        per_rows = schema.table(name).rows
+        if isinstance(per_rows, RowsPer) and per_rows.total is None:
+            raise UsageError(f"--table-scale {name}={_num(f)}: the rows of {name!r} follow from its parent "
+                             f"{per_rows.per!r} (rows.per, no count of its own); scale the parent instead")
+    inc, exc, excluded = select_tables(schema, include, exclude)
+    missing = _missing_parents(schema, excluded, exc, allow_missing_parents)
     for name in rows:
         if not schema.has_table(name):
             from shared.registry import did_you_mean
@@ -466,7 +616,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
     for name in order:
         t = schema.table(name)
         if isinstance(t.rows, int):
-            sizes[name] = _fixed_rows(t, rows, scale) * len(t.columns)
+            sizes[name] = _fixed_rows(t, rows, scale, tscale) * len(t.columns)
     if cap is not None:
         _check_size(schema, sizes, cap)  # fixed-row tables first: refused before any per-parent count
     final: dict[str, TablePlan] = {}
@@ -479,7 +629,7 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
             n_parent = plans[t.rows.per].rows
             assert t.owner is not None  # the loader refuses a per-parent table without its fk
             owner = t.owner.column
-            total = _total_rows(schema, t, n_parent, rows, scale, problems)
+            total = _total_rows(schema, t, n_parent, rows, scale, problems, tscale)
             sizes[name] = (total or 0) * len(t.columns)
             if cap is not None:
                 _check_size(schema, sizes, cap)
@@ -515,11 +665,13 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
         elif isinstance(t.rows, RowsOf):
             # a share of the parent's planned rows (after its --rows/--scale); --rows still wins
             n = rows[name] if name in rows else t.rows.count(plans[t.rows.of].rows)
+            if name not in rows and name in tscale:
+                n = _scaled(name, n, tscale[name], f"--table-scale {name}={tscale[name]:g}")
             sizes[name] = n * len(t.columns)
             if cap is not None:
                 _check_size(schema, sizes, cap)
         else:
-            n = _fixed_rows(t, rows, scale)
+            n = _fixed_rows(t, rows, scale, tscale)
         tp = plans[name] = TablePlan(table=t, rows=n, column_order=_order_columns(schema, t),
                                      depends_on=tuple(sorted(_table_deps(t))), per=per, owner_column=owner)
         # feasibility, with this table's and its parents' row counts known: complete before any
@@ -537,7 +689,9 @@ def resolve_plan(schema: Schema, *, seed: int | None = None, rows: Mapping[str, 
                 feasibility=tuple(feas), block_rows=block_rows, rows_overrides=MappingProxyType(rows), scale=scale,
                 allow_huge=bool(allow_huge),
                 foreign_keys=tuple(r for name in order for r in schema.table(name).foreign_keys),
-                corrupt=corrupt)
+                corrupt=corrupt, table_scale=MappingProxyType(tscale), include=inc, exclude=exc,
+                excluded=tuple(n for n in order if n in excluded),
+                missing_parents=missing)
 
 
 def _check_corrupt(corrupt: Mapping[str, float | None], profile: str | None) -> Mapping[str, float | None]:
@@ -559,10 +713,11 @@ SPREAD_ROUNDS = 8
 
 
 def _total_rows(schema: Schema, t: Table, n_parent: int, rows: Mapping[str, int], scale: float | None,
-                problems: list[Problem]) -> int | None:
-    """The total of ``rows: {per, total}``: ``--rows`` wins; ``--scale`` scales the written total
-    and keeps it inside what the bounds allow over the (scaled) parents; an explicit total outside
-    ``[min × parents, max × parents]`` is a problem (None)."""
+                problems: list[Problem], tscale: Mapping[str, float] | None = None) -> int | None:
+    """The total of ``rows: {per, total}``: ``--rows`` wins; ``--scale`` (then ``--table-scale``)
+    scales the written total and keeps it inside what the bounds allow over the (scaled) parents;
+    an explicit total outside ``[min × parents, max × parents]`` is a problem (None)."""
+    factor = (tscale or {}).get(t.name)
     rp = t.rows
     assert isinstance(rp, RowsPer) and rp.total is not None
     lo = rp.min * n_parent
@@ -573,8 +728,10 @@ def _total_rows(schema: Schema, t: Table, n_parent: int, rows: Mapping[str, int]
         return None
     if t.name in rows:
         total, source = rows[t.name], f"--rows {t.name}={rows[t.name]:,}"
-    elif scale is not None:
-        total = max(1, int(round(rp.total * scale)))
+    elif scale is not None or factor is not None:
+        total = rp.total if scale is None else max(1, int(round(rp.total * scale)))
+        if factor is not None:
+            total = _scaled(t.name, total, factor, f"--table-scale {t.name}={factor:g}")
         total = max(lo, total) if hi is None else min(hi, max(lo, total))
         return total if total >= 1 else None
     else:
@@ -671,13 +828,23 @@ def _check_counting(schema: Schema, t: Table, n_parent: int, count_fn, sizes: Ma
             f"{flag}lower the rows of {t.rows.per!r}")
 
 
-def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None) -> int:
+def _fixed_rows(t: Table, rows: Mapping[str, int], scale: float | None,
+                tscale: Mapping[str, float] | None = None) -> int:
+    """``rows: N`` × ``--scale`` (rounded, at least 1) × ``--table-scale`` (rounded again, at least
+    1); ``--rows`` wins over both."""
     assert isinstance(t.rows, int)
-    if t.name in rows or scale is None:
+    factor = (tscale or {}).get(t.name)
+    if t.name in rows or (scale is None and factor is None):
         return rows.get(t.name, t.rows)
-    scaled = t.rows * scale
+    n = t.rows if scale is None else _scaled(t.name, t.rows, scale, f"--scale {scale}")
+    return n if factor is None else _scaled(t.name, n, factor, f"--table-scale {t.name}={factor:g}")
+
+
+def _scaled(name: str, n: int, factor: float, flag: str) -> int:
+    """``round(n × factor)`` (half to even), at least 1; more than a table holds is a UsageError."""
+    scaled = n * factor
     if not (math.isfinite(scaled) and scaled < MAX_TABLE_ROWS):
-        raise UsageError(f"--scale {scale}: table {t.name!r} would get more rows than a table can hold "
+        raise UsageError(f"{flag}: table {name!r} would get more rows than a table can hold "
                          f"(at most {MAX_TABLE_ROWS:,})")
     return max(1, int(round(scaled)))
 

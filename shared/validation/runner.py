@@ -105,6 +105,8 @@ class ValidationContext:
         self._keys: dict[tuple[str, str], pa.Array | None] = {}
         self._whole: dict[str, pa.Table | None] = {}
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
+        #: tables the run did not write (``--include``/``--exclude``): not checked, not expected
+        self.excluded: set[str] = set()
         self._written: dict[str, int] = {}
 
     def written_rows(self, name: str, observed: int) -> int:
@@ -305,6 +307,14 @@ def _manifest_shape_problem(m: dict) -> str | None:
             return f"{key!r} is not a whole number"
     if m.get("scale") is not None and (isinstance(m["scale"], bool) or not isinstance(m["scale"], (int, float))):
         return "'scale' is not a number"
+    ts = m.get("table_scale")
+    if ts is not None and not (isinstance(ts, dict) and all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in ts.items())):
+        return "'table_scale' is not an object of numbers"
+    for key in ("include", "exclude", "excluded"):
+        v = m.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            return f"{key!r} is not a list of table names"
     for key in ("format", "profile"):
         if m.get(key) is not None and not isinstance(m[key], str):
             return f"{key!r} is not text"
@@ -1044,21 +1054,28 @@ def _run_match_checks(manifest: dict | None, expect: dict) -> list[dict]:
     wrong = []
     for key, want in sorted(expect.items()):
         got = manifest.get(key)
-        if key == "rows_overrides":
+        if key in ("rows_overrides", "table_scale"):
             got = {k: v for k, v in (got or {}).items() if k in want}
+        elif key == "excluded":
+            got = got or []  # a manifest without the key: nothing was excluded
         same = parse_instant(got) == parse_instant(want) if key == "anchor" else got == want  # an instant: however written
         if not same:
-            wrong.append(f"{key} {want!r} was given, the output was generated with {manifest.get(key)!r}")
+            had = got if key == "excluded" else manifest.get(key)
+            wrong.append(f"{key} {want!r} was given, the output was generated with {had!r}")
     if wrong:
         return [result("run_match", None, None, "fail", "; ".join(wrong))]
     return [result("run_match", None, None, "pass", "the output is the run the given settings describe")]
 
 
 def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None,
-                    allow_huge: bool = False, expect: dict | None = None) -> dict:
+                    allow_huge: bool = False, expect: dict | None = None, excluded=()) -> dict:
     """Run every check on ``out_dir``; returns the report (see module docstring). The run is
     re-planned from the manifest; past the size cap only when the manifest records that it was
-    generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``)."""
+    generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``).
+    The manifest's ``table_scale``, ``include`` and ``exclude`` are re-planned too, and only the
+    tables the run wrote are checked: an excluded table is neither expected nor reported missing,
+    and a foreign key into an excluded parent is a skipped check saying so. Without a manifest,
+    ``excluded`` names the tables not to check (``validate --include/--exclude``)."""
     from shared.schema_dsl.planner import resolve_plan
 
     t0 = time.perf_counter()
@@ -1072,15 +1089,30 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
                                 scale=manifest.get("scale"), profile=manifest.get("profile"),
                                 block_rows=int(manifest.get("block_rows") or 65536),
                                 allow_huge=allow_huge or manifest.get("allow_huge") is True,
-                                corrupt=(manifest.get("corruption") or {}).get("selected"))
+                                corrupt=(manifest.get("corruption") or {}).get("selected"),
+                                table_scale=manifest.get("table_scale") or {},
+                                include=manifest.get("include"), exclude=manifest.get("exclude") or (),
+                                # the run was made: its parents were where it appended
+                                allow_missing_parents=True)
         except Exception as exc:  # noqa: BLE001 - a manifest that does not fit the schema is a failed check
             plan = None
             text = exc.render() if hasattr(exc, "render") else _short(exc)
             checks.append(result("manifest", None, None, "fail",
                                  f"the run recorded in {MANIFEST} cannot be planned with this schema: "
                                  f"{text.splitlines()[0][:300]}"))
-    schema = schema.written  # planned with its hidden columns above; checked as it is written
+    # planned with its hidden columns above; checked as it is written, the tables the run wrote
+    if plan is not None:
+        schema = plan.written_schema()
+        excluded = plan.excluded
+    elif excluded:
+        import dataclasses
+
+        schema = dataclasses.replace(schema.written, tables=tuple(t for t in schema.written.tables
+                                                                  if t.name not in set(excluded)))
+    else:
+        schema = schema.written
     vctx = ValidationContext(schema, plan, fmt, out_dir, manifest, strict)
+    vctx.excluded = set(excluded)
     if manifest is not None and not manifest.get("_unreadable"):
         same = manifest.get("schema", {}).get("sha256") == schema.source.sha256
         checks.append(result("schema_match", None, None, "pass" if same else "warning",
