@@ -34,7 +34,7 @@ def load_formats() -> list[str]:
             importlib.import_module(f"generators.{mod}.format")
         except ImportError:
             pass
-    return sorted(FORMATS)
+    return sorted(n for n in FORMATS if not FORMATS[n].stores_tables)  # databases: bench.postgres
 
 
 def engine_only(plan, workers: int) -> dict[str, float]:

@@ -392,11 +392,13 @@ def _check_store_outside(store: RunStore, target: Path) -> None:
 
 
 def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = False, workers: int | None = None,
-          runs_db: str | os.PathLike | None = None,
+          runs_db: str | os.PathLike | None = None, target: str | None = None,
           progress: Callable[[str, int], None] | None = None) -> GenerateResult:
     """Run a recorded run again (``datagen runs rerun ID``): its stored schema bytes and settings,
     into its target (or ``out``), recorded as a new run with the same config hash — and the same
-    bytes. A run held in memory is rerun in memory."""
+    bytes. A run held in memory is rerun in memory. ``target``: the database to load (``--target``:
+    a DSN, an SQLite file or a named target) instead of the recorded one — needed when the recorded
+    one held a password, which the store keeps only redacted."""
     store = RunStore.at(runs_db)
     run = store.get(run_id)
     replay = run.get("replay") or {}
@@ -419,6 +421,11 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
                         table_scale=replay.get("table_scale") or None, include=replay.get("include"),
                         exclude=replay.get("exclude") or None,
                         allow_missing_parents=(replay.get("options") or {}).get("mode") == "append")
+    if target is not None:
+        flag = get_format(replay["format"]).flag_options.get("target")
+        if flag is None:
+            raise UsageError(f"--target: run {run['id']} wrote {replay['format']} files, not a database")
+        run = {**run, "replay": {**replay, "options": {**(replay.get("options") or {}), flag: target}}}
     options = _replay_options(run)
     common: dict[str, Any] = {"workers": workers, "force": force, "progress": progress, "runs_db": store.path}
     if replay.get("sink") == "memory":
@@ -426,11 +433,11 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
             raise UsageError(f"run {run['id']} was generated in memory: it is rerun in memory (no --out)")
         return generate(plan, output={"sink": "memory", "table_format": replay.get("table_format") or "pandas"},
                         **common)
-    target = out if out is not None else replay.get("out")
-    if target is None or replay.get("sink") == "temp_dir" and out is None:
+    folder = out if out is not None else replay.get("out")
+    if folder is None or replay.get("sink") == "temp_dir" and out is None:
         return generate(plan, output={"sink": "temp_dir", "format": replay["format"], "options": options,
                                       "table_format": replay.get("table_format") or "pandas"}, **common)
-    return generate(plan, format=replay["format"], out=target, options=options, **common)
+    return generate(plan, format=replay["format"], out=folder, options=options, **common)
 
 
 def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -> tuple[dict[str, Any], dict]:

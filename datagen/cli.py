@@ -612,6 +612,9 @@ def _runs_app() -> typer.Typer:
                                           "cores); never changes a byte."),
               quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
               as_json: bool = typer.Option(False, "--json", help="Print the new run's record as JSON."),
+              db_target: str = typer.Option(None, "--target", help="Load this database (DSN, SQLite file or "
+                                            "targets/*.yaml name) instead of the recorded one, e.g. when the "
+                                            "recorded DSN held a password (stored redacted)."),
               runs_db: str = RunsDbOpt, debug: bool = DebugOpt) -> None:
         """Generate a recorded run again — its schema as stored, its seed and settings — into its
         target (or --out): the same bytes, recorded as a new run with the same config hash."""
@@ -620,7 +623,8 @@ def _runs_app() -> typer.Typer:
         with guard(debug):
             if out is not None and not out.strip():
                 raise UsageError("--out '': an empty path (omit --out for the run's own target)")
-            result = rerun_run(run_id, out=out, force=force, workers=_workers(workers), runs_db=runs_db)
+            result = rerun_run(run_id, out=out, force=force, workers=_workers(workers), runs_db=runs_db,
+                               target=db_target)
             record = result.record or {}
             if as_json:
                 print_json(record)

@@ -576,5 +576,6 @@ def replay_options(run: Mapping[str, Any]) -> dict[str, str]:
     hidden = sorted(k for k, v in options.items() if v == MASK or (isinstance(v, str) and MASK in v))
     if hidden:
         raise UsageError(f"run {run['id']}: the option(s) {', '.join(hidden)} held a secret, which the run store does "
-                         "not keep; rerun it with generate and the same options instead")
+                         "not keep; give the target again (runs rerun ID --target DSN_OR_NAME), or rerun it with "
+                         "generate and the same options")
     return {str(k): str(v) for k, v in options.items()}

@@ -84,3 +84,13 @@ def generate_three_ways(app, fmt: str, schema_file, tmp_path):
         digests.append({f["path"]: f["sha256"] for f in json.loads((out / "manifest.json").read_text())["files"]})
     assert digests[0] == digests[1] == digests[2]
     return out
+
+
+def file_formats() -> list[str]:
+    """The registered formats that write files. Database targets (``stores_tables``: postgres)
+    need a server and run their own suites — tests/test_format_postgres.py (the conformance
+    suite, every example in each mode) and the matrix in tests/test_matrix.py."""
+    import datagen  # noqa: F401  (registers the built-in formats)
+    from shared.formats import FORMATS
+
+    return sorted(n for n in FORMATS if not FORMATS[n].stores_tables)

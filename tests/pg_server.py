@@ -82,7 +82,9 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", SUPERUSER, "--", *cmd]
 
 
-def start() -> PgServer:
+def start(*, durable: bool = False) -> PgServer:
+    """Start a cluster; ``durable``: PostgreSQL's default settings (fsync, full-page writes,
+    synchronous commit — what the benchmark measures against), else the tests' fast ones."""
     bindir = bin_dir()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (no initdb/pg_ctl): run tests/servers/ensure_postgres.sh "
@@ -103,8 +105,9 @@ def start() -> PgServer:
                    check=True, capture_output=True, env=env)
     pwfile.unlink()
     port = _free_port()
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=128MB")
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock}"
+    if not durable:
+        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
     subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
                               "-t", "60", "-o", opts, "start"]), check=True, capture_output=True, env=env)
     server = PgServer("127.0.0.1", port, SUPERUSER, password, folder)

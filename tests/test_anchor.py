@@ -11,8 +11,8 @@ import time
 import pytest
 
 import datagen
-from shared.formats import FORMATS
 from shared.model.timeutil import US_PER_DAY, parse_timestamp
+from tests.helpers import file_formats
 
 SCHEMA = textwrap.dedent("""\
     version: 1
@@ -128,7 +128,7 @@ def test_an_anchor_for_a_schema_already_loaded_is_refused(schema):
         datagen.load_schema(loaded, anchor="now")
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", file_formats())
 def test_anchor_now_generates_and_validates_in_every_format(schema, tmp_path, runner, fmt):
     schema.write_text(SCHEMA.replace("seed: 2\n", "seed: 2\nanchor: now\n"))
     out = tmp_path / "out"

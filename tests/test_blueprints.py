@@ -11,8 +11,7 @@ import pytest
 import datagen
 from datagen import blueprints
 from datagen.cli import app
-from shared.formats import FORMATS
-from tests.helpers import make_runner
+from tests.helpers import file_formats, make_runner
 
 REQUIRED = {"retail_small", "banking_medium", "saas_subscription", "iot_telemetry", "finance", "hr", "ecommerce",
             "web_events"}
@@ -51,7 +50,7 @@ def test_a_blueprint_is_an_ordinary_schema_and_its_parameters_count():
     assert datagen.Schema.from_yaml(s.to_yaml()) == s
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", file_formats())
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_every_blueprint_generates_and_validates_in_every_format(name, fmt, tmp_path):
     schema = getattr(blueprints, name)().with_scale(0.05)

@@ -23,10 +23,10 @@ from shared.distributions.base import GENERATORS, load_builtins
 from shared.distributions.pools import faker_pool
 from shared.docs_gen import FAKER_DOC_FILE, render_faker_providers
 from shared.errors import InfeasibleSchema, SchemaError
-from shared.formats import FORMATS
 from shared.model.schema import Table
 from shared.schema_dsl.context import ColumnContext
 from tests.gen_helpers import make_column
+from tests.helpers import file_formats
 
 load_builtins()
 
@@ -183,7 +183,7 @@ def test_provider_args_errors_at_load(tmp_path):
     assert p.path.endswith("generator.params.args.minimum_agee") and "did you mean 'minimum_age'" in p.hint
 
 
-@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("fmt", file_formats())
 def test_every_format_generates_and_validates_a_unique_email(fmt, tmp_path, runner):
     schema = tmp_path / "s.yaml"
     schema.write_text(textwrap.dedent("""

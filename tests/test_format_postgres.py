@@ -452,3 +452,37 @@ def test_postgres_is_registered_with_its_alias():
     from shared.formats import get_format
 
     assert get_format("postgresql").name == "postgres"
+
+
+# --- the run store: every database run on record, rerun into a database --------------------------
+
+
+def test_runs_record_and_rerun_a_postgres_load(small, pg_server, pg_dsn, tmp_path):
+    runs_db = tmp_path / "runs.sqlite"
+    env = {"DATAGEN_RUNS_DB": str(runs_db)}
+    code, text = run("generate", "--format", "postgres", "--schema", small, "--target", pg_dsn, "--mode", "truncate",
+                     "--out", tmp_path / "o", "-q", env=env)
+    assert code == 2, text  # truncate into tables that do not exist: refused before anything
+    code, text = run("generate", "--format", "postgres", "--schema", small, "--target", pg_dsn, "--out",
+                     tmp_path / "o", "-q", "--seed", "5", env=env)
+    assert code == 0, text
+    code, text = run("runs", "list", "--json", env=env)
+    runs = json.loads(text)
+    assert runs[0]["status"] == "success" and runs[0]["seed"] == 5 and runs[0]["rows"] == 1100
+    assert len(runs[0]["config_hash"]) == 64
+    assert pg_server.password not in text and runs_db.read_bytes().find(pg_server.password.encode()) < 0
+    code, text = run("runs", "show", runs[0]["id"], "--json", env=env)
+    shown = json.loads(text)
+    assert shown["tables"].keys() == {"customers", "orders"} and pg_server.password not in text, text
+    target = shown["target"]
+    assert target["kind"] == "postgres" and target["db_schema"] == "public" and "***" in target["target"]
+    run_id = runs[0]["id"]
+    code, text = run("runs", "rerun", run_id, "--out", tmp_path / "again", env=env)
+    assert code == 2 and "held a secret" in text and "--target" in text, text
+    other = pg_server.create_database("t_rerun_into")
+    code, text = run("runs", "rerun", run_id, "--out", tmp_path / "again", "--target", other, "--json", env=env)
+    assert code == 0, text
+    again = json.loads(text)
+    assert again["config_hash"] == runs[0]["config_hash"] and pg_server.password not in text
+    for table, key in (("customers", "id"), ("orders", "order_id")):
+        assert table_digest(other, table, key) == table_digest(pg_dsn, table, key)

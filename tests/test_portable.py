@@ -31,9 +31,11 @@ from tests.test_golden import GOLDEN, digest
 out = {name: digest(name) for name in sorted(GOLDEN)}
 out["shop/dirty"] = digest("shop", "dirty")
 r = np.random.default_rng(5)
-xs = np.concatenate([1.0 - r.random(50_000), np.exp(r.uniform(-700, 700, 50_000))])
+# the probe's inputs come from exact operations and pmath itself: numpy's own exp/log differ
+# between dispatch levels (AVX-512 kernels), which would make the inputs, not pmath, differ
+xs = np.concatenate([1.0 - r.random(50_000), pmath.exp(r.uniform(-700, 700, 50_000))])
 h = hashlib.sha256()
-for arr in (pmath.log(xs), pmath.exp(np.log(xs)), pmath.log1p(xs - 1.0), pmath.expm1(r.uniform(-40, 40, 1000)),
+for arr in (pmath.log(xs), pmath.exp(pmath.log(xs)), pmath.log1p(xs - 1.0), pmath.expm1(r.uniform(-40, 40, 1000)),
             pmath.cospi(2.0 * r.random(50_000)), pmath.sinpi(r.uniform(-9, 9, 1000)),
             pmath.pow(xs, r.uniform(-3, 3, xs.size)), pmath.erfc(r.uniform(-6, 27, 1000))):
     h.update(arr.tobytes())

@@ -221,7 +221,10 @@ def _small_files_only():
     ("csv", "File too large while writing; nothing was changed in"),
     ("sqlite", "SQLite cannot write: disk I/O error (disk full, or a file-size limit reached?)"),
 ], ids=["parquet", "csv", "sqlite"])
-def test_file_size_limit_fails_cleanly(site, fmt, message):
+def test_file_size_limit_fails_cleanly(site, fmt, message, tmp_path, monkeypatch):
+    # a run store of its own: the session's, grown past the limit by every other test's runs,
+    # would be what fails to grow
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.sqlite"))
     schema, out = site
     before = _previous(schema, out, fmt)
     proc = _popen(_cmd(fmt, schema, out, "--workers", "1", "--rows", "t=300000"), preexec_fn=_small_files_only)

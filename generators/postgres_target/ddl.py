@@ -62,7 +62,7 @@ def pg_type(dtype) -> str:
         return f"numeric({dtype.precision},{dtype.scale})"
     if kind == "string":
         return f"character varying({dtype.length})" if dtype.length else "text"
-    if kind in ("struct", "list"):
+    if dtype.is_nested:
         return "jsonb"
     return {"bool": "boolean", "date": "date", "timestamp": "timestamp with time zone", "uuid": "uuid"}[kind]
 
@@ -95,7 +95,7 @@ def accepts(dtype, actual: str, max_length: int | None = None) -> bool:
         return bool(m) and limit is not None and int(m[1]) >= limit
     if kind == "uuid":
         return actual in ("uuid", "text", "character varying")
-    if kind in ("struct", "list"):
+    if dtype.is_nested:
         return actual in ("jsonb", "json")
     return actual == pg_type(dtype)
 

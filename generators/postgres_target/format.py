@@ -540,23 +540,34 @@ class _CopyStream(io.RawIOBase):
         self._cur = conn.cursor()
         self._cm = self._cur.copy(sql)
         self._copy = self._cm.__enter__()
-        self._buf = b""
+        self._buf: bytes | memoryview = b""
+        self._pos = 0
         self._done = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b) -> int:
-        while not self._buf and not self._done:
-            chunk = self._copy.read()
-            if not chunk:
-                self._done = True
-            else:
-                self._buf = bytes(chunk)
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
+        """Fill ``b`` as far as the data goes (COPY sends a message per row or so; Arrow's reader
+        makes a batch of each read, so small reads would mean tiny batches)."""
+        view = memoryview(b).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._buf:
+                if self._done:
+                    break
+                chunk = self._copy.read()
+                if not chunk:
+                    self._done = True
+                    break
+                self._buf, self._pos = chunk, 0
+            n = min(len(view) - filled, len(self._buf) - self._pos)
+            view[filled:filled + n] = self._buf[self._pos:self._pos + n]
+            filled += n
+            self._pos += n
+            if self._pos >= len(self._buf):
+                self._buf = b""
+        return filled
 
     def close(self) -> None:
         if not self.closed:

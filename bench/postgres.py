@@ -1,0 +1,175 @@
+"""Loading PostgreSQL: datagen's COPY against the server's own ``COPY … FROM 'file.csv'`` and
+against sdgen's approach (``executemany`` in batches of 1,000), same run, same rows.
+
+    python -m bench.postgres [--rows 2000000] [--runs 1] [--executemany-rows 50000]
+
+A throw-away cluster with PostgreSQL's default settings (``tests/pg_server.py``, durable: fsync,
+full-page writes and synchronous commit on) on this machine. The table is the reference
+workload's customers plus a tier (10 columns, ``bench/schemas/pg_customers*.yaml``):
+
+* without keys — server ``COPY FROM 'file'`` (the CSV datagen wrote; the file's own generation
+  not counted) vs ``datagen generate --format postgres`` with 1 and 2 workers (generation
+  included);
+* with the primary key and the unique email — server ``COPY`` into the table with both indexes
+  vs datagen with the keys declared up front, and with ``--defer-constraints``;
+* ``executemany`` of 1,000-row batches (psycopg, the rows as Python tuples) on a prefix;
+* the client's peak RSS at ``--rows`` and twice as many (flat in the row count).
+
+Each datagen run is its own process (``python -m datagen``), timed from start to exit; its peak
+RSS from ``wait4``. Prints a JSON report and writes ``bench/results-postgres.json`` and
+``bench/results-postgres.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import BENCH, ROOT, SCHEMAS
+
+KEYED = SCHEMAS / "pg_customers.yaml"
+PLAIN = SCHEMAS / "pg_customers_plain.yaml"
+COLUMNS = ("customer_id bigint, first_name text, last_name text, email text, age integer, country text, "
+           "signup_ts timestamptz, balance double precision, is_active boolean, tier text")
+
+
+def run_datagen(args: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS MiB) of one ``python -m datagen`` run (``wait4``: the child's own RSS)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATAGEN_RUNS_DB": str(Path(tempfile.gettempdir()) / "bench-runs.db")}
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-P", "-m", "datagen", *map(str, args), "-q"], env)
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"datagen {' '.join(map(str, args))} exited {os.waitstatus_to_exitcode(status)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_PG_ROWS", 2_000_000)))
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 1)))
+    ap.add_argument("--executemany-rows", type=int, default=50_000)
+    a = ap.parse_args()
+
+    import psycopg
+
+    from tests import pg_server
+
+    server = pg_server.start(durable=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    os.chmod(work, 0o755)  # the server reads the CSV as its own user
+    results: dict = {"rows": a.rows, "runs": a.runs, "server": None, "figures": {}}
+    try:
+        with server.connect() as conn:
+            results["server"] = conn.execute("SHOW server_version").fetchone()[0]
+        n = a.rows
+
+        def fresh(name: str) -> str:
+            return server.create_database(name)
+
+        def best(fn, runs=a.runs):
+            return min(fn() for _ in range(runs))
+
+        # the rows as CSV, written by datagen, for the server's own COPY
+        csv_out = work / "csv"
+        subprocess.run([sys.executable, "-P", "-m", "datagen", "generate", "--format", "csv", "--schema", PLAIN,
+                        "--rows", f"customers={n}", "--out", csv_out, "-q"],
+                       env={**os.environ, "PYTHONPATH": str(ROOT),
+                            "DATAGEN_RUNS_DB": str(work / "runs.db")}, check=True)
+        csv_file = next(csv_out.glob("customers*.csv"))
+        os.chmod(csv_file, 0o644)
+        os.chmod(csv_out, 0o755)
+
+        def server_copy(keys: bool) -> float:
+            dsn = fresh("b_server")
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"CREATE TABLE customers ({COLUMNS}"
+                             + (", PRIMARY KEY (customer_id), UNIQUE (email))" if keys else ")"))
+                t0 = time.perf_counter()
+                conn.execute(f"COPY customers FROM '{csv_file}' WITH (FORMAT csv, HEADER true)")
+                return time.perf_counter() - t0
+
+        def ours(schema: Path, workers: int, rows: int = n, *extra: str) -> tuple[float, float]:
+            dsn = fresh("b_datagen")
+            return run_datagen(["generate", "--format", "postgres", "--schema", schema, "--target", dsn,
+                                "--rows", f"customers={rows}", "--out", work / "o", "--force", "--workers",
+                                workers, *extra])
+
+        fig = results["figures"]
+        fig["server_copy_plain_s"] = best(lambda: server_copy(False))
+        fig["datagen_plain_w1_s"], fig["datagen_plain_w1_rss_mib"] = min(ours(PLAIN, 1) for _ in range(a.runs))
+        fig["datagen_plain_w2_s"], fig["datagen_plain_w2_rss_mib"] = min(ours(PLAIN, 2) for _ in range(a.runs))
+        fig["server_copy_keys_s"] = best(lambda: server_copy(True))
+        fig["datagen_keys_w2_s"], _ = min(ours(KEYED, 2) for _ in range(a.runs))
+        fig["datagen_keys_deferred_w2_s"], _ = min(ours(KEYED, 2, n, "--defer-constraints") for _ in range(a.runs))
+        fig["datagen_plain_w2_2x_s"], fig["datagen_plain_w2_2x_rss_mib"] = ours(PLAIN, 2, 2 * n)
+
+        # sdgen's way: rows as Python tuples, executemany in batches of 1,000 (a prefix of the rows)
+        import pyarrow.csv as pcsv
+
+        m = min(a.executemany_rows, n)
+        table = pcsv.read_csv(csv_file).slice(0, m)
+        rows = list(zip(*[c.to_pylist() for c in table.columns], strict=True))
+        dsn = fresh("b_executemany")
+        with psycopg.connect(dsn) as conn:
+            conn.execute(f"CREATE TABLE customers ({COLUMNS})")
+            conn.commit()
+            sql = f"INSERT INTO customers VALUES ({', '.join(['%s'] * len(table.columns))})"
+            t0 = time.perf_counter()
+            with conn.cursor() as cur:
+                for i in range(0, m, 1000):
+                    cur.executemany(sql, rows[i:i + 1000])
+            conn.commit()
+            fig["executemany_rows"] = m
+            fig["executemany_s"] = time.perf_counter() - t0
+
+        def rate(rows_: int, s: float) -> float:
+            return round(rows_ / s)
+
+        results["rows_per_s"] = {
+            "server COPY FROM 'file' (no keys)": rate(n, fig["server_copy_plain_s"]),
+            "datagen, 1 worker (no keys)": rate(n, fig["datagen_plain_w1_s"]),
+            "datagen, 2 workers (no keys)": rate(n, fig["datagen_plain_w2_s"]),
+            "server COPY FROM 'file' (primary key + unique email)": rate(n, fig["server_copy_keys_s"]),
+            "datagen, 2 workers (keys declared)": rate(n, fig["datagen_keys_w2_s"]),
+            "datagen, 2 workers, --defer-constraints": rate(n, fig["datagen_keys_deferred_w2_s"]),
+            "executemany, batches of 1,000": rate(m, fig["executemany_s"]),
+        }
+        r = results["rows_per_s"]
+        results["ratios"] = {
+            "datagen 2w / server COPY (no keys)": round(r["datagen, 2 workers (no keys)"]
+                                                        / r["server COPY FROM 'file' (no keys)"], 2),
+            "datagen deferred / server COPY (keys)": round(r["datagen, 2 workers, --defer-constraints"]
+                                                           / r["server COPY FROM 'file' (primary key + unique email)"],
+                                                           2),
+            "datagen 2w / executemany": round(r["datagen, 2 workers (no keys)"] / r["executemany, batches of 1,000"], 1),
+            "2 workers / 1 worker": round(r["datagen, 2 workers (no keys)"] / r["datagen, 1 worker (no keys)"], 2),
+            "client peak RSS at 2× rows / 1× rows": round(fig["datagen_plain_w2_2x_rss_mib"]
+                                                           / fig["datagen_plain_w2_rss_mib"], 2),
+        }
+    finally:
+        pg_server.stop(server)
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(results, indent=2)
+    print(text)
+    (BENCH / "results-postgres.json").write_text(text + "\n")
+    lines = [f"# PostgreSQL load — {results['rows']:,} rows, PostgreSQL {results['server']}, default settings", "",
+             "| load | rows/s |", "| --- | ---: |"]
+    lines += [f"| {k} | {v:,} |" for k, v in results["rows_per_s"].items()]
+    lines += ["", "| ratio | |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in results["ratios"].items()]
+    lines += ["", f"Client peak RSS: {results['figures']['datagen_plain_w2_rss_mib']:.0f} MiB at {results['rows']:,} "
+              f"rows, {results['figures']['datagen_plain_w2_2x_rss_mib']:.0f} MiB at {2 * results['rows']:,}."]
+    (BENCH / "results-postgres.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
