@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shared.api import jsonable
 from shared.errors import DatagenError, OutputError, UsageError
 from shared.io.redact import MASK, redact, redact_text
 
@@ -99,14 +100,6 @@ def store_path(runs_db: str | os.PathLike | None = None) -> Path:
 # --- what determines the bytes ------------------------------------------------------------------
 
 
-def _jsonable(v: Any) -> bool:
-    try:
-        json.dumps(v)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
 def run_config(plan: Plan, format_name: str | None, options: Mapping[str, Any], target_kind: str | None,
                exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """Everything that determines a run's output, as plain data: the schema's SHA-256, the
@@ -115,7 +108,7 @@ def run_config(plan: Plan, format_name: str | None, options: Mapping[str, Any], 
     path), the target's kind and its mode (``options["mode"]``). Never the worker count, block
     size, paths or a password: none of them changes a byte."""
     opts = {str(k): v for k, v in sorted(options.items())
-            if not str(k).startswith("_") and k not in exclude and _jsonable(v)}
+            if not str(k).startswith("_") and k not in exclude and jsonable(v)}
     return {"schema_sha256": plan.schema.source.sha256, "seed": plan.seed,
             "rows_overrides": dict(sorted(plan.rows_overrides.items())), "scale": plan.scale,
             "profile": plan.profile, "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,

@@ -248,7 +248,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "scale": plan.scale,
             "allow_huge": plan.allow_huge,
             "workers": workers,
-            "options": {k: v for k, v in options.items() if not k.startswith("_") and _jsonable(v)},
+            "options": {k: v for k, v in options.items() if not k.startswith("_") and jsonable(v)},
             **plan_record(plan),
             "rows": {n: plan.tables[n].rows for n in kept},
             "files": files,
@@ -444,7 +444,8 @@ class _CorruptionSidecar:
             self._writer = None
 
 
-def _jsonable(v: Any) -> bool:
+def jsonable(v: Any) -> bool:
+    """Whether ``v`` goes into JSON as it is (the manifest keeps only such option values)."""
     try:
         json.dumps(v)
         return True

@@ -394,6 +394,27 @@ def test_unreachable_host_is_exit_3(small, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_validate_against_an_unreachable_host_is_exit_3(small, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp_path.joinpath("o").mkdir()
+    code, text = run("validate", "--format", "postgres", "--schema", small, "--target",
+                     f"postgresql://u:TopS3cret@127.0.0.1:{port}/db", "--out", tmp_path / "o")
+    assert code == 3 and "cannot connect" in text and "Traceback" not in text, text
+    assert "TopS3cret" not in text
+
+
+def test_truncate_refuses_a_table_referenced_from_outside_the_run(small, pg_dsn, tmp_path):
+    base = ("--format", "postgres", "--schema", small, "--target", pg_dsn, "-q", "--force")
+    assert run("generate", *base, "--out", tmp_path / "a")[0] == 0
+    query(pg_dsn, "CREATE TABLE audit (customer_id bigint REFERENCES customers (id))")
+    query(pg_dsn, "INSERT INTO audit VALUES (1)")
+    code, text = run("generate", *base, "--out", tmp_path / "b", "--mode", "truncate")
+    assert code == 3 and "cannot truncate a table referenced in a foreign key constraint" in text, text
+    assert query(pg_dsn, "SELECT count(*) FROM customers") == [(200,)]  # nothing cascaded, nothing lost
+
+
 def test_a_malformed_dsn_is_a_usage_error(small, tmp_path):
     code, text = run("generate", "--format", "postgres", "--schema", small, "--target", "host=x port=notaport "
                      "password=S3cr3tValue nonsense", "--out", tmp_path / "o")

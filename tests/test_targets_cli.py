@@ -65,7 +65,9 @@ def test_test_reports_reachability_version_and_rights(folder, pg_server, write_s
     code, text = run("targets", "test", "pg", "--json", env=env)
     assert code == 0, text
     rep = json.loads(text)
-    assert rep["reachable"] and rep["server_version"].startswith("15") or rep["server_version"]
+    with pg_server.connect() as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    assert rep["reachable"] is True and rep["server_version"] == version and rep["database"] == "t_probe"
     assert rep["can_create"] is True and rep["latency_ms"] >= 0 and rep["user"] == "postgres"
     assert pg_server.password not in text
     with pg_server.connect("t_probe") as conn:

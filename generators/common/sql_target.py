@@ -42,3 +42,13 @@ def is_key(parent, col: str) -> bool:
     if parent is None or not parent.has_column(col):
         return False
     return tuple(parent.primary_key) == (col,) or parent.column(col).unique or (col,) in tuple(parent.unique)
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as an SQL identifier: in double quotes, embedded quotes doubled (SQLite and
+    PostgreSQL alike). Works for any name (spaces, quotes, keywords, non-ASCII); NUL is refused:
+    neither database can hold it in a name."""
+    name = str(name)
+    if "\x00" in name:
+        raise ValueError(f"an SQL identifier cannot contain NUL: {name!r}")
+    return '"' + name.replace('"', '""') + '"'

@@ -33,18 +33,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from generators.common.sql_target import ForeignKey, is_key
+from generators.common.sql_target import quote_identifier as quote_ident
 
 #: PostgreSQL's identifiers are at most 63 bytes (NAMEDATALEN − 1)
 MAX_IDENTIFIER_BYTES = 63
-
-
-def quote_ident(name: str) -> str:
-    name = str(name)
-    if "\x00" in name:
-        raise ValueError(f"an SQL identifier cannot contain NUL: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
 
 
 def qualified(schema: str, table: str) -> str:
@@ -86,13 +81,13 @@ def accepts(dtype, actual: str, max_length: int | None = None) -> bool:
         if actual == "numeric":
             return True
         m = _NUMERIC.fullmatch(actual)
-        return bool(m) and int(m[2]) >= dtype.scale and int(m[1]) - int(m[2]) >= dtype.precision - dtype.scale
+        return m is not None and int(m[2]) >= dtype.scale and int(m[1]) - int(m[2]) >= dtype.precision - dtype.scale
     if kind == "string":
         if actual in ("text", "character varying"):
             return True
         m = _VARCHAR.fullmatch(actual)
         limit = dtype.length or max_length
-        return bool(m) and limit is not None and int(m[1]) >= limit
+        return m is not None and limit is not None and int(m[1]) >= limit
     if kind == "uuid":
         return actual in ("uuid", "text", "character varying")
     if dtype.is_nested:
@@ -105,7 +100,7 @@ class PgColumn:
     name: str
     type: str
     not_null: bool
-    dtype: object
+    dtype: Any  # shared.model.types.DType
     path: tuple = ()
     max_length: int | None = None
 

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from generators.postgres_target.connection import connect, describe, redact
+from generators.postgres_target.ddl import qualified as ddl_qualified
 
 
 def probe(dsn: str, db_schema: str, tables: list[str] | None = None) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def probe(dsn: str, db_schema: str, tables: list[str] | None = None) -> dict[str
         wanted = present if tables is None else [t for t in tables if t in present]
         per = {}
         for t in wanted:
-            qualified = f'"{db_schema}"."{t}"'.replace("\x00", "")
+            qualified = ddl_qualified(db_schema, t)
             ins, trunc = conn.execute("SELECT has_table_privilege(%s, 'INSERT'), has_table_privilege(%s, 'TRUNCATE')",
                                       (qualified, qualified)).fetchone()
             per[t] = {"insert": bool(ins), "truncate": bool(trunc)}

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from generators.common.sql_target import ForeignKey
+from generators.common.sql_target import ForeignKey, quote_identifier
 from generators.common.sql_target import is_key as _is_key
 from shared.distributions.base import GENERATORS
 
@@ -42,17 +42,6 @@ from shared.distributions.base import GENERATORS
 MAX_REAL_DECIMAL_PRECISION = 15
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Arrow's %S prints the microseconds of a timestamp[us]
-
-
-def quote_identifier(name: str) -> str:
-    """``name`` as an SQL identifier: in double quotes, embedded quotes doubled.
-
-    Works for any text SQLite accepts as a name (spaces, quotes, keywords, non-ASCII); NUL is
-    refused because SQLite ends a name there."""
-    name = str(name)
-    if "\x00" in name:
-        raise ValueError(f"an SQL identifier cannot contain NUL: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
 
 
 def affinity(declared: str | None) -> str:
