@@ -9,7 +9,7 @@ workload's customers plus a tier (10 columns, ``bench/schemas/pg_customers*.yaml
 
 * without keys — server ``COPY FROM 'file'`` (the CSV datagen wrote; the file's own generation
   not counted) vs ``datagen generate --format postgres`` with 1 and 2 workers (generation
-  included);
+  included), in binary COPY (the default) and, with 2 workers, in CSV text (``copy=text``);
 * with the primary key and the unique email — server ``COPY`` into the table with both indexes
   vs datagen with the keys declared up front, and with ``--defer-constraints``;
 * ``executemany`` of 1,000-row batches (psycopg, the rows as Python tuples) on a prefix;
@@ -115,6 +115,7 @@ def main() -> None:
         fig["server_copy_plain_s"] = best(lambda: server_copy(False))
         fig["datagen_plain_w1_s"], fig["datagen_plain_w1_rss_mib"] = min(ours(PLAIN, 1) for _ in range(a.runs))
         fig["datagen_plain_w2_s"], fig["datagen_plain_w2_rss_mib"] = min(ours(PLAIN, 2) for _ in range(a.runs))
+        fig["datagen_plain_w2_text_s"], _ = min(ours(PLAIN, 2, n, "--option", "copy=text") for _ in range(a.runs))
         fig["server_copy_keys_s"] = best(lambda: server_copy(True))
         fig["datagen_keys_w2_s"], _ = min(ours(KEYED, 2) for _ in range(a.runs))
         fig["datagen_keys_deferred_w2_s"], _ = min(ours(KEYED, 2, n, "--defer-constraints") for _ in range(a.runs))
@@ -146,6 +147,7 @@ def main() -> None:
             "server COPY FROM 'file' (no keys)": rate(n, fig["server_copy_plain_s"]),
             "datagen, 1 worker (no keys)": rate(n, fig["datagen_plain_w1_s"]),
             "datagen, 2 workers (no keys)": rate(n, fig["datagen_plain_w2_s"]),
+            "datagen, 2 workers, CSV text COPY (no keys)": rate(n, fig["datagen_plain_w2_text_s"]),
             "server COPY FROM 'file' (primary key + unique email)": rate(n, fig["server_copy_keys_s"]),
             "datagen, 2 workers (keys declared)": rate(n, fig["datagen_keys_w2_s"]),
             "datagen, 2 workers, --defer-constraints": rate(n, fig["datagen_keys_deferred_w2_s"]),
@@ -159,6 +161,8 @@ def main() -> None:
                                                            / r["server COPY FROM 'file' (primary key + unique email)"],
                                                            2),
             "datagen 2w / executemany": round(r["datagen, 2 workers (no keys)"] / r["executemany, batches of 1,000"], 1),
+            "binary / CSV text COPY (2 workers)": round(r["datagen, 2 workers (no keys)"]
+                                                        / r["datagen, 2 workers, CSV text COPY (no keys)"], 2),
             "2 workers / 1 worker": round(r["datagen, 2 workers (no keys)"] / r["datagen, 1 worker (no keys)"], 2),
             "client peak RSS at 2× rows / 1× rows": round(fig["datagen_plain_w2_2x_rss_mib"]
                                                            / fig["datagen_plain_w2_rss_mib"], 2),

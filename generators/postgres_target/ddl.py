@@ -200,7 +200,7 @@ def create_indexes_sql(spec: PgTable) -> list[str]:
 
 # --- what the database declares -------------------------------------------------------------
 
-_COLUMNS_SQL = """
+COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> ''
 FROM pg_attribute a
 WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
@@ -238,7 +238,7 @@ def compare(cur, spec: PgTable, *, keys: bool = True) -> list[tuple[str | None, 
         return [(None, f"no table {spec.schema}.{spec.name}")]
     if kind != "table":
         return [(None, f"{spec.schema}.{spec.name} is a {kind}, not a table")]
-    have = {r[0]: (r[1], r[2], r[3]) for r in cur.execute(_COLUMNS_SQL, (spec.qualified,)).fetchall()}
+    have = {r[0]: (r[1], r[2], r[3]) for r in cur.execute(COLUMNS_SQL, (spec.qualified,)).fetchall()}
     problems: list[tuple[str | None, str]] = []
     for c in spec.columns:
         got = have.get(c.name)
