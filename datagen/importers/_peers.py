@@ -20,7 +20,9 @@ _IDENT = re.compile(r"[^A-Za-z0-9_]+")
 
 def identifier(text: str, fallback: str = "imported") -> str:
     """A DSL identifier (``[A-Za-z_][A-Za-z0-9_]*``) from a name: other characters become ``_``."""
-    out = _IDENT.sub("_", str(text)).strip("_") or fallback
+    out = _IDENT.sub("_", str(text).strip())
+    if not out.strip("_"):
+        out = fallback
     return out if not out[0].isdigit() else "_" + out
 
 
