@@ -44,8 +44,9 @@ from shared.cli.common import (
     render_report,
 )
 from shared.errors import UsageError
+from shared.registry import did_you_mean
 
-VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query")
 
 
 def _format_names() -> list[str]:
@@ -456,10 +457,57 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             if rep["status"] != "pass":
                 raise typer.Exit(1)
 
+    @app.command("query")
+    def query_(sql: str = typer.Argument(..., metavar="SQL", help="The query, in DuckDB's SQL; each table of --out "
+                                         "is a view of that name (event_stream output adds `events`)."),
+               out: str = typer.Option(..., "--out", "-o", help="A folder `generate` wrote (with its manifest.json)."),
+               output: str = typer.Option("table", "--output", help="table (a rich table, the default), csv or "
+                                          "json (an array of objects), on stdout."),
+               limit: int = typer.Option(None, "--limit", "-n", help="At most this many rows of the result."),
+               debug: bool = DebugOpt) -> None:
+        """SQL over a generated folder's tables (DuckDB; each table a view over its files): joins,
+        aggregates, checks. See docs/query.md."""
+        from datagen import query as q
+
+        with guard(debug):
+            if output not in ("table", "csv", "json"):
+                hint = did_you_mean(output, ("table", "csv", "json"))
+                raise UsageError(f"--output {output}: one of table, csv, json" + (f" ({hint})" if hint else ""))
+            if not out.strip():
+                raise UsageError("--out '': an empty path (give the folder generate wrote)")
+            result = q.query(out, sql, limit=limit)
+            if output == "json":
+                print_json(q.to_records(result))
+            elif output == "csv":
+                q.write_csv(result, sys.stdout)
+            else:
+                _render_result(result)
+
     app.add_typer(_blueprints_app(), name="blueprints")
     app.add_typer(_targets_app(), name="targets")
     app.add_typer(_runs_app(), name="runs")
     return app
+
+
+def _render_result(result) -> None:
+    """A query's result as a rich table (numbers right-aligned), with the row count below."""
+    import pyarrow as pa
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table as RichTable
+
+    from datagen.query import cell_text
+
+    t = RichTable(title_justify="left")
+    numeric = [pa.types.is_integer(f.type) or pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)
+               for f in result.schema]
+    for f, num in zip(result.schema, numeric, strict=True):
+        t.add_column(escape(f.name), justify="right" if num else "left", overflow="fold")
+    for row in zip(*(c.to_pylist() for c in result.columns), strict=True):
+        t.add_row(*(escape(cell_text(v)) if v is not None else "[dim]null[/dim]" for v in row))
+    console = Console()
+    console.print(t)
+    console.print(f"{result.num_rows:,} row{'s' if result.num_rows != 1 else ''}")
 
 
 def _blueprints_app() -> typer.Typer:

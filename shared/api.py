@@ -251,6 +251,9 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "options": {k: v for k, v in options.items() if not k.startswith("_") and jsonable(v)},
             **plan_record(plan),
             "rows": {n: plan.tables[n].rows for n in kept},
+            # each written table's columns and DSL types, so a reader (``datagen query``) types
+            # text formats as the schema did instead of guessing
+            "columns": {n: [{"name": c.name, "type": c.dtype.name} for c in written.table(n).columns] for n in kept},
             "files": files,
             "generated_at": started.isoformat().replace("+00:00", "Z"),
             "timings": {"tables_s": timings, "total_s": round(time.perf_counter() - t0, 4)},
