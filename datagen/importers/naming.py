@@ -184,7 +184,7 @@ def _text(table: str, column: str, words: tuple[str, ...], last: str, max_length
             provider = "company"
         elif not (twords and twords[-1] in PERSON_TABLES):
             provider = None  # a product's or a category's name: words below
-    if last == "status" or last == "state" and provider is None:
+    if last in ("status", "statu") or last == "state" and provider is None:
         topic = next((k for k in STATUS_VALUES if k and (k in twords or k in words)), "")
         values = list(STATUS_VALUES[topic])
         if isinstance(default, str) and default not in values:

@@ -50,7 +50,7 @@ def check_dialect(dialect: str) -> str:
 
     known = [d for d in Dialect.classes if d]
     if name not in known:
-        hint = did_you_mean(name, [*DIALECTS, *DIALECT_ALIASES])
+        hint = did_you_mean(name, [*DIALECTS, *DIALECT_ALIASES, *known])
         raise UsageError(f"--dialect {dialect}: unknown SQL dialect" + (f" ({hint})" if hint else "")
                          + f"; dialects: {', '.join(DIALECTS)} (and sqlglot's others)")
     return name
@@ -211,6 +211,9 @@ class _Import:
         out: list[Any] = []
         for i, tok in enumerate(tokens):
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if self.dialect == "tsql" and tok.text.upper() == "ROWGUIDCOL":
+                self.ignore("ROWGUIDCOL", tok.line)
+                continue
             if tok.text.upper() in ("DISTKEY", "SORTKEY") and (nxt is None or nxt.token_type != TokenType.L_PAREN) \
                     and out and out[-1].token_type not in (TokenType.L_PAREN,):
                 self.ignore(tok.text.upper(), tok.line)
@@ -232,6 +235,13 @@ class _Import:
                 return
             if kind == "INDEX":
                 self.create_index(stmt, line, head, exp)
+                return
+        if isinstance(stmt, exp.Command) and str(stmt.this).upper() == "CREATE":
+            m = re.match(r"\s*TYPE\s+([\w.\"]+)\s+AS\s+ENUM\s*\((.*)\)\s*$", str(stmt.expression or ""), re.I | re.S)
+            if m:  # a dialect whose parser does not know CREATE TYPE … AS ENUM (DuckDB)
+                name = m[1].strip('"').split(".")[-1].lower()
+                self.enums[name] = [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", m[2])]
+                self.notes.append(Finding(f"enum type {m[1]}: {len(self.enums[name])} values", line))
                 return
         if isinstance(stmt, exp.Alter) and str(stmt.args.get("kind") or "").upper() == "TABLE":
             self.alter_table(stmt, line, head, exp)
@@ -354,10 +364,11 @@ class _Import:
             return
         if name == "USERDEFINED":
             ref = dt.args.get("kind")
-            enum = self.enums.get((ref.name if ref is not None else "").lower())
+            ref_name = ref if isinstance(ref, str) else (ref.name if ref is not None else "")
+            enum = self.enums.get(ref_name.split(".")[-1].lower())
             if enum is not None:
                 c.type, c.allowed = "string", list(enum)
-                c.notes.append(f"enum {ref.name}")
+                c.notes.append(f"enum {ref_name}")
                 return
             c.type = "string"
             self.warn(f"type {c.sql_type} is not known here: imported as text", c.line, where)
@@ -452,8 +463,22 @@ class _Import:
 
     def table_constraint(self, t: _Table, item: Any, line: int, exp: Any) -> None:
         if isinstance(item, exp.Constraint):
-            for sub in item.expressions:
-                self.table_constraint(t, sub, line, exp)
+            subs = list(item.expressions)
+            # T-SQL: PRIMARY KEY / UNIQUE followed by CLUSTERED (cols) or NONCLUSTERED (cols)
+            for i, sub in enumerate(subs[:-1]):
+                nxt = subs[i + 1]
+                if isinstance(sub, (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint)) and \
+                        isinstance(nxt, (exp.ClusteredColumnConstraint, exp.NonClusteredColumnConstraint)):
+                    cols = _names(nxt.this if isinstance(nxt.this, list) else nxt.expressions, exp)
+                    if isinstance(sub, exp.PrimaryKeyColumnConstraint):
+                        t.primary_key = cols
+                    else:
+                        t.uniques.append(cols)
+                    subs[i] = subs[i + 1] = None
+                    self.ignore(type(nxt).__name__.removesuffix("ColumnConstraint").upper(), line)
+            for sub in subs:
+                if sub is not None:
+                    self.table_constraint(t, sub, line, exp)
             return
         if isinstance(item, exp.PrimaryKey):
             t.primary_key = _names(item.expressions, exp)
