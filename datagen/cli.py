@@ -46,7 +46,7 @@ from shared.cli.common import (
 from shared.errors import UsageError
 from shared.registry import did_you_mean
 
-VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl")
 
 
 def _format_names() -> list[str]:
@@ -486,6 +486,24 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
     app.add_typer(_blueprints_app(), name="blueprints")
     app.add_typer(_targets_app(), name="targets")
     app.add_typer(_runs_app(), name="runs")
+    app.add_typer(_import_app(), name="import")
+
+    @app.command("export-ddl")
+    def export_ddl(schema: str = SchemaOpt,
+                   dialect: str = typer.Option("postgres", "--dialect", "-d", help="postgres, redshift, snowflake, "
+                                               "mysql, bigquery, duckdb, sqlite or tsql."),
+                   out: str = typer.Option(None, "--out", "-o", help="Write the DDL to this file (default: stdout)."),
+                   no_checks: bool = typer.Option(False, "--no-checks", help="No CHECK constraints for allowed "
+                                                  "values and min/max."),
+                   debug: bool = DebugOpt) -> None:
+        """CREATE TABLE statements for the schema's tables in a SQL dialect: types, primary keys,
+        foreign keys, unique and NOT NULL constraints, CHECKs for allowed values and bounds."""
+        from datagen.ddl import export_ddl as render
+
+        with guard(debug):
+            text = render(_schema_arg(schema), dialect, checks=not no_checks)
+            _write_text(out, text)
+
     return app
 
 
@@ -508,6 +526,84 @@ def _render_result(result) -> None:
     console = Console()
     console.print(t)
     console.print(f"{result.num_rows:,} row{'s' if result.num_rows != 1 else ''}")
+
+
+def _write_text(out: str | None, text: str) -> None:
+    """``text`` into ``out`` (replaced whole, through a temporary file beside it), or stdout."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    if not out.strip():
+        raise UsageError("--out '': an empty path (omit --out to print)")
+    path = Path(out)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        from shared.errors import OutputError
+
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+
+
+def _import_app() -> typer.Typer:
+    """``import NAME SOURCE``: one subcommand per registered importer (``datagen.importers``)."""
+    from datagen import importers
+
+    imp_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                          help="Make a schema from something that exists (SQL DDL, another tool's spec): "
+                               "a commented YAML file to edit. See docs/import.md.")
+    try:
+        names = importers.names()
+    except Exception:  # noqa: BLE001 - a broken importer module must not break the whole command line
+        names = []
+    for name in names:
+        imp_app.command(name, help=importers.IMPORTERS[name].description)(_import_command(name))
+    return imp_app
+
+
+def _import_command(name: str):
+    out_opt = typer.Option(None, "--out", "-o", help="Write the schema here (default: stdout).")
+    force_opt = typer.Option(False, "--force", help="Replace an existing --out file.")
+    source_arg = typer.Argument(..., metavar="FILE", help="What to import.")
+
+    def run(source: str, out: str | None, force: bool, debug: bool, **options: Any) -> None:
+        from datagen import importers
+        from datagen.importers.writer import write_yaml
+
+        with guard(debug):
+            imp = importers.get(name)
+            if out is not None and Path(out).exists() and not force:
+                raise UsageError(f"--out {out}: the file exists (give --force to replace it)")
+            result = imp(source, **{k: v for k, v in options.items() if v is not None})
+            _write_text(out, write_yaml(result))
+            if out is not None:
+                tables = len(result.schema.get("tables") or [])
+                print(f"{out}: {tables} tables, {len(result.warnings)} warnings, {len(result.skipped)} statements "
+                      "skipped", file=sys.stderr)
+                for f in result.warnings[:20]:
+                    print(f"  warning: {f}", file=sys.stderr)
+
+    if name == "sql":
+        def sql(source: str = source_arg,
+                dialect: str = typer.Option("postgres", "--dialect", "-d", help="postgres, redshift, snowflake, "
+                                            "mysql, bigquery, duckdb, sqlite or tsql."),
+                out: str = out_opt,
+                rows: list[str] = typer.Option(None, "--rows", help="N (every table) or TABLE=N; repeatable. "
+                                               "Default 1000."),
+                force: bool = force_opt,
+                debug: bool = DebugOpt) -> None:
+            """Read CREATE TABLE statements; write a schema that generates and validates."""
+            run(source, out, force, debug, dialect=dialect, rows=rows or None)
+
+        return sql
+
+    def command(source: str = source_arg, out: str = out_opt, force: bool = force_opt,
+                debug: bool = DebugOpt) -> None:
+        run(source, out, force, debug)
+
+    return command
 
 
 def _blueprints_app() -> typer.Typer:

@@ -32,34 +32,25 @@ of an insert per row into each index).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from generators.common.sql_target import ForeignKey, is_key
-from generators.common.sql_target import quote_identifier as quote_ident
+from generators.common.sql_ddl import (
+    MAX_IDENTIFIER_BYTES,
+    PgColumn,
+    PgTable,
+    add_constraints_sql,
+    constraint_clauses,
+    create_indexes_sql,
+    create_table_sql,
+    pg_table,
+    pg_type,
+    qualified,
+    quote_ident,
+)
 
-#: PostgreSQL's identifiers are at most 63 bytes (NAMEDATALEN − 1)
-MAX_IDENTIFIER_BYTES = 63
-
-
-def qualified(schema: str, table: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(table)}"
-
-
-def pg_type(dtype) -> str:
-    """The PostgreSQL type a DSL type is created as."""
-    kind = dtype.kind
-    if kind == "int":
-        return {8: "smallint", 16: "smallint", 32: "integer"}.get(dtype.bits or 64, "bigint")
-    if kind == "float":
-        return "real" if dtype.bits == 32 else "double precision"
-    if kind == "decimal":
-        return f"numeric({dtype.precision},{dtype.scale})"
-    if kind == "string":
-        return f"character varying({dtype.length})" if dtype.length else "text"
-    if dtype.is_nested:
-        return "jsonb"
-    return {"bool": "boolean", "date": "date", "timestamp": "timestamp with time zone", "uuid": "uuid"}[kind]
+#: the shared model (``generators.common.sql_ddl``), re-exported for the target's modules
+__all__ = ["MAX_IDENTIFIER_BYTES", "PgColumn", "PgTable", "accepts", "add_constraints_sql", "compare",
+           "constraint_clauses", "create_indexes_sql", "create_table_sql", "pg_table", "pg_type", "qualified",
+           "quote_ident", "table_kind"]
 
 
 _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
@@ -93,109 +84,6 @@ def accepts(dtype, actual: str, max_length: int | None = None) -> bool:
     if dtype.is_nested:
         return actual in ("jsonb", "json")
     return actual == pg_type(dtype)
-
-
-@dataclass(frozen=True)
-class PgColumn:
-    name: str
-    type: str
-    not_null: bool
-    dtype: Any  # shared.model.types.DType
-    path: tuple = ()
-    max_length: int | None = None
-
-
-@dataclass(frozen=True)
-class PgTable:
-    schema: str
-    name: str
-    columns: tuple[PgColumn, ...]
-    primary_key: tuple[str, ...] = ()
-    unique: tuple[tuple[str, ...], ...] = ()
-    foreign_keys: tuple[ForeignKey, ...] = ()
-    #: the schema's ``indexes`` as (name, columns, unique), and indexes on foreign-key columns
-    indexes: tuple[tuple[str, tuple[str, ...], bool], ...] = ()
-    constraints: bool = True
-    path: tuple = field(default=(), compare=False)
-
-    @property
-    def qualified(self) -> str:
-        return qualified(self.schema, self.name)
-
-
-def pg_table(table, tables: dict, db_schema: str, *, constraints: bool = True) -> PgTable:
-    """The PostgreSQL shape of a schema table (``tables``: every table of the schema by name)."""
-    pk = tuple(table.primary_key) if constraints else ()
-    cols = tuple(PgColumn(c.name, pg_type(c.dtype), constraints and not c.nullable, c.dtype, c.path,
-                          getattr(c, "max_length", None)) for c in table.columns)
-    uniques: list[tuple[str, ...]] = []
-    fks: list[ForeignKey] = []
-    indexes: list[tuple[str, tuple[str, ...], bool]] = []
-    if constraints:
-        for group in [(c.name,) for c in table.columns if c.unique] + [tuple(g) for g in table.unique]:
-            if group != pk and group not in uniques:
-                uniques.append(group)
-    key_heads = {k[0] for k in ([pk] if pk else []) + uniques} | {ix.columns[0] for ix in table.indexes}
-    for ref in table.foreign_keys:
-        parent = table if ref.self_reference else tables.get(ref.parent)
-        if constraints and ref.parent_column is not None and is_key(parent, ref.parent_column):
-            fks.append(ForeignKey(ref.column, ref.parent, ref.parent_column))
-        if ref.column not in key_heads:
-            indexes.append((_index_name(table.name, ref.column), (ref.column,), False))
-    indexes += [(ix.name, tuple(ix.columns), ix.unique and constraints) for ix in table.indexes]
-    return PgTable(db_schema, table.name, cols, pk, tuple(uniques), tuple(fks), tuple(indexes), constraints,
-                   table.path)
-
-
-def _index_name(table: str, column: str) -> str:
-    name = f"{table}_{column}_idx"
-    return name if len(name.encode()) <= MAX_IDENTIFIER_BYTES else name.encode()[:MAX_IDENTIFIER_BYTES].decode(
-        "utf-8", "ignore")
-
-
-def _constraint_name(table: str, what: str, cols: tuple[str, ...]) -> str:
-    name = f"{table}_{'_'.join(cols)}_{what}"
-    if len(name.encode()) <= MAX_IDENTIFIER_BYTES:
-        return name
-    import hashlib
-
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return name.encode()[:MAX_IDENTIFIER_BYTES - 9].decode("utf-8", "ignore") + "_" + digest
-
-
-def constraint_clauses(spec: PgTable) -> list[tuple[str, str]]:
-    """(name, definition) of the table's keys and references, in the order they can be added."""
-    q = quote_ident
-    out = []
-    if spec.primary_key:
-        out.append((_constraint_name(spec.name, "pkey", spec.primary_key),
-                    f"PRIMARY KEY ({', '.join(map(q, spec.primary_key))})"))
-    for g in spec.unique:
-        out.append((_constraint_name(spec.name, "key", g), f"UNIQUE ({', '.join(map(q, g))})"))
-    for fk in spec.foreign_keys:
-        out.append((_constraint_name(spec.name, "fkey", (fk.column,)),
-                    f"FOREIGN KEY ({q(fk.column)}) REFERENCES {qualified(spec.schema, fk.parent)} "
-                    f"({q(fk.parent_column)})"))
-    return out
-
-
-def create_table_sql(spec: PgTable, *, with_constraints: bool = True) -> str:
-    q = quote_ident
-    lines = [f"  {q(c.name)} {c.type}" + (" NOT NULL" if c.not_null else "") for c in spec.columns]
-    if with_constraints:
-        lines += [f"  CONSTRAINT {q(name)} {definition}" for name, definition in constraint_clauses(spec)]
-    return f"CREATE TABLE {spec.qualified} (\n" + ",\n".join(lines) + "\n)"
-
-
-def add_constraints_sql(spec: PgTable) -> list[str]:
-    return [f"ALTER TABLE {spec.qualified} ADD CONSTRAINT {quote_ident(name)} {definition}"
-            for name, definition in constraint_clauses(spec)]
-
-
-def create_indexes_sql(spec: PgTable) -> list[str]:
-    q = quote_ident
-    return [f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {q(name)} ON {spec.qualified} "
-            f"({', '.join(map(q, cols))})" for name, cols, unique in spec.indexes]
 
 
 # --- what the database declares -------------------------------------------------------------
