@@ -84,7 +84,7 @@ def test_every_format_extra_check_documented():
     text = (DOCS / "validation.md").read_text()
     for kind in ("parquet_independent_reader", "sqlite_integrity", "sqlite_foreign_key_check", "sqlite_schema",
                  "required_keys", "ordering", "unique_event_id", "event_count", "late_events", "pg_schema", "pg_unique",
-                 "pg_foreign_key", "pg_not_null", "pg_connect", "pg_sql"):
+                 "pg_foreign_key", "pg_not_null", "pg_range", "pg_allowed", "pg_pattern", "pg_connect", "pg_sql"):
         assert f"`{kind}`" in text, kind
 
 

@@ -181,3 +181,63 @@ def test_a_uuid_not_in_canonical_form_is_refused():
         renderer(pa.record_batch({"u": pa.array(["0e8bd3bd-2f0c-4d6f-9d2b-1c5e6a7b8c9d", "not-a-uuid"])}))
     with pytest.raises(ValueError, match="invalid input syntax for type uuid: 'zzzzzzzz"):
         renderer(pa.record_batch({"u": pa.array(["zzzzzzzz-2f0c-4d6f-9d2b-1c5e6a7b8c9d"])}))
+
+
+CHECKED = """
+version: 1
+name: checked
+seed: 9
+tables:
+  - name: items
+    rows: 400
+    primary_key: id
+    columns:
+      - {name: id, type: int64, generator: sequence}
+      - {name: qty, type: int32, min: 1, max: 9, generator: {type: uniform_int, params: {min: 1, max: 9}}}
+      - {name: price, type: "decimal(8,2)", min: 0.5, max: 99, generator: {type: uniform_float, params: {min: 0.5, max: 99}}}
+      - name: day
+        type: date
+        min: "2024-01-01"
+        max: "2024-12-31"
+        generator: {type: uniform_date, params: {start: "2024-01-01", end: "2024-12-31"}}
+      - name: at
+        type: timestamp
+        min: "2024-01-01T00:00:00Z"
+        max: "2024-06-30T00:00:00Z"
+        generator: {type: uniform_timestamp, params: {start: "2024-01-01", end: "2024-06-30"}}
+      - {name: tier, type: string, allowed: [gold, silver], generator: {type: choice, params: {values: [gold, silver]}}}
+      - {name: code, type: string, pattern: "[A-Z]{3}-\\\\d{4}", generator: {type: regex, params: {pattern: "[A-Z]{3}-\\\\d{4}"}}}
+"""
+
+
+def _kinds(report: dict) -> dict:
+    return {(c["kind"], c.get("column")): c for c in report["checks"] if c["kind"].startswith("pg_")}
+
+
+def test_ranges_allowed_values_and_patterns_are_checked_in_sql(write_schema, pg_dsn, tmp_path):
+    import json
+
+    schema = write_schema(CHECKED, "checked.yaml")
+    base = ("--format", "postgres", "--schema", schema, "--target", pg_dsn, "--out", tmp_path / "o")
+    code, out = run("generate", *base, "-q")
+    assert code == 0, out
+    code, out = run("validate", *base, "--report", tmp_path / "r.json")
+    assert code == 0, out
+    checks = _kinds(json.loads((tmp_path / "r.json").read_text()))
+    for key in (("pg_range", "qty"), ("pg_range", "price"), ("pg_range", "day"), ("pg_range", "at"),
+                ("pg_allowed", "tier"), ("pg_pattern", "code")):
+        assert checks[key]["status"] == "pass", checks[key]
+    # values the schema forbids, written behind datagen's back: the server counts each
+    query(pg_dsn, "UPDATE items SET qty = 10, price = 0.25, day = '2025-01-01', at = '2024-07-01', tier = 'bronze', "
+                  "code = 'abc-1234' WHERE id IN (3, 4)")
+    code, out = run("validate", *base, "--report", tmp_path / "r2.json")
+    assert code == 1, out
+    checks = _kinds(json.loads((tmp_path / "r2.json").read_text()))
+    for key, what in ((("pg_range", "qty"), "2 value(s) outside [1, 9] (SQL)"),
+                      (("pg_range", "price"), "2 value(s) outside [0.5, 99] (SQL)"),
+                      (("pg_range", "day"), "2 value(s) outside [2024-01-01, 2024-12-31] (SQL)"),
+                      (("pg_range", "at"), "2 value(s) outside"),
+                      (("pg_allowed", "tier"), "2 value(s) not in the allowed list (SQL)"),
+                      (("pg_pattern", "code"), "2 value(s) not fully matching the pattern (SQL)")):
+        assert checks[key]["status"] == "fail" and what in checks[key]["message"], checks[key]
+        assert checks[key]["unexpected_count"] == 2

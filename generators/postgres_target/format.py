@@ -635,9 +635,77 @@ class _CopyStream(io.RawIOBase):
         super().close()
 
 
+def _sql_value(c, value) -> tuple[str, Any]:
+    """A bound or allowed value of column ``c`` (engine units: days for dates, microseconds for
+    timestamps) as an SQL expression with its parameter."""
+    kind = c.dtype.kind
+    if kind == "date":
+        return "(DATE '1970-01-01' + %s::integer)", int(value)
+    if kind == "timestamp":
+        return "(TIMESTAMPTZ '1970-01-01 00:00:00+00' + %s::bigint * INTERVAL '1 microsecond')", int(value)
+    if kind in ("int", "float", "decimal"):
+        return "%s::numeric", str(value)
+    if kind == "bool":
+        return "%s::boolean", bool(value)
+    return "%s::text", str(value)
+
+
+def value_checks(cur, table, spec: PgTable, constraints: bool) -> list[dict]:
+    """Ranges, allowed values and patterns computed by the server, one scan per table: the rows
+    outside ``[min, max]``, not in ``allowed``, or not fully matching ``pattern`` (PostgreSQL's
+    regular expressions; a pattern they cannot read is reported as such — the client-side
+    ``pattern`` check, on Arrow's RE2 engine, still covers it)."""
+    q = quote_ident
+    exprs: list[tuple[str, str, str, list[Any]]] = []  # (kind, column, SQL, params)
+    for c in table.columns:
+        col = q(c.name)
+        if (c.min is not None or c.max is not None) and c.dtype.is_ordered:
+            parts, params = [], []
+            for op, bound in (("<", c.min), (">", c.max)):
+                if bound is not None:
+                    sql, value = _sql_value(c, bound)
+                    parts.append(f"{col} {op} {sql}")
+                    params.append(value)
+            lo = c.raw_min if c.min is not None else "-∞"
+            hi = c.raw_max if c.max is not None else "+∞"
+            exprs.append(("pg_range", c.name, f"count(*) FILTER (WHERE {' OR '.join(parts)})", params))
+            exprs[-1] = (*exprs[-1][:3], params + [f"[{lo}, {hi}]"])
+        if c.allowed:
+            items = [_sql_value(c, v) for v in c.allowed]
+            exprs.append(("pg_allowed", c.name, f"count(*) FILTER (WHERE {col} IS NOT NULL AND {col} NOT IN "
+                                                f"({', '.join(sql for sql, _ in items)}))",
+                          [v for _, v in items] + [None]))
+        if c.pattern and c.dtype.kind in ("string", "uuid"):
+            exprs.append(("pg_pattern", c.name, f"count(*) FILTER (WHERE {col}::text !~ %s)",
+                          [f"^(?:{c.pattern})$", None]))
+    out: list[dict] = []
+    status_bad = "fail" if constraints else "warning"
+    for kind, column, sql, params in exprs:
+        *values, label = params
+        try:
+            with cur.connection.transaction():
+                bad = int(cur.execute(f"SELECT {sql} FROM {spec.qualified}", values).fetchone()[0])
+        except Exception as exc:  # noqa: BLE001 - a pattern PostgreSQL's regex dialect cannot read
+            import psycopg
+
+            if not isinstance(exc, psycopg.errors.InvalidRegularExpression):
+                raise
+            out.append(result(kind, table.name, column, "warning",
+                              f"PostgreSQL cannot read the pattern ({describe(exc)}); the client-side pattern "
+                              f"check covers it"))
+            continue
+        what = {"pg_range": f"outside {label}", "pg_allowed": "not in the allowed list",
+                "pg_pattern": "not fully matching the pattern"}[kind]
+        out.append(result(kind, table.name, column, status_bad if bad else "pass",
+                          f"{bad} value(s) {what} (SQL)" if bad else f"no value {what} (SQL)",
+                          unexpected_count=bad))
+    return out
+
+
 def sql_checks(cur, table, spec: PgTable, tables: dict, constraints: bool) -> list[dict]:
     """Keys, references and NOT NULL computed by the server: duplicate keys (GROUP BY), orphans
-    (an anti-join against the parent) and nulls where the schema allows none."""
+    (an anti-join against the parent) and nulls where the schema allows none; then ranges,
+    allowed values and patterns (:func:`value_checks`)."""
     q = quote_ident
     out = []
     n_rows = int(cur.execute(f"SELECT count(*) FROM {spec.qualified}").fetchone()[0])
@@ -680,5 +748,5 @@ def sql_checks(cur, table, spec: PgTable, tables: dict, constraints: bool) -> li
         if not any(counts):
             out.append(result("pg_not_null", table.name, None, "pass",
                               f"no nulls in {len(required)} required column(s) (SQL)", element_count=n_rows))
-    return out
+    return out + value_checks(cur, table, spec, constraints)
 
