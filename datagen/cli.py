@@ -599,6 +599,25 @@ def _import_command(name: str):
 
         return sql
 
+    if name == "db":
+        def db(source: str = typer.Argument(..., metavar="DSN_OR_FILE", help="A postgresql:// URL, a libpq "
+                                            "string, a targets/*.yaml name, or an SQLite database file."),
+               out: str = out_opt,
+               include: list[str] = typer.Option(None, "--include", help="Import only this table (repeatable, "
+                                                 "or comma-separated)."),
+               exclude: list[str] = typer.Option(None, "--exclude", help="Leave this table out (repeatable, or "
+                                                 "comma-separated)."),
+               db_schema: str = typer.Option("public", "--db-schema", help="The PostgreSQL schema to read."),
+               rows: list[str] = typer.Option(None, "--rows", help="N (every table) or TABLE=N; repeatable. "
+                                              "Default: each table's row count."),
+               force: bool = force_opt,
+               debug: bool = DebugOpt) -> None:
+            """Read a live database's tables (types, keys, references, checks, enums, row counts)."""
+            run(source, out, force, debug, include=include or None, exclude=exclude or None, db_schema=db_schema,
+                rows=rows or None)
+
+        return db
+
     def command(source: str = source_arg, out: str = out_opt, force: bool = force_opt,
                 debug: bool = DebugOpt) -> None:
         run(source, out, force, debug)

@@ -1,7 +1,7 @@
 """Importers of other tools' specs (issue 15, item 3): sdgen scenarios, DW Simulator experiments and
 Data-Generation schemas. Each fixture in tests/data/peers/ is written in the tool's own format;
 each converts to a schema the loader accepts, which generates and validates with status pass;
-each named feature maps as docs/import-peers.md says; what the DSL cannot say is a warning
+each named feature maps as docs/import.md (other tools' specs) says; what the DSL cannot say is a warning
 naming it; a malformed file is one UsageError naming the file."""
 
 from __future__ import annotations

@@ -584,9 +584,10 @@ class _Import:
         """Map one condition of a CHECK; False when it cannot be."""
         while isinstance(cond, exp.Paren):
             cond = cond.this
-        if isinstance(cond, exp.In) and not cond.args.get("query"):
+        array = _any_array(cond, exp)
+        if (isinstance(cond, exp.In) and not cond.args.get("query")) or array is not None:
             col = self._check_col(t, cond.this, exp)
-            values = [_literal(v, exp) for v in cond.expressions]
+            values = [_literal(v, exp) for v in (array if array is not None else cond.expressions)]
             if col is None or any(v is _NOT_LITERAL or v is None for v in values):
                 return False
             values = [_coerce(v, col.type) for v in values]
@@ -926,7 +927,34 @@ def _coerce(value: Any, dsl_type: str) -> Any:
         return str(value)
     if kind == "bool" and isinstance(value, int):
         return bool(value)
+    if kind == "timestamp" and isinstance(value, str):
+        return _iso_timestamp(value)
     return value
+
+
+def _iso_timestamp(text: str) -> str:
+    """A timestamp literal in the DSL's ISO form, UTC (``2022-01-01 00:00:00+00`` as PostgreSQL
+    prints it → ``2022-01-01T00:00:00Z``); text that is not a timestamp is kept as it is."""
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+
+
+def _any_array(cond: Any, exp: Any) -> list[Any] | None:
+    """The items of ``col = ANY (ARRAY[…])`` — how PostgreSQL prints a CHECK written ``col IN
+    (…)`` (``pg_get_constraintdef``, pg_dump) — else None."""
+    if not isinstance(cond, exp.EQ) or not isinstance(cond.expression, exp.Any):
+        return None
+    node = cond.expression.this
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    return list(node.expressions) if isinstance(node, exp.Array) else None
 
 
 def _literal(node: Any, exp: Any) -> Any:

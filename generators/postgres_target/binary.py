@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -232,7 +233,7 @@ class BinaryRenderer:
     def __init__(self, encoders: tuple[tuple[str, str], ...]):
         #: (arrow type string, pg type) per column: re-resolved in each process
         self.columns = encoders
-        self._encoders: list[Encoder] | None = None
+        self._encoders: list[Any] | None = None
 
     @classmethod
     def plan(cls, arrow_schema: pa.Schema, pg_types: list[str]) -> BinaryRenderer | None:
@@ -251,11 +252,11 @@ class BinaryRenderer:
     def __call__(self, batch: pa.RecordBatch) -> pa.Buffer:
         batch = to_text(batch)
         if self._encoders is None:
-            self._encoders = [encoder_for(f.type, t) for f, (_, t) in zip(batch.schema, self.columns, strict=True)]  # type: ignore[misc]
+            self._encoders = [encoder_for(f.type, t) for f, (_, t) in zip(batch.schema, self.columns, strict=True)]
         if batch.num_rows == 0:
             return pa.py_buffer(b"")
         count = pa.scalar(len(self.columns).to_bytes(2, "big"), pa.binary())
-        parts = [enc(col) for enc, col in zip(self._encoders, batch.columns, strict=True)]  # type: ignore[arg-type]
+        parts = [enc(col) for enc, col in zip(self._encoders, batch.columns, strict=True)]
         rows = pc.binary_join_element_wise(count, *parts, b"")
         offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:rows.offset + len(rows) + 1]
         return rows.buffers()[2][int(offsets[0]):int(offsets[-1])]

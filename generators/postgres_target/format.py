@@ -63,7 +63,7 @@ from generators.postgres_target.ddl import (
     table_kind,
 )
 from shared.errors import OutputError, Problem, UsageError
-from shared.formats import Format, RunInfo, check_known_options, register
+from shared.formats import Format, RunInfo, Written, check_known_options, register
 from shared.model.schema import fmt_path
 from shared.validation.checks import result
 
@@ -195,7 +195,7 @@ class PgWriter:
     def write_batch(self, batch: pa.RecordBatch) -> None:
         self.write_rendered(self.renderer(batch), batch.num_rows)
 
-    def close(self) -> list[Path]:
+    def close(self) -> list[Path | Written]:
         import psycopg
 
         run = self.run
@@ -383,7 +383,17 @@ class PostgresFormat(Format):
                         # so the table holds its rows in load order. The tables of the run that
                         # reference it are named too (PostgreSQL refuses to empty a referenced
                         # table alone); nothing outside the run is cascaded into.
-                        cur.execute("TRUNCATE " + ", ".join(state.specs[n].qualified for n in closure))
+                        truncate = "TRUNCATE " + ", ".join(state.specs[n].qualified for n in closure)
+                        if state.mode == "truncate":
+                            cur.execute(truncate)
+                        else:
+                            # an empty table that a table outside the run references cannot be
+                            # emptied (it is empty anyway): the rows are then simply added
+                            try:
+                                with state.conn.transaction():
+                                    cur.execute(truncate)
+                            except psycopg.errors.FeatureNotSupported:
+                                pass
         except psycopg.Error as exc:
             error = state.fail(table.name, exc)
             state.abort()
