@@ -16,7 +16,7 @@ from datagen.importers.naming import infer_generator
 from datagen.importers.sql import DIALECTS, dsl_identifier, import_sql, import_sql_text, unique_identifiers
 from datagen.importers.writer import write_yaml
 from shared.schema_dsl.source import read_document
-from tests.helpers import ROOT
+from tests.helpers import ROOT, file_formats
 
 DDL = ROOT / "tests" / "data" / "ddl"
 
@@ -31,7 +31,7 @@ def test_each_dialect_imports_generates_and_validates(dialect, tmp_path):
     assert doc == imp.schema  # the commented YAML reads back as the schema
     assert imp.skipped, "each fixture has statements to skip"
     assert len(imp.schema["tables"]) >= 3
-    for fmt in ("csv", "parquet"):
+    for fmt in file_formats():  # every file format (PostgreSQL: tests/test_import_db.py)
         datagen.generate(str(path), format=fmt, out=tmp_path / fmt, workers=1, record_run=False)
         report = datagen.validate(str(path), out=tmp_path / fmt, format=fmt)
         assert report["status"] == "pass", [c for c in report["checks"] if c["status"] != "pass"][:3]
