@@ -25,7 +25,7 @@ def _invoke(*args: str):
 #: the verbs that run a dataset (describe, generate, validate …); command groups such as
 #: ``blueprints list|show`` browse a catalogue and take no dataset options
 #: ``query`` reads a folder generate wrote (``--out`` and the SQL only): not a dataset verb
-OTHER_VERBS = {"query"}
+OTHER_VERBS = {"query", "fit"}
 DATASET_VERBS = sorted(n for n, c in typer.main.get_command(app).commands.items()
                        if not hasattr(c, "commands") and n not in OTHER_VERBS)
 

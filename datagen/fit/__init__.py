@@ -306,6 +306,8 @@ class _Fitter:
     def _per_parent(self, tname: str, rels: list[Relation], facts: dict[str, TableFacts]):
         """The relation whose parent owns this table's rows: the first fk to each parent,
         without nulls and ≥ 90 % matched, the parent with the most rows first."""
+        if facts[tname].key_kind == "composite":  # a bridge table: its pair is made unique by the planner,
+            return None                            # which needs plain fk columns (no owning parent)
         seen: set[str] = set()
         options = []
         for r in rels:

@@ -21,7 +21,8 @@ truncated to the column's min/max (written from the data), integer columns round
 taken at v + ½). The smallest D wins; within a tenth of the acceptance bound of it, the
 simpler model (``SIMPLICITY`` order). It is kept when D ≤ max(``KS_FLOOR``, 1.36/√n) — the 5 %
 critical value — else the column gets an empirical ``histogram``: equal-frequency bins, each
-holding at least k rows (k-anonymity of the bins' contents), at most ``MAX_BINS``.
+holding at least k rows (k-anonymity of the bins' contents), at most ``MAX_BINS``, plus finer
+bins at the tails (``TAIL_QUANTILES`` that leave ≥ 2k rows outside) so a long tail keeps its mean.
 
 Integer columns with at most ``MAX_CATEGORIES`` distinct values are categories instead (a
 ``choice``, decided by the caller).
@@ -42,6 +43,7 @@ FIT_SAMPLE = 20_000
 KS_FLOOR = 0.02
 MAX_BINS = 20
 MAX_CATEGORIES = 20
+TAIL_QUANTILES = (0.001, 0.005, 0.01, 0.025, 0.975, 0.99, 0.995, 0.999)
 SIMPLICITY = ("uniform", "normal", "exponential", "poisson", "lognormal", "gamma", "beta")
 
 
@@ -154,7 +156,10 @@ def histogram(x: np.ndarray, k: int, integer: bool) -> tuple[dict[str, Any], Any
     n = len(x)
     lo, hi = float(np.min(x)), float(np.max(x))
     n_bins = max(1, min(MAX_BINS, n // max(k, 1)))
-    edges = np.quantile(x, np.linspace(0, 1, n_bins + 1))
+    probs = np.linspace(0, 1, n_bins + 1)
+    # finer bins in the tails (where a wide uniform bin would move the mean), each still ≥ k rows
+    tails = [p for p in TAIL_QUANTILES if min(p, 1 - p) * n >= 2 * k]
+    edges = np.quantile(x, np.unique(np.concatenate([probs, tails])))
     if integer:
         edges = np.round(edges)
         edges[-1] = hi + 1  # uniform in [e, e') then rounded: the last value keeps its weight
