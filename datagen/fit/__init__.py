@@ -360,7 +360,7 @@ class _Fitter:
         elif strategy not in (None, "keep"):
             assert finding is not None
             gen, why = self._pii(tname, c, finding, unique=c.unique or is_key)
-            if gen["type"] in ("faker",) and c.dtype != "string":
+            if "provider" in gen["params"] and c.dtype != "string":
                 spec["type"] = "string"
         elif is_key:
             gen, why = self._key(tname, c)
@@ -444,7 +444,7 @@ class _Fitter:
                     pc.any(pc.match_substring_regex(fmt.sample(c.values), ":")).as_py():
                 provider = "ipv6"
             params: dict[str, Any] = {"provider": provider, "locale": self.locale}
-            if unique and provider not in ("email", "name", "user_name", "street_address", "city", "company"):
+            if unique and provider not in UNIQUE_PROVIDERS:
                 params["pool_size"] = int(min(1_000_000, 2 ** math.ceil(math.log2(max(256, 4 * len(c.values))))))
             return {"type": "faker", "params": params}, f"fake: Faker {provider} ({self.locale}), no source value"
         if s == "mask":
@@ -567,13 +567,21 @@ def _zero(c: ColumnFacts) -> Any:
             "timestamp": "2000-01-01T00:00:00Z"}.get(c.kind, "")
 
 
+#: Faker providers whose ``unique: true`` domain grows past the pool (docs/generators.md, faker)
+UNIQUE_PROVIDERS = frozenset({"email", "name", "user_name", "city", "company", "street_address", "street_name"})
+
+
 def _unique_capable(gen: dict[str, Any]) -> bool:
-    t = gen["type"]
-    if t in ("sequence", "uuid4", "uniform_date"):
-        return True
-    if t == "faker":
-        return gen["params"].get("provider") in ("email", "name", "user_name", "city", "company", "street_address",
-                                                 "street_name")
-    if t == "regex":
-        return fmt.is_fixed_length(gen["params"]["pattern"])
-    return False
+    """Whether ``unique: true`` can hold by construction with this generator: the registry's
+    ``unique_strategy``, then the params that narrow it (a fixed-length pattern, a provider)."""
+    from shared.distributions.base import GENERATORS, load_builtins
+
+    load_builtins()
+    if gen["type"] not in GENERATORS or GENERATORS[gen["type"]].unique_strategy is None:
+        return False
+    params = gen.get("params") or {}
+    if "pattern" in params:
+        return fmt.is_fixed_length(params["pattern"])
+    if "provider" in params:
+        return params["provider"] in UNIQUE_PROVIDERS
+    return not {"values", "weights"} & set(params)
