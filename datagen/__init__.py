@@ -8,6 +8,7 @@ The public face for Python users (``shared`` and ``generators`` are internal nam
     >>> report = datagen.validate("shop.yaml", out="out/shop")
     >>> report["status"]
     'pass'
+    >>> fitted = datagen.fit("real_data/")       # learn an editable schema (docs/fit.md)
 
 Formats are found by name on first use (``datagen.formats()`` lists them); generators, formats
 and checks from other packages come in through entry points or ``DATAGEN_PLUGINS``.
@@ -41,6 +42,7 @@ from datagen.config import (
     Schema,
     Table,
 )
+from datagen.fit import FitResult, fit  # the subpackage's function (scipy is imported on first use)
 from datagen.output import OutputSpec
 from datagen.stream import EventStream, stream
 from generators import register_builtins as _register_builtins
@@ -64,5 +66,6 @@ __all__ = [
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
     "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream", "blueprints",
+    "fit", "FitResult",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

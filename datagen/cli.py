@@ -46,7 +46,7 @@ from shared.cli.common import (
 from shared.errors import UsageError
 from shared.registry import did_you_mean
 
-VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl", "fit")
 
 
 def _format_names() -> list[str]:
@@ -482,6 +482,59 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 q.write_csv(result, sys.stdout)
             else:
                 _render_result(result)
+
+    @app.command("fit")
+    def fit_(source: str = typer.Option(..., "--source", help="The real data: a folder of CSV/Parquet/NDJSON files "
+                                        "(one per table), an SQLite file or a PostgreSQL DSN."),
+             out: str = typer.Option(..., "--out", "-o", help="The schema file to write (YAML, with comments)."),
+             report: str = typer.Option(None, "--report", help="Also write the fit report (JSON) here."),
+             privacy: list[str] = typer.Option(None, "--privacy", help="TABLE.COLUMN=STRATEGY (fake, mask, hash, "
+                                               "drop, keep); repeatable. Detected PII defaults to fake."),
+             k: int = typer.Option(5, "--k", help="k-anonymity: a category seen in fewer than k rows is never "
+                                   "written."),
+             hmac_key_env: str = typer.Option(None, "--hmac-key-env", help="The environment variable holding the "
+                                              "key of the hash strategy (HMAC-SHA256)."),
+             include: list[str] = typer.Option(None, "--include", help="Fit only this table; repeatable."),
+             exclude: list[str] = typer.Option(None, "--exclude", help="Leave this table out; repeatable."),
+             sample_rows: int = typer.Option(200_000, "--sample-rows", help="Learn from at most this many rows per "
+                                             "table (a fixed-seed sample; row counts stay the source's)."),
+             locale: str = typer.Option("en_US", "--locale", help="The schema's locale (the fake strategy's Faker "
+                                        "locale)."),
+             name: str = typer.Option(None, "--name", help="The schema's name (default: the source's)."),
+             db_schema: str = DbSchemaOpt,
+             force: bool = typer.Option(False, "--force", help="Replace an existing --out / --report file."),
+             as_json: bool = typer.Option(False, "--json", help="Print the fit report as JSON."),
+             quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+             debug: bool = DebugOpt) -> None:
+        """Learn an editable schema from real data (types, keys, foreign keys, marginals, formats),
+        with PII protection; see docs/fit.md and docs/privacy.md."""
+        with guard(debug):
+            from datagen.fit import fit as fit_data
+            from datagen.fit import parse_privacy
+
+            if not out.strip():
+                raise UsageError("--out '': an empty path (give the schema file to write, e.g. schema.yaml)")
+            strategies = parse_privacy(privacy)
+            key = None
+            if hmac_key_env is not None:
+                key = os.environ.get(hmac_key_env)
+                if not key:
+                    raise UsageError(f"--hmac-key-env {hmac_key_env}: the variable is not set or empty "
+                                     "(hint: export it with the key of the hash strategy)")
+            for path in (out, report):
+                if path and Path(path).exists() and not force:
+                    raise UsageError(f"{path} exists (hint: --force replaces it)")
+            result = fit_data(source, privacy=strategies, k=k, sample_rows=sample_rows, hmac_key=key,
+                              include=include, exclude=exclude, name=name, locale=locale, db_schema=db_schema)
+            result.write(out, report, force=force)
+            if as_json:
+                print_json(result.report)
+            elif not quiet:
+                rep = result.report
+                cols = sum(len(t["columns"]) for t in rep["tables"].values())
+                print(f"fitted {len(rep['tables'])} table(s), {cols} column(s), {len(rep['relations'])} foreign "
+                      f"key(s), {len(rep['pii'])} PII column(s) ({rep['withheld']['suppressed_values']} rare "
+                      f"value(s) withheld) → {out}" + (f"; report {report}" if report else ""))
 
     app.add_typer(_blueprints_app(), name="blueprints")
     app.add_typer(_targets_app(), name="targets")
