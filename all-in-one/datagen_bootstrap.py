@@ -97,6 +97,10 @@ APP_MODULE = "datagen"
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
 VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit"}
 FORMAT_EXTRAS = {"postgres": "postgres"}
+# extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
+# from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity
+# report is tested against, declares pandas<3 but runs on the pinned pandas 3)
+NO_DEPS_EXTRAS = ("fit-test",)
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
 # from plugins are checked by the app itself.
@@ -587,7 +591,7 @@ def ensure_extra(venv, python, name):
             _say(f"installing the {name} extra ({os.path.basename(requirements)}) ...")
             started = time.monotonic()
             cmd = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                   "--progress-bar", "off", "-r", requirements]
+                   "--progress-bar", "off", *(["--no-deps"] if name in NO_DEPS_EXTRAS else []), "-r", requirements]
             try:
                 _run_step(cmd, log, f"pip install -r {requirements}")
             except SetupError as exc:
