@@ -274,7 +274,8 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              progress: Callable[[str, int], None] | None = None, output: Any = None,
              corrupt: Corrupt = None, table_scale: TableScale = None, include: Tables = None,
              exclude: Tables = None, runs_db: str | os.PathLike | None = None,
-             record_run: bool = True) -> GenerateResult:
+             record_run: bool = True, engine: str = "local", spark: Any = None,
+             spark_master: str | None = None, spark_conf: Mapping[str, str] | None = None) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
@@ -287,7 +288,10 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     state folder; docs/runs.md) — pending, running, then success, failed or interrupted — and
     its record is ``result.record``. ``record_run=False`` keeps the record on the result only
     (for callers that record the run themselves). A store that cannot be written stops the run
-    before anything is written (``OutputError``); so does another live run into the same target."""
+    before anything is written (``OutputError``); so does another live run into the same target.
+    ``engine="spark"``: the blocks are computed by Spark's executors (``spark``: a session, else
+    one on ``spark_master``, default ``local[2]``, with ``spark_conf``) and written in the local
+    layout — the same values as the local engine (datagen.spark, docs/spark.md)."""
     import time
 
     from shared.schema_dsl.engine import check_workers, default_workers
@@ -306,10 +310,14 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
                             exclude=exclude, allow_missing_parents=_appends(opts))
         _check_parents(plan, opts)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
+        extra = _engine_args(engine, plan, fmt, opts, raw, spark, spark_master, spark_conf)
         with _recorder(store, plan, fmt, opts, raw, target, "path", None, started) as rec:
-            manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
+            manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress,
+                                     **extra)
             record = rec.succeed(manifest)
         return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, record=record, _plan=plan)
+    if engine != "local":
+        raise UsageError(f"engine={engine!r} writes files (format= and out=), not output=")
     from datagen.output import OutputSpec, check_budget
 
     spec = OutputSpec.of(output)
@@ -413,14 +421,7 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
 
         raise OutputError(f"run {run['id']}: the stored schema does not match its SHA-256 (the run store "
                           f"{store.path} was changed); it cannot be rerun")
-    anchor = replay.get("anchor") if replay.get("anchor_from", "schema") != "schema" else None
-    the_schema = _lib.load_schema(replay["schema_label"], source, anchor=anchor)
-    plan = resolve_plan(the_schema, seed=replay["seed"], rows=replay.get("rows_overrides") or {},
-                        scale=replay.get("scale"), profile=replay.get("profile"), block_rows=replay.get("block_rows"),
-                        allow_huge=bool(replay.get("allow_huge")), corrupt=replay.get("corrupt"),
-                        table_scale=replay.get("table_scale") or None, include=replay.get("include"),
-                        exclude=replay.get("exclude") or None,
-                        allow_missing_parents=(replay.get("options") or {}).get("mode") == "append")
+    plan = plan_from_recipe(replay, source)
     if target is not None:
         flag = get_format(replay["format"]).flag_options.get("target")
         if flag is None:
@@ -438,6 +439,52 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
         return generate(plan, output={"sink": "temp_dir", "format": replay["format"], "options": options,
                                       "table_format": replay.get("table_format") or "pandas"}, **common)
     return generate(plan, format=replay["format"], out=folder, options=options, **common)
+
+
+ENGINES = ("local", "spark")
+
+
+def _engine_args(engine: str, plan: Plan, fmt: Format, opts: Mapping[str, Any], raw: Mapping[str, str], spark: Any,
+                 spark_master: str | None, spark_conf: Mapping[str, str] | None) -> dict[str, Any]:
+    """``shared.api.generate``'s arguments for ``engine``: nothing locally; for Spark, the table
+    writer (checked before anything is written: the format, the profile, the options)."""
+    if engine not in ENGINES:
+        from shared.registry import did_you_mean
+
+        hint = did_you_mean(engine, ENGINES)
+        raise UsageError(f"--engine {engine!r}: one of {', '.join(ENGINES)}" + (f" ({hint})" if hint else ""))
+    if engine == "local":
+        if spark is not None or spark_master or spark_conf:
+            raise UsageError("--spark-master and --spark-conf go with --engine spark")
+        return {}
+    from datagen import spark as dspark
+
+    if fmt.name not in dspark.SPARK_FORMATS:
+        raise UsageError(f"--engine spark writes {', '.join(dspark.SPARK_FORMATS)}, not {fmt.name} (the local "
+                         f"engine writes every format)")
+    honoured = dspark.SPARK_FORMATS[fmt.name][1]
+    ignored = sorted(k for k in raw if k not in honoured)
+    if ignored:
+        raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
+                         f"writer (it takes: {', '.join(honoured) or 'none'})")
+    if plan.profile == "dirty" or any(t.anomalies is not None for t in plan.schema.tables):
+        raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
+                         "engine does not write yet; use the local engine")
+    session = spark if spark is not None else dspark.session(spark_master or "local[2]", spark_conf)
+    return {"table_writer": dspark.table_writer(session, plan, fmt.name, opts), "engine_name": "spark"}
+
+
+def plan_from_recipe(recipe: Mapping[str, Any], source: bytes) -> Plan:
+    """The plan of :func:`datagen.runs.plan_recipe` from the schema's bytes (``options.mode`` append, as a run
+    records it, lets excluded parents be missing)."""
+    anchor = recipe.get("anchor") if recipe.get("anchor_from", "schema") != "schema" else None
+    the_schema = _lib.load_schema(recipe["schema_label"], source, anchor=anchor)
+    return resolve_plan(the_schema, seed=recipe["seed"], rows=recipe.get("rows_overrides") or {},
+                        scale=recipe.get("scale"), profile=recipe.get("profile"), block_rows=recipe.get("block_rows"),
+                        allow_huge=bool(recipe.get("allow_huge")), corrupt=recipe.get("corrupt"),
+                        table_scale=recipe.get("table_scale") or None, include=recipe.get("include"),
+                        exclude=recipe.get("exclude") or None,
+                        allow_missing_parents=(recipe.get("options") or {}).get("mode") == "append")
 
 
 def _generate_in_memory(plan: Plan, workers: int, table_format: str, progress) -> tuple[dict[str, Any], dict]:

@@ -49,6 +49,19 @@ from shared.registry import did_you_mean
 VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl", "fit")
 
 
+def _spark_conf(items: list[str] | None) -> dict[str, str] | None:
+    """``--spark-conf k=v`` items as a dict (a malformed one is exit 2)."""
+    if not items:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--spark-conf {item!r}: give KEY=VALUE (e.g. spark.executor.memory=4g)")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _format_names() -> list[str]:
     import datagen
 
@@ -330,6 +343,12 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         mode: str = ModeOpt,
         atomic: bool = AtomicOpt,
         defer_constraints: bool = DeferOpt,
+        engine: str = typer.Option("local", "--engine", help="local (default) or spark: Spark's executors "
+                                   "compute the blocks (same values; parquet)."),
+        spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark "
+                                         "(default local[2])."),
+        spark_conf: list[str] = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; "
+                                             "repeatable."),
         **extra: Any,
     ) -> None:
         """Generate the dataset into --out (atomically replaced), with a manifest.json."""
@@ -352,14 +371,16 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 if getattr(importlib.import_module(module), func)(request):
                     return
             target = Path(out) if out else datagen.default_out(plan.schema.name, fmt.name)
+            engine_kw: dict[str, Any] = {"engine": engine, "spark_master": spark_master,
+                                         "spark_conf": _spark_conf(spark_conf)}
             progress, advance = _progress_callback(plan, quiet or as_json)
             if progress is not None:
                 with progress:
                     result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
-                                              options=raw_opts, progress=advance, runs_db=runs_db)
+                                              options=raw_opts, progress=advance, runs_db=runs_db, **engine_kw)
             else:
                 result = datagen.generate(plan, format=fmt, out=target, workers=n_workers, force=force,
-                                          options=raw_opts, runs_db=runs_db)
+                                          options=raw_opts, runs_db=runs_db, **engine_kw)
             manifest = result.manifest
             if as_json:
                 print_json({"out": str(target), **manifest})

@@ -126,6 +126,19 @@ def _selection(plan: Plan) -> dict[str, Any]:
     return out
 
 
+def plan_recipe(plan: Plan) -> dict[str, Any]:
+    """What rebuilds ``plan`` elsewhere (another process, a Spark executor, a rerun), as plain
+    data: the schema's label, anchor and every setting the planner took. With the schema's bytes
+    (``plan.schema.source.raw``), :func:`datagen.api.plan_from_recipe` gives the same plan — the same bytes."""
+    return {"schema_label": plan.schema.source.path, "seed": plan.seed,
+            "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, "profile": plan.profile,
+            "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
+            "anchor": plan.schema.anchor, "anchor_from": plan.schema.anchor_from,
+            "block_rows": plan.block_rows, "allow_huge": plan.allow_huge,
+            "table_scale": dict(plan.table_scale), "include": list(plan.include) if plan.include is not None
+            else None, "exclude": list(plan.exclude)}
+
+
 def config_hash(config: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``config`` (sorted keys, no spaces)."""
     canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
@@ -486,14 +499,7 @@ class Recorder:
         self.started = started
         self.config = run_config(plan, format_name, options, self.target.get("kind"), exclude)
         self.hash = config_hash(self.config)
-        self.replay = {**replay, "format": format_name, "options": redact(dict(raw_options)),
-                       "schema_label": plan.schema.source.path, "seed": plan.seed,
-                       "rows_overrides": dict(plan.rows_overrides), "scale": plan.scale, "profile": plan.profile,
-                       "corrupt": dict(plan.corrupt) if plan.corrupt is not None else None,
-                       "anchor": plan.schema.anchor, "anchor_from": plan.schema.anchor_from,
-                       "block_rows": plan.block_rows, "allow_huge": plan.allow_huge,
-                       "table_scale": dict(plan.table_scale), "include": list(plan.include) if plan.include is not None
-                       else None, "exclude": list(plan.exclude)}
+        self.replay = {**replay, "format": format_name, "options": redact(dict(raw_options)), **plan_recipe(plan)}
         self.run_id: str | None = None
         self.record: dict[str, Any] | None = None
 

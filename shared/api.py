@@ -167,8 +167,14 @@ def describe(plan: Plan, fmt: Format | None = None) -> dict[str, Any]:
 
 
 def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 1, force: bool = False,
-             options: dict[str, Any] | None = None, progress=None) -> dict[str, Any]:
-    """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest."""
+             options: dict[str, Any] | None = None, progress=None, table_writer=None,
+             engine_name: str | None = None) -> dict[str, Any]:
+    """Write every table of the plan in ``fmt`` into ``out`` atomically; returns the manifest.
+
+    ``table_writer(tmp, table)``: another engine (``engine_name``, recorded in the manifest)
+    writes each table's files into the run's temporary folder in ``fmt``'s layout and returns
+    their entries (``{"path", "table"}``, paths relative to ``tmp``); the output is then committed,
+    hashed and described exactly as the local engine's."""
     options = dict(options or {})
     engine = Engine(plan, text=fmt.renders_text)
     kept = plan.kept  # excluded tables are planned (their keys addressed) but not written
@@ -190,7 +196,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
         tmp = ao.tmp
         assert tmp is not None  # AtomicOutput made it on entering
         try:
-            if workers > 1:
+            if workers > 1 and table_writer is None:
                 from shared.schema_dsl.parallel import WorkerPool
 
                 pool = WorkerPool(engine, workers)
@@ -198,7 +204,13 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
                 sidecar = _CorruptionSidecar(tmp)  # the corruption's and the anomalies' records
             fmt.prepare(tmp, written, options, run=run)
             parts = {n: fmt.part_spans(written.table(n), plan.tables[n].rows, options) for n in kept}
-            order = list(kept)
+            order = list(kept) if table_writer is None else []
+            for name in kept if table_writer is not None else ():
+                t1 = time.perf_counter()
+                files += table_writer(tmp, name)
+                timings[name] = round(time.perf_counter() - t1, 4)
+                if progress is not None:
+                    progress(name, plan.tables[name].rows)
             while order:
                 if parts[order[0]] is None:
                     name = order.pop(0)
@@ -248,6 +260,7 @@ def generate(plan: Plan, fmt: Format, out: str | os.PathLike, *, workers: int = 
             "scale": plan.scale,
             "allow_huge": plan.allow_huge,
             "workers": workers,
+            **({"engine": engine_name} if engine_name else {}),
             "options": {k: v for k, v in options.items() if not k.startswith("_") and jsonable(v)},
             **plan_record(plan),
             "rows": {n: plan.tables[n].rows for n in kept},

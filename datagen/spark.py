@@ -1,0 +1,239 @@
+"""The engine on Spark: every table a DataFrame whose partitions are the engine's blocks, each
+computed in an executor by the same engine as a local run — the same values, types and row order.
+
+    >>> import datagen, datagen.spark
+    >>> spark = datagen.spark.session("local[2]")
+    >>> frames = datagen.spark.generate("schemas/examples/shop.yaml", spark, seed=7)
+    >>> frames["orders"].count()
+
+How: the driver resolves the plan once and sends the executors its *recipe* (the schema's bytes
+and the settings the planner took, :func:`datagen.runs.plan_recipe`), never rows. Each table is
+``spark.range(blocks)`` — one row per engine block — mapped with ``mapInArrow`` to the block's
+Arrow batch: an executor rebuilds the plan from the recipe once per Python worker (kept while
+the worker lives) and calls ``Engine.batch(table, start, stop)``, the function every local
+worker calls. Parent lookups recompute the parents' columns in the executor, as locally; no
+table is ever collected on the driver. The partition count never changes a value: a row's
+values are a pure function of its index, the seed and the schema (docs/engine.md), so
+``local[2]``, ``local[4]`` and any ``partitions`` give the bytes of the local engine, in order.
+
+Executors must import datagen: on a cluster install the wheel (``pip install datagen[spark]`` in
+the cluster's image, Databricks cluster libraries, an EMR bootstrap action); :func:`session`
+sets ``spark.executorEnv.PYTHONPATH`` to this checkout for local masters. docs/spark.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from datagen.runs import plan_recipe
+from shared.errors import UsageError
+
+__all__ = ["session", "generate", "table_writer", "differences", "to_arrow", "DEFAULT_CONF"]
+
+ROOT = Path(__file__).resolve().parents[1]
+#: a session's settings that make it behave like the local engine (UTC timestamps, Arrow on)
+DEFAULT_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    # Parquet as the local engine writes it: microsecond timestamps (not INT96), no summary files
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "snappy",
+    "spark.hadoop.parquet.enable.summary-metadata": "false",
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+}
+#: rows per engine block on Spark unless the plan says otherwise: one block is one Arrow batch
+SPARK_BLOCK_ROWS = 65_536
+
+# the executors' engines, one per plan recipe, kept for the life of the Python worker
+_ENGINES: dict[str, Any] = {}
+
+
+def session(master: str = "local[2]", conf: Mapping[str, str] | None = None, app_name: str = "datagen"):
+    """A SparkSession with :data:`DEFAULT_CONF` (``conf`` on top); for a local master the
+    executors' Python finds datagen in this checkout."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName(app_name)
+    settings = dict(DEFAULT_CONF)
+    if master.startswith("local"):
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        settings["spark.executorEnv.PYTHONPATH"] = path
+        settings["spark.pyspark.python"] = sys.executable
+        settings["spark.pyspark.driver.python"] = sys.executable
+        # the workers' interpreter is read from the environment when the context starts
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    settings.update(conf or {})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("DATAGEN_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def _engine(key: str, recipe: Mapping[str, Any], source: bytes):
+    engine = _ENGINES.get(key)
+    if engine is None:
+        from datagen.api import plan_from_recipe
+        from shared.schema_dsl.engine import Engine
+
+        engine = _ENGINES[key] = Engine(plan_from_recipe(recipe, source))
+    return engine
+
+
+def _block_batches(batches: Iterator[pa.RecordBatch], key: str, recipe: Mapping[str, Any], source: bytes,
+                   table: str, block_rows: int, n_rows: int, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function: each input row is a block index; out comes that block's batch."""
+    engine = _engine(key, recipe, source)
+    for batch in batches:
+        for index in batch.column(0).to_pylist():
+            start = index * block_rows
+            out = engine.batch(table, start, min(n_rows, start + block_rows))
+            yield out if out.schema.equals(schema) else out.cast(schema)
+
+
+def _plan(schema: Any, **plan_kwargs: Any):
+    from datagen.api import resolve_plan
+    from shared.schema_dsl.planner import Plan
+
+    if isinstance(schema, Plan):
+        if plan_kwargs:
+            raise UsageError(f"datagen.spark.generate: {', '.join(plan_kwargs)} apply to a schema, not a resolved plan")
+        return schema
+    return resolve_plan(schema, **plan_kwargs)
+
+
+def spark_schema(arrow_schema: pa.Schema):
+    """The Spark schema of an engine table (what ``mapInArrow`` declares)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(arrow_schema)
+
+
+def generate(schema: Any, spark, *, tables: Iterable[str] | None = None, partitions: int | None = None,
+             block_rows: int | None = None, **plan_kwargs: Any) -> dict[str, Any]:
+    """Every kept table of ``schema`` (a path, text, dict, Schema or resolved Plan; ``plan_kwargs``
+    as for :func:`datagen.resolve_plan`: seed, rows, scale, profile …) as a Spark DataFrame, in
+    plan order. ``partitions``: how many Spark partitions per table (default: one per block, at
+    most ``4 × defaultParallelism``); ``block_rows`` the rows per block (default the plan's, or
+    65,536). Nothing is computed until an action runs."""
+    if block_rows is not None:
+        plan_kwargs["block_rows"] = block_rows
+    elif "block_rows" not in plan_kwargs and not _is_plan(schema):
+        plan_kwargs["block_rows"] = SPARK_BLOCK_ROWS
+    plan = _plan(schema, **plan_kwargs)
+    from shared.schema_dsl.engine import Engine
+
+    engine = Engine(plan)
+    wanted = list(plan.kept) if tables is None else [str(t) for t in tables]
+    unknown = [t for t in wanted if t not in plan.kept]
+    if unknown:
+        from shared.registry import did_you_mean
+
+        raise UsageError(f"datagen.spark.generate: no table {', '.join(unknown)}"
+                         + (f" ({h})" if (h := did_you_mean(unknown[0], plan.kept)) else "")
+                         + f"; tables: {', '.join(plan.kept)}")
+    recipe = plan_recipe(plan)
+    source = plan.schema.source.raw
+    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    parallelism = max(1, spark.sparkContext.defaultParallelism)
+    out: dict[str, Any] = {}
+    for name in wanted:
+        n_rows = engine.row_count(name)
+        per = plan.block_rows
+        blocks = -(-n_rows // per) if n_rows else 0
+        arrow = engine.written_schemas[name]
+        parts = max(1, min(blocks, partitions or 4 * parallelism)) if blocks else 1
+
+        def fn(batches, name=name, per=per, n_rows=n_rows, arrow=arrow):
+            return _block_batches(batches, key, recipe, source, name, per, n_rows, arrow)
+
+        out[name] = spark.range(0, blocks, 1, parts).mapInArrow(fn, spark_schema(arrow))
+    return out
+
+
+def _is_plan(schema: Any) -> bool:
+    from shared.schema_dsl.planner import Plan
+
+    return isinstance(schema, Plan)
+
+
+def to_arrow(frame, arrow_schema: pa.Schema | None = None) -> pa.Table:
+    """A DataFrame's rows as an Arrow table, in partition order (``arrow_schema``: cast to it)."""
+    table = frame.toArrow()
+    return table.cast(arrow_schema) if arrow_schema is not None else table
+
+
+def differences(frames: Mapping[str, Any], plan, *, rows_per_piece: int = 1 << 20) -> dict[str, str]:
+    """Each table of ``frames`` (from :func:`generate`) compared with the local engine's rows, in
+    order, piece by piece (``Table.equals`` after casting to the engine's schema: the values,
+    their order and types, not the buffers' layout); ``{}`` when all are equal, else a message
+    per differing table."""
+    from shared.schema_dsl.engine import Engine
+
+    engine = Engine(plan)
+    out: dict[str, str] = {}
+    for name, frame in frames.items():
+        got = to_arrow(frame, engine.written_schemas[name])
+        n = engine.row_count(name)
+        if got.num_rows != n:
+            out[name] = f"{got.num_rows} rows, the local engine {n}"
+            continue
+        for start in range(0, n, rows_per_piece):
+            stop = min(n, start + rows_per_piece)
+            want = engine.batch(name, start, stop)
+            piece = got.slice(start, stop - start).combine_chunks()
+            if not piece.equals(pa.Table.from_batches([want]).cast(piece.schema)):
+                out[name] = f"rows {start}..{stop - 1} differ from the local engine's"
+                break
+    return out
+
+
+#: the formats Spark writes in the local engine's layout (``<table>/part-NNNNN.<ext>``), with the
+#: local format options it honours
+SPARK_FORMATS = {"parquet": ("parquet", ("compression",))}
+
+
+def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partitions: int | None = None):
+    """``shared.api.generate``'s ``table_writer`` for Spark: each table's DataFrame written by the
+    executors, then its part files, in partition order, renamed into the local layout
+    (``<table>/part-00000.parquet`` …), so ``validate --format parquet`` reads a Spark run as it
+    reads a local one — replaying it against the local engine included."""
+    if format not in SPARK_FORMATS:
+        raise UsageError(f"--engine spark writes {', '.join(SPARK_FORMATS)}, not {format} (the local engine "
+                         f"writes every format)")
+    writer_name, honoured = SPARK_FORMATS[format]
+    frames = generate(plan, spark, partitions=partitions)
+
+    def write(tmp: Path, name: str) -> list[dict[str, Any]]:
+        import shutil
+
+        stage = tmp / f".spark-{name}"
+        writer = frames[name].write.mode("overwrite").format(writer_name)
+        for key in honoured:
+            if key in options:
+                writer = writer.option(key, str(options[key]))
+        writer.save(str(stage))
+        parts = sorted(p for p in stage.iterdir() if p.name.startswith("part-") and not p.name.endswith(".crc"))
+        dest = tmp / name
+        dest.mkdir(parents=True, exist_ok=True)
+        entries = []
+        for i, part in enumerate(parts):
+            target = dest / f"part-{i:05d}.{format}"
+            os.replace(part, target)
+            entries.append({"path": f"{name}/{target.name}", "table": name})
+        shutil.rmtree(stage)
+        return entries
+
+    return write
