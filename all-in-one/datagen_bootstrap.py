@@ -86,7 +86,8 @@ import sys
 
 # every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
 # dispatched to APP_MODULE, `python -m datagen VERB ...`
-COMMANDS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl")
+COMMANDS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl",
+            "serve")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"
@@ -94,7 +95,7 @@ APP_MODULE = "datagen"
 # the first time one of them is used, from requirements-<extra>.txt (that extra's exact pins);
 # `--setup` (make setup, make test) installs every extra that has such a file. The issues that
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
-VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql"}
+VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "serve": "service"}
 FORMAT_EXTRAS = {"postgres": "postgres"}
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats

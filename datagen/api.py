@@ -274,7 +274,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              progress: Callable[[str, int], None] | None = None, output: Any = None,
              corrupt: Corrupt = None, table_scale: TableScale = None, include: Tables = None,
              exclude: Tables = None, runs_db: str | os.PathLike | None = None,
-             record_run: bool = True) -> GenerateResult:
+             record_run: bool = True, on_record: Callable[[str], None] | None = None) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
@@ -287,7 +287,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     state folder; docs/runs.md) — pending, running, then success, failed or interrupted — and
     its record is ``result.record``. ``record_run=False`` keeps the record on the result only
     (for callers that record the run themselves). A store that cannot be written stops the run
-    before anything is written (``OutputError``); so does another live run into the same target."""
+    before anything is written (``OutputError``); so does another live run into the same target.
+    ``on_record`` is called with the run's id as soon as it is recorded as running (``datagen
+    serve`` answers with it while the run goes on)."""
     import time
 
     from shared.schema_dsl.engine import check_workers, default_workers
@@ -306,7 +308,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
                             exclude=exclude, allow_missing_parents=_appends(opts))
         _check_parents(plan, opts)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
-        with _recorder(store, plan, fmt, opts, raw, target, "path", None, started) as rec:
+        with _recorder(store, plan, fmt, opts, raw, target, "path", None, started, on_record) as rec:
             manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
             record = rec.succeed(manifest)
         return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, record=record, _plan=plan)
@@ -325,7 +327,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     _check_parents(plan, opts)
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
-        with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started) as rec:
+        with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started, on_record) as rec:
             tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
             record = rec.succeed(manifest)
         return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory", record=record,
@@ -336,7 +338,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         target = Path(tempfile.mkdtemp(prefix=f"datagen-{plan.schema.name}-")) / fmt.name
     else:
         target = Path(spec.path)  # type: ignore[arg-type]  # check() requires it for this sink
-    with _recorder(store, plan, fmt, opts, raw, target, spec.sink, spec.table_format, started) as rec:
+    with _recorder(store, plan, fmt, opts, raw, target, spec.sink, spec.table_format, started, on_record) as rec:
         manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
         record = rec.succeed(manifest)
     return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink, record=record,
@@ -363,7 +365,8 @@ def target_identity(fmt: Format | None, options: Mapping[str, Any], target: Path
 
 
 def _recorder(store: RunStore | None, plan: Plan, fmt: Format | None, opts: Mapping[str, Any], raw: Mapping[str, str],
-              target: Path | None, sink: str, table_format: str | None, started: float) -> Recorder:
+              target: Path | None, sink: str, table_format: str | None, started: float,
+              on_start: Callable[[str], None] | None = None) -> Recorder:
     """The run's ``Recorder``: its target identity, the key two runs must not share (the
     identity's ``key``, else the output folder's absolute path; none in memory) and the message
     a refused run gets."""
@@ -380,7 +383,7 @@ def _recorder(store: RunStore | None, plan: Plan, fmt: Format | None, opts: Mapp
     replay = {"sink": sink, "out": None if target is None else str(target), "table_format": table_format}
     return Recorder(store, plan, format_name=fmt.name if fmt is not None else None, options=opts, raw_options=raw,
                     target=identity, key=key, label=label, hint=hint, replay=replay, started=started,
-                    exclude=tuple(getattr(fmt, "target_options", ()) or ()))
+                    exclude=tuple(getattr(fmt, "target_options", ()) or ()), on_start=on_start)
 
 
 def _check_store_outside(store: RunStore, target: Path) -> None:
