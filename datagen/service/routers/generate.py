@@ -59,5 +59,17 @@ def generate(body: GenerateIn, ctx: Context = Depends(context)) -> Response:
         return Response(sink.getvalue().to_pybytes(), media_type=ARROW, headers=headers)
     out = {"run_id": run_id, "seed": plan.seed, "rows": {n: result.rows[n] for n in names},
            "tables": {n: result.tables[n].to_pylist() for n in names}}
-    return Response(json.dumps(out, default=str).encode(), media_type="application/json",
+    return Response(json.dumps(out, default=_json_value).encode(), media_type="application/json",
                     headers=headers)
+
+
+def _json_value(value: object) -> object:
+    """Timestamps and dates as ISO 8601, decimals as exact text, bytes as base64, the rest as text."""
+    import base64
+    import datetime as dt
+
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
