@@ -4,53 +4,19 @@ one router per resource under ``/api/v1``, the state on ``app.state``)."""
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.security import APIKeyHeader
 
-from datagen.service import errors
+from datagen.service.deps import PREFIX, Context, require_key
+from datagen.service.errors import body as error_body
+from datagen.service.errors import install as install_errors
 from datagen.service.metrics import Metrics
 from datagen.service.runs import RunManager
-from datagen.service.settings import API_KEY_HEADER, Settings
-
-PREFIX = "/api/v1"
-_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
-                           description="Required when the service was started with an API key.")
-
-
-@dataclass
-class Context:
-    """What every router reaches through ``request.app.state.ctx``."""
-
-    settings: Settings
-    runs: RunManager
-    metrics: Metrics
-
-    @property
-    def runs_db(self) -> str | None:
-        return None if self.settings.runs_db is None else str(self.settings.runs_db)
-
-
-def context(request: Request) -> Context:
-    return request.app.state.ctx
-
-
-def require_key(request: Request, key: str | None = Depends(_key_header)) -> None:
-    """401 without the key, 403 with a wrong one (when the service has a key)."""
-    expected = request.app.state.ctx.settings.api_key
-    if expected is None:
-        return
-    if not key:
-        raise errors.Unauthorized(f"this service needs an API key in the {API_KEY_HEADER} header",
-                                  headers={"WWW-Authenticate": API_KEY_HEADER})
-    if not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
-        raise errors.Forbidden("the API key is not valid")
+from datagen.service.settings import Settings
 
 
 class _Limits:
@@ -99,7 +65,7 @@ class _Limits:
 
                     receive = replay
             if too_big:
-                response = JSONResponse(errors.body("TooLarge", f"the request body is larger than "
+                response = JSONResponse(error_body("TooLarge", f"the request body is larger than "
                                                     f"{self.limit:,} bytes (--max-body-bytes)"), status_code=413)
                 await response(scope, receive, send_status)
                 return
@@ -133,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Synthetic datasets over HTTP: the same schemas, runs and run store as the "
                               "datagen command line (docs/service.md).")
     app.state.ctx = Context(settings, manager, metrics)
-    errors.install(app)
+    install_errors(app)
 
     from datagen.service.routers import generate, health, imports, runs, schemas, targets
 

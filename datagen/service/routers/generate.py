@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.errors import TooLarge
 from datagen.service.models import GenerateIn, GenerateOut
 from datagen.service.resolve import load_dataset, resolve_plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.metrics import CONTENT_TYPE
 from datagen.service.models import Health, Ready
 

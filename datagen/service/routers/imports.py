@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.models import ImportOut, ImportSqlIn
 from datagen.service.routers.schemas import ERRORS, plain
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.errors import Conflict, NotFound
 from datagen.service.models import LogLine, PlanOut, Progress, RunAccepted, RunIn, RunList, RunLogs, RunOut
 from datagen.service.resolve import load_dataset, resolve_plan, resolve_target

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.errors import NotFound
 from datagen.service.models import (
     BlueprintList,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from datagen.service.app import Context, context
+from datagen.service.deps import Context, context
 from datagen.service.resolve import find_named_target
 from datagen.service.routers.schemas import ERRORS, plain
 from shared.io.redact import redact
