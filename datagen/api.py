@@ -274,8 +274,9 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              progress: Callable[[str, int], None] | None = None, output: Any = None,
              corrupt: Corrupt = None, table_scale: TableScale = None, include: Tables = None,
              exclude: Tables = None, runs_db: str | os.PathLike | None = None,
-             record_run: bool = True, engine: str = "local", spark: Any = None,
-             spark_master: str | None = None, spark_conf: Mapping[str, str] | None = None) -> GenerateResult:
+             record_run: bool = True, on_record: Callable[[str], None] | None = None, engine: str = "local",
+             spark: Any = None, spark_master: str | None = None,
+             spark_conf: Mapping[str, str] | None = None) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
@@ -289,9 +290,11 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     its record is ``result.record``. ``record_run=False`` keeps the record on the result only
     (for callers that record the run themselves). A store that cannot be written stops the run
     before anything is written (``OutputError``); so does another live run into the same target.
-    ``engine="spark"``: the blocks are computed by Spark's executors (``spark``: a session, else
-    one on ``spark_master``, default ``local[2]``, with ``spark_conf``) and written in the local
-    layout — the same values as the local engine (datagen.spark, docs/spark.md)."""
+    ``on_record`` is called with the run's id as soon as it is recorded as running (``datagen
+    serve`` answers with it while the run goes on). ``engine="spark"``: the blocks are computed
+    by Spark's executors (``spark``: a session, else one on ``spark_master``, default
+    ``local[2]``, with ``spark_conf``) and written in the local layout — the same values as the
+    local engine (datagen.spark, docs/spark.md)."""
     import time
 
     from shared.schema_dsl.engine import check_workers, default_workers
@@ -311,7 +314,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         _check_parents(plan, opts)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
         extra = _engine_args(engine, plan, fmt, opts, raw, spark, spark_master, spark_conf)
-        with _recorder(store, plan, fmt, opts, raw, target, "path", None, started) as rec:
+        with _recorder(store, plan, fmt, opts, raw, target, "path", None, started, on_record) as rec:
             manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress,
                                      **extra)
             record = rec.succeed(manifest)
@@ -333,7 +336,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     _check_parents(plan, opts)
     if spec.sink == "memory":
         check_budget(plan, spec)  # before a single row is computed
-        with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started) as rec:
+        with _recorder(store, plan, None, {}, {}, None, "memory", spec.table_format, started, on_record) as rec:
             tables, manifest = _generate_in_memory(plan, workers, spec.table_format, progress)
             record = rec.succeed(manifest)
         return GenerateResult(output_dir=None, format=None, manifest=manifest, sink="memory", record=record,
@@ -344,7 +347,7 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
         target = Path(tempfile.mkdtemp(prefix=f"datagen-{plan.schema.name}-")) / fmt.name
     else:
         target = Path(spec.path)  # type: ignore[arg-type]  # check() requires it for this sink
-    with _recorder(store, plan, fmt, opts, raw, target, spec.sink, spec.table_format, started) as rec:
+    with _recorder(store, plan, fmt, opts, raw, target, spec.sink, spec.table_format, started, on_record) as rec:
         manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress)
         record = rec.succeed(manifest)
     return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, sink=spec.sink, record=record,
@@ -371,7 +374,8 @@ def target_identity(fmt: Format | None, options: Mapping[str, Any], target: Path
 
 
 def _recorder(store: RunStore | None, plan: Plan, fmt: Format | None, opts: Mapping[str, Any], raw: Mapping[str, str],
-              target: Path | None, sink: str, table_format: str | None, started: float) -> Recorder:
+              target: Path | None, sink: str, table_format: str | None, started: float,
+              on_start: Callable[[str], None] | None = None) -> Recorder:
     """The run's ``Recorder``: its target identity, the key two runs must not share (the
     identity's ``key``, else the output folder's absolute path; none in memory) and the message
     a refused run gets."""
@@ -388,7 +392,7 @@ def _recorder(store: RunStore | None, plan: Plan, fmt: Format | None, opts: Mapp
     replay = {"sink": sink, "out": None if target is None else str(target), "table_format": table_format}
     return Recorder(store, plan, format_name=fmt.name if fmt is not None else None, options=opts, raw_options=raw,
                     target=identity, key=key, label=label, hint=hint, replay=replay, started=started,
-                    exclude=tuple(getattr(fmt, "target_options", ()) or ()))
+                    exclude=tuple(getattr(fmt, "target_options", ()) or ()), on_start=on_start)
 
 
 def _check_store_outside(store: RunStore, target: Path) -> None:
@@ -441,37 +445,18 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
     return generate(plan, format=replay["format"], out=folder, options=options, **common)
 
 
-ENGINES = ("local", "spark")
-
-
 def _engine_args(engine: str, plan: Plan, fmt: Format, opts: Mapping[str, Any], raw: Mapping[str, str], spark: Any,
                  spark_master: str | None, spark_conf: Mapping[str, str] | None) -> dict[str, Any]:
-    """``shared.api.generate``'s arguments for ``engine``: nothing locally; for Spark, the table
-    writer (checked before anything is written: the format, the profile, the options)."""
-    if engine not in ENGINES:
-        from shared.registry import did_you_mean
+    """``shared.api.generate``'s arguments for ``engine`` (``datagen.engines``): nothing for the
+    local engine; another engine's table writer, checked before anything is written."""
+    from datagen.engines import ENGINES, check_engine
 
-        hint = did_you_mean(engine, ENGINES)
-        raise UsageError(f"--engine {engine!r}: one of {', '.join(ENGINES)}" + (f" ({hint})" if hint else ""))
+    check_engine(engine)
     if engine == "local":
         if spark is not None or spark_master or spark_conf:
             raise UsageError("--spark-master and --spark-conf go with --engine spark")
         return {}
-    from datagen import spark as dspark
-
-    if fmt.name not in dspark.SPARK_FORMATS:
-        raise UsageError(f"--engine spark writes {', '.join(dspark.SPARK_FORMATS)}, not {fmt.name} (the local "
-                         f"engine writes every format)")
-    honoured = dspark.SPARK_FORMATS[fmt.name][1]
-    ignored = sorted(k for k in raw if k not in honoured)
-    if ignored:
-        raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
-                         f"writer (it takes: {', '.join(honoured) or 'none'})")
-    if plan.profile == "dirty" or any(t.anomalies is not None for t in plan.schema.tables):
-        raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
-                         "engine does not write yet; use the local engine")
-    session = spark if spark is not None else dspark.session(spark_master or "local[2]", spark_conf)
-    return {"table_writer": dspark.table_writer(session, plan, fmt.name, opts), "engine_name": "spark"}
+    return ENGINES[engine](plan, fmt, opts, raw, spark=spark, master=spark_master, conf=spark_conf)
 
 
 def plan_from_recipe(recipe: Mapping[str, Any], source: bytes) -> Plan:

@@ -46,7 +46,8 @@ from shared.cli.common import (
 from shared.errors import UsageError
 from shared.registry import did_you_mean
 
-VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl", "fit")
+VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl", "fit",
+         "serve")
 
 
 def _spark_conf(items: list[str] | None) -> dict[str, str] | None:
@@ -578,7 +579,73 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
             text = render(_schema_arg(schema), dialect, checks=not no_checks)
             _write_text(out, text)
 
+    @app.command("serve")
+    def serve(host: str = typer.Option("127.0.0.1", "--host", help="The address to bind. Anything but loopback "
+                                       "needs an API key (--api-key-env)."),
+              port: int = typer.Option(8000, "--port", help="The TCP port."),
+              schemas_dir: str = typer.Option("schemas", "--schemas-dir", help="The folder schema ids resolve in "
+                                              "(and only in)."),
+              targets_dir: str = typer.Option(None, "--targets-dir", help="The named targets' folder. Default: "
+                                              "$DATAGEN_TARGETS_DIR, else targets/."),
+              output_dir: str = typer.Option("out", "--output-dir", help="The folder inline targets write into "
+                                             "(their path is relative to it and stays inside it)."),
+              runs_db: str = RunsDbOpt,
+              api_key_env: str = typer.Option(None, "--api-key-env", metavar="VAR", help="Require the API key held "
+                                              "in this environment variable (X-API-Key header); never on the "
+                                              "command line."),
+              max_runs: int = typer.Option(2, "--max-runs", help="Runs at once; the next one is refused (429)."),
+              max_body_bytes: int = typer.Option(1 << 20, "--max-body-bytes", help="The largest request body "
+                                                 "(413 beyond)."),
+              max_generate_rows: int = typer.Option(100_000, "--max-generate-rows", help="The most rows POST "
+                                                    "/generate answers in memory (413 beyond)."),
+              debug: bool = DebugOpt) -> None:
+        """The HTTP API (FastAPI on uvicorn; OpenAPI docs at /docs): schemas, targets, runs in the
+        background (the same run store), import, small in-memory results. See docs/service.md."""
+        with guard(debug):
+            _serve(host, port, schemas_dir, targets_dir, output_dir, runs_db, api_key_env, max_runs, max_body_bytes,
+                   max_generate_rows)
+
     return app
+
+
+def _serve(host: str, port: int, schemas_dir: str, targets_dir: str | None, output_dir: str, runs_db: str | None,
+           api_key_env: str | None, max_runs: int, max_body_bytes: int, max_generate_rows: int) -> None:
+    """Check the settings, say where the service listens and whether it needs a key, run uvicorn."""
+    try:
+        import uvicorn
+
+        from datagen.service import Settings, create_app
+    except ImportError as exc:
+        raise UsageError(f"datagen serve needs the service extra ({exc.name} is missing): pip install "
+                         f"'datagen[service]' (the bootstrap installs it)") from None
+    from pydantic import SecretStr, ValidationError
+
+    from generators.common.targets import targets_dir as default_targets_dir
+
+    key = None
+    if api_key_env is not None:
+        key = os.environ.get(api_key_env, "")
+        if not key.strip():
+            raise UsageError(f"--api-key-env {api_key_env}: the environment variable is not set or empty")
+    for flag, value in (("--schemas-dir", schemas_dir), ("--output-dir", output_dir)):
+        if not value.strip():
+            raise UsageError(f"{flag} '': an empty path")
+    try:
+        settings = Settings(host=host, port=port, schemas_dir=Path(schemas_dir),
+                            targets_dir=Path(targets_dir) if targets_dir else default_targets_dir(),
+                            output_dir=Path(output_dir), runs_db=Path(runs_db) if runs_db else None,
+                            api_key=SecretStr(key) if key else None,
+                            max_runs=max_runs, max_body_bytes=max_body_bytes, max_generate_rows=max_generate_rows)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
+    settings.check()
+    app = create_app(settings)
+    where = f"[{host}]" if ":" in host else host
+    print(f"datagen serve: http://{where}:{port}/docs (API under /api/v1); "
+          + (f"an API key is required (X-API-Key, from ${api_key_env})" if key else "no API key (loopback only)")
+          + f"; at most {max_runs} runs at once", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 
 def _render_result(result) -> None:

@@ -37,7 +37,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -488,12 +488,16 @@ class Recorder:
             record = rec.succeed(manifest)         # success, with the record
         # an exception: failed (its message) or interrupted (KeyboardInterrupt, a signal); re-raised
 
-    ``store`` None: the record is built (``GenerateResult.record``) but kept nowhere."""
+    ``store`` None: the record is built (``GenerateResult.record``) but kept nowhere. ``on_start``
+    is called with the run's id once it is recorded as running (the service answers with it
+    while the run goes on)."""
 
     def __init__(self, store: RunStore | None, plan: Plan, *, format_name: str | None, options: Mapping[str, Any],
                  raw_options: Mapping[str, str], target: Mapping[str, Any], key: str | None, label: str,
-                 hint: str = "", replay: Mapping[str, Any], started: float, exclude: tuple[str, ...] = ()):
+                 hint: str = "", replay: Mapping[str, Any], started: float, exclude: tuple[str, ...] = (),
+                 on_start: Callable[[str], None] | None = None):
         self.store, self.plan = store, plan
+        self.on_start = on_start
         self.target = dict(target)
         self.key, self.label, self.hint = key, label, hint
         self.started = started
@@ -517,6 +521,8 @@ class Recorder:
         self.run_id = self.store.begin(fields, key=self.key, label=self.label, hint=self.hint)
         try:
             self.store.set_running(self.run_id)
+            if self.on_start is not None:
+                self.on_start(self.run_id)
         except BaseException as exc:
             self._end(exc)
             raise

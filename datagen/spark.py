@@ -32,6 +32,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from datagen.engines import ENGINES
 from datagen.runs import plan_recipe
 from shared.errors import UsageError
 
@@ -237,3 +238,24 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
         return entries
 
     return write
+
+
+@ENGINES.register("spark")
+def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], *, spark: Any = None,
+                 master: str | None = None, conf: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``generate --engine spark``: checked (the format, the options Spark honours, the profile)
+    before a session is started or anything is written; then the table writer."""
+    if fmt.name not in SPARK_FORMATS:
+        raise UsageError(f"--engine spark writes {', '.join(SPARK_FORMATS)}, not {fmt.name} (the local "
+                         f"engine writes every format)")
+    honoured = SPARK_FORMATS[fmt.name][1]
+    ignored = sorted(k for k in raw if k not in honoured)
+    if ignored:
+        raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
+                         f"writer (it takes: {', '.join(honoured) or 'none'})")
+    if plan.profile == "dirty" or any(t.anomalies is not None for t in plan.schema.tables):
+        raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
+                         "engine does not write yet; use the local engine")
+    if spark is None:
+        spark = session(master or "local[2]", conf)
+    return {"table_writer": table_writer(spark, plan, fmt.name, options), "engine_name": "spark"}
