@@ -98,6 +98,8 @@ APP_MODULE = "datagen"
 VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit",
                "serve": "service"}
 FORMAT_EXTRAS = {"postgres": "postgres"}
+# `generate --engine NAME` -> the extra that engine needs
+ENGINE_EXTRAS = {"spark": "spark"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
 # from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity
 # report is tested against, declares pandas<3 but runs on the pinned pandas 3)
@@ -263,6 +265,7 @@ def parse_args(args):
         )
 
     fmt = None
+    engine = None
     wants_help = False
     i = 0
     while i < len(frontend_args):
@@ -278,6 +281,11 @@ def parse_args(args):
             i += 1
         elif arg.startswith("--format="):
             fmt = arg[len("--format=") :]
+        elif arg == "--engine" and i + 1 < len(frontend_args):
+            engine = frontend_args[i + 1]
+            i += 1
+        elif arg.startswith("--engine="):
+            engine = arg[len("--engine=") :]
         i += 1
 
     if fmt is None and command in FORMAT_COMMANDS and not wants_help:
@@ -291,7 +299,8 @@ def parse_args(args):
             f"unknown format '{fmt}'{_did_you_mean(fmt, list(FRONTENDS) + list(ALIASES))}; formats: {_format_names()}",
             show_usage=False,
         )
-    extras = [e for e in (VERB_EXTRAS.get(command), FORMAT_EXTRAS.get(ALIASES.get(fmt, fmt))) if e]
+    extras = [e for e in (VERB_EXTRAS.get(command), FORMAT_EXTRAS.get(ALIASES.get(fmt, fmt)),
+                          ENGINE_EXTRAS.get(engine)) if e]
     return "dispatch", (APP_MODULE, [command] + frontend_args, reinstall, sorted(set(extras)))
 
 

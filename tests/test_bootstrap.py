@@ -437,7 +437,7 @@ def _bootstrap_with_extras(tmp_path, verb_extras: str) -> Path:
     fake_root = tmp_path / "repo"
     (fake_root / "all-in-one").mkdir(parents=True)
     text = BOOTSTRAP.read_text()
-    line = re.search(r"\nVERB_EXTRAS = \{[^\n]*\}\n", text)
+    line = re.search(r"\nVERB_EXTRAS = \{[^}]*\}\n", text)  # one line or several
     assert line is not None
     (fake_root / "all-in-one" / "datagen_bootstrap.py").write_text(
         text.replace(line.group(0), f"\nVERB_EXTRAS = {verb_extras}\n"))
@@ -503,3 +503,25 @@ def test_the_bootstrap_knows_every_verb_and_builtin_format_of_the_app():
     assert set(boot.FRONTENDS) == set(generators.BUILTIN_FORMATS)
     assert boot.ALIASES == generators.BUILTIN_ALIASES
     assert set(boot.VERB_EXTRAS) <= set(boot.COMMANDS)
+
+
+def test_an_engine_or_a_format_or_a_verb_names_the_extras_it_needs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("datagen_bootstrap", BOOTSTRAP)
+    boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot)
+
+    def extras(*argv):
+        action, details = boot.parse_args(list(argv))
+        assert action == "dispatch"
+        return details[3]
+
+    assert extras("generate", "--format", "parquet", "--engine", "spark") == ["spark"]
+    assert extras("generate", "--format=parquet", "--engine=spark") == ["spark"]
+    assert extras("generate", "--format", "parquet") == []
+    assert extras("generate", "--format", "postgres", "--target", "x") == ["postgres"]
+    assert extras("import", "sql", "f.sql") == ["sql"]
+    assert extras("fit", "--source", "d", "--out", "s.yaml") == ["fit"]
+    assert extras("serve") == ["service"]
+    assert set(boot.ENGINE_EXTRAS.values()) <= set(boot.available_extras())

@@ -1,0 +1,105 @@
+"""Spark against the local engine: the reference workload to Parquet, same run, same machine.
+
+    python -m bench.spark [--scale 0.02] [--runs 1]
+
+* the local engine (``generate --format parquet``, 1 and 2 workers);
+* ``generate --engine spark`` on ``local[1]`` and ``local[2]`` (one session each; its start is
+  reported apart and not counted: a cluster's session outlives one run);
+* the target: local[2] reaches at least 50 % of the local engine's rows/s (2 workers), and rows/s
+  per core stays flat from 1 to 2 executor cores.
+
+Each run is timed by its manifest (plan → last file committed). Writes
+``bench/results-spark.json`` and ``bench/results-spark.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import BENCH, ROOT, SCHEMAS, scaled
+
+REFERENCE = SCHEMAS / "reference.yaml"
+TABLES = {"customers": 10_000_000, "orders": 50_000_000}
+
+
+def _rows(scale: float) -> list[str]:
+    return [f"{t}={scaled(n, scale)}" for t, n in TABLES.items()]
+
+
+def local_run(out: Path, scale: float, workers: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATAGEN_RUNS_DB": str(out.parent / "runs.db")}
+    args = [sys.executable, "-P", "-m", "datagen", "generate", "--format", "parquet", "--schema", str(REFERENCE),
+            "--out", str(out), "--force", "-q", "--workers", str(workers)]
+    for r in _rows(scale):
+        args += ["--rows", r]
+    subprocess.run(args, env=env, check=True)
+    return json.loads((out / "manifest.json").read_text())["timings"]["total_s"]
+
+
+def spark_runs(work: Path, scale: float, cores: int, runs: int) -> dict:
+    """In a child process (one SparkContext per process): session start, then ``runs`` runs."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+t0 = time.perf_counter()
+import datagen, datagen.spark
+spark = datagen.spark.session("local[{cores}]", {{"spark.driver.memory": "3g"}})
+start = time.perf_counter() - t0
+times = []
+for i in range({runs}):
+    r = datagen.generate({str(REFERENCE)!r}, format="parquet", out={str(work / f"spark{cores}")!r}, force=True,
+                         rows={{{", ".join(f"{t!r}: {scaled(n, scale)}" for t, n in TABLES.items())}}},
+                         engine="spark", spark=spark, record_run=False)
+    times.append(r.manifest["timings"]["total_s"])
+print(json.dumps({{"session_s": start, "run_s": min(times)}}))
+spark.stop()
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 0.02)))
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 1)))
+    a = ap.parse_args()
+    rows = sum(scaled(n, a.scale) for n in TABLES.values())
+    work = Path(tempfile.mkdtemp(prefix="bench-spark-"))
+    try:
+        local = {w: min(local_run(work / f"local{w}", a.scale, w) for _ in range(a.runs)) for w in (1, 2)}
+        spark = {c: spark_runs(work, a.scale, c, a.runs) for c in (1, 2)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rate = {f"local engine, {w} worker(s)": round(rows / s) for w, s in local.items()}
+    rate.update({f"Spark local[{c}]": round(rows / v["run_s"]) for c, v in spark.items()})
+    result = {
+        "scale": a.scale, "rows": rows, "runs": a.runs, "rows_per_s": rate,
+        "spark_session_start_s": {f"local[{c}]": round(v["session_s"], 1) for c, v in spark.items()},
+        "ratios": {
+            "Spark local[2] / local engine (2 workers)": round(rate["Spark local[2]"] / rate["local engine, 2 worker(s)"], 2),
+            "Spark rows/s per core, 2 cores / 1 core": round(rate["Spark local[2]"] / 2 / rate["Spark local[1]"], 2),
+        },
+        "measured_at": time.strftime("%Y-%m-%d"),
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    (BENCH / "results-spark.json").write_text(text + "\n")
+    lines = [f"# Spark vs the local engine — reference workload, {rows:,} rows, Parquet", "",
+             "| run | rows/s |", "| --- | ---: |"] + [f"| {k} | {v:,} |" for k, v in rate.items()]
+    lines += ["", "| ratio | |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in result["ratios"].items()]
+    lines += ["", "Session start (not counted): " + ", ".join(f"{k} {v} s" for k, v in
+                                                           result["spark_session_start_s"].items())]
+    (BENCH / "results-spark.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
