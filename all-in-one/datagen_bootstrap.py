@@ -87,7 +87,7 @@ import sys
 # every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
 # dispatched to APP_MODULE, `python -m datagen VERB ...`
 COMMANDS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl",
-            "fit")
+            "fit", "report")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"
@@ -95,7 +95,8 @@ APP_MODULE = "datagen"
 # the first time one of them is used, from requirements-<extra>.txt (that extra's exact pins);
 # `--setup` (make setup, make test) installs every extra that has such a file. The issues that
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
-VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit"}
+VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit",
+               "report": "fit"}
 FORMAT_EXTRAS = {"postgres": "postgres"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
 # from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity

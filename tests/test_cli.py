@@ -26,7 +26,7 @@ def _invoke(*args: str):
 #: ``blueprints list|show`` browse a catalogue and take no dataset options
 #: ``query`` reads a folder generate wrote (``--out`` and the SQL only), ``export-ddl`` renders a
 #: schema's DDL (``--schema`` alone), ``fit`` reads real data: none runs a dataset
-OTHER_VERBS = {"query", "export-ddl", "fit"}
+OTHER_VERBS = {"query", "export-ddl", "fit", "report"}
 DATASET_VERBS = sorted(n for n, c in typer.main.get_command(app).commands.items()
                        if not hasattr(c, "commands") and n not in OTHER_VERBS)
 
