@@ -371,9 +371,10 @@ class _Builder:
         if not stat or not n_train or not n_hold or not n_syn:
             out["dcr"] = None
             return out
-        k = self.privacy_rows
+        k_ref = min(self.privacy_rows, n_train, n_hold)  # training and holdout alike: a fair race
 
         def sample(values: dict[str, np.ndarray] | None, n: int, name: str, d: int = SYN) -> list[np.ndarray]:
+            k = self.privacy_rows if values is None else k_ref
             pick = None if n <= k else np.sort(_rng(self.seed, tname, "privacy", name).choice(n, k, replace=False))
             arrays = [values[c.name] if values is not None else c.values[d] for c in stat]
             return [a if pick is None else a[pick] for a in arrays]
