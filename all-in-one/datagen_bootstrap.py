@@ -87,7 +87,7 @@ import sys
 # every verb of the datagen command line (a test keeps this equal to the app's verbs); each is
 # dispatched to APP_MODULE, `python -m datagen VERB ...`
 COMMANDS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl",
-            "fit", "serve")
+            "fit", "serve", "report")
 # the verbs that need --format (the others take it where it applies)
 FORMAT_COMMANDS = ("describe", "generate", "validate")
 APP_MODULE = "datagen"
@@ -96,7 +96,7 @@ APP_MODULE = "datagen"
 # `--setup` (make setup, make test) installs every extra that has such a file. The issues that
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
 VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit",
-               "serve": "service"}
+               "serve": "service", "report": "fit"}
 FORMAT_EXTRAS = {"postgres": "postgres"}
 # `generate --engine NAME` -> the extra that engine needs
 ENGINE_EXTRAS = {"spark": "spark"}

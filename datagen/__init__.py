@@ -9,6 +9,7 @@ The public face for Python users (``shared`` and ``generators`` are internal nam
     >>> report["status"]
     'pass'
     >>> fitted = datagen.fit("real_data/")       # learn an editable schema (docs/fit.md)
+    >>> datagen.report("real_data/", "out/synthetic").write("report.html")  # fidelity (docs/report.md)
 
 Formats are found by name on first use (``datagen.formats()`` lists them); generators, formats
 and checks from other packages come in through entry points or ``DATAGEN_PLUGINS``.
@@ -44,6 +45,7 @@ from datagen.config import (
 )
 from datagen.fit import FitResult, fit  # the subpackage's function (scipy is imported on first use)
 from datagen.output import OutputSpec
+from datagen.report import FidelityReport, report  # the subpackage's function (pandas on first use)
 from datagen.stream import EventStream, stream
 from generators import register_builtins as _register_builtins
 from shared import __version__
@@ -66,6 +68,6 @@ __all__ = [
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
     "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream", "blueprints",
-    "fit", "FitResult",
+    "fit", "FitResult", "report", "FidelityReport",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -47,7 +47,7 @@ from shared.errors import UsageError
 from shared.registry import did_you_mean
 
 VERBS = ("describe", "generate", "validate", "blueprints", "runs", "targets", "query", "import", "export-ddl", "fit",
-         "serve")
+         "serve", "report")
 
 
 def _spark_conf(items: list[str] | None) -> dict[str, str] | None:
@@ -557,6 +557,62 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 print(f"fitted {len(rep['tables'])} table(s), {cols} column(s), {len(rep['relations'])} foreign "
                       f"key(s), {len(rep['pii'])} PII column(s) ({rep['withheld']['suppressed_values']} rare "
                       f"value(s) withheld) → {out}" + (f"; report {report}" if report else ""))
+
+    @app.command("report")
+    def report_(real: str = typer.Option(..., "--real", help="The real data: a folder of CSV/Parquet/NDJSON files "
+                                         "(one per table), an SQLite file or a PostgreSQL DSN."),
+                synthetic: str = typer.Option(..., "--synthetic", help="The synthetic data: a folder `datagen "
+                                              "generate` wrote, or any source --real takes."),
+                out: list[str] = typer.Option(..., "--out", "-o", help="The report to write: FILE.html (self-"
+                                              "contained, with charts) or FILE.json; repeatable for both."),
+                schema: str = typer.Option(None, "--schema", "-s", help="The DSL schema: types, keys, foreign keys "
+                                           "and categories (default: inferred from the real data)."),
+                holdout: str = typer.Option(None, "--holdout", help="Real rows the synthesizer never saw, for the "
+                                            "privacy metrics (default: a seeded 20% of the real rows)."),
+                include: list[str] = typer.Option(None, "--include", help="Compare only this table; repeatable."),
+                sample_rows: int = typer.Option(200_000, "--sample-rows", help="At most this many rows per table "
+                                                "for the column and pair metrics (a seeded sample)."),
+                privacy_rows: int = typer.Option(2_000, "--privacy-rows", help="At most this many rows per dataset "
+                                                 "in the distance-to-closest-record computations."),
+                seed: int = typer.Option(0, "--seed", help="The seed of the samples and of the holdout split."),
+                fail_under: float = typer.Option(None, "--fail-under", help="Exit 1 when the overall quality score "
+                                                 "is below this (0..1)."),
+                force: bool = typer.Option(False, "--force", help="Replace existing --out files."),
+                as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+                quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
+                debug: bool = DebugOpt) -> None:
+        """Compare synthetic with real data: column shapes, column pair trends, cardinality,
+        intertable trends (SDMetrics' scores), coverage, missing values, referential integrity and
+        privacy (distance to closest record, exact copies); see docs/report.md."""
+        with guard(debug):
+            from datagen.report import report as build_report
+
+            paths = [Path(p) for p in out]
+            for p in paths:
+                if p.suffix.lower() not in (".html", ".htm", ".json"):
+                    raise UsageError(f"--out {p}: the suffix says the format: .html or .json")
+                if p.exists() and not force:
+                    raise UsageError(f"--out {p}: exists (hint: --force replaces it)")
+            if len({p.resolve() for p in paths}) != len(paths):
+                raise UsageError("--out: the same file given twice")
+            if fail_under is not None and not 0 <= fail_under <= 1:
+                raise UsageError(f"--fail-under {fail_under}: a score between 0 and 1")
+            rep = build_report(real, synthetic, schema=schema, holdout=holdout, include=include,
+                               sample_rows=sample_rows, privacy_rows=privacy_rows, seed=seed)
+            for p in paths:
+                rep.write(p, force=force)
+            overall = rep.scores["overall"]
+            if as_json:
+                print_json(rep.data)
+            elif not quiet:
+                props = ", ".join(f"{k} {v:.1%}" for k, v in rep.scores["properties"].items() if v is not None)
+                shown = "n/a" if overall is None else f"{overall:.1%}"
+                print(f"overall quality {shown} ({props}) → {', '.join(str(p) for p in paths)}")
+                for w in rep.data["warnings"]:
+                    print(f"warning: {w}", file=sys.stderr)
+            if fail_under is not None and (overall is None or overall < fail_under):
+                print(f"error: overall quality {overall} is below --fail-under {fail_under}", file=sys.stderr)
+                raise typer.Exit(1)
 
     app.add_typer(_blueprints_app(), name="blueprints")
     app.add_typer(_targets_app(), name="targets")

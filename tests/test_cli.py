@@ -25,9 +25,9 @@ def _invoke(*args: str):
 #: the verbs that run a dataset (describe, generate, validate …); command groups such as
 #: ``blueprints list|show`` browse a catalogue and take no dataset options
 #: ``query`` reads a folder generate wrote (``--out`` and the SQL only), ``export-ddl`` renders a
-#: schema's DDL (``--schema`` alone), ``fit`` reads real data, ``serve`` runs the HTTP API: none runs a
-#: dataset
-OTHER_VERBS = {"query", "export-ddl", "fit", "serve"}
+#: schema's DDL (``--schema`` alone), ``fit`` reads real data, ``report`` compares real and synthetic
+#: data, ``serve`` runs the HTTP API: none runs a dataset
+OTHER_VERBS = {"query", "export-ddl", "fit", "report", "serve"}
 DATASET_VERBS = sorted(n for n, c in typer.main.get_command(app).commands.items()
                        if not hasattr(c, "commands") and n not in OTHER_VERBS)
 
