@@ -69,6 +69,9 @@ Environment variables:
     venv location instead of ``<root>/.venv`` (tests use a throw-away path).
 ``DATAGEN_REQUIREMENTS``
     requirements file instead of ``<root>/requirements.txt``.
+``DATAGEN_EXTRAS_DIR``
+    the folder of the extras' ``requirements-<extra>.txt`` instead of ``<root>`` (tests use a
+    folder with one small extra, so ``--setup`` installs no Spark).
 ``DATAGEN_BOOTSTRAP_DRY_RUN``
     when set (and not ``0``): do all the pre-exec work, including any install, then print
     the command that would be executed on stdout and exit 0.
@@ -194,6 +197,7 @@ bootstrap options:
 environment variables:
   DATAGEN_VENV               virtual environment path (default: {venv})
   DATAGEN_REQUIREMENTS       requirements file (default: {req})
+  DATAGEN_EXTRAS_DIR         folder of the extras' requirements-<extra>.txt (default: the repository)
   DATAGEN_BOOTSTRAP_DRY_RUN  if set (not 0): print the frontend command instead of running it
 
 exit codes: 0 done (validate: all checks passed), 1 validate found failures,
@@ -564,15 +568,19 @@ def _build(venv, requirements, marker, reinstall, log, log_path):
 # --------------------------------------------------------------------------- extras
 
 
+def extras_dir():
+    return os.environ.get("DATAGEN_EXTRAS_DIR") or ROOT
+
+
 def extra_requirements(name):
-    return os.path.join(ROOT, f"requirements-{name}.txt")
+    return os.path.join(extras_dir(), f"requirements-{name}.txt")
 
 
 def available_extras():
     """The extras that have a requirements-<extra>.txt (what --setup installs)."""
     names = set(VERB_EXTRAS.values()) | set(FORMAT_EXTRAS.values())
     prefix, suffix = "requirements-", ".txt"
-    for entry in os.listdir(ROOT):
+    for entry in os.listdir(extras_dir()):
         if entry.startswith(prefix) and entry.endswith(suffix):
             names.add(entry[len(prefix) : -len(suffix)])
     return sorted(n for n in names if n and os.path.exists(extra_requirements(n)))

@@ -208,9 +208,14 @@ def ready(tmp_path_factory):
     r.base, r.req, r.venv = base, req, venv
     r.marker = venv / MARKER
     r.python = _venv_python(venv)
-    r.env = _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req)
+    # one small extra (an empty requirements file): --setup installs it, not the repository's
+    # real extras (Spark alone is a 450 MB source package)
+    extras = base / "extras"
+    extras.mkdir()
+    (extras / "requirements-demo.txt").write_text("# an extra with nothing to install\n")
+    r.env = _env(DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req, DATAGEN_EXTRAS_DIR=extras)
     r.dry_env = _env(
-        DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req, DATAGEN_BOOTSTRAP_DRY_RUN=1
+        DATAGEN_VENV=venv, DATAGEN_REQUIREMENTS=req, DATAGEN_BOOTSTRAP_DRY_RUN=1, DATAGEN_EXTRAS_DIR=extras
     )
     assert not venv.exists()
     r.first = run(["describe", "--format", "parquet"], r.dry_env, cwd=base)
@@ -444,6 +449,11 @@ def _bootstrap_with_extras(tmp_path, verb_extras: str) -> Path:
     return fake_root
 
 
+def _own_extras(env):
+    """``env`` without DATAGEN_EXTRAS_DIR: the (fake) repository's own extras."""
+    return {k: v for k, v in env.items() if k != "DATAGEN_EXTRAS_DIR"}
+
+
 def test_an_extra_is_installed_the_first_time_a_verb_needs_it(ready, tmp_path):
     fake_root = _bootstrap_with_extras(tmp_path, '{"describe": "demo"}')
     script = fake_root / "all-in-one" / "datagen_bootstrap.py"
@@ -452,24 +462,24 @@ def test_an_extra_is_installed_the_first_time_a_verb_needs_it(ready, tmp_path):
     marker = ready.venv / ".datagen-extra-demo.sha256"
     marker.unlink(missing_ok=True)
     # a verb that does not need it installs nothing
-    result = run(["generate", "--format", "csv"], ready.dry_env, script=script)
+    result = run(["generate", "--format", "csv"], _own_extras(ready.dry_env), script=script)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert not marker.exists()
-    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    result = run(["describe", "--format", "csv"], _own_extras(ready.dry_env), script=script)
     assert result.returncode == 0, result.stderr
     assert "installing the demo extra (requirements-demo.txt)" in result.stderr
     assert marker.read_text().startswith("requirements-sha256:")
     assert shlex.split(result.stdout)[3:5] == ["datagen", "describe"]
     # the second time: nothing to do
-    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    result = run(["describe", "--format", "csv"], _own_extras(ready.dry_env), script=script)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     # a changed pin list installs again
     extra.write_text("# the demo extra, changed\n")
-    result = run(["describe", "--format", "csv"], ready.dry_env, script=script)
+    result = run(["describe", "--format", "csv"], _own_extras(ready.dry_env), script=script)
     assert "installing the demo extra" in result.stderr
     marker.unlink()
     # --setup installs every extra that has a requirements file
-    result = run(["--setup"], ready.env, script=script)
+    result = run(["--setup"], _own_extras(ready.env), script=script)
     assert result.returncode == 0, result.stderr
     assert marker.exists()
 
@@ -478,7 +488,7 @@ def test_a_failing_extra_install_exits_3_and_keeps_the_venv(ready, tmp_path):
     fake_root = _bootstrap_with_extras(tmp_path, '{"validate": "broken"}')
     script = fake_root / "all-in-one" / "datagen_bootstrap.py"
     (fake_root / "requirements-broken.txt").write_text("--no-such-pip-option\n")
-    result = run(["validate", "--format", "csv"], ready.dry_env, script=script)
+    result = run(["validate", "--format", "csv"], _own_extras(ready.dry_env), script=script)
     assert result.returncode == 3
     assert "pip install -r" in result.stderr and "full log:" in result.stderr
     assert "Traceback" not in result.stderr
