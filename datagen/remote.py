@@ -160,6 +160,7 @@ class RemoteStream:
                      batch: int | None = None, with_seq: bool = False) -> AsyncIterator[Any]:
         """Each event (the event_stream envelope as a dict; ``with_seq``: ``(stream_seq, event)``)
         until the stream ends; a close other than normal raises ``RemoteError``."""
+        import orjson
         import websockets
         from websockets.asyncio.client import connect
 
@@ -169,7 +170,7 @@ class RemoteStream:
         async with connect(url, additional_headers=self.remote.headers, max_size=None) as ws:
             try:
                 async for text in ws:
-                    message = json.loads(text)
+                    message = orjson.loads(text)
                     kind = message.get("type")
                     if kind == "events":
                         first = message["stream_seq"]
