@@ -650,6 +650,10 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                                               "in this environment variable (X-API-Key header); never on the "
                                               "command line."),
               max_runs: int = typer.Option(2, "--max-runs", help="Runs at once; the next one is refused (429)."),
+              max_streams: int = typer.Option(4, "--max-streams", help="Live streams at once; the next one is "
+                                              "refused (429)."),
+              max_subscribers: int = typer.Option(8, "--max-subscribers", help="WebSocket subscribers per "
+                                                  "stream; the next one is closed (4429)."),
               max_body_bytes: int = typer.Option(1 << 20, "--max-body-bytes", help="The largest request body "
                                                  "(413 beyond)."),
               max_generate_rows: int = typer.Option(100_000, "--max-generate-rows", help="The most rows POST "
@@ -659,13 +663,14 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         background (the same run store), import, small in-memory results. See docs/service.md."""
         with guard(debug):
             _serve(host, port, schemas_dir, targets_dir, output_dir, runs_db, api_key_env, max_runs, max_body_bytes,
-                   max_generate_rows)
+                   max_generate_rows, max_streams, max_subscribers)
 
     return app
 
 
 def _serve(host: str, port: int, schemas_dir: str, targets_dir: str | None, output_dir: str, runs_db: str | None,
-           api_key_env: str | None, max_runs: int, max_body_bytes: int, max_generate_rows: int) -> None:
+           api_key_env: str | None, max_runs: int, max_body_bytes: int, max_generate_rows: int,
+           max_streams: int = 4, max_subscribers: int = 8) -> None:
     """Check the settings, say where the service listens and whether it needs a key, run uvicorn."""
     try:
         import uvicorn
@@ -691,7 +696,8 @@ def _serve(host: str, port: int, schemas_dir: str, targets_dir: str | None, outp
                             targets_dir=Path(targets_dir) if targets_dir else default_targets_dir(),
                             output_dir=Path(output_dir), runs_db=Path(runs_db) if runs_db else None,
                             api_key=SecretStr(key) if key else None,
-                            max_runs=max_runs, max_body_bytes=max_body_bytes, max_generate_rows=max_generate_rows)
+                            max_runs=max_runs, max_body_bytes=max_body_bytes, max_generate_rows=max_generate_rows,
+                            max_streams=max_streams, max_subscribers=max_subscribers)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise UsageError(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}") from None
@@ -700,7 +706,7 @@ def _serve(host: str, port: int, schemas_dir: str, targets_dir: str | None, outp
     where = f"[{host}]" if ":" in host else host
     print(f"datagen serve: http://{where}:{port}/docs (API under /api/v1); "
           + (f"an API key is required (X-API-Key, from ${api_key_env})" if key else "no API key (loopback only)")
-          + f"; at most {max_runs} runs at once", file=sys.stderr, flush=True)
+          + f"; at most {max_runs} runs and {max_streams} streams at once", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 
 

@@ -10,7 +10,8 @@ consumer's pace when that is slower, and never buffers ahead.
 Rate: event ``i`` is due at ``t0 + i / N`` on a monotonic clock — an absolute schedule, so
 rounding never accumulates into drift over minutes or hours. An event is handed over when it is
 due (never early); when the consumer or the generation falls more than a second behind, the
-schedule restarts from now instead of bursting to catch up (as ``--rate`` does).
+schedule restarts from now instead of bursting to catch up (as ``--rate`` does);
+``restart_schedule()`` asks for that restart at the next event (the service's resume).
 ``events_per_second=None`` yields as fast as the consumer takes them.
 
 Both ``for event in stream`` and ``async for event in stream`` work; the async form sleeps with
@@ -56,6 +57,7 @@ class EventStream:
         self.plan, self.rate, self.max_events, self.raw = plan, events_per_second, max_events, raw
         self.clock, self.sleep = clock, sleep
         self.emitted = 0
+        self._restart = False
 
     def _windows(self) -> Iterator[Any]:
         from generators.event_stream_generator.merge import merged_stream
@@ -69,12 +71,19 @@ class EventStream:
         line = line.rstrip(b"\n")
         return line if self.raw else orjson.loads(line)
 
+    def restart_schedule(self) -> None:
+        """Restart the schedule from now at the next event (after a pause: no burst to catch up,
+        however short the pause was)."""
+        self._restart = True
+
     def _due(self, t0: float, i: int) -> tuple[float, float]:
-        """(t0, seconds to wait) for event ``i``: the schedule restarts when more than a second late."""
+        """(t0, seconds to wait) for event ``i``: the schedule restarts when more than a second late
+        or when asked to (``restart_schedule``)."""
         assert self.rate is not None
         now = self.clock()
-        if now - (t0 + i / self.rate) > MAX_LAG_S:
+        if self._restart or now - (t0 + i / self.rate) > MAX_LAG_S:
             t0 = now - i / self.rate
+            self._restart = False
         return t0, t0 + i / self.rate - now
 
     def __iter__(self) -> Iterator[Any]:

@@ -5,10 +5,12 @@ Every router calls the functions the command line and ``import datagen`` call (`
 through the same run store, so a run started over HTTP shows in ``datagen runs list``::
 
     create_app(Settings(...))  ──▶  /api/v1/{schemas,blueprints,targets,runs,import,generate,
-                                            health,ready,metrics}
+                                            streams,health,ready,metrics}, /api/v1/ws/streams/{id}
                                      │
-                                     └─ RunManager: one thread per run → datagen.generate(...)
-                                        (Recorder, progress callback, cancel flag)
+                                     ├─ RunManager: one thread per run → datagen.generate(...)
+                                     │  (Recorder, progress callback, cancel flag)
+                                     └─ StreamManager: one task per stream → datagen.stream(...)
+                                        fanned out to WebSocket subscribers (bounded queues)
 
 See docs/service.md. Only ``create_app`` and ``Settings`` are public; FastAPI is imported here,
 so ``import datagen`` never needs it.

@@ -17,6 +17,7 @@ from datagen.service.errors import install as install_errors
 from datagen.service.metrics import Metrics
 from datagen.service.runs import RunManager
 from datagen.service.settings import Settings
+from datagen.service.streams import StreamManager
 
 
 class _Limits:
@@ -87,26 +88,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     manager = RunManager(max_runs=settings.max_runs, runs_db=None if settings.runs_db is None else str(settings.runs_db),
                          workers=settings.workers, metrics=metrics, shutdown_grace_s=settings.shutdown_grace_s)
+    streams = StreamManager(max_streams=settings.max_streams, max_subscribers=settings.max_subscribers,
+                            max_buffer=settings.max_stream_buffer, metrics=metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
         yield
+        await streams.shutdown()
         await asyncio.get_running_loop().run_in_executor(None, manager.shutdown)
 
     app = FastAPI(title="datagen", version=__version__, lifespan=lifespan,
                   description="Synthetic datasets over HTTP: the same schemas, runs and run store as the "
                               "datagen command line (docs/service.md).")
-    app.state.ctx = Context(settings, manager, metrics)
+    app.state.ctx = Context(settings, manager, metrics, streams)
     install_errors(app)
 
     from datagen.service.routers import generate, health, imports, runs, schemas, targets
+    from datagen.service.routers import streams as stream_routes
 
     app.include_router(health.router, prefix=PREFIX)
     guarded = [Depends(require_key)]
-    for module in (schemas, targets, runs, imports, generate):
+    for module in (schemas, targets, runs, stream_routes, imports, generate):
         app.include_router(module.router, prefix=PREFIX, dependencies=guarded)
+    app.include_router(stream_routes.ws_router, prefix=PREFIX)  # checks the key itself (header or ?api_key=)
     app.include_router(health.metrics_router, prefix=PREFIX, dependencies=guarded)
 
     @app.get("/", include_in_schema=False)

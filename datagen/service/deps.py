@@ -12,6 +12,7 @@ from datagen.service.errors import Forbidden, Unauthorized
 from datagen.service.metrics import Metrics
 from datagen.service.runs import RunManager
 from datagen.service.settings import API_KEY_HEADER, Settings
+from datagen.service.streams import StreamManager
 
 PREFIX = "/api/v1"
 _key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
@@ -25,6 +26,7 @@ class Context:
     settings: Settings
     runs: RunManager
     metrics: Metrics
+    streams: StreamManager
 
     @property
     def runs_db(self) -> str | None:
@@ -37,7 +39,12 @@ def context(request: Request) -> Context:
 
 def require_key(request: Request, key: str | None = Depends(_key_header)) -> None:
     """401 without the key, 403 with a wrong one (when the service has a key)."""
-    expected = request.app.state.ctx.settings.api_key
+    check_key(request.app.state.ctx.settings, key)
+
+
+def check_key(settings: Settings, key: str | None) -> None:
+    """``Unauthorized`` or ``Forbidden`` unless ``key`` is the service's (when it has one)."""
+    expected = settings.api_key
     if expected is None:
         return
     if not key:

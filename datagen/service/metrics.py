@@ -1,7 +1,8 @@
 """Prometheus text (exposition format 0.0.4), by hand: a few counters, a gauge and one histogram.
 
 ``datagen_runs_total{status}`` (runs this service ended, by status), ``datagen_runs_active``,
-``datagen_rows_written_total``, ``datagen_stream_events_sent_total`` (live streams add to it),
+``datagen_rows_written_total``, ``datagen_stream_events_sent_total`` (live streams add to it), ``datagen_streams_active``,
+``datagen_stream_subscribers``, ``datagen_stream_events_dropped_total``,
 ``datagen_http_requests_total{method,route,status}`` and
 ``datagen_http_request_duration_seconds{method,route}`` (a histogram).
 """
@@ -25,6 +26,7 @@ class Metrics:
         self.runs: dict[str, int] = defaultdict(int)
         self.rows_written = 0
         self.stream_events = 0
+        self.stream_drops = 0
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
         self.latency: dict[tuple[str, str], list[float]] = {}  # bucket counts, then sum, then count
 
@@ -40,6 +42,10 @@ class Metrics:
         with self._lock:
             self.stream_events += n
 
+    def add_stream_drops(self, n: int) -> None:
+        with self._lock:
+            self.stream_drops += n
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
             self.requests[(method, route, status)] += 1
@@ -50,7 +56,7 @@ class Metrics:
             h[-2] += seconds
             h[-1] += 1
 
-    def render(self, active: int) -> str:
+    def render(self, active: int, streams: int = 0, subscribers: int = 0) -> str:
         with self._lock:
             out = ["# HELP datagen_runs_total Runs this service ended, by status.", "# TYPE datagen_runs_total counter"]
             for ended in ("success", "failed", "interrupted"):
@@ -62,6 +68,13 @@ class Metrics:
                     "# HELP datagen_stream_events_sent_total Events sent to stream subscribers.",
                     "# TYPE datagen_stream_events_sent_total counter",
                     f"datagen_stream_events_sent_total {self.stream_events}",
+                    "# HELP datagen_stream_events_dropped_total Events dropped for slow stream subscribers.",
+                    "# TYPE datagen_stream_events_dropped_total counter",
+                    f"datagen_stream_events_dropped_total {self.stream_drops}",
+                    "# HELP datagen_streams_active Live streams (waiting, running or paused).",
+                    "# TYPE datagen_streams_active gauge", f"datagen_streams_active {streams}",
+                    "# HELP datagen_stream_subscribers WebSocket subscribers of live streams.",
+                    "# TYPE datagen_stream_subscribers gauge", f"datagen_stream_subscribers {subscribers}",
                     "# HELP datagen_http_requests_total HTTP requests answered.",
                     "# TYPE datagen_http_requests_total counter"]
             for (method, route, status), n in sorted(self.requests.items()):

@@ -217,3 +217,63 @@ class Health(BaseModel):
 class Ready(BaseModel):
     ready: bool
     problems: list[str] = []
+
+
+class StreamIn(DatasetIn):
+    """``POST /streams``: the dataset (a schema with an event table), its pace and its length,
+    and how subscribers that fall behind are treated."""
+
+    events_per_second: float | None = Field(None, gt=0, le=10_000_000, allow_inf_nan=False, description=(
+        "Events per second on an absolute schedule; null: as fast as the subscribers take them. Left out: the "
+        "schema's stream.events_per_second, else null."))
+    max_events: int | None = Field(None, ge=0, le=MAX_ROWS, description="End after this many events (default: "
+                                   "when the schema's events run out).")
+    policy: Literal["block", "drop_oldest", "drop_newest"] = Field("block", description=(
+        "A full subscriber queue: block (the stream waits for it), drop_oldest or drop_newest."))
+    buffer: int | None = Field(None, ge=1, le=10_000_000, description="Each subscriber's queue in events "
+                               "(default the service's; at most its maximum).")
+    start: Literal["on_subscribe", "now"] = Field("on_subscribe", description=(
+        "on_subscribe: the first event waits for the first subscriber; now: the schedule starts at once."))
+    options: dict[str, str] | None = Field(None, description="The event_stream format's options "
+                                           "(late_max_delay, max_sort_rows).")
+
+
+class SubscriberOut(BaseModel):
+    id: int
+    policy: str
+    buffer: int
+    queued: int
+    max_queued: int = Field(description="The most events its queue held at once (never more than buffer).")
+    sent: int
+    dropped: int
+    connected_at: str
+
+
+class StreamOut(BaseModel):
+    """A live stream: its status, counts, measured rate and subscribers (with their drops)."""
+
+    id: str
+    status: Literal["waiting", "running", "paused", "ended", "stopped", "failed"]
+    schema_name: str
+    seed: int
+    events_per_second: float | None
+    max_events: int | None
+    policy: str
+    buffer: int
+    start: str
+    created_at: str
+    events_produced: int
+    rate_measured: float | None = Field(description="Events per second over the last 5 s while running.")
+    reason: str | None = None
+    dropped: int
+    subscribers: list[SubscriberOut]
+
+
+class StreamAccepted(BaseModel):
+    id: str
+    status: str
+    websocket: str = Field(description="The path to subscribe at (WebSocket).")
+
+
+class StreamList(BaseModel):
+    streams: list[StreamOut]

@@ -33,6 +33,14 @@ class Settings(BaseModel):
     api_key: SecretStr | None = None
     #: runs at once; the next one is refused with 429
     max_runs: int = Field(default=2, ge=1)
+    #: live streams at once (waiting, running or paused); the next ``POST /streams`` is refused with 429
+    max_streams: int = Field(default=4, ge=1)
+    #: WebSocket subscribers per stream; the next one is closed with 4429
+    max_subscribers: int = Field(default=8, ge=1)
+    #: a subscriber's queue, in events, unless the stream or the subscriber asks for another size
+    stream_buffer: int = Field(default=1000, ge=1)
+    #: the largest queue a stream or subscriber may ask for
+    max_stream_buffer: int = Field(default=100_000, ge=1)
     #: a request body larger than this is refused with 413
     max_body_bytes: int = Field(default=1 << 20, ge=1024)
     #: an inline schema (its JSON or text) larger than this is refused with 413

@@ -44,4 +44,5 @@ def ready(ctx: Context = Depends(context)):
                     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format 0.0.4"}})
 def metrics(ctx: Context = Depends(context)) -> PlainTextResponse:
     """Runs by status, rows written, stream events sent, request counts and latencies."""
-    return PlainTextResponse(ctx.metrics.render(ctx.runs.active), media_type=CONTENT_TYPE)
+    return PlainTextResponse(ctx.metrics.render(ctx.runs.active, ctx.streams.active,
+                                                 ctx.streams.subscribers), media_type=CONTENT_TYPE)

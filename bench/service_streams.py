@@ -1,0 +1,139 @@
+"""Live streams over the service (issue 17, item 2): events per second delivered to one local
+WebSocket subscriber when unthrottled, against writing the same events to a file in the same run,
+and a paced stream's per-second counts over a minute.
+
+    python -m bench.service_streams [--events 300000] [--seconds 60] [--rate 200]
+
+Starts ``datagen serve`` on a free loopback port, creates the streams over HTTP and reads them
+with the ``websockets`` client (the one ``DataGen(server_url=…)`` uses); prints a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "schemas" / "examples" / "iot.yaml"
+API = "/api/v1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(tmp: Path) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "datagen", "serve", "--port", str(port), "--runs-db",
+                             str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"), "--schemas-dir",
+                             str(SCHEMA.parent)], cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}{API}/health").status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("datagen serve did not start")
+        time.sleep(0.2)
+
+
+async def _subscribe(base: str, body: dict, batch: int | None = None) -> list[tuple[float, int]]:
+    """(arrival time, events) of every events frame until the end."""
+    import httpx
+    from websockets.asyncio.client import connect
+
+    sid = httpx.post(f"{base}{API}/streams", json={"schema_id": "iot", **body}, timeout=60).json()["id"]
+    frames = []
+    url = f"ws{base[4:]}{API}/ws/streams/{sid}" + (f"?batch={batch}" if batch else "")
+    async with connect(url, max_size=None) as ws:
+        async for text in ws:
+            m = orjson.loads(text)
+            if m["type"] == "events":
+                frames.append((time.perf_counter(), len(m["events"])))
+            elif m["type"] == "end":
+                break
+    return frames
+
+
+def unthrottled(base: str, n: int, batch: int | None) -> dict:
+    frames = asyncio.run(_subscribe(base, {"events_per_second": None, "max_events": n, "seed": 1,
+                                           "rows": {"readings": n}}, batch))
+    got = sum(k for _, k in frames)
+    seconds = frames[-1][0] - frames[0][0]
+    return {"events": got, "frames": len(frames), "seconds": round(seconds, 3),
+            "events_per_s": round(got / seconds)}
+
+
+def to_file(n: int, tmp: Path) -> dict:
+    import datagen
+
+    path = tmp / "events.ndjson"
+    t0 = time.perf_counter()
+    with path.open("wb") as f:
+        for line in datagen.stream(SCHEMA, events_per_second=None, max_events=n, seed=1, rows={"readings": n},
+                                   raw=True):
+            f.write(line + b"\n")
+    seconds = time.perf_counter() - t0
+    return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds),
+            "bytes": path.stat().st_size}
+
+
+def paced(base: str, seconds: int, rate: float) -> dict:
+    n = int(seconds * rate)
+    frames = asyncio.run(_subscribe(base, {"events_per_second": rate, "max_events": n, "seed": 1,
+                                           "rows": {"readings": n}}))
+    t0 = frames[0][0]
+    counts = [0] * seconds
+    for t, k in frames:
+        i = int(t - t0)
+        if i < seconds:
+            counts[i] += k
+    full = counts[: seconds - 1] if sum(counts) < n else counts  # the last second may hold the tail only
+    return {"events_per_second": rate, "seconds": seconds, "events": sum(k for _, k in frames),
+            "elapsed_s": round(frames[-1][0] - t0, 3), "per_second_mean": round(sum(full) / len(full), 2),
+            "per_second_min": min(full), "per_second_max": max(full)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=300_000)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--rate", type=float, default=200.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        proc, base = _serve(tmp)
+        try:
+            out = {"file": to_file(args.events, tmp),
+                   "websocket_batch_default": unthrottled(base, args.events, None),
+                   "websocket_batch_1": unthrottled(base, min(args.events, 100_000), 1)}
+            out["websocket_vs_file"] = round(out["websocket_batch_default"]["events_per_s"]
+                                             / out["file"]["events_per_s"], 3)
+            if args.seconds > 0:
+                out["paced"] = paced(base, args.seconds, args.rate)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
