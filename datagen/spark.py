@@ -319,6 +319,9 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
     if fmt.name == "delta" and parted:
         raise UsageError(f"--engine spark --format delta: table {parted[0]!r} is partitioned (partition_by), which "
                          "Spark's writer does not lay out yet; use the local engine")
+    if spark is not None and hive_metastore is not None:
+        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
+                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
     if spark is None:
         spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
     out: dict[str, Any] = {"table_writer": table_writer(spark, plan, fmt.name, options), "engine_name": "spark"}

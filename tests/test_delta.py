@@ -107,7 +107,10 @@ def test_delta_errors(tmp_path):
     code, out = run("generate", "--format", "delta", "--schema", shop, "--out", tmp_path / "e", "--engine", "spark",
                     "--option", "row_group_rows=1000")
     assert code == 2 and "--option row_group_rows is not honoured by Spark's delta writer" in out, out
-    assert not any((tmp_path / n).exists() for n in "abcde")
+    with pytest.raises(datagen.UsageError, match="hive_metastore applies to the session datagen starts"):
+        datagen.generate(shop, format="delta", out=tmp_path / "f", engine="spark", spark=object(),
+                         hive_metastore=tmp_path / "hive", hive_db="sales")
+    assert not any((tmp_path / n).exists() for n in "abcdef")
 
 
 # --- Spark: Delta tables from the executors, Hive registration ------------------------------------
