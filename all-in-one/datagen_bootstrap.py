@@ -100,7 +100,7 @@ APP_MODULE = "datagen"
 # bring postgres, sql, service, fit and spark add their line here, e.g. "serve": "service".
 VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit",
                "serve": "service", "report": "fit"}
-FORMAT_EXTRAS = {"postgres": "postgres"}
+FORMAT_EXTRAS = {"postgres": "postgres", "delta": "spark"}
 # `generate --engine NAME` -> the extra that engine needs
 ENGINE_EXTRAS = {"spark": "spark"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
@@ -118,6 +118,7 @@ FRONTENDS = {
     "sqlite": "generators.sqlite_seed",
     "event_stream": "generators.event_stream_generator",
     "postgres": "generators.postgres_target",
+    "delta": "generators.delta_table",
 }
 # alias -> format; the alias itself is passed through to the frontend unchanged.
 ALIASES = {"events": "event_stream", "postgresql": "postgres"}

@@ -276,7 +276,8 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
              exclude: Tables = None, runs_db: str | os.PathLike | None = None,
              record_run: bool = True, on_record: Callable[[str], None] | None = None, engine: str = "local",
              spark: Any = None, spark_master: str | None = None,
-             spark_conf: Mapping[str, str] | None = None) -> GenerateResult:
+             spark_conf: Mapping[str, str] | None = None, hive_db: str | None = None,
+             hive_metastore: str | os.PathLike | None = None) -> GenerateResult:
     """Generate the dataset. Without ``output``: write it in ``format`` (default Parquet) into
     ``out`` (default ``out/<schema>/<format>/``), replaced atomically, with ``manifest.json``;
     ``options`` are the format's ``--option`` settings. With ``output`` (an ``OutputSpec``, a dict
@@ -294,7 +295,10 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
     serve`` answers with it while the run goes on). ``engine="spark"``: the blocks are computed
     by Spark's executors (``spark``: a session, else one on ``spark_master``, default
     ``local[2]``, with ``spark_conf``) and written in the local layout — the same values as the
-    local engine (datagen.spark, docs/spark.md)."""
+    local engine (datagen.spark, docs/spark.md). ``hive_db`` (with ``engine="spark"``): once the
+    run is committed, register each table in the session's catalog as ``hive_db.table`` (a safe
+    identifier, checked first); ``hive_metastore``: the folder of the Hive catalog of the session
+    datagen starts (an embedded Derby metastore)."""
     import time
 
     from shared.schema_dsl.engine import check_workers, default_workers
@@ -313,10 +317,13 @@ def generate(schema: SchemaLike | Plan, *, format: str | Format | None = None, o
                             exclude=exclude, allow_missing_parents=_appends(opts))
         _check_parents(plan, opts)
         target = Path(out) if out is not None else default_out(plan.schema.name, fmt.name)
-        extra = _engine_args(engine, plan, fmt, opts, raw, spark, spark_master, spark_conf)
+        extra = _engine_args(engine, plan, fmt, opts, raw, spark, spark_master, spark_conf, hive_db, hive_metastore)
+        register = extra.pop("register", None)
         with _recorder(store, plan, fmt, opts, raw, target, "path", None, started, on_record) as rec:
             manifest = _lib.generate(plan, fmt, target, workers=workers, force=force, options=opts, progress=progress,
                                      **extra)
+            if register is not None:
+                manifest = {**manifest, "hive": {"database": hive_db, "tables": register(target)}}
             record = rec.succeed(manifest)
         return GenerateResult(output_dir=target, format=fmt.name, manifest=manifest, record=record, _plan=plan)
     if engine != "local":
@@ -446,17 +453,23 @@ def rerun(run_id: str, *, out: str | os.PathLike | None = None, force: bool = Fa
 
 
 def _engine_args(engine: str, plan: Plan, fmt: Format, opts: Mapping[str, Any], raw: Mapping[str, str], spark: Any,
-                 spark_master: str | None, spark_conf: Mapping[str, str] | None) -> dict[str, Any]:
+                 spark_master: str | None, spark_conf: Mapping[str, str] | None, hive_db: str | None = None,
+                 hive_metastore: str | os.PathLike | None = None) -> dict[str, Any]:
     """``shared.api.generate``'s arguments for ``engine`` (``datagen.engines``): nothing for the
-    local engine; another engine's table writer, checked before anything is written."""
+    local engine; another engine's table writer (and ``register``, with ``hive_db``), checked
+    before anything is written."""
     from datagen.engines import ENGINES, check_engine
 
     check_engine(engine)
     if engine == "local":
         if spark is not None or spark_master or spark_conf:
             raise UsageError("--spark-master and --spark-conf go with --engine spark")
+        if hive_db is not None or hive_metastore is not None:
+            raise UsageError("--hive-db and --hive-metastore go with --engine spark (tables are registered in "
+                             "the Spark session's catalog)")
         return {}
-    return ENGINES[engine](plan, fmt, opts, raw, spark=spark, master=spark_master, conf=spark_conf)
+    hive = {k: v for k, v in (("hive_db", hive_db), ("hive_metastore", hive_metastore)) if v is not None}
+    return ENGINES[engine](plan, fmt, opts, raw, spark=spark, master=spark_master, conf=spark_conf, **hive)
 
 
 def plan_from_recipe(recipe: Mapping[str, Any], source: bytes) -> Plan:

@@ -345,11 +345,15 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         atomic: bool = AtomicOpt,
         defer_constraints: bool = DeferOpt,
         engine: str = typer.Option("local", "--engine", help="local (default) or spark: Spark's executors "
-                                   "compute the blocks (same values; parquet)."),
+                                   "compute the blocks (same values; parquet, delta)."),
         spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark "
                                          "(default local[2])."),
         spark_conf: list[str] = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; "
                                              "repeatable."),
+        hive_db: str = typer.Option(None, "--hive-db", help="With --engine spark: register each table in the "
+                                    "session's catalog as NAME.table (a safe identifier)."),
+        hive_metastore: str = typer.Option(None, "--hive-metastore", help="With --engine spark: keep the Hive "
+                                           "catalog (embedded Derby metastore, warehouse) in this folder."),
         **extra: Any,
     ) -> None:
         """Generate the dataset into --out (atomically replaced), with a manifest.json."""
@@ -373,7 +377,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                     return
             target = Path(out) if out else datagen.default_out(plan.schema.name, fmt.name)
             engine_kw: dict[str, Any] = {"engine": engine, "spark_master": spark_master,
-                                         "spark_conf": _spark_conf(spark_conf)}
+                                         "spark_conf": _spark_conf(spark_conf), "hive_db": hive_db,
+                                         "hive_metastore": hive_metastore}
             progress, advance = _progress_callback(plan, quiet or as_json)
             if progress is not None:
                 with progress:

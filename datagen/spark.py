@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -36,7 +37,7 @@ from datagen.engines import ENGINES
 from datagen.runs import plan_recipe
 from shared.errors import UsageError
 
-__all__ = ["session", "generate", "table_writer", "differences", "to_arrow", "DEFAULT_CONF"]
+__all__ = ["session", "generate", "table_writer", "differences", "to_arrow", "register_tables", "DEFAULT_CONF"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a session's settings that make it behave like the local engine (UTC timestamps, Arrow on)
@@ -60,13 +61,19 @@ SPARK_BLOCK_ROWS = 65_536
 _ENGINES: dict[str, Any] = {}
 
 
-def session(master: str = "local[2]", conf: Mapping[str, str] | None = None, app_name: str = "datagen"):
+def session(master: str = "local[2]", conf: Mapping[str, str] | None = None, app_name: str = "datagen",
+            hive_metastore: str | os.PathLike | None = None):
     """A SparkSession with :data:`DEFAULT_CONF` (``conf`` on top); for a local master the
-    executors' Python finds datagen in this checkout."""
+    executors' Python finds datagen in this checkout. ``hive_metastore``: a folder for a Hive
+    catalog (Hive support on, an embedded Derby metastore in ``DIR/metastore_db`` and the
+    warehouse in ``DIR/warehouse``) — the catalog ``--hive-db`` registers tables in."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName(app_name)
     settings = dict(DEFAULT_CONF)
+    if hive_metastore is not None:
+        builder = builder.enableHiveSupport()
+        settings.update(hive_conf(hive_metastore))
     if master.startswith("local"):
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         settings["spark.executorEnv.PYTHONPATH"] = path
@@ -81,6 +88,49 @@ def session(master: str = "local[2]", conf: Mapping[str, str] | None = None, app
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("DATAGEN_SPARK_LOG_LEVEL", "ERROR"))
     return spark
+
+
+def hive_conf(folder: str | os.PathLike) -> dict[str, str]:
+    """The settings of a Hive catalog kept in ``folder``: an embedded Derby metastore
+    (``folder/metastore_db``) and the managed tables' warehouse (``folder/warehouse``)."""
+    root = Path(folder).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return {"spark.sql.catalogImplementation": "hive",
+            "spark.sql.warehouse.dir": str(root / "warehouse"),
+            "spark.hadoop.javax.jdo.option.ConnectionURL":
+                f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}"}
+
+
+#: a database or table name ``--hive-db`` accepts: a plain SQL identifier, nothing to quote
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_identifier(name: str, what: str = "--hive-db") -> str:
+    """``name`` when it is a safe SQL identifier (letters, digits, ``_``, not starting with a
+    digit), else a ``UsageError`` — nothing is quoted into SQL."""
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+        raise UsageError(f"{what} {name!r}: not a safe identifier (letters, digits and _, not starting with a "
+                         "digit)")
+    return name
+
+
+def register_tables(spark, database: str, out_dir: str | os.PathLike, tables: Iterable[str]) -> list[str]:
+    """Register each table of a run in ``out_dir`` in the session's catalog as
+    ``database.table`` — an external Parquet table at ``<out_dir>/<table>`` (a Delta table's
+    parts are its Parquet files; Spark without delta-spark skips ``_delta_log``) — replacing a
+    table of that name. Returns the qualified names."""
+    check_identifier(database)
+    root = Path(out_dir).resolve()
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
+    names = []
+    for table in tables:
+        check_identifier(table, "table name")
+        location = str(root / table).replace("\\", "\\\\").replace("'", "\\'")
+        spark.sql(f"DROP TABLE IF EXISTS {database}.{table}")
+        spark.sql(f"CREATE TABLE {database}.{table} USING parquet LOCATION '{location}'")
+        names.append(f"{database}.{table}")
+    return names
 
 
 def _engine(key: str, recipe: Mapping[str, Any], source: bytes):
@@ -201,9 +251,12 @@ def differences(frames: Mapping[str, Any], plan, *, rows_per_piece: int = 1 << 2
     return out
 
 
-#: the formats Spark writes in the local engine's layout (``<table>/part-NNNNN.<ext>``), with the
-#: local format options it honours
-SPARK_FORMATS = {"parquet": ("parquet", ("compression",))}
+#: the formats Spark writes in the local engine's layout (``<table>/part-NNNNN.<ext>``): Spark's
+#: writer, the part files' extension and the local format options it honours. ``delta``: Spark
+#: writes the Parquet parts and the format's ``finish`` commits them as Delta tables with delta-rs
+#: (Spark's own Delta writer needs the delta-spark jar from a Maven repository)
+SPARK_FORMATS = {"parquet": ("parquet", "parquet", ("compression",)),
+                 "delta": ("parquet", "parquet", ("compression",))}
 
 
 def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partitions: int | None = None):
@@ -212,9 +265,9 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
     (``<table>/part-00000.parquet`` …), so ``validate --format parquet`` reads a Spark run as it
     reads a local one — replaying it against the local engine included."""
     if format not in SPARK_FORMATS:
-        raise UsageError(f"--engine spark writes {', '.join(SPARK_FORMATS)}, not {format} (the local engine "
+        raise UsageError(f"--engine spark writes {' or '.join(SPARK_FORMATS)}, not {format} (the local engine "
                          f"writes every format)")
-    writer_name, honoured = SPARK_FORMATS[format]
+    writer_name, ext, honoured = SPARK_FORMATS[format]
     frames = generate(plan, spark, partitions=partitions)
 
     def write(tmp: Path, name: str) -> list[dict[str, Any]]:
@@ -231,7 +284,7 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
         dest.mkdir(parents=True, exist_ok=True)
         entries = []
         for i, part in enumerate(parts):
-            target = dest / f"part-{i:05d}.{format}"
+            target = dest / f"part-{i:05d}.{ext}"
             os.replace(part, target)
             entries.append({"path": f"{name}/{target.name}", "table": name})
         shutil.rmtree(stage)
@@ -242,13 +295,19 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
 
 @ENGINES.register("spark")
 def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], *, spark: Any = None,
-                 master: str | None = None, conf: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """``generate --engine spark``: checked (the format, the options Spark honours, the profile)
-    before a session is started or anything is written; then the table writer."""
+                 master: str | None = None, conf: Mapping[str, str] | None = None, hive_db: str | None = None,
+                 hive_metastore: str | os.PathLike | None = None) -> dict[str, Any]:
+    """``generate --engine spark``: checked (the format, the options Spark honours, the profile,
+    the ``hive_db`` name) before a session is started or anything is written; then the table
+    writer, and with ``hive_db`` a ``register(out_dir)`` to call once the run is committed."""
+    if hive_db is not None:
+        check_identifier(hive_db)
+        for name in plan.kept:
+            check_identifier(name, "--hive-db: table name")
     if fmt.name not in SPARK_FORMATS:
-        raise UsageError(f"--engine spark writes {', '.join(SPARK_FORMATS)}, not {fmt.name} (the local "
+        raise UsageError(f"--engine spark writes {' or '.join(SPARK_FORMATS)}, not {fmt.name} (the local "
                          f"engine writes every format)")
-    honoured = SPARK_FORMATS[fmt.name][1]
+    honoured = SPARK_FORMATS[fmt.name][2]
     ignored = sorted(k for k in raw if k not in honoured)
     if ignored:
         raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
@@ -256,6 +315,17 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
     if plan.profile == "dirty" or any(t.anomalies is not None for t in plan.schema.tables):
         raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
                          "engine does not write yet; use the local engine")
+    parted = [t.name for t in plan.schema.tables if t.name in plan.kept and t.partition_by]
+    if fmt.name == "delta" and parted:
+        raise UsageError(f"--engine spark --format delta: table {parted[0]!r} is partitioned (partition_by), which "
+                         "Spark's writer does not lay out yet; use the local engine")
+    if spark is not None and hive_metastore is not None:
+        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
+                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
     if spark is None:
-        spark = session(master or "local[2]", conf)
-    return {"table_writer": table_writer(spark, plan, fmt.name, options), "engine_name": "spark"}
+        spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
+    out: dict[str, Any] = {"table_writer": table_writer(spark, plan, fmt.name, options), "engine_name": "spark"}
+    if hive_db is not None:
+        kept = list(plan.kept)
+        out["register"] = lambda out_dir: register_tables(spark, hive_db, out_dir, kept)
+    return out

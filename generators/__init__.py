@@ -10,6 +10,7 @@ BUILTIN_FORMATS = {
     "sqlite": "generators.sqlite_seed.format",
     "event_stream": "generators.event_stream_generator.format",
     "postgres": "generators.postgres_target.format",
+    "delta": "generators.delta_table.format",
 }
 BUILTIN_ALIASES = {"events": "event_stream", "postgresql": "postgres"}
 

@@ -121,7 +121,7 @@ def test_cli_on_local4_retries_a_failed_task_without_duplicates(tmp_path):
 def test_engine_errors(tmp_path):
     shop = example_schemas()["shop"]
     code, out = run("generate", "--format", "csv", "--schema", shop, "--out", tmp_path / "a", "--engine", "spark")
-    assert code == 2 and "--engine spark writes parquet, not csv" in out, out
+    assert code == 2 and "--engine spark writes parquet or delta, not csv" in out, out
     code, out = run("generate", "--format", "parquet", "--schema", shop, "--out", tmp_path / "b", "--engine", "sprak")
     assert code == 2 and "--engine 'sprak': one of local, spark (did you mean 'spark'?)" in out, out
     code, out = run("generate", "--format", "parquet", "--schema", shop, "--out", tmp_path / "c", "--spark-master",

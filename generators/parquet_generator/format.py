@@ -329,6 +329,12 @@ class ParquetFormat(Format):
                                            arrow_schema, columns)
         return self._read_files(self.artifacts(out_dir, table), arrow_schema, columns, READ_BATCH_ROWS)
 
+    def read_files(self, files: list[Path], arrow_schema: pa.Schema, columns: list[str] | None = None,
+                   batch_rows: int = READ_BATCH_ROWS) -> pa.RecordBatchReader:
+        """These Parquet files (in this order) as one stream of batches, as ``read_batches`` reads a
+        table's parts (the Delta format reads the files its log names with it)."""
+        return self._read_files(files, arrow_schema, columns, batch_rows)
+
     def _read_files(self, files: list[Path], arrow_schema: pa.Schema, columns: list[str] | None,
                     batch_rows: int) -> pa.RecordBatchReader:
         if not files:

@@ -1,0 +1,1 @@
+"""Delta frontend: ``python -m generators.delta_table generate --format delta …``."""
