@@ -10,7 +10,7 @@ setup:            ## create .venv and install the pinned requirements (idempoten
 
 test: setup       ## run every test (installs PostgreSQL's server where missing; the tests start their own)
 	sh tests/servers/ensure_postgres.sh
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: setup       ## ruff over the whole tree, mypy over shared/ (the layer contract runs in make test)
 	$(PY) -m ruff check .

@@ -96,5 +96,5 @@ def test_installed_package_generates_a_table_to_pandas(installed):
             "print(len(t['customers']), sorted(datagen.formats()))\n")
     r = _run([installed["py"], "-c", code], cwd=installed["cwd"], env=installed["env"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("25 ['csv', 'event_stream', 'events', 'json', 'ndjson', 'parquet', 'postgres', "
-                               "'postgresql', 'sqlite']")
+    assert r.stdout.startswith("25 ['csv', 'delta', 'event_stream', 'events', 'json', 'ndjson', 'parquet', "
+                               "'postgres', 'postgresql', 'sqlite']")

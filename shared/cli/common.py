@@ -33,7 +33,11 @@ from rich.table import Table as RichTable
 
 from shared.errors import DatagenError, UsageError
 
-_out = Console(highlight=False, soft_wrap=True)
+
+def _console() -> Console:
+    """Standard output's console, made when used: its width follows ``COLUMNS`` and the terminal
+    as they are now, not as they were when this module was imported."""
+    return Console(highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -97,7 +101,7 @@ def human_bytes(n: float | None) -> str:
 
 
 def render_describe(info: dict[str, Any], console: Console | None = None) -> None:
-    c = console or _out
+    c = console or _console()
     s = info["schema"]
     c.print(f"[bold]{escape(s['name'])}[/] — {escape(s.get('description') or '')}")
     c.print(escape(f"schema {s['path']} (sha256 {s['sha256'][:12]}…), seed {info['seed']}, profile {info['profile']}, "
@@ -187,7 +191,7 @@ def render_describe(info: dict[str, Any], console: Console | None = None) -> Non
 def render_plan(info: dict[str, Any], console: Console | None = None) -> None:
     """The resolved plan, one row per table: base rows (or the parent they follow), × scale,
     × table-scale, the --rows override, the resulting rows, written or excluded."""
-    c = console or _out
+    c = console or _console()
     rt = RichTable(title="resolved plan", title_justify="left")
     for h in ("table", "base rows", "scale", "table-scale", "--rows", "rows", "written"):
         rt.add_column(h, justify="left" if h in ("table", "written") else "right")
@@ -252,7 +256,7 @@ class GenerateRequest:
 
 def render_report(rep: dict[str, Any], path: Path, console: Console | None = None) -> None:
     """A short summary: one row per check kind, then every check that did not pass."""
-    c = console or _out
+    c = console or _console()
     kinds: dict[str, dict[str, int]] = {}
     for chk in rep["checks"]:
         kinds.setdefault(chk["kind"], {"pass": 0, "fail": 0, "warning": 0, "skipped": 0})

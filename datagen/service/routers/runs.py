@@ -60,7 +60,10 @@ def _out(ctx: Context, run: dict[str, Any]) -> RunOut:
     live = ctx.runs.get(run["id"])
     progress = None
     if live is not None:
-        progress = Progress(**live.progress())
+        now = live.progress()
+        if run["status"] not in ("pending", "running"):  # recorded as ended: no table is under way,
+            now["current_table"] = None  # even if the run's thread has not reached its last line yet
+        progress = Progress(**now)
     elif run["status"] == "success" and run.get("rows"):
         rows = run["rows"]
         progress = Progress(rows_done=sum(rows.values()), rows_total=sum(rows.values()), tables_done=len(rows),
