@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -166,3 +167,45 @@ def test_spark_writes_tables_registered_in_hive_that_validate(spark, fmt, tmp_pa
     assert spark.sql(f"SELECT count(*) FROM {db}.customers").collect()[0][0] == 100
     described = json.dumps([r.asDict() for r in spark.sql(f"DESCRIBE FORMATTED {db}.customers").collect()])
     assert str(tmp_path / "again" / "customers") in described
+
+
+from tests.conformance import FormatConformance  # noqa: E402
+
+
+class TestDeltaConformance(FormatConformance):
+    """The conformance suite every format runs, on Delta tables. Two places differ by design:
+    a Delta commit holds a new table id and its times on every run (the data files stay byte for
+    byte the same), and a table rewritten by a tamperer gets its own commit (``commit_table``)."""
+
+    FORMAT = "delta"
+    MODULE = "generators.delta_table"
+
+    def test_deterministic_across_runs_blocks_and_workers(self, app, schema_file, generated, tmp_path):
+        from tests.helpers import delta_commit_content
+
+        def content(out: Path) -> dict:
+            files = json.loads((out / "manifest.json").read_text())["files"]
+            return {f["path"]: (delta_commit_content(out / f["path"]) if "_delta_log" in f["path"] else f["sha256"])
+                    for f in files}
+
+        base = content(generated)
+        assert any("_delta_log" in p for p in base)
+        for i, extra in enumerate((("--workers", "1"), ("--workers", "2", "--block-rows", "37"))):
+            out = tmp_path / f"o{i}"
+            res = self.generate(app, schema_file, out, *extra)
+            assert res.exit_code == 0, res.output
+            assert content(out) == base
+
+    def rewrite_table(self, fmt, out: Path, schema, table: str, data: pa.Table) -> None:
+        """The table's files replaced by ``data`` in the format's own layout and committed anew."""
+        import shutil
+
+        from generators.delta_table.format import commit_table
+
+        t = schema.table(table)
+        shutil.rmtree(out / table)
+        writer = self.variant(fmt).open_writer(out, t, data.schema, self.variant(fmt).check_options({}))
+        for b in data.to_batches():
+            writer.write_batch(b)
+        writer.close()
+        commit_table(out, t, data.schema, sorted(p for p in (out / table).rglob("*.parquet")))
