@@ -105,7 +105,7 @@ def _bars_svg(chart: dict[str, Any], title: str) -> str:
     row = 16
     height = PAD_T + n * row + 10
     label_w = 110
-    pw = W - label_w - 44
+    pw = W - label_w - 84  # room for the "real%/synthetic%" label
     top = max(max(real, default=0), max(syn, default=0)) or 1.0
     parts = [f'<svg width="{W}" height="{height}" role="img" '
              f'aria-label="{escape(title)}">']
