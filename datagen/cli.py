@@ -743,16 +743,9 @@ def _write_text(out: str | None, text: str) -> None:
         return
     if not out.strip():
         raise UsageError("--out '': an empty path (omit --out to print)")
-    path = Path(out)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        from shared.errors import OutputError
+    from shared.io.output import write_text_atomic
 
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+    write_text_atomic(Path(out), text, label=f"--out {out}")
 
 
 def _import_app() -> typer.Typer:

@@ -99,3 +99,18 @@ def test_cli_export_ddl(tmp_path):
     assert r.exit_code == 2 and "did you mean 'postgres'" in r.output
     r = CliRunner().invoke(app, ["export-ddl", "--schema", "missing.yaml"])
     assert r.exit_code == 2 and "missing.yaml" in r.output
+
+
+def test_an_out_file_that_cannot_be_written_is_exit_3_and_leaves_nothing(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "shop.sql"  # its parent is a file
+    r = CliRunner().invoke(app, ["export-ddl", "--schema", str(EXAMPLES[0]), "--out", str(out)])
+    assert r.exit_code == 3, r.output
+    assert f"--out {out}: cannot write it" in r.output and "Traceback" not in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    # replaced whole: a second export over an existing file leaves no temporary beside it
+    good = tmp_path / "shop.sql"
+    for _ in range(2):
+        assert CliRunner().invoke(app, ["export-ddl", "--schema", str(EXAMPLES[0]), "--out", str(good)]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "shop.sql"]

@@ -84,16 +84,10 @@ class FitResult:
                 raise UsageError(f"{path} exists (hint: --force replaces it)")
             if path.is_dir():
                 raise UsageError(f"{path} is a folder (hint: give a file name, e.g. schema.yaml)")
-        for path, text in targets:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.name + ".tmp")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(path)
-            except OSError as exc:
-                from shared.errors import OutputError
+        from shared.io.output import write_text_atomic
 
-                raise OutputError(f"{path}: cannot write it: {exc.strerror}") from None
+        for path, text in targets:
+            write_text_atomic(path, text)
 
 
 def parse_privacy(items: list[str] | Mapping[str, str] | None) -> dict[str, str]:

@@ -132,15 +132,9 @@ class FidelityReport:
         if p.exists() and not force:
             raise UsageError(f"--out {path}: exists (hint: --force replaces it)")
         text = self.to_json() if suffix == ".json" else self.to_html()
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            tmp = p.with_name(p.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(p)
-        except OSError as exc:
-            from shared.errors import OutputError
+        from shared.io.output import write_text_atomic
 
-            raise OutputError(f"{p}: cannot write it: {exc.strerror}") from None
+        write_text_atomic(p, text)
         return p
 
 

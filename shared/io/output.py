@@ -403,3 +403,21 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def write_text_atomic(path: Path, text: str, *, label: str | None = None) -> None:
+    """``text`` into the file ``path``, replaced whole: written to a temporary file beside it,
+    then renamed over it, so a reader sees the old file or the new one, never half of one. A
+    failure is an ``OutputError`` naming ``label`` (default the path), with no temporary left."""
+    from shared.errors import OutputError
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"{label or path}: cannot write it: {exc.strerror or exc}") from None
