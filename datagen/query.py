@@ -39,6 +39,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from generators.common.sql_target import quote_identifier, quote_string
 from shared.errors import UsageError
 from shared.registry import did_you_mean
 
@@ -152,12 +153,8 @@ def _duckdb():
     return duckdb
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _s(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_q = quote_identifier
+_s = quote_string
 
 
 def _list(files: tuple[Path, ...]) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generators.common.sql_target import ForeignKey, is_key
+from generators.common.sql_target import ForeignKey, is_key, quote_string
 from generators.common.sql_target import quote_identifier as quote_ident
 
 #: PostgreSQL's identifiers are at most 63 bytes (NAMEDATALEN − 1)
@@ -140,7 +140,7 @@ def sql_literal(dtype, value: Any) -> str:
     if kind in ("float", "decimal"):
         f = float(value)
         return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_string(str(value))
 
 
 def column_checks(col) -> list[tuple[str, str]]:

@@ -52,3 +52,9 @@ def quote_identifier(name: str) -> str:
     if "\x00" in name:
         raise ValueError(f"an SQL identifier cannot contain NUL: {name!r}")
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_string(text: str) -> str:
+    """``text`` as an SQL string literal: in single quotes, embedded quotes doubled (standard SQL:
+    PostgreSQL, SQLite, DuckDB alike)."""
+    return "'" + str(text).replace("'", "''") + "'"

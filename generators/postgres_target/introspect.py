@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generators.common.sql_target import quote_identifier
+from generators.common.sql_target import quote_identifier, quote_string
 from generators.postgres_target.connection import connect, describe
 from shared.errors import OutputError
 
@@ -69,7 +69,7 @@ def introspect(dsn: str, db_schema: str = "public", tables: list[str] | None = N
                 raise OutputError(f"PostgreSQL {db_schema}: no table {', '.join(missing)}; tables: "
                                   f"{', '.join(by_name) or 'none'}")
             found = [(by_name[t], t) for t in tables]
-        statements = [f"CREATE TYPE {quote_identifier(name)} AS ENUM ({', '.join(_literal(v) for v in labels)});"
+        statements = [f"CREATE TYPE {quote_identifier(name)} AS ENUM ({', '.join(quote_string(v) for v in labels)});"
                       for name, labels in conn.execute(_ENUMS, (db_schema,)).fetchall()]
         rows: dict[str, int] = {}
         for oid, name in found:
@@ -88,7 +88,7 @@ def introspect(dsn: str, db_schema: str = "public", tables: list[str] | None = N
             parts += [f"CONSTRAINT {quote_identifier(con)} {definition}"
                       for con, definition in conn.execute(_CONSTRAINTS, (oid,)).fetchall()]
             statements.append(f"CREATE TABLE {quote_identifier(name)} (\n  " + ",\n  ".join(parts) + "\n);")
-            statements += [f"COMMENT ON COLUMN {quote_identifier(name)}.{quote_identifier(col)} IS {_literal(text)};"
+            statements += [f"COMMENT ON COLUMN {quote_identifier(name)}.{quote_identifier(col)} IS {quote_string(text)};"
                            for col, text in conn.execute(_COMMENTS, (oid,)).fetchall()]
             rows[name] = conn.execute(f"SELECT count(*) FROM {quote_identifier(db_schema)}.{quote_identifier(name)}"
                                       ).fetchone()[0]
@@ -97,7 +97,3 @@ def introspect(dsn: str, db_schema: str = "public", tables: list[str] | None = N
         raise OutputError(f"PostgreSQL: reading the catalogs failed: {describe(exc)}") from None
     finally:
         conn.close()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
