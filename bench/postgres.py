@@ -1,7 +1,7 @@
 """Loading PostgreSQL: datagen's COPY against the server's own ``COPY … FROM 'file.csv'`` and
 against sdgen's approach (``executemany`` in batches of 1,000), same run, same rows.
 
-    python -m bench.postgres [--rows 2000000] [--runs 1] [--executemany-rows 50000]
+    python -m bench.postgres [--rows 2000000] [--runs 1] [--executemany-rows 50000] [--reference-scale 0.2]
 
 A throw-away cluster with PostgreSQL's default settings (``tests/pg_server.py``, durable: fsync,
 full-page writes and synchronous commit on) on this machine. The table is the reference
@@ -13,7 +13,11 @@ workload's customers plus a tier (10 columns, ``bench/schemas/pg_customers*.yaml
 * with the primary key and the unique email — server ``COPY`` into the table with both indexes
   vs datagen with the keys declared up front, and with ``--defer-constraints``;
 * ``executemany`` of 1,000-row batches (psycopg, the rows as Python tuples) on a prefix;
-* the client's peak RSS at ``--rows`` and twice as many (flat in the row count).
+* the client's peak RSS at ``--rows`` and twice as many (flat in the row count);
+* the reference workload (customers ─< orders, ``bench/schemas/reference.yaml`` at
+  ``--reference-scale``, 0.2 = 2M customers + 10M orders) with 2 workers and
+  ``--defer-constraints``, over one connection (``--option streams=1``) and in parallel streams
+  (a connection per table, the default): the orders stream while customers' keys are built.
 
 Each datagen run is its own process (``python -m datagen``), timed by its manifest (the run from
 its plan to the last commit: the server's COPY is timed without psql's start either); the
@@ -37,6 +41,7 @@ from bench.common import BENCH, ROOT, SCHEMAS
 
 KEYED = SCHEMAS / "pg_customers.yaml"
 PLAIN = SCHEMAS / "pg_customers_plain.yaml"
+REFERENCE = SCHEMAS / "reference.yaml"
 COLUMNS = ("customer_id bigint, first_name text, last_name text, email text, age integer, country text, "
            "signup_ts timestamptz, balance double precision, is_active boolean, tier text")
 
@@ -58,6 +63,8 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_PG_ROWS", 2_000_000)))
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 1)))
     ap.add_argument("--executemany-rows", type=int, default=50_000)
+    ap.add_argument("--reference-scale", type=float, default=0.2, help="0 leaves the reference workload out")
+    ap.add_argument("--only-reference", action="store_true", help="only the reference workload's two runs")
     a = ap.parse_args()
 
     import psycopg
@@ -98,6 +105,19 @@ def main() -> None:
                 conn.execute(f"COPY customers FROM '{csv_file}' WITH (FORMAT csv, HEADER true)")
                 return time.perf_counter() - t0
 
+        def reference(streams: str) -> float:
+            """The reference workload with its keys deferred, its run's seconds."""
+            dsn = fresh("b_reference")
+            wall, _ = run_datagen(["generate", "--format", "postgres", "--schema", REFERENCE, "--target", dsn,
+                                   "--scale", a.reference_scale, "--out", work / "r", "--force", "--workers", 2,
+                                   "--defer-constraints", "--option", f"streams={streams}"])
+            manifest = json.loads((work / "r" / "manifest.json").read_text())
+            results.setdefault("wall_s", []).append({"args": ["reference.yaml", a.reference_scale, streams],
+                                                     "wall_s": round(wall, 3),
+                                                     "run_s": manifest["timings"]["total_s"]})
+            results.setdefault("reference_rows", sum(manifest["rows"].values()))
+            return manifest["timings"]["total_s"]
+
         def ours(schema: Path, workers: int, rows: int = n, *extra: str) -> tuple[float, float]:
             """(seconds of the run itself — the manifest's total, from the plan to the last commit,
             as the server's COPY is timed without starting psql —, peak RSS); the process's wall
@@ -112,6 +132,12 @@ def main() -> None:
             return seconds, rss
 
         fig = results["figures"]
+        if a.reference_scale > 0:
+            fig["reference_one_connection_s"] = min(reference("1") for _ in range(a.runs))
+            fig["reference_streams_s"] = min(reference("auto") for _ in range(a.runs))
+        if a.only_reference:
+            print(json.dumps(results, indent=2))
+            return
         fig["server_copy_plain_s"] = best(lambda: server_copy(False))
         fig["datagen_plain_w1_s"], fig["datagen_plain_w1_rss_mib"] = min(ours(PLAIN, 1) for _ in range(a.runs))
         fig["datagen_plain_w2_s"], fig["datagen_plain_w2_rss_mib"] = min(ours(PLAIN, 2) for _ in range(a.runs))
@@ -153,6 +179,14 @@ def main() -> None:
             "datagen, 2 workers, --defer-constraints": rate(n, fig["datagen_keys_deferred_w2_s"]),
             "executemany, batches of 1,000": rate(m, fig["executemany_s"]),
         }
+        if a.reference_scale > 0:
+            nr = results["reference_rows"]
+            results["rows_per_s"] |= {
+                f"reference {nr:,} rows, 2 workers, deferred keys, one connection": rate(
+                    nr, fig["reference_one_connection_s"]),
+                f"reference {nr:,} rows, 2 workers, deferred keys, parallel streams": rate(
+                    nr, fig["reference_streams_s"]),
+            }
         r = results["rows_per_s"]
         results["ratios"] = {
             "datagen 2w / server COPY (no keys)": round(r["datagen, 2 workers (no keys)"]
@@ -167,6 +201,9 @@ def main() -> None:
             "client peak RSS at 2× rows / 1× rows": round(fig["datagen_plain_w2_2x_rss_mib"]
                                                            / fig["datagen_plain_w2_rss_mib"], 2),
         }
+        if a.reference_scale > 0:
+            results["ratios"]["reference: parallel streams / one connection"] = round(
+                fig["reference_one_connection_s"] / fig["reference_streams_s"], 2)
     finally:
         pg_server.stop(server)
         import shutil

@@ -22,11 +22,15 @@ Options (``--option KEY=VALUE``, or the flags ``--target``, ``--db-schema``, ``-
 
 * ``copy`` — how the rows travel: ``auto`` (default) binary when every column has a binary
   encoding for its column's type, else CSV text; ``binary``: binary or an error; ``text``: CSV.
+* ``streams`` — ``auto`` (default): with ``--workers`` > 1 (and not ``--atomic``) each table is
+  loaded on its own connection, several ``COPY`` streams at once (load.py); ``1``: one
+  connection for every table (a server short of connections).
 
 Loading: the rows travel in COPY's binary format, encoded column by column from the Arrow
 batches (binary.py: fixed-width big-endian values, base-10000 numerics, raw UUIDs, jsonb with its
 version byte), or as CSV text made by Arrow's C++ writer (nested values as their JSON text); with
-``--workers N`` the workers encode the blocks while this process streams them to the server.
+``--workers N`` the workers encode the blocks while this process streams them to the server, a
+stream per table on its own connection, several at once (load.py).
 Binary is the default because it measures faster at both ends: the encoding is ~8× cheaper than
 CSV text and the server converts no text (docs/performance.md). Two runs into the same schema of the same database at once: the
 second is refused (a session-level advisory lock on the database, keyed by the schema and the
@@ -39,7 +43,7 @@ import contextlib
 import copy
 import hashlib
 import io
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +55,16 @@ from generators.postgres_target.binary import HEADER as BINARY_HEADER
 from generators.postgres_target.binary import TRAILER as BINARY_TRAILER
 from generators.postgres_target.binary import BinaryRenderer, encoder_for
 from generators.postgres_target.connection import connect, describe, identity, looks_like_dsn, redact
-from generators.postgres_target.ddl import (
-    COLUMNS_SQL,
-    PgTable,
-    add_constraints_sql,
-    compare,
-    create_indexes_sql,
-    create_table_sql,
-    pg_table,
-    quote_ident,
-    table_kind,
-)
+from generators.postgres_target.ddl import COLUMNS_SQL, PgTable, compare, pg_table, quote_ident, table_kind
+from generators.postgres_target.load import LoadRun, TableStream, begin_table, end_table
 from shared.errors import OutputError, Problem, UsageError
 from shared.formats import Format, RunInfo, Written, check_known_options, register
 from shared.model.schema import fmt_path
 from shared.validation.checks import result
 
-OPTIONS = ("target", "db_schema", "mode", "atomic", "defer_constraints", "copy")
+OPTIONS = ("target", "db_schema", "mode", "atomic", "defer_constraints", "copy", "streams")
 COPY_FORMATS = ("auto", "binary", "text")
+STREAMS = ("auto", "1")
 RUN_KEY = "_postgres_run"
 DSN_KEY = "_postgres_dsn"
 MANIFEST_KEY = "_postgres_manifest"
@@ -118,37 +114,12 @@ class CsvRenderer:
         return sink.getvalue()
 
 
-@dataclass
-class _Run:
-    """One generate run's connection, shared by the writers of all its tables."""
-
-    conn: Any
-    label: str
-    db_schema: str
-    mode: str
-    atomic: bool
-    defer: bool
-    constraints: bool
-    specs: dict[str, PgTable] = field(default_factory=dict)
-    created: list[str] = field(default_factory=list)
-    rows: dict[str, int] = field(default_factory=dict)
-    committed: list[str] = field(default_factory=list)
-    server_version: str = ""
-
-    def abort(self) -> None:
-        """Roll back what is not committed and close the connection (the advisory lock goes with
-        the session)."""
-        with contextlib.suppress(Exception):
-            self.conn.rollback()
-        with contextlib.suppress(Exception):
-            self.conn.close()
-
-    def fail(self, table: str, exc: BaseException) -> OutputError:
-        kept = f"; tables committed before it: {', '.join(self.committed)}" if self.committed and not self.atomic \
-            else ""
-        scope = "the whole run was rolled back" if self.atomic else f"table {table} was rolled back"
-        return OutputError(f"PostgreSQL target {self.label}: loading {self.db_schema}.{table} failed: "
-                           f"{describe(exc)}; {scope}{kept}")
+def _streams_option(opts: dict[str, Any]) -> str:
+    value = str(opts.get("streams", "auto")).strip().lower()
+    if value not in STREAMS:
+        raise UsageError(f"--option streams={opts.get('streams')!r}: auto (a COPY stream per table with --workers > 1) "
+                         f"or 1 (one connection for every table)")
+    return value
 
 
 def _copy_option(opts: dict[str, Any]) -> str:
@@ -159,18 +130,20 @@ def _copy_option(opts: dict[str, Any]) -> str:
 
 
 class PgWriter:
-    """One table: ``COPY … FROM STDIN`` open from the first batch to ``close``; binary when
-    ``binary`` (a :class:`BinaryRenderer` for the table's column types), else CSV."""
+    """One table on the run's connection: ``COPY … FROM STDIN`` open from the first batch to
+    ``close``; binary when ``binary`` (a :class:`BinaryRenderer` for the table's column types),
+    else CSV."""
 
-    def __init__(self, run: _Run, spec: PgTable, arrow_schema: pa.Schema, binary: BinaryRenderer | None = None):
+    def __init__(self, run: LoadRun, spec: PgTable, arrow_schema: pa.Schema, binary: BinaryRenderer | None,
+                 created: bool):
         self.run = run
         self.spec = spec
-        names = text_schema(arrow_schema).names
         self.binary = binary is not None
-        how = "binary" if binary is not None else "csv"
-        self.sql = f"COPY {spec.qualified} ({', '.join(map(quote_ident, names))}) FROM STDIN WITH (FORMAT {how})"
+        self.sql = copy_sql(spec, arrow_schema, self.binary)
         self.renderer: Any = binary if binary is not None else CsvRenderer()
+        self.created = created
         self.rows = 0
+        self._t0 = time.perf_counter()
         self._cm: Any = None
         self._copy: Any = None
         self._cur = run.conn.cursor()
@@ -206,18 +179,12 @@ class PgWriter:
                 self._copy.write(BINARY_TRAILER)
             cm, self._cm, self._copy = self._cm, None, None
             cm.__exit__(None, None, None)
-            if self.spec.name in run.created and run.defer:
-                for sql in add_constraints_sql(self.spec):
-                    run.conn.execute(sql)
-            if self.spec.name in run.created:
-                for sql in create_indexes_sql(self.spec):
-                    run.conn.execute(sql)
+            end_table(run.conn, run, self.spec, self.created)
             if not run.atomic:
                 run.conn.commit()
-                run.committed.append(self.spec.name)
         except psycopg.Error as exc:
             raise run.fail(self.spec.name, exc) from None
-        run.rows[self.spec.name] = self.rows
+        run.loaded(self.spec.name, self.rows, time.perf_counter() - self._t0, committed=not run.atomic)
         return []
 
     def abort(self) -> None:
@@ -226,6 +193,34 @@ class PgWriter:
                 self._cm.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)  # ends COPY with an error
         self._cm = self._copy = None
         self.run.abort()
+
+
+class PgStreamWriter:
+    """One table of a run with parallel streams: the blocks go to its :class:`TableStream`, which
+    loads them on its own connection (load.py)."""
+
+    def __init__(self, stream: TableStream, renderer: Any):
+        self.stream = stream
+        self.renderer = renderer
+
+    def write_rendered(self, text, rows: int) -> None:
+        self.stream.put(text, rows)
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        self.write_rendered(self.renderer(batch), batch.num_rows)
+
+    def close(self) -> list[Path | Written]:
+        self.stream.close()
+        return []
+
+    def abort(self) -> None:
+        self.stream.run.abort()
+
+
+def copy_sql(spec: PgTable, arrow_schema: pa.Schema, binary: bool) -> str:
+    names = text_schema(arrow_schema).names
+    how = "binary" if binary else "csv"
+    return f"COPY {spec.qualified} ({', '.join(map(quote_ident, names))}) FROM STDIN WITH (FORMAT {how})"
 
 
 @register("postgres")
@@ -239,6 +234,8 @@ class PostgresFormat(Format):
         "atomic": "true: one transaction for the whole run; default false: one per table (or --atomic)",
         "defer_constraints": "true: keys, references and indexes built after the rows (or --defer-constraints)",
         "copy": "auto (default: binary where every column has a binary encoding), binary or text (CSV)",
+        "streams": "auto (default: with --workers > 1, each table on its own connection, several COPY at once) "
+                   "or 1 (one connection for every table)",
     }
     #: the command line's flags that set these options
     flag_options = {"target": "target", "db_schema": "db_schema", "mode": "mode", "atomic": "atomic",
@@ -264,10 +261,10 @@ class PostgresFormat(Format):
         return {"target": label, "db_schema": db_schema, "mode": mode,
                 "atomic": bool_option(opts, "atomic", False),
                 "defer_constraints": bool_option(opts, "defer_constraints", False),
-                "copy": _copy_option(opts), DSN_KEY: dsn}
+                "copy": _copy_option(opts), "streams": _streams_option(opts), DSN_KEY: dsn}
 
     #: options that say where the rows go, not what they are: left out of the run's config hash
-    target_options = ("target", "db_schema", "atomic", "defer_constraints", "copy")
+    target_options = ("target", "db_schema", "atomic", "defer_constraints", "copy", "streams")
 
     def target_identity(self, options: dict[str, Any]) -> dict[str, Any]:
         """Where a run writes, without secrets (run records, the concurrency check: docs/runs.md)."""
@@ -295,8 +292,10 @@ class PostgresFormat(Format):
         options.update(opts)
         conn = connect(opts[DSN_KEY])
         constraints = (run.profile if run else schema.profile) != "dirty"
-        state = _Run(conn, opts["target"], opts["db_schema"], opts["mode"], opts["atomic"],
-                     opts["defer_constraints"], constraints)
+        state = LoadRun(conn, opts["target"], opts["db_schema"], opts["mode"], opts["atomic"],
+                        opts["defer_constraints"], constraints, dsn=opts[DSN_KEY])
+        # parallel streams (load.py) with workers; one transaction is one connection
+        state.parallel = bool(run is not None and run.workers > 1 and not state.atomic and opts["streams"] == "auto")
         try:
             state.server_version = conn.execute("SHOW server_version").fetchone()[0]
             names = [t.name for t in schema.tables]
@@ -359,41 +358,25 @@ class PostgresFormat(Format):
                         hint=None) for col, msg in compare(cur, spec)]
 
     def open_writer(self, out_dir: Path, table, arrow_schema: pa.Schema, options: dict[str, Any],
-                    run: RunInfo | None = None) -> PgWriter:
+                    run: RunInfo | None = None) -> PgWriter | PgStreamWriter:
         import psycopg
 
-        state: _Run | None = options.get(RUN_KEY)
+        state: LoadRun | None = options.get(RUN_KEY)
         if state is None:
             raise OutputError("PostgreSQL target: open_writer before prepare (no connection)")
         spec = state.specs[table.name]
         try:
-            with state.conn.cursor() as cur:
-                if table_kind(cur, spec) is None:
-                    cur.execute(create_table_sql(spec, with_constraints=not state.defer))
-                    state.created.append(table.name)
-                else:
-                    closure = [n for n in _referencing_closure(state.specs, table.name)
-                               if n == table.name or table_kind(cur, state.specs[n]) is not None]
-                    empty = state.mode == "truncate" or not any(
-                        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {state.specs[n].qualified})").fetchone()[0]
-                        for n in closure)
-                    if empty:
-                        # emptied in the load's own transaction (truncate mode; or already empty):
-                        # PostgreSQL then writes the new pages in order, without reusing free space,
-                        # so the table holds its rows in load order. The tables of the run that
-                        # reference it are named too (PostgreSQL refuses to empty a referenced
-                        # table alone); nothing outside the run is cascaded into.
-                        truncate = "TRUNCATE " + ", ".join(state.specs[n].qualified for n in closure)
-                        if state.mode == "truncate":
-                            cur.execute(truncate)
-                        else:
-                            # an empty table that a table outside the run references cannot be
-                            # emptied (it is empty anyway): the rows are then simply added
-                            try:
-                                with state.conn.transaction():
-                                    cur.execute(truncate)
-                            except psycopg.errors.FeatureNotSupported:
-                                pass
+            if state.parallel:
+                with state.conn.cursor() as cur:
+                    exists = table_kind(cur, spec) is not None
+                state.conn.rollback()
+                binary = self._binary(state, spec, arrow_schema, options, exists)
+                stream = TableStream(state, spec, copy_sql(spec, arrow_schema, binary is not None), binary is not None,
+                                     will_create=not exists)
+                state.streams[table.name] = stream
+                return PgStreamWriter(stream, binary if binary is not None else CsvRenderer())
+            created = begin_table(state.conn, state, spec)
+            binary = self._binary(state, spec, arrow_schema, options, True)
         except psycopg.Error as exc:
             error = state.fail(table.name, exc)
             state.abort()
@@ -403,20 +386,26 @@ class PostgresFormat(Format):
             state.abort()
             options.pop(RUN_KEY, None)
             raise
-        return PgWriter(state, spec, arrow_schema, self._binary(state, spec, arrow_schema, options))
+        return PgWriter(state, spec, arrow_schema, binary, created)
 
     @staticmethod
-    def _binary(state: _Run, spec: PgTable, arrow_schema: pa.Schema, options: dict[str, Any]) -> BinaryRenderer | None:
-        """The binary encoding for the table's columns as they are in the database, or ``None``
-        (CSV text) when ``copy`` says text or, with ``auto``, some column has none."""
+    def _binary(state: LoadRun, spec: PgTable, arrow_schema: pa.Schema, options: dict[str, Any],
+                exists: bool) -> BinaryRenderer | None:
+        """The binary encoding for the table's columns as they are in the database (or will be,
+        when the table is still to be created), or ``None`` (CSV text) when ``copy`` says text or,
+        with ``auto``, some column has none."""
         how = options.get("copy", "auto")
         if how == "text":
             return None
-        with state.conn.cursor() as cur:
-            have = {r[0]: r[1] for r in cur.execute(COLUMNS_SQL, (spec.qualified,)).fetchall()}
+        if exists:
+            with state.conn.cursor() as cur:
+                have = {r[0]: r[1] for r in cur.execute(COLUMNS_SQL, (spec.qualified,)).fetchall()}
+            if state.parallel:
+                state.conn.rollback()
+        else:
+            have = {c.name: c.type for c in spec.columns}
         names = text_schema(arrow_schema).names
-        renderer = BinaryRenderer.plan(arrow_schema, [have.get(n, "") for n in names])
-        return renderer
+        return BinaryRenderer.plan(arrow_schema, [have.get(n, "") for n in names])
 
     def abort_run(self, options: dict[str, Any]) -> None:
         state = options.pop(RUN_KEY, None)
@@ -426,9 +415,12 @@ class PostgresFormat(Format):
     def finish(self, out_dir: Path, schema, options: dict[str, Any], run: RunInfo | None = None) -> list[Path]:
         import psycopg
 
-        state: _Run | None = options.pop(RUN_KEY, None)
+        state: LoadRun | None = options.get(RUN_KEY)
         if state is None:
             return []
+        for stream in state.streams.values():
+            stream.wait()  # raises the run's first failure (abort_run then stops the others)
+        options.pop(RUN_KEY, None)
         try:
             if state.atomic:
                 state.conn.commit()
@@ -446,6 +438,7 @@ class PostgresFormat(Format):
             "target": state.label, "db_schema": state.db_schema, "mode": state.mode, "atomic": state.atomic,
             "defer_constraints": state.defer, "constraints": "declared" if state.constraints else "relaxed",
             "tables_created": list(state.created), "rows_written": dict(state.rows),
+            "streams": max(1, len(state.streams)), "load_s": {n: state.seconds[n] for n in state.rows},
             "server_version": state.server_version,
         }
         return []
@@ -584,19 +577,6 @@ class PostgresFormat(Format):
         finally:
             conn.close()
         return out
-
-
-def _referencing_closure(specs: dict[str, PgTable], name: str) -> list[str]:
-    """``name`` and every table of the run that references it, directly or not (in run order)."""
-    found = {name}
-    changed = True
-    while changed:
-        changed = False
-        for n, spec in specs.items():
-            if n not in found and any(fk.parent in found for fk in spec.foreign_keys):
-                found.add(n)
-                changed = True
-    return [n for n in specs if n in found]
 
 
 class _CopyStream(io.RawIOBase):
