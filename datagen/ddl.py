@@ -47,7 +47,7 @@ def export_ddl(schema: Any, dialect: str = "postgres", *, checks: bool = True, i
     from generators.common.sql_ddl import create_indexes_sql, create_table_sql, pg_table
 
     d = check_dialect(dialect)
-    model = datagen.load_schema(schema)
+    model = datagen.load_schema(schema).sql_named  # tables and columns under their SQL names (sql_name)
     features = _FEATURES.get(d, {"check": True, "unique": True, "index": False})
     by_name = {t.name: t for t in model.tables}
     statements: list[str] = []

@@ -69,6 +69,20 @@ def dsl_identifier(name: str, fallback: str = "column") -> str:
     return text
 
 
+def _kept_sql_names(pairs: list[tuple[str, str]]) -> dict[str, tuple[str]]:
+    """For (DSL name, SQL name) pairs, the SQL names worth keeping as ``sql_name`` by DSL name:
+    those that differ from the DSL name and name one thing whatever the case (two SQL names that
+    differ only in case are one name in SQLite and for the DSL's check: the later keeps its DSL
+    name)."""
+    taken = {dsl.lower() for dsl, sql in pairs if dsl == sql}
+    out: dict[str, tuple[str]] = {}
+    for dsl, sql in pairs:
+        if dsl != sql and sql.lower() not in taken:
+            taken.add(sql.lower())
+            out[dsl] = (sql,)
+    return out
+
+
 def unique_identifiers(names: Iterable[str], fallback: str = "column") -> list[str]:
     """Each name as a DSL identifier, distinct ignoring case (SQL databases fold case): a clash
     gets ``_2``, ``_3`` … in the order given."""
@@ -138,6 +152,7 @@ class _Import:
         self.notes: list[Finding] = []
         self.skipped: list[Finding] = []
         self.ignored: dict[str, list[int]] = {}  # an option that changes no data → its lines
+        self._table_sql_names: set[str] = set()  # original table names kept as sql_name
 
     # findings
     def warn(self, message: str, line: int | None, where: str | None = None) -> None:
@@ -820,6 +835,8 @@ class _Import:
     def _document(self, tables: list[_Table], name: str) -> Imported:
         comments: dict[str, str] = {}
         doc_tables = []
+        self._table_sql_names = {sql for pair in _kept_sql_names([(t.name, t.sql_name) for t in tables]).values()
+                                 for sql in pair}
         for t in tables:
             doc_tables.append(self._table_doc(t, comments))
         schema = {"version": 1, "name": dsl_identifier(name, "imported"),
@@ -834,10 +851,13 @@ class _Import:
         return Imported(schema, self.warnings, self.notes, self.skipped, comments)
 
     def _table_doc(self, t: _Table, comments: dict[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": t.name, "rows": t.rows}
+        out: dict[str, Any] = {"name": t.name}
         text = [f"line {t.line}: CREATE TABLE {t.sql_name}" if t.line else f"CREATE TABLE {t.sql_name}"]
         if t.name != t.sql_name:
+            if t.sql_name in self._table_sql_names:
+                out["sql_name"] = t.sql_name  # DDL and database targets use the original name
             text.append(f"SQL name: {t.sql_name!r}")
+        out["rows"] = t.rows
         comments[t.name] = "; ".join(text) + "".join(f"\n{n}" for n in t.notes)
         if t.description:
             out["description"] = t.description
@@ -849,10 +869,14 @@ class _Import:
         composite = {n.lower() for g in t.uniques for n in g} | (
             {n.lower() for n in t.primary_key} if len(t.primary_key) > 1 else set())
         siblings = {c.name: c.type for c in t.columns.values()}
+        kept = _kept_sql_names([(c.name, c.sql_name) for c in t.columns.values()])
         cols = []
         for c in t.columns.values():
             single_pk = [c.sql_name.lower()] == [n.lower() for n in t.primary_key]
-            col: dict[str, Any] = {"name": c.name, "type": c.type}
+            col: dict[str, Any] = {"name": c.name}
+            if c.sql_name in kept.get(c.name, ()):
+                col["sql_name"] = c.sql_name  # the original name, for DDL and database targets
+            col["type"] = c.type
             if c.max_length:
                 col["max_length"] = c.max_length
             if c.nullable and not single_pk and c.sql_name.lower() not in composite:

@@ -58,3 +58,37 @@ def quote_string(text: str) -> str:
     """``text`` as an SQL string literal: in single quotes, embedded quotes doubled (standard SQL:
     PostgreSQL, SQLite, DuckDB alike)."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+# --- SQL names (``sql_name``) -------------------------------------------------------------------
+
+
+def sql_arrow_schema(table, arrow_schema):
+    """``arrow_schema`` (the engine's batches, DSL names) with each of ``table``'s columns under
+    its SQL name: statements name the columns so, the batches' arrays stay in place."""
+    names = table.sql_columns
+    if all(names.get(f.name, f.name) == f.name for f in arrow_schema):
+        return arrow_schema
+    import pyarrow as pa
+
+    return pa.schema([f.with_name(names.get(f.name, f.name)) for f in arrow_schema], metadata=arrow_schema.metadata)
+
+
+def dsl_named(results: list[dict], schema) -> list[dict]:
+    """Check results made under the SQL names (``Schema.sql_named``) reported under the schema's
+    own: their ``table``, and their ``column`` (a group's columns joined by ", ")."""
+    if not schema.has_sql_names:
+        return results
+    tables = {t.sql_name or t.name: t for t in schema.tables}
+    out = []
+    for r in results:
+        t = tables.get(r.get("table"))
+        if t is None:
+            out.append(r)
+            continue
+        back = {sql: dsl for dsl, sql in t.sql_columns.items()}
+        column = r.get("column")
+        if isinstance(column, str):
+            column = ", ".join(back.get(c, c) for c in column.split(", "))
+        out.append({**r, "table": t.name, "column": column})
+    return out

@@ -50,7 +50,7 @@ from typing import Any
 import pyarrow as pa
 
 from generators.common.nested_text import from_text, text_schema, to_text
-from generators.common.sql_target import bool_option, mode_option
+from generators.common.sql_target import bool_option, dsl_named, mode_option, sql_arrow_schema
 from generators.postgres_target.binary import HEADER as BINARY_HEADER
 from generators.postgres_target.binary import TRAILER as BINARY_TRAILER
 from generators.postgres_target.binary import BinaryRenderer, encoder_for
@@ -308,12 +308,14 @@ class PostgresFormat(Format):
                 raise UsageError(f"--db-schema {state.db_schema}: no such schema in the database",
                                  [Problem(f"schema {state.db_schema!r} does not exist", "",
                                           hint=f"CREATE SCHEMA {quote_ident(state.db_schema)}, or pick another")])
-            tables = {t.name: t for t in schema.tables}
+            sql = schema.sql_named  # the statements name what SQL sees (sql_name)
+            tables = {t.name: t for t in sql.tables}
             problems: list[Problem] = []
             unencoded: list[Problem] = []
             with conn.cursor() as cur:
-                for t in schema.tables:
+                for dsl, t in zip(schema.tables, sql.tables, strict=True):
                     spec = state.specs[t.name] = pg_table(t, tables, state.db_schema, constraints=constraints)
+                    state.names[dsl.name] = t.name
                     problems += self._table_problems(cur, state.mode, t, spec)
                     if opts["copy"] == "binary":
                         unencoded += self._binary_problems(cur, t, spec, not constraints)
@@ -364,7 +366,8 @@ class PostgresFormat(Format):
         state: LoadRun | None = options.get(RUN_KEY)
         if state is None:
             raise OutputError("PostgreSQL target: open_writer before prepare (no connection)")
-        spec = state.specs[table.name]
+        spec = state.specs[state.names[table.name]]
+        arrow_schema = sql_arrow_schema(table, arrow_schema)  # the batches' columns by position
         try:
             if state.parallel:
                 with state.conn.cursor() as cur:
@@ -373,7 +376,7 @@ class PostgresFormat(Format):
                 binary = self._binary(state, spec, arrow_schema, options, exists)
                 stream = TableStream(state, spec, copy_sql(spec, arrow_schema, binary is not None), binary is not None,
                                      will_create=not exists)
-                state.streams[table.name] = stream
+                state.streams[spec.name] = stream
                 return PgStreamWriter(stream, binary if binary is not None else CsvRenderer())
             created = begin_table(state.conn, state, spec)
             binary = self._binary(state, spec, arrow_schema, options, True)
@@ -437,8 +440,10 @@ class PostgresFormat(Format):
         options[MANIFEST_KEY] = {
             "target": state.label, "db_schema": state.db_schema, "mode": state.mode, "atomic": state.atomic,
             "defer_constraints": state.defer, "constraints": "declared" if state.constraints else "relaxed",
-            "tables_created": list(state.created), "rows_written": dict(state.rows),
-            "streams": max(1, len(state.streams)), "load_s": {n: state.seconds[n] for n in state.rows},
+            "tables_created": list(state.created),
+            "rows_written": {dsl: state.rows[n] for dsl, n in state.names.items() if n in state.rows},
+            "streams": max(1, len(state.streams)),
+            "load_s": {dsl: state.seconds[n] for dsl, n in state.names.items() if n in state.rows},
             "server_version": state.server_version,
         }
         return []
@@ -463,9 +468,11 @@ class PostgresFormat(Format):
         conn = connect(self._reading[DSN_KEY], autocommit=True)
         return conn
 
-    def _spec(self, table, schema=None) -> PgTable:
+    def _spec(self, table) -> PgTable:
+        """The table as SQL names it (``sql_name``), for reading."""
         db_schema = self._reading["db_schema"] if self._reading else "public"
-        return pg_table(table, {t.name: t for t in (schema.tables if schema is not None else [table])}, db_schema)
+        t = table.sql_named
+        return pg_table(t, {t.name: t}, db_schema)
 
     def artifacts(self, out_dir: Path, table) -> list[Path]:
         return []
@@ -505,16 +512,18 @@ class PostgresFormat(Format):
             have = {r[0] for r in cur.execute(
                 "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
                 (spec.qualified,)).fetchall()}
-        wanted = [f for f in arrow_schema if f.name in have and (columns is None or f.name in columns)]
+        sql_names = table.sql_columns
+        wanted = [f for f in arrow_schema
+                  if sql_names.get(f.name, f.name) in have and (columns is None or f.name in columns)]
         text = text_schema(pa.schema(wanted))
         select, types = [], {}
         for f, t in zip(wanted, text, strict=True):
-            q = quote_ident(f.name)
+            q, alias = quote_ident(sql_names.get(f.name, f.name)), quote_ident(f.name)
             if pa.types.is_timestamp(t.type):
-                select.append(f"({q} AT TIME ZONE 'UTC') AS {q}")
+                select.append(f"({q} AT TIME ZONE 'UTC') AS {alias}")
                 types[f.name] = pa.timestamp("us")
             else:
-                select.append(q)
+                select.append(f"{q} AS {alias}")
                 types[f.name] = t.type
         if not select:
             conn.close()
@@ -555,11 +564,12 @@ class PostgresFormat(Format):
         except Exception as exc:  # noqa: BLE001 - reported as a failed check
             return [result("pg_connect", None, None, "fail", str(exc))]
         constraints = (plan.profile if plan is not None else "clean") != "dirty"
-        tables = {t.name: t for t in schema.tables}
+        sql = schema.sql_named  # checked under the names SQL sees, reported under the schema's
+        tables = {t.name: t for t in sql.tables}
         out: list[dict] = []
         try:
             with conn.cursor() as cur:
-                for t in schema.tables:
+                for t in sql.tables:
                     spec = pg_table(t, tables, self._reading["db_schema"], constraints=constraints)  # type: ignore[index]
                     if table_kind(cur, spec) != "table":
                         continue
@@ -576,7 +586,7 @@ class PostgresFormat(Format):
             out.append(result("pg_sql", None, None, "fail", f"SQL checks failed: {describe(exc)}"))
         finally:
             conn.close()
-        return out
+        return dsl_named(out, schema)
 
 
 class _CopyStream(io.RawIOBase):

@@ -48,7 +48,10 @@ class LoadRun:
     defer: bool
     constraints: bool
     dsn: str = field(default="", repr=False)
+    #: by SQL name (``sql_name``): what the statements and the references name
     specs: dict[str, PgTable] = field(default_factory=dict)
+    #: each table's SQL name by its DSL name
+    names: dict[str, str] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)

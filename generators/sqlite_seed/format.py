@@ -42,7 +42,7 @@ from typing import Any
 import pyarrow as pa
 
 from generators.common.nested_text import NESTED_LAYOUTS, flat_table, from_text, normalise, text_schema, to_text
-from generators.common.sql_target import bool_option, mode_option
+from generators.common.sql_target import bool_option, dsl_named, mode_option, sql_arrow_schema
 from generators.sqlite_seed.convert import storage_type, to_arrow, to_sql_columns
 from generators.sqlite_seed.ddl import (
     TableSpec,
@@ -69,6 +69,7 @@ SAMPLE = 5
 #: where a run's open database lives between open_writer calls (private: not in the manifest)
 RUN_KEY = "_sqlite_run"  # this format's own state between open_writer and finish (never in the manifest)
 MANIFEST_KEY = "_sqlite_manifest"
+SQL_KEY = "_sqlite_sql_schema"  # the run's schema under its SQL names (sql_name), from prepare
 
 
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -92,6 +93,7 @@ class _Run:
     tables: dict = field(default_factory=dict)  # name -> schema Table, in generation order
     specs: dict[str, TableSpec] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # SQL name -> DSL name (sql_name)
 
     def abort(self) -> None:
         """Roll back what is not committed and close (a new database is discarded with the
@@ -270,11 +272,15 @@ class SqliteFormat(Format):
 
     def _open_table(self, run: _Run, table, arrow_schema: pa.Schema, options: dict[str, Any]) -> SqliteWriter:
         layout = options.get("nested", "json")
-        shaped = flat_table(table) if layout == "flatten" else table
+        sql_schema = options.get(SQL_KEY)  # the run's schema under its SQL names (prepare)
+        sql_table = sql_schema.table(table.sql_name or table.name) if sql_schema is not None else table.sql_named
+        arrow_schema = sql_arrow_schema(table, arrow_schema)
+        shaped = flat_table(sql_table) if layout == "flatten" else sql_table
         try:
             spec = table_spec(shaped, run.tables.get, constraints=run.constraints)
-            run.tables[table.name] = table
-            run.specs[table.name] = spec
+            run.tables[sql_table.name] = sql_table
+            run.specs[sql_table.name] = spec
+            run.names[sql_table.name] = table.name
             self._prepare_table(run, shaped, spec)
         except BaseException:
             run.abort()
@@ -286,6 +292,7 @@ class SqliteFormat(Format):
         """Check every table against ``database=PATH`` before anything is generated (``generate``
         calls this before the first writer opens); each writer checks its table again."""
         opts = self.check_options({k: v for k, v in options.items() if not k.startswith("_")})
+        schema = options[SQL_KEY] = schema.sql_named  # statements name what SQL sees (sql_name)
         if opts["database"] is None:
             return
         if run is not None and run.out:
@@ -377,7 +384,7 @@ class SqliteFormat(Format):
             "mode": state.mode,
             "strict": state.strict,
             "constraints": "declared" if state.constraints else "relaxed",
-            "rows_written": dict(state.rows),
+            "rows_written": {state.names.get(n, n): rows for n, rows in state.rows.items()},
             "sqlite_version": sqlite3.sqlite_version,
         }
         return [] if state.in_place else [state.path.relative_to(out_dir)]
@@ -450,14 +457,20 @@ class SqliteFormat(Format):
     def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
         path = self._database(out_dir)
         conn = _connect(path, read_only=True)
+        dsl, table, arrow_schema = table, table.sql_named, sql_arrow_schema(table, arrow_schema)
         try:
-            layout = self._layouts[table.name] = stored_layout(conn, table)
+            layout = self._layouts[dsl.name] = stored_layout(conn, table)
             if layout == "json":
-                return read_sql_table(conn, table, arrow_schema)
-            data = read_sql_table(conn, flat_table(table), text_schema(arrow_schema, layout))
-            return pa.Table.from_batches([from_text(data, arrow_schema, layout)])
+                got = read_sql_table(conn, table, arrow_schema)
+            else:
+                data = read_sql_table(conn, flat_table(table), text_schema(arrow_schema, layout))
+                got = pa.Table.from_batches([from_text(data, arrow_schema, layout)])
         finally:
             conn.close()
+        if table is dsl:
+            return got
+        back = {sql: name for name, sql in dsl.sql_columns.items()}
+        return got.rename_columns([back.get(n, n) for n in got.column_names])
 
     def replay_batches(self, want: pa.Table, table) -> pa.Table:
         """A regenerated table as the layout it was read in reads back."""
@@ -479,11 +492,12 @@ class SqliteFormat(Format):
             conn = _connect(path, read_only=True)
         except sqlite3.Error as exc:
             return [result("sqlite_integrity", None, None, "fail", f"cannot open {path.name}: {exc}")]
+        sql = schema.sql_named  # checked under the names SQL sees, reported under the schema's
         try:
-            return ([_integrity_check(conn, path)]
-                    + [_schema_check(conn, t, schema, constraints) for t in schema.tables]
-                    + [_index_check(conn, t, schema, constraints) for t in schema.tables if t.indexes]
-                    + [c for t in schema.tables for c in _fk_check(conn, t, constraints)])
+            return dsl_named([_integrity_check(conn, path)]
+                             + [_schema_check(conn, t, sql, constraints) for t in sql.tables]
+                             + [_index_check(conn, t, sql, constraints) for t in sql.tables if t.indexes]
+                             + [c for t in sql.tables for c in _fk_check(conn, t, constraints)], schema)
         finally:
             conn.close()
 

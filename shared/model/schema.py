@@ -123,6 +123,9 @@ class Column:
     raw_max: Any = None
     #: the foreign key this column holds (filled by the loader), else None
     references: ForeignKeyRef | None = None
+    #: the column's name in SQL (DDL and database targets) when the DSL name could not be it
+    #: (spaces, reserved words, case): ``Schema.sql_named``
+    sql_name: str | None = None
     #: computed and referenceable, never written (``hidden: true``): absent from ``Schema.written``
     hidden: bool = False
     #: a struct's fields (their ``name`` is the dotted path, ``address.city``)
@@ -245,6 +248,8 @@ class Table:
     indexes: tuple[Index, ...] = ()
     #: labelled, rule-shaped anomalies in a share of the rows (``shared.anomalies``)
     anomalies: AnomalySpec | None = None
+    #: the table's name in SQL (DDL and database targets), when it differs from ``name``
+    sql_name: str | None = None
 
     @cached_property
     def _by_name(self) -> dict[str, Column]:
@@ -260,6 +265,40 @@ class Table:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @cached_property
+    def sql_named(self) -> Table:
+        """This table under its SQL names (``sql_name`` where given): the table, its columns, and
+        the keys, unique groups, indexes and partition columns that name them; its references
+        renamed on the child's side (``Schema.sql_named`` renames what they point at too)."""
+        if self.sql_name is None and all(c.sql_name is None for c in self.columns):
+            return self
+        import dataclasses
+
+        name = self.sql_name or self.name
+        m = {c.name: c.sql_name or c.name for c in self.columns}
+
+        def col(c: Column) -> Column:
+            r = c.references
+            if r is not None:
+                r = dataclasses.replace(r, table=name, column=m.get(r.column, r.column),
+                                        parent=name if r.self_reference else r.parent,
+                                        parent_column=m.get(r.parent_column, r.parent_column)
+                                        if r.self_reference and r.parent_column is not None else r.parent_column)
+            return dataclasses.replace(c, name=m[c.name], sql_name=None, references=r)
+
+        return dataclasses.replace(
+            self, name=name, sql_name=None, columns=tuple(col(c) for c in self.columns),
+            primary_key=tuple(m.get(n, n) for n in self.primary_key),
+            unique=tuple(tuple(m.get(n, n) for n in g) for g in self.unique),
+            indexes=tuple(dataclasses.replace(ix, columns=tuple(m.get(n, n) for n in ix.columns))
+                          for ix in self.indexes),
+            partition_by=tuple(m.get(n, n) for n in self.partition_by))
+
+    @property
+    def sql_columns(self) -> dict[str, str]:
+        """Each column's SQL name by its DSL name."""
+        return {c.name: c.sql_name or c.name for c in self.columns}
 
     @property
     def foreign_keys(self) -> tuple[ForeignKeyRef, ...]:
@@ -336,6 +375,34 @@ class Schema:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+    @property
+    def has_sql_names(self) -> bool:
+        return any(t.sql_name is not None or any(c.sql_name is not None for c in t.columns) for t in self.tables)
+
+    @cached_property
+    def sql_named(self) -> Schema:
+        """The schema under the names SQL sees: each table and column named by its ``sql_name``
+        where it has one, and the keys, unique groups, indexes and references that name them
+        renamed alike. DDL and the database targets build their statements from it; the engine's
+        Arrow batches keep the DSL names (a target maps them by position)."""
+        if not self.has_sql_names:
+            return self
+        import dataclasses
+
+        tables = {t.name: t.sql_name or t.name for t in self.tables}
+        columns = {t.name: {c.name: c.sql_name or c.name for c in t.columns} for t in self.tables}
+
+        def parent(c: Column) -> Column:
+            r = c.references
+            if r is None or r.parent not in tables:
+                return c
+            pc = None if r.parent_column is None else columns[r.parent].get(r.parent_column, r.parent_column)
+            return dataclasses.replace(c, references=dataclasses.replace(r, parent=tables[r.parent], parent_column=pc))
+
+        out = [dataclasses.replace(t.sql_named, columns=tuple(parent(c) for c in t.sql_named.columns))
+               for t in self.tables]
+        return dataclasses.replace(self, tables=tuple(out))
 
     @property
     def foreign_keys(self) -> tuple[ForeignKeyRef, ...]:

@@ -62,6 +62,7 @@ def build() -> dict:
         "additionalProperties": False,
         "properties": {
             "name": {"$ref": "#/$defs/identifier"},
+            "sql_name": {"$ref": "#/$defs/sql_name"},
             "type": {"type": "string", "pattern": TYPE_RE},
             "description": {"type": "string"},
             "generator": {"$ref": "#/$defs/generator"},
@@ -129,6 +130,7 @@ def build() -> dict:
         "additionalProperties": False,
         "properties": {
             "name": {"$ref": "#/$defs/identifier"},
+            "sql_name": {"$ref": "#/$defs/sql_name"},
             "description": {"type": "string"},
             "rows": {"anyOf": [{"type": "integer", "minimum": 1}, {"$ref": "#/$defs/rows_per"},
                               {"$ref": "#/$defs/rows_of"}]},
@@ -191,6 +193,9 @@ def build() -> dict:
         },
         "$defs": {
             "identifier": {"type": "string", "pattern": IDENT, "maxLength": 128},
+            "sql_name": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\x00]*$",
+                         "description": "The name in SQL (DDL, database targets) when the DSL name cannot be it: "
+                                        "spaces, reserved words, case. Written quoted."},
             "corruption": corruption,
             "generator": generator,
             "column": column,

@@ -603,7 +603,11 @@ def _make_columns(craw: dict, cpath: tuple, name: str, part_of: str | None, in_l
         raw_min=craw.get("min"), raw_max=craw.get("max"), hidden=bool(craw.get("hidden", False)),
         fields=tuple(fields), items=items, length=length,
         present=float(craw["present"]) if "present" in craw else None, part_of=part_of, in_list=in_list,
+        sql_name=craw.get("sql_name"),
     )
+    if part_of is not None and "sql_name" in craw:
+        col.add(cpath + ("sql_name",), "sql_name applies to a table's own columns, not to a field or a list's items",
+                "a nested column is one JSON value in SQL: give its container the sql_name")
     return [column, *parts]
 
 
@@ -673,7 +677,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             description=traw.get("description"), corruption=freeze(traw.get("corruption")),
             partition_by=(part,) if isinstance(part, str) else tuple(part),
             indexes=tuple(_index(traw["name"], ix, tpath + ("indexes", i)) for i, ix in enumerate(traw.get("indexes", ()))),
-            anomalies=anomaly_spec,
+            anomalies=anomaly_spec, sql_name=traw.get("sql_name"),
         ))
     return link_references(Schema(
         version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
@@ -745,6 +749,7 @@ def _semantic(schema: Schema, col: _Collector) -> None:
             col.add(table.path + ("name",), f"duplicate table name {table.name!r}",
                     f"already used by tables[{seen_tables[table.name]}]")
         seen_tables.setdefault(table.name, table.path[1])
+    _check_sql_names(schema, col)
     for table in schema.tables:
         _check_table(schema, table, col)
     index_names: dict[str, tuple[str, str]] = {}
@@ -757,6 +762,27 @@ def _semantic(schema: Schema, col: _Collector) -> None:
                         "one name once", "give the index another name (name: ...)")
             index_names.setdefault(ix.name.lower(), (ix.name, table.name))
     _check_cycles(schema, col)
+
+
+def _check_sql_names(schema: Schema, col: _Collector) -> None:
+    """``sql_name``: each table and each column of a table one name in SQL, whatever the case (a
+    database that folds or ignores case — SQLite — holds it once)."""
+    if not schema.has_sql_names:
+        return
+
+    def clashes(items: list[tuple[str, str, str | None, tuple]], what: str) -> None:
+        seen: dict[str, str] = {}
+        for name, sql, given, path in items:
+            key = sql.lower()
+            if key in seen and given is not None:
+                col.add(path + ("sql_name",), f"sql_name {given!r} is the SQL name of {what} {seen[key]!r} too",
+                        "one SQL name per " + what + ", whatever the case")
+            seen.setdefault(key, name)
+
+    clashes([(t.name, t.sql_name or t.name, t.sql_name, t.path) for t in schema.tables], "table")
+    for t in schema.tables:
+        clashes([(c.name, c.sql_name or c.name, c.sql_name, c.path) for c in t.columns if c.part_of is None],
+                "column")
 
 
 def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
