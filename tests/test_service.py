@@ -121,6 +121,25 @@ def test_the_minimal_contract(client, settings, tmp_path):
     assert (settings.output_dir / "small" / "csv" / "manifest.json").is_file()
 
 
+def test_a_run_answers_each_table_rows_done_and_seconds(client):
+    r = client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "parquet", "path": "t/small"},
+                                         "seed": 7, "rows": {"orders": 300}})
+    run = wait_done(client, r.json()["id"])
+    assert run["status"] == "success", run
+    assert list(run["tables"]) == ["customers", "orders"]  # the plan's order
+    assert {n: (t["rows"], t["rows_done"]) for n, t in run["tables"].items()} == {"customers": (50, 50),
+                                                                                    "orders": (300, 300)}
+    assert all(t["seconds"] is not None and t["seconds"] >= 0 for t in run["tables"].values())
+    listed = next(x for x in client.get(f"{API}/runs").json()["runs"] if x["id"] == run["id"])
+    assert listed["tables"] == run["tables"]
+    # a run that fails before writing: its tables, none of them done, no seconds
+    r = client.post(f"{API}/runs", json={"schema": small(), "target_id": "lite", "mode": "append"})
+    failed = wait_done(client, r.json()["id"])
+    assert failed["status"] == "failed" and "does not exist" in failed["error"]
+    assert {n: (t["rows_done"], t["seconds"]) for n, t in failed["tables"].items()} == {"customers": (0, None),
+                                                                                      "orders": (0, None)}
+
+
 def test_a_run_over_http_is_in_the_cli_run_store(client, settings):
     from typer.testing import CliRunner
 
