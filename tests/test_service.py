@@ -288,6 +288,10 @@ def test_api_key(settings, monkeypatch):
         assert c.get(f"{API}/runs", headers={"X-API-Key": KEY}).status_code == 200
         assert c.get(f"{API}/metrics").status_code == 401
         assert KEY not in c.get("/openapi.json").text
+        for path in ("/", "/page/app.js", "/page/style.css"):  # the page holds no data: no key
+            assert c.get(path).status_code == 200, path
+        assert c.get("/page/secrets.txt").status_code == 404
+        assert c.get("/page/..%2Fapp.py").status_code == 404
 
 
 def test_a_public_host_needs_a_key(settings):
@@ -393,9 +397,11 @@ def test_metrics(client):
     assert 'route="/api/v1/health"' in text
 
 
-def test_root_points_at_the_docs(client):
+def test_root_is_the_page_and_the_docs_stay(client):
     r = client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'href="/docs"' in r.text and "/page/app.js" in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel", "/api/v1/runs/plan",
