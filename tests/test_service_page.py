@@ -1,6 +1,7 @@
 """The page at ``/`` (issue 17), driven in headless Chromium against a real ``datagen serve``
 process: pick a schema, preview the plan, start a run to Parquet and watch it succeed in the
-recent runs, open its page (rows, timings, log); a failing run shows its error; a stream page
+recent runs, open its page (rows, timings, log); a failing run shows its error; a running one is
+cancelled from its page; a stream page
 shows events arriving and pause, resume and stop work; with an API key the page asks for it.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``tests/servers/ensure_chromium.sh``),
@@ -46,12 +47,15 @@ def _skip_without_chromium() -> None:
 
 
 def _folders(tmp: Path) -> list[str]:
-    """A schemas folder (shop, iot), a named SQLite target (an empty database), the output folder
+    """A schemas folder (shop, iot, big), a named SQLite target (an empty database), the output folder
     and the run store: ``datagen serve``'s arguments."""
     schemas = tmp / "schemas"
     schemas.mkdir()
     for name in ("shop", "iot"):
         shutil.copy(EXAMPLES_DIR / f"{name}.yaml", schemas / f"{name}.yaml")
+    (schemas / "big.json").write_text(json.dumps({"version": 1, "name": "big", "seed": 1, "tables": [
+        {"name": "numbers", "rows": 1_000_000_000, "columns": [  # still going when it is cancelled
+            {"name": "n", "type": "int64", "generator": {"type": "sequence"}}]}]}))
     targets = tmp / "targets"
     targets.mkdir()
     sqlite3.connect(tmp / "empty.sqlite").close()
@@ -182,6 +186,30 @@ def test_a_failing_run_shows_its_error(server, page, shots):
     page.screenshot(path=shots / "4-failed.png", full_page=True)
 
 
+def test_cancel_a_running_run_from_its_page(server, page, shots):
+    base, tmp = server
+    page.goto(f"{base}/")
+    expect(page.locator("#dataset option[value='schema:big']")).to_have_count(1)
+    page.select_option("#dataset", "schema:big")
+    page.select_option("#target", "kind:csv")
+    page.fill("#path", "big")
+    run_id = _start_run(page)
+    row = page.locator(f"#runs tr[data-run='{run_id}']")
+    expect(row.locator(".badge")).to_have_text("running")
+    expect(page.locator("#runs-refresh")).to_contain_text("every second")
+    row.locator("a").click()
+    expect(page.locator("#run-status .badge")).to_have_text("running")
+    expect(page.locator("#run-progress-text")).to_contain_text("now numbers")
+    page.screenshot(path=shots / "5-running.png", full_page=True)
+    page.click("#cancel")
+    expect(page.locator("#run-status .badge")).to_have_text("interrupted")
+    expect(page.locator("#cancel")).to_be_hidden()
+    expect(page.locator("#run-error")).to_contain_text("interrupted")
+    expect(page.locator("#run-logs")).to_contain_text("cancel requested")
+    assert not (tmp / "out" / "big").exists()  # files are never half-written
+    page.screenshot(path=shots / "6-interrupted.png", full_page=True)
+
+
 def _count(page, selector: str) -> int:
     return int(page.locator(selector).inner_text().replace(",", "") or 0)
 
@@ -210,7 +238,7 @@ def test_a_stream_shows_events_arriving_and_stops(server, page, shots):
     expect(page.locator("#events tbody tr")).to_have_count(20)
     expect(page.locator("#events tbody tr").first.locator("td").nth(1)).to_have_text("reading")
     expect(page.locator("#rate")).to_have_text(re.compile(r"^\d"))
-    page.screenshot(path=shots / "5-stream.png", full_page=True)
+    page.screenshot(path=shots / "7-stream.png", full_page=True)
 
     page.click("#pause")
     expect(page.locator("#stream-status .badge")).to_have_text("paused")
@@ -224,7 +252,7 @@ def test_a_stream_shows_events_arriving_and_stops(server, page, shots):
     expect(page.locator("#ws-state")).to_contain_text("stopped")
     expect(page.locator("#stop")).to_be_disabled()
     assert httpx.get(f"{base}{API}/streams/{stream_id}", timeout=30).json()["status"] == "stopped"
-    page.screenshot(path=shots / "6-stopped.png", full_page=True)
+    page.screenshot(path=shots / "8-stopped.png", full_page=True)
 
     page.goto(f"{base}/#/streams")
     row = page.locator(f"#streams tr[data-stream='{stream_id}']")
@@ -236,7 +264,7 @@ def test_with_an_api_key_the_page_asks_for_it(browser, page, shots, tmp_path):
                env={"DATAGEN_PAGE_TEST_KEY": KEY}) as base:
         page.goto(f"{base}/")  # the page itself needs no key
         expect(page.locator("#notice")).to_contain_text("needs an API key")
-        page.screenshot(path=shots / "7-key-asked.png", full_page=True)
+        page.screenshot(path=shots / "9-key-asked.png", full_page=True)
         page.fill("#api-key", "wrong")
         page.click("#key-form button")
         expect(page.locator("#notice")).to_contain_text("not valid")
@@ -254,6 +282,6 @@ def test_with_an_api_key_the_page_asks_for_it(browser, page, shots, tmp_path):
         expect(page.locator("#received")).to_have_text("300")
         expect(page.locator("#stream-status .badge")).to_have_text("ended")
         expect(page.locator("#ws-state")).to_contain_text("max_events reached")
-        page.screenshot(path=shots / "8-key-stream.png", full_page=True)
+        page.screenshot(path=shots / "10-key-stream.png", full_page=True)
         stored = json.loads(page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))"))
         assert stored.get("datagen.apiKey") == KEY  # this tab's session only

@@ -40,6 +40,9 @@ function fill(node, ...children) {
 
 function $(id) { return document.getElementById(id); }
 
+// A wide table scrolls sideways inside its card rather than overflowing it.
+function scroll(table) { return el("div", {class: "scroll"}, table); }
+
 // A table's head: the columns named in `numeric` are right-aligned, as their cells are.
 function thead(columns, numeric = []) {
   return el("thead", {}, el("tr", {}, columns.map((h) => el("th", {class: numeric.includes(h) ? "num" : null}, h))));
@@ -245,9 +248,9 @@ function homeView(view) {
       "Preview plan shows the tables, rows, seed and config hash a run would use — nothing is written.")));
   const runsCard = el("section", {class: "card wide"},
     el("h2", {}, "Recent runs ", el("span", {id: "runs-refresh", class: "muted small"})),
-    el("table", {id: "runs", class: "grid"},
+    scroll(el("table", {id: "runs", class: "grid"},
       thead(["Run", "Dataset", "Status", "Rows", "Target", "Started", "Seconds"], ["Rows", "Seconds"]),
-      el("tbody", {}, el("tr", {}, el("td", {colspan: 7, class: "muted"}, "loading…")))));
+      el("tbody", {}, el("tr", {}, el("td", {colspan: 7, class: "muted"}, "loading…"))))));
   view.append(el("div", {class: "columns"}, el("section", {class: "card"}, el("h2", {}, "New run"), form), planCard),
     runsCard);
 
@@ -323,12 +326,12 @@ function homeView(view) {
         el("dt", {}, "Rows"), el("dd", {id: "plan-total"}, num(plan.total_rows)),
         el("dt", {}, "Target"), el("dd", {}, targetText(plan.target)),
         el("dt", {}, "Config hash"), el("dd", {class: "mono", title: plan.config_hash}, plan.config_hash.slice(0, 16) + "…")),
-      el("table", {id: "plan-tables", class: "grid"},
+      scroll(el("table", {id: "plan-tables", class: "grid"},
         thead(["Table", "Rows", "Columns", "Depends on"], ["Rows", "Columns"]),
         el("tbody", {}, names.map((n) => el("tr", {"data-table": n},
           el("td", {}, n), el("td", {class: "num"}, num(plan.rows[n])),
           el("td", {class: "num"}, info[n] ? String(info[n].columns.length) : "—"),
-          el("td", {}, info[n] && info[n].depends_on.length ? info[n].depends_on.join(", ") : "—"))))));
+          el("td", {}, info[n] && info[n].depends_on.length ? info[n].depends_on.join(", ") : "—")))))));
   }
 
   async function start(event) {
@@ -416,9 +419,9 @@ function runView(view, id) {
           el("progress", {id: "run-progress", max: 1, value: 0}),
           el("p", {id: "run-progress-text", class: "muted small"}),
           el("h3", {}, "Tables"),
-          el("table", {id: "run-tables", class: "grid"},
+          scroll(el("table", {id: "run-tables", class: "grid"},
             thead(["Table", "Rows", "Done", "Seconds"], ["Rows", "Done", "Seconds"]),
-            el("tbody", {})))),
+            el("tbody", {}))))),
       el("div", {id: "run-warnings"}),
       el("h3", {}, "Log"),
       el("pre", {id: "run-logs", class: "log"})));
@@ -482,7 +485,11 @@ function renderRun(run, lines) {
     el("td", {class: "num"}, secs(t.seconds)))));
   const error = $("run-error");
   error.hidden = !run.error;
-  if (run.error) fill(error, el("strong", {}, `The run ${run.status}:`), el("pre", {}, run.error));
+  error.classList.toggle("warn", run.status === "interrupted");
+  if (run.error) {
+    fill(error, el("strong", {}, run.status === "interrupted" ? "The run was interrupted:" : "The run failed:"),
+      el("pre", {}, run.error));
+  }
   fill($("run-warnings"), run.warnings.length
     ? [el("h3", {}, "Warnings"), el("ul", {class: "warnings"}, run.warnings.map((w) => el("li", {}, w)))] : []);
   fill($("run-logs"), lines.map((l) => `${when(l.at)}  ${l.message}\n`).join("") || "(no log lines)");
@@ -508,9 +515,9 @@ function streamsView(view) {
     el("section", {class: "card"}, el("h2", {}, "New stream"),
       el("p", {class: "muted small"}, "A schema with an event table; its events come over a WebSocket."), form),
     el("section", {class: "card"}, el("h2", {}, "Streams of this service"),
-      el("table", {id: "streams", class: "grid"},
+      scroll(el("table", {id: "streams", class: "grid"},
         thead(["Stream", "Dataset", "Status", "Events", "Rate"], ["Events", "Rate"]),
-        el("tbody", {})))));
+        el("tbody", {}))))));
 
   const dataset = $("stream-dataset");
   const sync = () => {
@@ -570,9 +577,9 @@ function streamView(view, id) {
         el("div", {}, el("span", {class: "stat", id: "dropped"}, "0"), el("span", {class: "muted"}, "dropped for this page"))),
       el("p", {class: "muted small"}, el("span", {id: "ws-state"}, "connecting…"), " ", el("span", {id: "stream-info"})),
       el("h3", {}, `Last ${LAST_EVENTS} events`),
-      el("table", {id: "events", class: "grid events"},
+      scroll(el("table", {id: "events", class: "grid events"},
         thead(["#", "Type", "Time", "Key", "Data"], ["#"]),
-        el("tbody", {}))));
+        el("tbody", {})))));
 
   let received = 0;
   let produced = 0;  // the most the service is known to have produced (never less than what arrived)
