@@ -8,8 +8,9 @@ PYTEST_ARGS ?=
 setup:            ## create .venv and install the pinned requirements (idempotent)
 	$(BOOT) --setup
 
-test: setup       ## run every test (installs PostgreSQL's server where missing; the tests start their own)
+test: setup       ## run every test (installs PostgreSQL's server and Chromium where missing; the tests start their own)
 	sh tests/servers/ensure_postgres.sh
+	sh tests/servers/ensure_chromium.sh
 	$(PY) -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: setup       ## ruff over the whole tree, mypy over shared/ (the layer contract runs in make test)

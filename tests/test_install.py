@@ -59,7 +59,8 @@ def test_wheel_holds_the_packages_and_data_files(installed):
     names = zipfile.ZipFile(installed["wheel"]).namelist()
     for must in ("datagen/__init__.py", "datagen/cli.py", "shared/api.py", "generators/parquet_generator/format.py",
                  "csv_generator/writer.py", "schemas/datagen.schema.json", "schemas/validation_report.schema.json",
-                 "schemas/examples/shop.yaml"):
+                 "schemas/examples/shop.yaml", "datagen/service/page/index.html", "datagen/service/page/app.js",
+                 "datagen/service/page/style.css"):
         assert must in names, must
     assert not any(n.startswith("tests/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))

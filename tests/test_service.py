@@ -121,6 +121,25 @@ def test_the_minimal_contract(client, settings, tmp_path):
     assert (settings.output_dir / "small" / "csv" / "manifest.json").is_file()
 
 
+def test_a_run_answers_each_table_rows_done_and_seconds(client):
+    r = client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "parquet", "path": "t/small"},
+                                         "seed": 7, "rows": {"orders": 300}})
+    run = wait_done(client, r.json()["id"])
+    assert run["status"] == "success", run
+    assert list(run["tables"]) == ["customers", "orders"]  # the plan's order
+    assert {n: (t["rows"], t["rows_done"]) for n, t in run["tables"].items()} == {"customers": (50, 50),
+                                                                                    "orders": (300, 300)}
+    assert all(t["seconds"] is not None and t["seconds"] >= 0 for t in run["tables"].values())
+    listed = next(x for x in client.get(f"{API}/runs").json()["runs"] if x["id"] == run["id"])
+    assert listed["tables"] == run["tables"]
+    # a run that fails before writing: its tables, none of them done, no seconds
+    r = client.post(f"{API}/runs", json={"schema": small(), "target_id": "lite", "mode": "append"})
+    failed = wait_done(client, r.json()["id"])
+    assert failed["status"] == "failed" and "does not exist" in failed["error"]
+    assert {n: (t["rows_done"], t["seconds"]) for n, t in failed["tables"].items()} == {"customers": (0, None),
+                                                                                      "orders": (0, None)}
+
+
 def test_a_run_over_http_is_in_the_cli_run_store(client, settings):
     from typer.testing import CliRunner
 
@@ -269,6 +288,10 @@ def test_api_key(settings, monkeypatch):
         assert c.get(f"{API}/runs", headers={"X-API-Key": KEY}).status_code == 200
         assert c.get(f"{API}/metrics").status_code == 401
         assert KEY not in c.get("/openapi.json").text
+        for path in ("/", "/page/app.js", "/page/style.css"):  # the page holds no data: no key
+            assert c.get(path).status_code == 200, path
+        assert c.get("/page/secrets.txt").status_code == 404
+        assert c.get("/page/..%2Fapp.py").status_code == 404
 
 
 def test_a_public_host_needs_a_key(settings):
@@ -374,9 +397,11 @@ def test_metrics(client):
     assert 'route="/api/v1/health"' in text
 
 
-def test_root_points_at_the_docs(client):
+def test_root_is_the_page_and_the_docs_stay(client):
     r = client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'href="/docs"' in r.text and "/page/app.js" in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel", "/api/v1/runs/plan",

@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import orjson
@@ -32,7 +29,8 @@ from websockets.sync.client import connect  # noqa: E402
 
 import datagen  # noqa: E402
 from datagen.service import Settings, create_app  # noqa: E402
-from tests.helpers import EXAMPLES_DIR, ROOT  # noqa: E402
+from tests.helpers import EXAMPLES_DIR  # noqa: E402
+from tests.service_server import serve  # noqa: E402
 
 API = "/api/v1"
 IOT = EXAMPLES_DIR / "iot.yaml"
@@ -145,40 +143,12 @@ def test_the_api_key_holds_for_websockets_too(tmp_path):
 # --- a real server -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("streams")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "datagen", "serve", "--port", str(port), "--runs-db",
-                             str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"), "--schemas-dir",
-                             str(EXAMPLES_DIR), "--max-streams", "4"], cwd=tmp, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            try:
-                if httpx.get(f"{base}{API}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    with serve(tmp, "--runs-db", str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"), "--schemas-dir",
+               str(EXAMPLES_DIR), "--max-streams", "4") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _create(base: str, **body) -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 
 from datagen.service.deps import PREFIX, Context, require_key
 from datagen.service.errors import body as error_body
@@ -115,9 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream_routes.ws_router, prefix=PREFIX)  # checks the key itself (header or ?api_key=)
     app.include_router(health.metrics_router, prefix=PREFIX, dependencies=guarded)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    from datagen.service.routers import page
+
+    app.include_router(page.router)  # the page at / needs no key: it holds no data, the API it calls does
 
     app.add_middleware(_Limits, settings=settings, metrics=metrics)
     return app

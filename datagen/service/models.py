@@ -90,6 +90,16 @@ class Progress(BaseModel):
     current_table: str | None = None
 
 
+class TableStat(BaseModel):
+    """One table of a run: its rows, the rows handed to the target so far and its seconds."""
+
+    rows: int = Field(description="The table's rows: planned, then written.")
+    rows_done: int | None = Field(None, description="The rows handed to the target so far (a run of this "
+                                  "service; a finished run's rows once it succeeded); null when not known.")
+    seconds: float | None = Field(None, description="The time the table took (the run's record, once it "
+                                  "succeeded); null before.")
+
+
 class RunOut(BaseModel):
     """A run as the run store holds it (``datagen runs show --json``, without the schema's bytes),
     with its progress while this service runs it."""
@@ -108,6 +118,8 @@ class RunOut(BaseModel):
     warnings: list[str] = []
     progress: Progress | None = None
     cancelling: bool = False
+    tables: dict[str, TableStat] | None = Field(None, description="Each table, in the plan's order: rows, rows "
+                                                "done and seconds.")
 
 
 class RunList(BaseModel):

@@ -67,6 +67,12 @@ class LiveRun:
             self.lines.append((_now(), redact_text(message)))
             del self.lines[:-MAX_LOG]
 
+    def table_rows(self) -> dict[str, int]:
+        """Rows handed to the target so far, per table of the plan (its order)."""
+        with self._lock:
+            done = dict(self.rows_done)
+        return {n: min(done.get(n, 0), self.plan.tables[n].rows) for n in self.plan.kept}
+
     def progress(self) -> dict[str, Any]:
         totals = {n: self.plan.tables[n].rows for n in self.plan.kept}
         with self._lock:

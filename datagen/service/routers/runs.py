@@ -9,9 +9,20 @@ from fastapi import APIRouter, Depends, Query
 
 from datagen.service.deps import Context, context
 from datagen.service.errors import Conflict, NotFound
-from datagen.service.models import LogLine, PlanOut, Progress, RunAccepted, RunIn, RunList, RunLogs, RunOut
+from datagen.service.models import (
+    LogLine,
+    PlanOut,
+    Progress,
+    RunAccepted,
+    RunIn,
+    RunList,
+    RunLogs,
+    RunOut,
+    TableStat,
+)
 from datagen.service.resolve import load_dataset, resolve_plan, resolve_target
 from datagen.service.routers.schemas import ERRORS, plain
+from datagen.service.runs import LiveRun
 from shared.errors import UsageError
 from shared.io.redact import redact
 
@@ -56,6 +67,26 @@ def plan_run(body: RunIn, ctx: Context = Depends(context)) -> PlanOut:
                    plan=redact(info))
 
 
+def _tables(run: dict[str, Any], live: LiveRun | None) -> dict[str, TableStat] | None:
+    """Each table's rows, rows done (while this service runs it; all of them once it succeeded)
+    and seconds (the record's, once it succeeded)."""
+    stored = run.get("tables") or {}
+    done = live.table_rows() if live is not None else {}
+    planned = {n: live.plan.tables[n].rows for n in live.plan.kept} if live is not None else run.get("rows") or {}
+    names = list(stored or planned)
+    if not names:
+        return None
+    out = {}
+    for n in names:
+        rows = (stored.get(n) or {}).get("rows", planned.get(n, 0))
+        if n in done:
+            rows_done: int | None = done[n]
+        else:
+            rows_done = rows if run["status"] == "success" else None
+        out[n] = TableStat(rows=rows, rows_done=rows_done, seconds=(stored.get(n) or {}).get("seconds"))
+    return out
+
+
 def _out(ctx: Context, run: dict[str, Any]) -> RunOut:
     live = ctx.runs.get(run["id"])
     progress = None
@@ -71,7 +102,8 @@ def _out(ctx: Context, run: dict[str, Any]) -> RunOut:
     fields = {k: run.get(k) for k in ("id", "status", "seed", "config_hash", "rows", "started_at", "finished_at",
                                       "seconds", "schema_name", "target", "error")}
     return RunOut(**redact(fields), warnings=list(run.get("warnings") or []), progress=progress,
-                  cancelling=live is not None and live.cancel.is_set() and not live.done.is_set())
+                  cancelling=live is not None and live.cancel.is_set() and not live.done.is_set(),
+                  tables=_tables(run, live))
 
 
 def _get(ctx: Context, run_id: str) -> dict[str, Any]:
