@@ -81,7 +81,7 @@ def latent_uniforms(seed: int, table: str, columns: Sequence[str], factor: Seque
     return out
 
 
-def nearest_correlation(matrix: Sequence[Sequence[float]]) -> np.ndarray:
+def nearest_correlation(matrix: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     """A valid correlation matrix near ``matrix``: symmetrised, eigenvalues clipped at a small
     positive floor, rescaled to a unit diagonal (one step of Higham's alternating projections;
     what ``fit`` writes and the loader suggests)."""
