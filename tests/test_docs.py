@@ -32,6 +32,15 @@ def test_every_generator_documented():
         assert f"## {name}\n" in text, name
 
 
+def test_every_table_key_documented():
+    """Each key a table (and a correlation block) may hold appears in docs/dsl.md."""
+    text = (DOCS / "dsl.md").read_text()
+    defs = jsonschema_doc.build()["$defs"]
+    for where in ("table", "correlation"):
+        for key in defs[where]["properties"]:
+            assert f"`{key}`" in text, (where, key)
+
+
 def test_every_check_kind_documented():
     text = (DOCS / "validation.md").read_text()
     for kind in [*CHECKS, *RUNNER_KINDS, "foreign_key_cascade"]:

@@ -118,7 +118,7 @@ def parse_privacy(items: list[str] | Mapping[str, str] | None) -> dict[str, str]
 def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k: int = DEFAULT_K,
         sample_rows: int | None = DEFAULT_SAMPLE_ROWS, hmac_key: bytes | str | None = None,
         include: list[str] | None = None, exclude: list[str] | None = None, name: str | None = None,
-        locale: str = "en_US", db_schema: str | None = None) -> FitResult:
+        locale: str = "en_US", db_schema: str | None = None, correlations: bool = True) -> FitResult:
     """Learn a schema from ``source`` — a folder of CSV/Parquet/NDJSON files (one per table), an
     SQLite file, a PostgreSQL DSN, or a mapping {table: DataFrame or Arrow table}.
 
@@ -126,7 +126,8 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k:
     fake, mask, hash, drop, keep; detected PII columns default to fake); ``k``: a category seen in
     fewer than k rows is never written; ``sample_rows``: at most this many rows per table are
     read for learning (a fixed-seed sample; row counts stay the source's); ``hmac_key``: the key
-    of the hash strategy."""
+    of the hash strategy; ``correlations``: learn each table's Gaussian copula (a ``correlations:``
+    block over its drawn columns, numeric and categorical)."""
     overrides = parse_privacy(privacy)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise UsageError(f"--k {k}: must be an integer ≥ 1")
@@ -138,7 +139,7 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k:
                          "variable holding it; datagen.fit(…, hmac_key=…) in Python)")
     tables = read_source(source, include=include, exclude=exclude, db_schema=db_schema)
     return _Fitter(tables, overrides, k, sample_rows, key_bytes, locale,
-                   name or _dataset_name(source), source_label(source)).run()
+                   name or _dataset_name(source), source_label(source), correlations=correlations).run()
 
 
 def _dataset_name(source: Any) -> str:
@@ -157,7 +158,7 @@ def _pct(x: float) -> str:
 
 class _Fitter:
     def __init__(self, tables: dict[str, pa.Table], overrides: dict[str, str], k: int, sample_rows: int | None,
-                 key: bytes | None, locale: str, name: str, label: str):
+                 key: bytes | None, locale: str, name: str, label: str, *, correlations: bool = True):
         self.tables = tables
         self.overrides = overrides
         self.k = k
@@ -166,6 +167,7 @@ class _Fitter:
         self.locale = locale
         self.name = name
         self.label = label
+        self.correlations = correlations
         self.comments: dict[str, str] = {}
         self.notes: list[str] = []
         self.warnings: list[str] = []
@@ -206,7 +208,8 @@ class _Fitter:
                 pair = composite_key(sampled[tname], f, fks)
                 if pair:
                     f.primary_key, f.key_kind = pair, "composite"
-        out_tables = [self._table(tname, facts[tname], by_child.get(tname, []), facts) for tname in facts]
+        out_tables = [self._table(tname, facts[tname], by_child.get(tname, []), facts, sampled[tname])
+                      for tname in facts]
         schema: dict[str, Any] = {"version": 1, "name": self.name,
                                   "description": f"Fitted by datagen fit from {self.label}",
                                   "seed": 1, "locale": self.locale, "tables": out_tables}
@@ -250,7 +253,8 @@ class _Fitter:
                 self.findings[(tname, cname)] = found
 
     # --- a table -------------------------------------------------------------------------
-    def _table(self, tname: str, f: TableFacts, rels: list[Relation], facts: dict[str, TableFacts]) -> dict[str, Any]:
+    def _table(self, tname: str, f: TableFacts, rels: list[Relation], facts: dict[str, TableFacts],
+               sampled: pa.Table) -> dict[str, Any]:
         by_col = {r.column: r for r in rels}
         per = self._per_parent(tname, rels, facts)
         node: dict[str, Any] = {"name": tname}
@@ -291,7 +295,57 @@ class _Fitter:
         self.comments[tname] = "; ".join(table_notes)
         self.report_tables[tname] = rows_report | {"primary_key": f.primary_key, "key_kind": f.key_kind,
                                                    "columns": col_report}
+        if self.correlations:
+            got = self._copula(tname, f, columns, set(by_col), sampled)
+            if got is not None:
+                node["correlations"] = [got.block()]
+                self.comments[f"{tname}.correlations[0]"] = got.summary()
+                self.report_tables[tname]["correlations"] = {
+                    "kind": "gaussian_copula", "columns": got.columns, "rows": got.rows,
+                    "adjusted": round(got.adjusted, 4),
+                    "strongest": [{"columns": [a, b], "latent": r} for a, b, r in got.strongest[:10]]}
         return node
+
+    def _copula(self, tname: str, f: TableFacts, columns: list[dict[str, Any]], fks: set[str],
+                sampled: pa.Table) -> Any:
+        """The table's Gaussian copula over its drawn columns (``datagen.fit.correlation``): not
+        keys, unique or foreign-key columns, not PII handled by a strategy, and only generators with
+        an inverse CDF (free text has none). A ``choice``'s values are reordered first so their
+        rank carries the most (``order_categories``)."""
+        from datagen.fit import correlation as cor
+        from shared.distributions.base import GENERATORS, load_builtins
+
+        load_builtins()
+        chosen: list[dict[str, Any]] = []
+        for spec in columns:
+            name, gen = spec["name"], spec["generator"]
+            g = GENERATORS.get(gen["type"])
+            if g is None or not g.supports_quantile(gen.get("params") or {}) or spec.get("unique") \
+                    or name in f.primary_key or name in fks or self._strategy(tname, name) not in (None, "keep") \
+                    or f.columns[name].text_format or name not in sampled.column_names:
+                continue
+            chosen.append(spec)
+        if len(chosen) < 2:
+            return None
+        continuous = [s for s in chosen if s["generator"]["type"] not in ("choice", "bernoulli")]
+        cont_scores = np.column_stack([cor.normal_scores(cor.ordinal_codes(sampled.column(s["name"]), None))
+                                       for s in continuous]) if continuous else np.empty((sampled.num_rows, 0))
+        codes: dict[str, np.ndarray] = {}
+        for spec in chosen:
+            gen = spec["generator"]
+            if gen["type"] == "choice":
+                params = gen["params"]
+                x = cor.ordinal_codes(sampled.column(spec["name"]), list(params["values"]))
+                order = cor.order_categories(x, len(params["values"]), cont_scores)
+                if order is not None and order != list(range(len(order))):
+                    params["values"] = [params["values"][i] for i in order]
+                    if "weights" in params:
+                        params["weights"] = [params["weights"][i] for i in order]
+                    x = cor.ordinal_codes(sampled.column(spec["name"]), list(params["values"]))
+                codes[spec["name"]] = x
+            else:
+                codes[spec["name"]] = cor.ordinal_codes(sampled.column(spec["name"]), None)
+        return cor.fit_copula(codes, {s["name"] for s in continuous})
 
     def _strategy(self, tname: str, cname: str) -> str | None:
         found = self.findings.get((tname, cname))

@@ -87,8 +87,13 @@ def _mapping(node: dict[str, Any], indent: str, first_prefix: str, comments: dic
             lines += _mapping(value, indent + "  ", indent + "  ", comments, None)
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             lines.append(f"{prefix}{k}:")
-            for item in value:
+            for i, item in enumerate(value):
+                if key_of is not None:  # a table's list of blocks (correlations[0] …)
+                    lines += _comment(comments.get(f"{key_of}.{key}[{i}]"), indent + "  ")
                 lines += _mapping(item, indent + "    ", indent + "  - ", comments, None)
+        elif key == "matrix" and isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+            lines.append(f"{prefix}{k}:")  # a correlation matrix: one row per line
+            lines += [f"{indent}  - {_scalar_or_flow(row)}" for row in value]
         else:
             lines.append(f"{prefix}{k}: {_scalar_or_flow(value)}")
         prefix = indent

@@ -31,6 +31,11 @@ Life cycle:
 * plan time — ``capacity(column, ctx)`` is the number of distinct values it can produce (``None``:
   effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
   is kept by construction.
+* copulas — ``has_quantile`` says the generator has an inverse CDF ``quantile(u, ctx)``: the
+  values for given uniforms ``u`` in [0, 1), non-decreasing in ``u``, distributed like
+  ``generate`` when ``u`` is uniform. A column in a table's ``correlations:`` block takes its
+  values from ``quantile`` of the block's correlated uniforms instead of ``generate``
+  (``shared.schema_dsl.copula``); ``supports_quantile(params)`` may refuse some params.
 * run time — ``generate(ctx)`` returns the values of ``ctx.rows`` in engine units
   (see ``shared.model.types``); ``from_index(idx, ctx)`` maps domain indices in
   ``[0, capacity)`` to values, which is how ``unique`` and composite ``unique`` groups are made
@@ -97,6 +102,8 @@ class Generator:
     #: picks a nested generator per row by another column's value (``switch``): as per-parent
     #: ``rows.distribution`` it is numeric when its cases are, and reads the parent's columns
     chooses_by_column: ClassVar[bool] = False
+    #: has an inverse CDF ``quantile(u, ctx)`` (may join a Gaussian copula, ``correlations:``)
+    has_quantile: ClassVar[bool] = False
     #: the value depends on the table's total row count (documented exception to prefix stability)
     depends_on_row_count: ClassVar[bool] = False
     #: the values come from a short list written in the params (choice, const, bernoulli): the
@@ -164,6 +171,16 @@ class Generator:
 
     def from_index(self, idx: np.ndarray, ctx: GenContext):
         raise NotImplementedError(f"{self.name} cannot map domain indices")
+
+    def supports_quantile(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``quantile`` works for these params (default: ``has_quantile``)."""
+        return self.has_quantile
+
+    def quantile(self, u: np.ndarray, ctx: GenContext):
+        """The inverse CDF: values for uniforms ``u`` in [0, 1), non-decreasing in ``u`` (for
+        text, in the order of the generator's list), distributed like ``generate``'s when ``u``
+        is uniform. Vectorised, one value per element of ``u`` (which has ``ctx.rows``' shape)."""
+        raise NotImplementedError(f"{self.name} has no inverse CDF")
 
     def supports_unique(self, params: Mapping[str, Any]) -> bool:
         """Whether ``unique: true`` can be kept for these params (e.g. only fixed-length regexes)."""

@@ -181,7 +181,8 @@ class Choice(Generator):
     numbers for numeric ones, true/false for bool, ISO text for date and timestamp columns —
     relative times like ``-7d`` resolve against the schema's anchor); ``weights`` — optional,
     one non-negative number per value, sum > 0 (default: equal). One uniform per cell,
-    ``searchsorted`` on the cumulative weights. Every value must lie in the column's ``allowed``
+    ``searchsorted`` on the cumulative weights (so in a ``correlations:`` block a value's position in
+the list is its rank). Every value must lie in the column's ``allowed``
     list and ``min``/``max`` (checked at load time), so the constraints hold by construction.
     ``unique: true`` is made by construction: a keyed permutation of the row index into the
     distinct values of positive weight (capacity = their count; weights are then ignored).
@@ -190,6 +191,7 @@ class Choice(Generator):
     kinds = ALL_KINDS
     unique_strategy = "index"
     listed_values = True
+    has_quantile = True
     params_schema = obj(
         ("values",),
         values={"type": "array", "minItems": 1, "items": SCALAR},
@@ -233,8 +235,13 @@ class Choice(Generator):
         return _prepared(dtype, tuple(params["values"]), None if weights is None else tuple(weights), int(anchor_us))
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
+        """The value whose cumulative weight bucket holds ``u`` (values in written order): in a
+        copula, a category's rank in the list is what correlates with the other columns."""
         arr, cw, last, _, _ = self._prep(ctx.column.dtype, ctx.params, ctx.anchor_us)
-        idx = np.searchsorted(cw, ctx.uniform() * cw[-1], side="right")
+        idx = np.searchsorted(cw, u * cw[-1], side="right")
         return take(arr, np.minimum(idx, last))
 
     def from_index(self, idx, ctx):

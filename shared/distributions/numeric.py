@@ -190,12 +190,93 @@ def _ranks_from_values(x: np.ndarray, n: int) -> np.ndarray:
     return np.clip(x, 0, max(n - 1, 0)).astype(np.int64)
 
 
+def int_quantile(u: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Integers in [lo, hi] for uniforms ``u`` in [0, 1): ``lo + floor(u · span)`` — the same
+    numbers ``rng.integers`` gives for spans up to 2**53 (wider spans: through a double, so only
+    about 2**53 distinct values are reached)."""
+    span = int(hi) - int(lo) + 1
+    u = np.asarray(u, dtype=np.float64)
+    if span <= (1 << 53):
+        return np.floor(u * span).astype(np.int64) + np.int64(lo)
+    off = np.minimum(u * float(span), float(span - 1)).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return (off + np.uint64(int(lo) & ((1 << 64) - 1))).view(np.int64)
+
+
+def _interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """Piecewise-linear interpolation of the table (xp increasing, fp) at x, with basic IEEE
+    operations only (portable, unlike a compiled ``np.interp`` that a compiler may contract)."""
+    i = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, xp.shape[0] - 2)
+    x0, x1 = xp[i], xp[i + 1]
+    w = x1 - x0
+    frac = np.clip((x - x0) / np.where(w > 0, w, 1.0), 0.0, 1.0)
+    return fp[i] + frac * (fp[i + 1] - fp[i])
+
+
+#: points of the tabulated CDFs behind the gamma and beta inverse CDFs
+QUANTILE_GRID = 8193
+
+
+def _softplus(t: np.ndarray) -> np.ndarray:
+    """log(1 + e^t), without overflow."""
+    return np.maximum(t, 0.0) + pmath.log1p(pmath.exp(-np.abs(t)))
+
+
+def _tabulated_cdf(t: np.ndarray, logf: np.ndarray) -> np.ndarray:
+    """The normalised cumulative (trapezoid rule) of the density exp(logf) on the grid ``t``."""
+    f = pmath.exp(logf - np.max(logf))
+    cdf = np.empty_like(f)
+    cdf[0] = 0.0
+    cdf[1:] = np.cumsum((f[1:] + f[:-1]) * (t[1:] - t[:-1]) * 0.5)
+    return cdf / cdf[-1]
+
+
+@lru_cache(maxsize=64)
+def _gamma_log_table(shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """(CDF, log x) of Gamma(shape, 1) tabulated over t = log x, where the density
+    ∝ exp(shape·t − e^t) is smooth for every shape (no pole at 0, no library gamma function:
+    portable operations only); the window holds all but ~e^-40 of the mass."""
+    a = shape
+    mode = pmath.log(a)
+    left = min(45.0 / a + 15.0 / math.sqrt(a), 740.0 + mode)
+    right = pmath.log1p((15.0 * math.sqrt(a) + 60.0) / a)
+    t = mode + np.linspace(-left, right, QUANTILE_GRID)
+    return _tabulated_cdf(t, a * t - pmath.exp(t)), t
+
+
+@lru_cache(maxsize=64)
+def _beta_logit_table(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """(CDF, logit x) of Beta(a, b) tabulated over t = logit x, where the density
+    ∝ exp(−a·softplus(−t) − b·softplus(t)) has exponential tails (portable operations only)."""
+    mode = pmath.log(a / b)
+    sd = math.sqrt(1.0 / a + 1.0 / b)
+    lo = max(mode - 45.0 / a - 15.0 * sd, -740.0)
+    hi = min(mode + 45.0 / b + 15.0 * sd, 740.0)
+    t = np.linspace(lo, hi, QUANTILE_GRID)
+    return _tabulated_cdf(t, -a * _softplus(-t) - b * _softplus(t)), t
+
+
+def gamma_quantile(u: np.ndarray, shape: float) -> np.ndarray:
+    """Gamma(shape, 1) quantiles of ``u``: the tabulated CDF over log x, inverted by linear
+    interpolation (monotone; a few 1e-5 of KS distance at most)."""
+    cdf, t = _gamma_log_table(float(shape))
+    return pmath.exp(_interp(np.asarray(u, dtype=np.float64), cdf, t))
+
+
+def beta_quantile(u: np.ndarray, a: float, b: float) -> np.ndarray:
+    """Beta(a, b) quantiles of ``u`` in [0, 1] (tabulated over the logit, see ``gamma_quantile``)."""
+    cdf, t = _beta_logit_table(float(a), float(b))
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + pmath.exp(-_interp(np.asarray(u, dtype=np.float64), cdf, t)))
+
+
 # --- base ----------------------------------------------------------------------------------------
 
 
 class _Numeric(Generator):
     kinds = NUMERIC
     numeric_distribution = True
+    has_quantile = True
 
     def check(self, column, table, schema) -> Problems:
         return self.check_params(column.generator.params, column)
@@ -277,6 +358,9 @@ class UniformInt(_Numeric):
             return ctx.bits().view(np.int64)
         return ctx.integers(lo, hi)
 
+    def quantile(self, u, ctx):
+        return int_quantile(u, *self._ctx_range(ctx))
+
     def from_index(self, idx, ctx):
         lo, _ = self._ctx_range(ctx)
         with np.errstate(over="ignore"):
@@ -312,8 +396,11 @@ class UniformFloat(_Numeric):
         return out
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         lo, hi = self._range(ctx.params, *own_bounds(ctx, self.name))
-        return lo + ctx.uniform() * (hi - lo)
+        return lo + u * (hi - lo)
 
     def ranks(self, u: np.ndarray, n: int, params) -> np.ndarray:
         lo, hi = _intersect(params.get("min"), params.get("max"), 0, n)
@@ -342,9 +429,12 @@ class Normal(_Numeric):
         return out
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         mean, std = float(ctx.params.get("mean", 0.0)), float(ctx.params.get("std", 1.0))
         lo, hi = own_bounds(ctx, self.name)
-        return truncated_normal(ctx.uniform(), mean, std, lo, hi)
+        return truncated_normal(u, mean, std, lo, hi)
 
     def ranks(self, u, n, params):
         mean, std = float(params.get("mean", 0.0)), float(params.get("std", 1.0))
@@ -381,9 +471,12 @@ class LogNormal(_Numeric):
         return pmath.exp(np.minimum(truncated_normal(u, mean, sigma, llo, lhi), _LOG_MAX))
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         mean, sigma = float(ctx.params.get("mean", 0.0)), float(ctx.params.get("sigma", 1.0))
         lo, hi = own_bounds(ctx, self.name)
-        return self._log(ctx.uniform(), mean, sigma, lo, hi)
+        return self._log(u, mean, sigma, lo, hi)
 
     def ranks(self, u, n, params):
         mean, sigma = float(params.get("mean", 0.0)), float(params.get("sigma", 1.0))
@@ -418,8 +511,11 @@ class Exponential(_Numeric):
             return lo - scale * pmath.log1p(u * pmath.expm1(-width / scale))
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         lo, hi = own_bounds(ctx, self.name)
-        return self._values(ctx.uniform(), float(ctx.params.get("scale", 1.0)), lo, hi)
+        return self._values(u, float(ctx.params.get("scale", 1.0)), lo, hi)
 
     def ranks(self, u, n, params):
         return _ranks_from_values(self._values(np.asarray(u), float(params.get("scale", 1.0)), 0.0, float(n)), n)
@@ -536,6 +632,11 @@ class Gamma(_Numeric):
             return g
         return scale * pmath.exp(np.minimum(std_gamma_log(ctx, shape), _LOG_MAX - pmath.log(max(scale, 1.0))))
 
+    def quantile(self, u, ctx):
+        shape, scale = float(ctx.params["shape"]), float(ctx.params.get("scale", 1.0))
+        with np.errstate(over="ignore"):
+            return scale * gamma_quantile(u, shape)
+
     def ranks(self, u, n, params):
         shape, scale = float(params["shape"]), float(params.get("scale", 1.0))
         return _ranks_from_values(scale * _gamma_quantile(u, shape), n)
@@ -566,10 +667,16 @@ class Beta(_Numeric):
         ly = std_gamma_log(ctx, b, "value/y")
         with np.errstate(over="ignore"):
             x = 1.0 / (1.0 + pmath.exp(ly - lx))
+        return self._scaled(ctx, x)
+
+    def _scaled(self, ctx, x):
         lo, hi = own_bounds(ctx, self.name)
         if lo is not None and hi is not None:
             return np.clip(lo + x * (hi - lo), lo, hi)
         return x
+
+    def quantile(self, u, ctx):
+        return self._scaled(ctx, beta_quantile(u, float(ctx.params["a"]), float(ctx.params["b"])))
 
 
 # --- discrete ------------------------------------------------------------------------------------
@@ -632,8 +739,10 @@ class Poisson(_Numeric):
         return out
 
     def generate(self, ctx):
-        lam = float(ctx.params["lam"])
-        return poisson_values(ctx.uniform(), lam) + np.int64(int(ctx.params.get("shift", 0)))
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
+        return poisson_values(u, float(ctx.params["lam"])) + np.int64(int(ctx.params.get("shift", 0)))
 
 
 #: zipf: ranks up to this count use an exact cumulative table; beyond it the tail is continuous
@@ -714,8 +823,11 @@ class Zipf(_Numeric):
         return ZIPF_DEFAULT_N if n is None else max(int(n), 1)
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         _, cmax = own_bounds(ctx, self.name)
-        return zipf_values(ctx.uniform(), float(ctx.params["a"]), self._n(ctx.params, cmax))
+        return zipf_values(u, float(ctx.params["a"]), self._n(ctx.params, cmax))
 
     def ranks(self, u, n, params):
         return zipf_values(u, float(params["a"]), int(n)) - 1
@@ -744,9 +856,15 @@ class Bernoulli(_Numeric):
         return 1 if p in (0, 1) else 2
 
     def generate(self, ctx):
-        hit = ctx.uniform() < float(ctx.params.get("p", 0.5))
+        return self._out(ctx, ctx.uniform() < float(ctx.params.get("p", 0.5)))
+
+    def _out(self, ctx, hit):
         own = not getattr(ctx, "purpose_prefix", "") and getattr(ctx.column.generator, "type", None) == self.name
         return hit if own and _kind(ctx.column) == "bool" else hit.astype(np.int64)
+
+    def quantile(self, u, ctx):
+        # increasing in u (false, then true), unlike generate's u < p: same law, other coupling
+        return self._out(ctx, np.asarray(u) >= 1.0 - float(ctx.params.get("p", 0.5)))
 
 
 @register("histogram")
@@ -792,10 +910,13 @@ class Histogram(_Numeric):
         return out
 
     def generate(self, ctx):
+        return self.quantile(ctx.uniform(), ctx)
+
+    def quantile(self, u, ctx):
         cmin, cmax = own_bounds(ctx, self.name)
         edges, w = _histogram_table(tuple(map(float, ctx.params["bins"])), tuple(map(float, ctx.params["weights"])),
                                     cmin, cmax)
-        return histogram_values(ctx.uniform(), edges, w)
+        return histogram_values(u, edges, w)
 
 
 @lru_cache(maxsize=64)

@@ -17,7 +17,7 @@ import numpy as np
 
 from shared.distributions.base import TIME_TEXT, Generator, obj, register
 from shared.distributions.categorical import date_value, schema_anchor_us
-from shared.distributions.numeric import own_bounds
+from shared.distributions.numeric import int_quantile, own_bounds
 from shared.errors import GenerationError
 from shared.model.timeutil import US_PER, US_PER_DAY, parse_duration, parse_timestamp
 
@@ -94,6 +94,7 @@ class UniformDate(Generator):
 
     kinds = frozenset({"date", "timestamp"})
     unique_strategy = "index"
+    has_quantile = True
     params_schema = obj(start=TIME_TEXT, end=TIME_TEXT)
 
     def _range(self, params, column, cmin, cmax, anchor_us, out=None):
@@ -129,6 +130,9 @@ class UniformDate(Generator):
         lo, hi = self._ctx_range(ctx)
         return self._out(ctx, ctx.integers(lo, hi))
 
+    def quantile(self, u, ctx):
+        return self._out(ctx, int_quantile(u, *self._ctx_range(ctx)))
+
     def from_index(self, idx, ctx):
         lo, _ = self._ctx_range(ctx)
         return self._out(ctx, np.asarray(idx, dtype=np.int64) + np.int64(lo))
@@ -153,6 +157,7 @@ class UniformTimestamp(Generator):
 
     kinds = frozenset({"timestamp", "date"})
     unique_strategy = "index"
+    has_quantile = True
     params_schema = obj(start=TIME_TEXT, end=TIME_TEXT,
                         daily={"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1e12},
                                "minItems": 24, "maxItems": 24},
@@ -204,6 +209,14 @@ class UniformTimestamp(Generator):
             us = np.minimum(us, hi)
         else:
             us = ctx.integers(lo, hi)
+        return us // np.int64(US_PER_DAY) if _kind(ctx.column) == "date" else us
+
+    def quantile(self, u, ctx):
+        lo, hi = self._ctx_range(ctx)
+        if "daily" in ctx.params or "weekly" in ctx.params:
+            us = np.minimum(_seasonal(lo, hi + 1, *_weights(ctx.params), u), hi)
+        else:
+            us = int_quantile(u, lo, hi)
         return us // np.int64(US_PER_DAY) if _kind(ctx.column) == "date" else us
 
     def from_index(self, idx, ctx):

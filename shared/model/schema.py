@@ -231,6 +231,21 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Correlation:
+    """One ``correlations:`` entry of a table: a Gaussian copula over ``columns``.
+
+    ``matrix`` is the correlation of the latent standard normals (k × k, symmetric, positive
+    semi-definite, unit diagonal; checked by the loader). Each participating column draws its
+    value through its generator's inverse CDF (``Generator.quantile``) from Φ of its latent
+    normal instead of its own ``value`` uniform (``shared.schema_dsl.copula``)."""
+
+    kind: str  # "gaussian_copula"
+    columns: tuple[str, ...]
+    matrix: tuple[tuple[float, ...], ...]
+    path: tuple
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     rows: int | RowsPer | RowsOf
@@ -250,6 +265,8 @@ class Table:
     anomalies: AnomalySpec | None = None
     #: the table's name in SQL (DDL and database targets), when it differs from ``name``
     sql_name: str | None = None
+    #: Gaussian copulas over some of the columns (``correlations:``), each column in one at most
+    correlations: tuple[Correlation, ...] = ()
 
     @cached_property
     def _by_name(self) -> dict[str, Column]:

@@ -11,7 +11,8 @@
   blocks over processes (fork) and yields them strictly in order.
 
 Per column: the generator (or, for unique columns and unique groups, ``from_index`` over a keyed
-permutation of the row index), then ``constraints.coerce`` (type, bounds, max_length), then the
+permutation of the row index; for a column of a ``correlations:`` block, its inverse CDF at the
+block's correlated uniforms, ``shared.schema_dsl.copula``), then ``constraints.coerce`` (type, bounds, max_length), then the
 null mask from its own ``null`` stream. The ``dirty`` profile's corruption is applied afterwards
 by ``shared.corruption`` on whole batches.
 """
@@ -31,7 +32,7 @@ from shared.distributions.base import GENERATORS
 from shared.errors import GenerationError
 from shared.io import rng
 from shared.model.schema import Table
-from shared.schema_dsl import planner
+from shared.schema_dsl import copula, planner
 from shared.schema_dsl.context import ColumnContext
 from shared.schema_dsl.planner import Plan, TablePlan
 
@@ -65,6 +66,7 @@ class _Block:
         self._groups: dict[str, np.ndarray] = {}
         self._owner: tuple[np.ndarray, np.ndarray] | None = None
         self._in_progress: set[str] = set()
+        self._copula: dict[int, dict[str, np.ndarray]] = {}
 
     # --- contexts ---------------------------------------------------------------------------
 
@@ -139,6 +141,18 @@ class _Block:
         self.parent_idx[name] = got
         return got
 
+    def copula_uniform(self, name: str) -> np.ndarray | None:
+        """The correlated uniforms of ``name`` when it is in a ``correlations:`` block, else None
+        (the block's uniforms are computed once per block of rows, for all its columns)."""
+        got = self.engine.copula_of(self.table.name, name)
+        if got is None:
+            return None
+        bi, columns, factor = got
+        if bi not in self._copula:
+            self._copula[bi] = copula.latent_uniforms(self.engine.plan.seed, self.table.name, columns, factor,
+                                                      self.rows)
+        return self._copula[bi][name]
+
     # --- columns ----------------------------------------------------------------------------
 
     def value(self, name: str):
@@ -181,7 +195,9 @@ class _Block:
                 raw = gen.from_index(ctx.permute(self.tp.unique_index[name]), ctx)
             else:
                 unique = column.unique or self.table.primary_key == (name,)
-                raw = gen.generate(self.ctx(column, unique=unique))
+                u = self.copula_uniform(name)
+                raw = gen.generate(self.ctx(column, unique=unique)) if u is None else \
+                    gen.quantile(u, self.ctx(column, unique=unique))
             if isinstance(raw, tuple):
                 raw, missing = raw
         values = raw if gen.assembles else coerce(column, raw)
@@ -228,6 +244,17 @@ class Engine:
                     self.written_schemas[t.name] = corruption.text_schema(self.arrow_schemas[t.name], cols)
         self._lookup_cache: dict[tuple, object] = {}
         self._closures: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: (table, column) → (block index, the block's columns, its Cholesky factor)
+        self._copulas: dict[tuple[str, str], tuple[int, tuple[str, ...], tuple]] = {}
+        for t in self.schema.tables:
+            for bi, block in enumerate(t.correlations):
+                factor = copula.cholesky(block.matrix)
+                for c in block.columns:
+                    self._copulas[(t.name, c)] = (bi, block.columns, factor)
+
+    def copula_of(self, table: str, column: str) -> tuple[int, tuple[str, ...], tuple] | None:
+        """The correlation block ``column`` of ``table`` is in: (index, columns, Cholesky factor)."""
+        return self._copulas.get((table, column)) if self._copulas else None
 
     def warm_up(self) -> None:
         """Compute one row of every table so per-process caches (Faker pools) exist before fork."""

@@ -124,6 +124,21 @@ def build() -> dict:
         },
     }
     name_list = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/identifier"}}
+    correlation = {
+        "type": "object",
+        "description": "A Gaussian copula over some of the table's columns: `matrix` is the correlation of "
+                       "their latent standard normals (symmetric, positive semi-definite, unit diagonal), "
+                       "each column drawn through its generator's inverse CDF.",
+        "required": ["columns", "matrix"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"enum": ["gaussian_copula"]},
+            "columns": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/identifier"}},
+            "matrix": {"type": "array", "minItems": 2,
+                       "items": {"type": "array", "minItems": 2,
+                                 "items": {"type": "number", "minimum": -1, "maximum": 1}}},
+        },
+    }
     table = {
         "type": "object",
         "required": ["name", "rows", "columns"],
@@ -152,6 +167,7 @@ def build() -> dict:
             "corruption": {"$ref": "#/$defs/corruption"},
             "partition_by": {"anyOf": [{"$ref": "#/$defs/identifier"}, name_list]},
             "anomalies": anomalies.param_schema(),
+            "correlations": {"type": "array", "items": {"$ref": "#/$defs/correlation"}},
             "indexes": {"type": "array", "items": {"anyOf": [name_list, {
                 "type": "object",
                 "required": ["columns"],
@@ -204,6 +220,7 @@ def build() -> dict:
             "rows_per": rows_per,
             "rows_of": rows_of,
             "table": table,
+            "correlation": correlation,
             "params": {n: gens[n].params_schema for n in names},
         },
     }

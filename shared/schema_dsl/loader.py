@@ -16,7 +16,9 @@ Stages, each collecting all of its problems before raising:
 4. Semantic checks: unique names, generator supports the column type, generator-specific checks
    (``Generator.check``), min ≤ max, null_rate only on nullable columns, keys and unique groups
    name real columns, foreign keys target a primary key or unique column of a matching type,
-   per-parent rows, events, and table dependency cycles (named).
+   per-parent rows, events, correlation blocks (columns with an inverse CDF, each in one block;
+   a square, symmetric, positive semi-definite matrix with a unit diagonal), and table
+   dependency cycles (named).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from shared.model.schema import (
     AnomalyKind,
     AnomalySpec,
     Column,
+    Correlation,
     EventsSpec,
     GeneratorSpec,
     Index,
@@ -678,6 +681,8 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
             partition_by=(part,) if isinstance(part, str) else tuple(part),
             indexes=tuple(_index(traw["name"], ix, tpath + ("indexes", i)) for i, ix in enumerate(traw.get("indexes", ()))),
             anomalies=anomaly_spec, sql_name=traw.get("sql_name"),
+            correlations=tuple(_correlation(c, tpath + ("correlations", i))
+                               for i, c in enumerate(traw.get("correlations", ()))),
         ))
     return link_references(Schema(
         version=int(data["version"]), name=data["name"], tables=tuple(tables), source=source,
@@ -703,6 +708,12 @@ def _anomalies(raw: dict, path: tuple) -> tuple[AnomalySpec, Column]:
                     allowed=tuple(k.name for k in kinds),
                     description="anomaly label: the kind of a labelled anomaly, null on normal rows")
     return spec, column
+
+
+def _correlation(raw: dict, path: tuple) -> Correlation:
+    """One ``correlations:`` entry (shape checked by the JSON Schema, meaning by ``_check_correlations``)."""
+    return Correlation(kind=raw.get("kind", "gaussian_copula"), columns=tuple(raw["columns"]),
+                       matrix=tuple(tuple(float(v) for v in row) for row in raw["matrix"]), path=path)
 
 
 def _index(table: str, raw: Any, path: tuple) -> Index:
@@ -822,6 +833,7 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
     _check_partition_by(table, col)
     _check_indexes(table, col)
     _check_anomalies(table, col)
+    _check_correlations(table, col)
     _check_nested(schema, table, col)
 
 
@@ -841,6 +853,53 @@ def _check_anomalies(table: Table, col: _Collector) -> None:
     for kind in spec.kinds:
         for path, message, hint in anomalies.ANOMALIES[kind.name].check(kind.params, table, kind.path):
             col.add(path, message, hint)
+
+
+def _check_correlations(table: Table, col: _Collector) -> None:
+    """``correlations``: each block names columns of the table (each once, in one block at most)
+    whose generators have an inverse CDF and whose values are drawn, not permuted (not unique,
+    not a key); its matrix is k × k, symmetric with a unit diagonal, positive semi-definite."""
+    from shared.schema_dsl import copula
+
+    names = list(table.column_names)
+    unique_cols = set(table.primary_key) | {k for g in table.unique for k in g} | \
+        {c.name for c in table.columns if c.unique}
+    owner: dict[str, int] = {}
+    for bi, block in enumerate(table.correlations):
+        cpath = block.path + ("columns",)
+        seen: set[str] = set()
+        for j, name in enumerate(block.columns):
+            p = cpath + (j,)
+            if name in seen:
+                col.add(p, f"correlations[{bi}] names column {name!r} twice", "name each column once")
+                continue
+            seen.add(name)
+            if not table.has_column(name):
+                col.add(p, f"correlations[{bi}] names no column {name!r} of table {table.name!r}",
+                        suggest(name, names))
+                continue
+            if name in owner:
+                col.add(p, f"column {name!r} is in two correlation blocks (correlations[{owner[name]}] and "
+                        f"correlations[{bi}])", "a column takes part in one block: merge the blocks into one "
+                        "(its matrix then holds every pair)")
+                continue
+            owner[name] = bi
+            c = table.column(name)
+            gen = GENERATORS.get(c.generator.type)
+            if c.part_of is not None or c.in_list:
+                col.add(p, f"column {name!r} is a part of the nested column {c.part_of!r}: it cannot join a "
+                        "correlation block", "correlate the table's own columns")
+            elif name in unique_cols or c.references is not None:
+                what = "a foreign key" if c.references is not None else "unique (a key)"
+                col.add(p, f"column {name!r} is {what}: its values are not drawn from a distribution, so it "
+                        "cannot join a Gaussian copula", "drop it from the block")
+            elif gen is not None and not gen.supports_quantile(c.generator.params):
+                col.add(p, f"column {name!r} cannot join a Gaussian copula: its generator {c.generator.type!r} "
+                        "has no inverse CDF", "correlate columns whose generator has one ("
+                        + ", ".join(sorted(n for n, g in GENERATORS.items() if g.has_quantile))
+                        + "), or derive this column from a correlated one with expr")
+        for sub, message, hint in copula.matrix_problems(block.matrix, len(block.columns)):
+            col.add(block.path + ("matrix",) + sub, f"correlations[{bi}]: {message}", hint)
 
 
 #: the kinds a partition column may have: values that name a folder exactly and read back as

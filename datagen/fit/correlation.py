@@ -1,0 +1,194 @@
+"""The Gaussian copula of a table: the latent correlation of its columns, for ``correlations:``.
+
+The standard Gaussian-copula estimator: each column becomes **normal scores** —
+Φ⁻¹(r / (n + 1)) of its ranks r among its n non-null values, ties sharing their average rank, so
+a category (or a repeated integer) gets Φ⁻¹ of the midpoint of its cumulative frequency — and
+the latent correlation of two columns is the Pearson correlation of their scores over the rows
+where both are present. Categorical columns (``choice``, ``bernoulli``) are ranked in the order
+their values are written, which is the order the engine's inverse CDF buckets them in
+(docs/dsl.md "Correlations"); ``order_categories`` first chooses that order so the category's
+rank says the most about the other columns (by the mean score of the continuous column it
+explains best, the correlation ratio η).
+
+The matrix is then made a valid correlation matrix (``shared.schema_dsl.copula``: eigenvalues
+floored, unit diagonal) and rounded for the YAML — shrunk towards the identity by the smallest
+step that keeps it positive semi-definite after rounding. Everything is whole-array numpy: one
+``rankdata`` per column, one matrix product for all pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["CopulaFit", "normal_scores", "fit_copula", "order_categories", "ordinal_codes"]
+
+#: decimals of the written matrix
+DIGITS = 3
+#: the smallest eigenvalue kept when making the matrix valid (before rounding)
+EIGEN_FLOOR = 1e-3
+#: fewer rows than this where two columns are both present: their correlation is taken as 0
+MIN_PAIR_ROWS = 30
+
+
+@dataclass
+class CopulaFit:
+    columns: list[str]
+    matrix: list[list[float]]
+    rows: int  # rows the scores were computed on
+    adjusted: float  # Frobenius distance between the estimate and the written (valid) matrix
+    strongest: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def block(self) -> dict[str, Any]:
+        return {"kind": "gaussian_copula", "columns": list(self.columns), "matrix": self.matrix}
+
+    def summary(self) -> str:
+        pairs = ", ".join(f"{a}~{b} {r:+.2f}" for a, b, r in self.strongest[:5])
+        text = (f"learned: a Gaussian copula over {len(self.columns)} columns — the correlation of their "
+                f"normal scores (ranks; categories at their cumulative-frequency midpoints, in the order "
+                f"written) on {self.rows:,} rows")
+        if pairs:
+            text += f"; strongest: {pairs}"
+        if self.adjusted > 5e-3:
+            text += f"; made positive semi-definite (moved by {self.adjusted:.3f})"
+        return text + ". Edit or drop the block; docs/dsl.md#correlations."
+
+
+def ordinal_codes(values: pa.Array | pa.ChunkedArray, order: list[Any] | None) -> np.ndarray:
+    """The column as floats to rank: a category's position in ``order`` (a value not in it, e.g.
+    withheld under k-anonymity, and nulls are NaN), else the values themselves (numbers, dates and
+    timestamps as their integer units, booleans as 0/1)."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if order is not None:
+        try:
+            idx = pc.index_in(arr, value_set=pa.array(order, type=arr.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            idx = pc.index_in(pc.cast(arr, pa.string()), value_set=pa.array([str(v) for v in order]))
+        return np.asarray(pc.cast(idx, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if pa.types.is_boolean(arr.type):
+        arr = pc.cast(arr, pa.int8())
+    elif pa.types.is_timestamp(arr.type):
+        arr = pc.cast(arr, pa.int64())
+    elif pa.types.is_date(arr.type):
+        arr = pc.cast(pc.cast(arr, pa.date32()), pa.int32())
+    out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(out, dtype=np.float64)
+
+
+def normal_scores(x: np.ndarray) -> np.ndarray:
+    """Φ⁻¹(average rank / (n + 1)) of the non-NaN values of ``x`` (NaN stays NaN)."""
+    from scipy import special, stats
+
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    n = int(ok.sum())
+    if n:
+        out[ok] = special.ndtri(stats.rankdata(x[ok]) / (n + 1))
+    return out
+
+
+def attenuation(x: np.ndarray) -> float:
+    """How much ties shrink a column's normal scores' correlation with its latent normal:
+    corr(s(X), Z) when X is Z cut at its values' cumulative frequencies and s the midpoint scores
+    — Σ P_i s_i m_i / √(Σ P_i s_i²), m_i = E[Z | cell i] = (φ(a_i) − φ(b_i)) / P_i. 1 for a
+    continuous column, ≈ 0.80 for a fair coin. The latent correlation of two columns is the scores'
+    correlation divided by both (the polyserial / polychoric correction, to first order)."""
+    from scipy import special
+
+    v = x[~np.isnan(x)]
+    if v.size == 0:
+        return 1.0
+    _, counts = np.unique(v, return_counts=True)
+    if counts.size == v.size:
+        return 1.0
+    p = counts / v.size
+    hi = np.cumsum(p)
+    lo = hi - p
+    s = special.ndtri(np.clip((lo + hi) / 2.0, 1e-12, 1 - 1e-12))
+    phi = lambda q: np.exp(-0.5 * special.ndtri(np.clip(q, 0.0, 1.0)) ** 2) / np.sqrt(2 * np.pi)  # noqa: E731
+    m = (phi(lo) - phi(hi)) / p
+    num = float((p * s * m).sum())
+    den = float(np.sqrt((p * s * s).sum()))
+    return max(num / den, 0.05) if den > 0 else 1.0
+
+
+def _pairwise(scores: np.ndarray) -> np.ndarray:
+    """Pearson correlations of the columns of ``scores`` (NaN: missing) over the rows where both
+    are present, all pairs in three matrix products (scores are centred by construction)."""
+    present = ~np.isnan(scores)
+    s = np.where(present, scores, 0.0)
+    m = present.astype(np.float64)
+    cross = s.T @ s
+    sq = (s * s).T @ m  # sq[i, j]: Σ s_i² over rows where j is present too
+    both = m.T @ m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cross / np.sqrt(sq * sq.T)
+    r[(both < MIN_PAIR_ROWS) | ~np.isfinite(r)] = 0.0
+    np.fill_diagonal(r, 1.0)
+    return np.clip(r, -1.0, 1.0)
+
+
+def order_categories(codes: np.ndarray, n_values: int, continuous: np.ndarray) -> list[int] | None:
+    """A better order for a category's values (positions into its written list), or None: the
+    order of their mean normal score on the continuous column (of ``continuous``, one score
+    column each) that the category explains best (largest correlation ratio η)."""
+    ok_c = ~np.isnan(codes)
+    if continuous.shape[1] == 0 or n_values < 3:
+        return None
+    best_eta, best_means = 0.0, None
+    for j in range(continuous.shape[1]):
+        y = continuous[:, j]
+        ok = ok_c & ~np.isnan(y)
+        if ok.sum() < MIN_PAIR_ROWS:
+            continue
+        g = codes[ok].astype(np.int64)
+        yv = y[ok] - y[ok].mean()
+        cnt = np.bincount(g, minlength=n_values)
+        sums = np.bincount(g, weights=yv, minlength=n_values)
+        means = np.divide(sums, cnt, out=np.zeros(n_values), where=cnt > 0)
+        total = float((yv * yv).sum())
+        eta = float((cnt * means * means).sum() / total) if total > 0 else 0.0
+        if eta > best_eta:
+            best_eta, best_means = eta, means
+    if best_means is None or best_eta < 1e-3:
+        return None
+    return [int(i) for i in np.argsort(best_means, kind="stable")]
+
+
+def _valid(r: np.ndarray) -> np.ndarray:
+    """``r`` made a correlation matrix that stays positive semi-definite once rounded."""
+    from shared.schema_dsl import copula
+
+    k = len(r)
+    near = copula.nearest_correlation(r) if np.linalg.eigvalsh(r).min() < EIGEN_FLOOR else r
+    for step in range(200):
+        lam = step * 0.002
+        cand = np.round((1.0 - lam) * near + lam * np.eye(k), DIGITS)
+        np.fill_diagonal(cand, 1.0)
+        if not copula.matrix_problems(cand.tolist(), k):
+            return cand
+    return np.eye(k)
+
+
+def fit_copula(columns: dict[str, np.ndarray], continuous: set[str]) -> CopulaFit | None:
+    """The copula of ``columns`` ({name: codes to rank, NaN for missing}, all of the same rows)."""
+    names = [c for c, x in columns.items() if np.unique(x[~np.isnan(x)]).shape[0] >= 2]
+    if len(names) < 2:
+        return None
+    scores = np.column_stack([normal_scores(columns[c]) for c in names])
+    att = np.array([attenuation(columns[c]) for c in names])
+    raw = np.clip(_pairwise(scores) / np.outer(att, att), -0.995, 0.995)
+    np.fill_diagonal(raw, 1.0)
+    matrix = _valid(raw)
+    strongest = sorted(((names[i], names[j], float(matrix[i, j])) for i in range(len(names))
+                        for j in range(i + 1, len(names))), key=lambda t: -abs(t[2]))
+    rows = int(np.any(~np.isnan(scores), axis=1).sum())
+    written = [[float(v) if not float(v).is_integer() else int(v) for v in row] for row in matrix]
+    return CopulaFit(columns=names, matrix=written, rows=rows,
+                     adjusted=float(np.linalg.norm(matrix - raw)), strongest=strongest)
