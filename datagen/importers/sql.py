@@ -119,6 +119,10 @@ class _Column:
     json_text: bool = False
     description: str | None = None
     fk: tuple[str, str | None, int | None] | None = None  # (parent table, parent column, line)
+    #: a composite key's other columns: {this table's column: the parent's column} (DSL names)
+    fk_with: dict[str, str] | None = None
+    #: bound by a composite key: the lookup ``fk_column.parent_column`` that gives its values
+    bound: str | None = None
     notes: list[str] = field(default_factory=list)
     name: str = ""
 
@@ -746,10 +750,12 @@ class _Import:
                     continue
                 if not pcols:
                     pcols = list(parent.primary_key)
-                if len(cols) != 1 or len(pcols) != 1:
-                    self.warn(f"composite FOREIGN KEY ({', '.join(cols)}) → {parent.sql_name} "
-                              f"({', '.join(pcols)}): the DSL references one key column, so this one is not "
-                              "declared (its columns are generated from their names and types)", line, where)
+                if len(cols) != len(pcols):
+                    self.warn(f"FOREIGN KEY ({', '.join(cols)}) → {parent.sql_name} ({', '.join(pcols)}): "
+                              "the column lists differ in length: ignored", line, where)
+                    continue
+                if len(cols) > 1:
+                    self._composite_fk(t, parent, cols, pcols, line, where)
                     continue
                 child, pcol = t.col(cols[0]), parent.col(pcols[0])
                 if child is None or pcol is None:
@@ -775,6 +781,45 @@ class _Import:
                     child.nullable = True
                 child.fk = (parent.name, pcol.name, line)
 
+    def _composite_fk(self, t: _Table, parent: _Table, cols: list[str], pcols: list[str], line: int | None,
+                      where: str) -> None:
+        """A composite reference: the first column is the fk (it picks the parent row), the others
+        are bound to the same row (the fk's ``with_columns``). The parent's columns must be its primary
+        key or a unique group, as SQL requires."""
+        children = [t.col(c) for c in cols]
+        parents = [parent.col(c) for c in pcols]
+        shown = f"FOREIGN KEY ({', '.join(cols)}) → {parent.sql_name} ({', '.join(pcols)})"
+        if any(c is None for c in children) or any(p is None for p in parents):
+            self.warn(f"{shown} names a column that does not exist: ignored", line, where)
+            return
+        key = {p.sql_name.lower() for p in parents}  # type: ignore[union-attr]
+        keys = [{n.lower() for n in parent.primary_key}] + [{n.lower() for n in g} for g in parent.uniques]
+        if key not in keys or len(key) != len(pcols):
+            self.warn(f"{shown}: the parent's columns are not its primary key or a unique group: not declared "
+                      "(the columns are generated from their names and types)", line, where)
+            return
+        if parent is t:
+            self.warn(f"{shown}: a composite self-reference is not declared (the DSL's composite keys point "
+                      "at another table)", line, where)
+            return
+        if any(c.fk is not None or c.bound is not None for c in children):  # type: ignore[union-attr]
+            self.warn(f"{shown}: a column of it is already in another reference: only the first is kept", line,
+                      where)
+            return
+        head, rest = children[0], children[1:]
+        assert head is not None
+        for c, p in zip(children, parents, strict=True):
+            assert c is not None and p is not None
+            if c.type != p.type:
+                c.notes.append(f"type {c.type} → {p.type}, its parent's")
+                c.type, c.max_length = p.type, p.max_length or c.max_length
+        head.fk = (parent.name, parents[0].name, line)  # type: ignore[union-attr]
+        head.fk_with = {c.name: p.name for c, p in zip(rest, parents[1:], strict=True)}  # type: ignore[union-attr]
+        for c, p in zip(rest, parents[1:], strict=True):
+            c.bound = f"{head.name}.{p.name}"  # type: ignore[union-attr]
+            c.notes.append(f"bound by the composite key ({', '.join(cols)}) to {parent.sql_name}")  # type: ignore
+        self.notes.append(Finding(f"{shown}: a composite key, declared with the fk's with_columns", line))
+
     def _cycles(self, tables: list[_Table]) -> None:
         """Break each cycle of references between tables (not self-references) at a nullable
         column when there is one: the DSL generates parents before children."""
@@ -790,6 +835,10 @@ class _Import:
             self.warn(f"references form a cycle ({' → '.join([*cycle, cycle[0]])}): {t.sql_name}.{c.sql_name} is "
                       "not declared as a foreign key", c.fk[2] if c.fk else None, t.sql_name)
             c.fk = None
+            for other in t.columns.values():  # a composite key's bound columns go with it
+                if c.fk_with and other.name in c.fk_with:
+                    other.bound = None
+            c.fk_with = None
 
     def _rows(self, tables: list[_Table], default_rows: int, rows: Mapping[str, int]) -> None:
         names = {t.name.lower(): t for t in tables} | {t.sql_name.lower(): t for t in tables}
@@ -895,6 +944,12 @@ class _Import:
             if c.fk is not None:
                 gen: dict[str, Any] = {"type": "fk", "params": {"table": c.fk[0], "column": c.fk[1]}}
                 why = f"references {c.fk[0]}.{c.fk[1]}" + (f" (line {c.fk[2]})" if c.fk[2] else "")
+                if c.fk_with:
+                    gen["params"]["with_columns"] = dict(c.fk_with)
+                    why = f"references {c.fk[0]} ({', '.join([c.fk[1] or '', *c.fk_with.values()])})" + \
+                        (f" (line {c.fk[2]})" if c.fk[2] else "")
+            elif c.bound is not None:
+                gen, why = {"type": "expr", "params": {"expr": c.bound}}, "the same parent row's value"
             else:
                 inf = infer_generator(t.name, c.name, c.type, max_length=c.max_length, nullable=c.nullable,
                                       unique=c.unique, primary_key=single_pk,

@@ -107,10 +107,10 @@ def pg_table(table, tables: dict, db_schema: str | None, *, constraints: bool = 
     key_heads = {k[0] for k in ([pk] if pk else []) + uniques} | {ix.columns[0] for ix in table.indexes}
     for ref in table.foreign_keys:
         parent = table if ref.self_reference else tables.get(ref.parent)
-        if constraints and ref.parent_column is not None and is_key(parent, ref.parent_column):
-            fks.append(ForeignKey(ref.column, ref.parent, ref.parent_column))
+        if constraints and None not in ref.parent_columns and is_key(parent, tuple(ref.parent_columns)):
+            fks.append(ForeignKey.of(ref))
         if ref.column not in key_heads:
-            indexes.append((_index_name(table.name, ref.column), (ref.column,), False))
+            indexes.append((_index_name(table.name, "_".join(ref.columns)), tuple(ref.columns), False))
     indexes += [(ix.name, tuple(ix.columns), ix.unique and constraints) for ix in table.indexes]
     conds = tuple(c for col in table.columns if col.is_written for c in column_checks(col)) \
         if checks and constraints else ()
@@ -189,9 +189,9 @@ def constraint_clauses(spec: PgTable) -> list[tuple[str, str]]:
     for g in spec.unique:
         out.append((_constraint_name(spec.name, "key", g), f"UNIQUE ({', '.join(map(q, g))})"))
     for fk in spec.foreign_keys:
-        out.append((_constraint_name(spec.name, "fkey", (fk.column,)),
-                    f"FOREIGN KEY ({q(fk.column)}) REFERENCES {qualified(spec.schema, fk.parent)} "
-                    f"({q(fk.parent_column)})"))
+        out.append((_constraint_name(spec.name, "fkey", fk.columns),
+                    f"FOREIGN KEY ({', '.join(map(q, fk.columns))}) REFERENCES {qualified(spec.schema, fk.parent)} "
+                    f"({', '.join(map(q, fk.parent_columns))})"))
     seen: dict[str, int] = {}
     for column, condition in spec.checks:
         seen[column] = seen.get(column, 0) + 1

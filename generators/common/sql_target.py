@@ -31,17 +31,42 @@ def bool_option(opts: dict[str, Any], key: str, default: bool) -> bool:
 
 @dataclass(frozen=True)
 class ForeignKey:
-    column: str
+    """``FOREIGN KEY (columns) REFERENCES parent (parent_columns)``: one column, or a composite
+    key's (the fk's ``with``)."""
+
+    columns: tuple[str, ...]
     parent: str
-    parent_column: str
+    parent_columns: tuple[str, ...]
+
+    @property
+    def column(self) -> str:
+        """The first (for a one-column key, the only) column."""
+        return self.columns[0]
+
+    @property
+    def parent_column(self) -> str:
+        return self.parent_columns[0]
+
+    @classmethod
+    def of(cls, ref) -> ForeignKey:
+        """From the model's ``ForeignKeyRef`` (its parent columns resolved)."""
+        return cls(tuple(ref.columns), ref.parent, tuple(str(c) for c in ref.parent_columns))
+
+    def describe(self) -> str:
+        return f"FOREIGN KEY ({', '.join(self.columns)}) REFERENCES {self.parent} ({', '.join(self.parent_columns)})"
 
 
-def is_key(parent, col: str) -> bool:
-    """Whether ``col`` is a key of the schema table ``parent`` (its one-column primary key, a
-    unique column or a unique group of one): SQL databases refuse a foreign key to anything else."""
-    if parent is None or not parent.has_column(col):
+def is_key(parent, col: str | tuple[str, ...]) -> bool:
+    """Whether ``col`` (a column, or a composite key's columns) is a key of the schema table
+    ``parent``: its primary key, a unique column or a unique group — SQL databases refuse a
+    foreign key to anything else."""
+    cols = (col,) if isinstance(col, str) else tuple(col)
+    if parent is None or not all(parent.has_column(c) for c in cols):
         return False
-    return tuple(parent.primary_key) == (col,) or parent.column(col).unique or (col,) in tuple(parent.unique)
+    if len(cols) == 1 and parent.column(cols[0]).unique:
+        return True
+    keys = [tuple(parent.primary_key), *(tuple(g) for g in parent.unique)]
+    return any(set(k) == set(cols) and len(k) == len(cols) for k in keys)
 
 
 def quote_identifier(name: str) -> str:

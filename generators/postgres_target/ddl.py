@@ -153,9 +153,8 @@ def compare(cur, spec: PgTable, *, keys: bool = True) -> list[tuple[str | None, 
         for g in spec.unique:
             if g not in uniques:
                 problems.append((g[0] if len(g) == 1 else None, f"UNIQUE ({', '.join(g)}) is not declared"))
-        refs = {(r[1][0], r[2], r[3][0]) for r in cons if r[0] == "f" and len(r[1]) == 1}
+        refs = {(tuple(r[1]), r[2], tuple(r[3])) for r in cons if r[0] == "f"}
         for fk in spec.foreign_keys:
-            if (fk.column, fk.parent, fk.parent_column) not in refs:
-                problems.append((fk.column, f"FOREIGN KEY ({fk.column}) REFERENCES {fk.parent} ({fk.parent_column}) "
-                                            f"is not declared"))
+            if (fk.columns, fk.parent, fk.parent_columns) not in refs:
+                problems.append((fk.column, f"{fk.describe()} is not declared"))
     return problems

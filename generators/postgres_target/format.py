@@ -722,19 +722,22 @@ def sql_checks(cur, table, spec: PgTable, tables: dict, constraints: bool) -> li
                           f"({', '.join(key)}) unique in SQL", unexpected_count=dup, element_count=n_rows))
     for ref in table.foreign_keys:
         parent = tables.get(ref.parent)
-        if parent is None or ref.parent_column is None:
+        if parent is None or None in ref.parent_columns:
             continue
         pspec = pg_table(parent, tables, spec.schema)
-        c, pc_ = q(ref.column), q(ref.parent_column)
-        orphans = int(cur.execute(f"SELECT count(*) FROM {spec.qualified} c WHERE c.{c} IS NOT NULL AND NOT EXISTS "
-                                  f"(SELECT 1 FROM {pspec.qualified} p WHERE p.{pc_} = c.{c})").fetchone()[0])
-        sample = [r[0] for r in cur.execute(
-            f"SELECT c.{c}::text FROM {spec.qualified} c WHERE c.{c} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {pspec.qualified} p WHERE p.{pc_} = c.{c}) LIMIT {SAMPLE}").fetchall()] if orphans else []
+        pairs = list(zip(ref.columns, ref.parent_columns, strict=True))  # a composite key's too
+        present = " AND ".join(f"c.{q(a)} IS NOT NULL" for a, _ in pairs)  # MATCH SIMPLE
+        orphan = (f"FROM {spec.qualified} c WHERE {present} AND NOT EXISTS (SELECT 1 FROM {pspec.qualified} p "
+                  f"WHERE {' AND '.join(f'p.{q(str(b))} = c.{q(a)}' for a, b in pairs)})")
+        orphans = int(cur.execute(f"SELECT count(*) {orphan}").fetchone()[0])
+        shown = " || ', ' || ".join(f"c.{q(a)}::text" for a, _ in pairs)
+        sample = [r[0] for r in cur.execute(f"SELECT {shown} {orphan} LIMIT {SAMPLE}").fetchall()] if orphans else []
         status = "pass" if not orphans else ("fail" if constraints else "warning")
-        out.append(result("pg_foreign_key", table.name, ref.column, status,
-                          f"{orphans} row(s) reference no {ref.parent}.{ref.parent_column} (anti-join)" if orphans else
-                          f"every {ref.column} has its {ref.parent}.{ref.parent_column} (anti-join)",
+        cols, pcols = ", ".join(ref.columns), ", ".join(map(str, ref.parent_columns))
+        target = f"{ref.parent}.{pcols}" if len(pairs) == 1 else f"{ref.parent} ({pcols})"
+        out.append(result("pg_foreign_key", table.name, cols, status,
+                          f"{orphans} row(s) reference no {target} (anti-join)" if orphans else
+                          f"every {cols} has its {target} (anti-join)",
                           unexpected_count=orphans, element_count=n_rows, sample=sample))
     required = [c for c in table.columns if not c.nullable]
     if required and n_rows:

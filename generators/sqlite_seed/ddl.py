@@ -167,9 +167,10 @@ def table_spec(table, lookup: Callable[[str], object | None] | Mapping, *, const
     key_heads = {k[0] for k in ([pk] if pk else []) + uniques} | {cols[0] for _, cols, _ in declared_ix}
     indexed = []
     for ref in table.foreign_keys:
-        parent, pcol = ref.parent, ref.parent_column
-        if constraints and pcol is not None and _is_key(table if ref.self_reference else lookup(parent), pcol):
-            fks.append(ForeignKey(ref.column, parent, pcol))
+        parent = ref.parent
+        if constraints and None not in ref.parent_columns and \
+                _is_key(table if ref.self_reference else lookup(parent), tuple(ref.parent_columns)):
+            fks.append(ForeignKey.of(ref))
         if ref.column not in key_heads:
             indexed.append(ref.column)
     return TableSpec(table.name, tuple(cols), pk, tuple(uniques), tuple(fks), tuple(indexed),
@@ -187,7 +188,8 @@ def create_table_sql(spec: TableSpec, *, strict: bool = False) -> str:
     for g in spec.unique:
         lines.append(f"  UNIQUE ({', '.join(map(q, g))})")
     for fk in spec.foreign_keys:
-        lines.append(f"  FOREIGN KEY ({q(fk.column)}) REFERENCES {q(fk.parent)} ({q(fk.parent_column)})")
+        lines.append(f"  FOREIGN KEY ({', '.join(map(q, fk.columns))}) REFERENCES {q(fk.parent)} "
+                     f"({', '.join(map(q, fk.parent_columns))})")
     return f"CREATE TABLE {q(spec.name)} (\n" + ",\n".join(lines) + "\n)" + (" STRICT" if strict else "")
 
 
@@ -231,15 +233,18 @@ def declared(conn, name: str) -> Declared:
     info = conn.execute("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", (name,)).fetchall()
     cols = {r[0]: (r[1] or "", bool(r[2])) for r in info}
     pk = tuple(r[0] for r in sorted((r for r in info if r[3]), key=lambda r: r[3]))
-    fks = []
+    by_id: dict[int, tuple[str, list[str], list[str]]] = {}
     for row in conn.execute("SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) "
                             "ORDER BY id, seq", (name,)).fetchall():
         parent_col = row[4]
         if parent_col is None:  # REFERENCES parent without a column: the parent's primary key
             ppk = [r[0] for r in sorted(conn.execute("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0",
                                                      (row[2],)).fetchall(), key=lambda r: r[1])]
-            parent_col = ppk[row[1]] if row[1] < len(ppk) else None
-        fks.append(ForeignKey(row[3], row[2], parent_col))
+            parent_col = ppk[row[1]] if row[1] < len(ppk) else ""
+        _, cols_, pcols = by_id.setdefault(row[0], (row[2], [], []))
+        cols_.append(row[3])
+        pcols.append(parent_col or "")
+    fks = [ForeignKey(tuple(c), p, tuple(pc)) for p, c, pc in by_id.values()]
     uniques = []
     indexes = {}
     for idx_name, unique in conn.execute("SELECT name, \"unique\" FROM pragma_index_list(?)", (name,)).fetchall():
@@ -288,11 +293,13 @@ def compare(conn, spec: TableSpec, *, keys_and_references: bool = True) -> list[
         for g in spec.unique:
             if tuple(x.lower() for x in g) not in have_unique:
                 problems.append((g[0] if len(g) == 1 else None, f"UNIQUE ({', '.join(g)}) is not declared"))
-        have_fk = {(f.column.lower(), f.parent.lower(), (f.parent_column or "").lower()) for f in d.foreign_keys}
+        def key(f: ForeignKey) -> tuple:
+            return (tuple(c.lower() for c in f.columns), f.parent.lower(), tuple(c.lower() for c in f.parent_columns))
+
+        have_fk = {key(f) for f in d.foreign_keys}
         for fk in spec.foreign_keys:
-            if (fk.column.lower(), fk.parent.lower(), fk.parent_column.lower()) not in have_fk:
-                problems.append((fk.column, f"FOREIGN KEY ({fk.column}) REFERENCES {fk.parent} ({fk.parent_column}) "
-                                            f"is not declared"))
+            if key(fk) not in have_fk:
+                problems.append((fk.column, f"{fk.describe()} is not declared"))
     return problems
 
 

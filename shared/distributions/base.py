@@ -121,6 +121,12 @@ class Generator:
         another table's key (the ``fk`` generator), else None. Called once, by the loader."""
         return None
 
+    def bound_columns(self, column) -> dict[str, str]:
+        """Columns of the same table this column's generator binds, with the ``expr`` each one
+        is (a composite key's ``with_columns``: the same parent row's values); the loader gives
+        that generator to such a column written without one. Default: none."""
+        return {}
+
     def indexable(self, column) -> bool:
         """Whether the column can take part in a composite unique group: its values are
         ``from_index`` over a finite domain of ``capacity`` values."""

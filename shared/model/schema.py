@@ -84,6 +84,23 @@ class ForeignKeyRef:
     skew: Any = None
     #: the owning fk of a per-parent table (``rows.per`` = ``parent``): filled with the owning row
     owner: bool = False
+    #: a composite key's other columns, ``(child column, parent column)`` pairs (the fk's
+    #: ``with_columns``): the child columns take the same parent row's values, and the reference is the
+    #: tuple ``columns`` → ``parent_columns`` (a primary key or unique group of the parent)
+    with_columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The child's columns of the reference: the fk column, then those of ``with_columns``."""
+        return (self.column, *(c for c, _ in self.with_columns))
+
+    @property
+    def parent_columns(self) -> tuple[str | None, ...]:
+        return (self.parent_column, *(p for _, p in self.with_columns))
+
+    @property
+    def composite(self) -> bool:
+        return bool(self.with_columns)
 
     @property
     def self_reference(self) -> bool:
@@ -298,10 +315,13 @@ class Table:
         def col(c: Column) -> Column:
             r = c.references
             if r is not None:
+                mine = r.self_reference
                 r = dataclasses.replace(r, table=name, column=m.get(r.column, r.column),
-                                        parent=name if r.self_reference else r.parent,
+                                        parent=name if mine else r.parent,
                                         parent_column=m.get(r.parent_column, r.parent_column)
-                                        if r.self_reference and r.parent_column is not None else r.parent_column)
+                                        if mine and r.parent_column is not None else r.parent_column,
+                                        with_columns=tuple((m.get(a, a), m.get(b, b) if mine else b)
+                                                           for a, b in r.with_columns))
             return dataclasses.replace(c, name=m[c.name], sql_name=None, references=r)
 
         return dataclasses.replace(
@@ -410,15 +430,21 @@ class Schema:
         tables = {t.name: t.sql_name or t.name for t in self.tables}
         columns = {t.name: {c.name: c.sql_name or c.name for c in t.columns} for t in self.tables}
 
-        def parent(c: Column) -> Column:
-            r = c.references
-            if r is None or r.parent not in tables:
-                return c
-            pc = None if r.parent_column is None else columns[r.parent].get(r.parent_column, r.parent_column)
-            return dataclasses.replace(c, references=dataclasses.replace(r, parent=tables[r.parent], parent_column=pc))
-
-        out = [dataclasses.replace(t.sql_named, columns=tuple(parent(c) for c in t.sql_named.columns))
-               for t in self.tables]
+        out = []
+        for t in self.tables:
+            named = t.sql_named  # the table's own names; what its references point at, next
+            cols = []
+            for c, cs in zip(t.columns, named.columns, strict=True):
+                r = c.references
+                if r is None or r.self_reference or r.parent not in tables or cs.references is None:
+                    cols.append(cs)
+                    continue
+                pm = columns[r.parent]
+                cols.append(dataclasses.replace(cs, references=dataclasses.replace(
+                    cs.references, parent=tables[r.parent],
+                    parent_column=None if r.parent_column is None else pm.get(r.parent_column, r.parent_column),
+                    with_columns=tuple((columns[t.name].get(x, x), pm.get(y, y)) for x, y in r.with_columns))))
+            out.append(dataclasses.replace(named, columns=tuple(cols)))
         return dataclasses.replace(self, tables=tuple(out))
 
     @property

@@ -53,6 +53,12 @@ class ForeignKey(Generator):
     take a keyed permutation of the parent rows (the ``fk/cover`` stream), later rows draw as usual
     (``skew`` included). The planner refuses a child with fewer rows than the parent; ``validate``
     checks it (``coverage``).
+
+    Composite keys: ``with_columns: {child_column: parent_column, …}`` names the key's other columns. The
+    reference is the tuple (this column, the ``with_columns`` columns) → (``column``, their parent
+    columns), which must be the parent's primary key or one of its unique groups; ``column`` need
+    not be unique alone. The ``with_columns`` columns take the same parent row's values (each is the
+    lookup ``this_column.parent_column``; written without a generator, the loader gives it that).
     """
 
     unique_strategy = "index"
@@ -63,6 +69,8 @@ class ForeignKey(Generator):
         column={"type": "string", "minLength": 1},
         skew={"$ref": "#/$defs/generator"},
         cover={"type": "boolean"},
+        with_columns={"type": "object", "minProperties": 1, "additionalProperties": {"type": "string", "minLength": 1},
+                    "description": "a composite key's other columns: {this table's column: the parent's column}"},
     )
 
     def target(self, params, schema) -> tuple[str, str | None]:
@@ -93,7 +101,10 @@ class ForeignKey(Generator):
             return [(f"fk names no column {col_name!r} in table {parent_name!r}", "params.column",
                      did_you_mean(col_name, parent.column_names))]
         pcol = parent.column(col_name)
-        if not (parent.primary_key == (col_name,) or pcol.unique):
+        pairs = dict(column.generator.params.get("with_columns") or {})
+        if pairs:
+            problems += _with_problems(column, table, parent, col_name, pairs)
+        elif not (parent.primary_key == (col_name,) or pcol.unique):
             problems.append((f"fk target {parent_name}.{col_name} is neither the primary key nor unique",
                              "params.column", f"mark it unique: true or point at {parent_name}'s primary key"))
         if pcol.dtype.kind != column.dtype.kind or (
@@ -135,7 +146,13 @@ class ForeignKey(Generator):
         params = column.generator.params
         parent, parent_column = self.target(params, schema)
         return ForeignKeyRef(table=table.name, column=column.name, parent=parent, parent_column=parent_column,
-                             path=column.generator.path, nullable=column.nullable, skew=params.get("skew"))
+                             path=column.generator.path, nullable=column.nullable, skew=params.get("skew"),
+                             with_columns=tuple((str(a), str(b)) for a, b in (params.get("with_columns") or {}).items()))
+
+    def bound_columns(self, column) -> dict[str, str]:
+        """A composite key's ``with_columns``: each bound to the same parent row's column."""
+        pairs = column.generator.params.get("with_columns") or {}
+        return {str(child): bound_expr(column.name, str(pcol)) for child, pcol in pairs.items()}
 
     def capacity(self, column, params, plan) -> int | None:
         """Distinct keys available: the parent's rows (a self-reference has no fixed domain)."""
@@ -151,6 +168,8 @@ class ForeignKey(Generator):
 
     def describe(self, params):
         text = f"fk → {params['table']}" + (f".{params['column']}" if params.get("column") else "")
+        if params.get("with_columns"):
+            text += " with " + ", ".join(f"{a} → {b}" for a, b in params["with_columns"].items())
         skew = params.get("skew")
         if skew is not None:
             stype = skew if isinstance(skew, str) else skew.get("type")
@@ -200,6 +219,54 @@ class ForeignKey(Generator):
         parent, col = self.target(ctx.params, ctx.schema)
         idx, missing = self.parent_index(ctx, ctx.row_count(parent))
         return ctx.lookup(parent, col, idx)
+
+
+def bound_expr(column: str, parent_column: str) -> str:
+    """The lookup a composite key's ``with_columns`` column is: the same parent row's column."""
+    return f"{column}.{parent_column}"
+
+
+def _with_problems(column, table, parent, col_name: str, pairs: dict) -> list[tuple[str, str, str | None]]:
+    """``with_columns`` of a composite key: columns that exist, one type each side, bound to the parent
+    row, and a tuple that is a key of the parent."""
+    from shared.registry import did_you_mean
+
+    out: list[tuple[str, str, str | None]] = []
+    if parent.name == table.name:
+        return [("a composite self-reference is not supported", "params.with_columns",
+                 "reference a single key column, or another table")]
+    if column.unique or table.primary_key == (column.name,):
+        out.append(("a one-to-one (unique) fk cannot have with_columns: each parent row is used once by its key column",
+                    "params.with_columns", "drop unique: true, or reference a single key column"))
+    for child, pcol_name in pairs.items():
+        where = f"params.with_columns.{child}"
+        if child == column.name:
+            out.append((f"with_columns names the fk column {child!r} itself", where, "list the key's other columns"))
+            continue
+        if not table.has_column(child):
+            out.append((f"with_columns names no column {child!r} in table {table.name!r}", where,
+                        did_you_mean(child, table.column_names)))
+            continue
+        if not parent.has_column(pcol_name):
+            out.append((f"with_columns: no column {pcol_name!r} in table {parent.name!r}", where,
+                        did_you_mean(pcol_name, parent.column_names)))
+            continue
+        c, pc = table.column(child), parent.column(pcol_name)
+        if c.dtype.kind != pc.dtype.kind:
+            out.append((f"column {child} ({c.dtype.name}) does not match {parent.name}.{pcol_name} ({pc.dtype.name})",
+                        where, f"declare {child} with type: {pc.dtype.name}"))
+        want = bound_expr(column.name, pcol_name)
+        gen = c.generator
+        if not (gen.type == "expr" and str(gen.params.get("expr", "")).strip() == want):
+            out.append((f"column {child} is bound by the composite key to {parent.name}.{pcol_name}, but has a "
+                        f"generator of its own ({gen.type})", where, f"leave {child}'s generator out (it becomes expr {want!r})"))
+    key = {col_name, *pairs.values()}
+    keys = [set(parent.primary_key)] + [set(g) for g in parent.unique]
+    if key not in keys:
+        shown = ", ".join([col_name, *pairs.values()])
+        out.append((f"({shown}) is neither the primary key nor a unique group of {parent.name}", "params.with_columns",
+                    f"declare primary_key or unique: [[{shown}]] on {parent.name}"))
+    return out
 
 
 def _cover_problems(column, table, parent_name: str, one_to_one: bool) -> list[tuple[str, str, str | None]]:

@@ -726,6 +726,31 @@ def _index(table: str, raw: Any, path: tuple) -> Index:
                  columns_path=path + ("columns",) if isinstance(raw, dict) else path)
 
 
+def _bind_composite_keys(schema: Schema) -> Schema:
+    """A composite key's ``with_columns`` columns written without a generator take the same parent row's
+    values: their generator becomes the lookup ``fk_column.parent_column`` (one written with a
+    generator of its own is reported by the fk's check)."""
+    tables = []
+    for t in schema.tables:
+        bound: dict[str, str] = {}
+        for c in t.columns:
+            gen = GENERATORS.get(c.generator.type)
+            for child, expr in (gen.bound_columns(c) if gen is not None else {}).items():
+                bound.setdefault(child, expr)
+        if not bound:
+            tables.append(t)
+            continue
+        columns = []
+        for c in t.columns:
+            lookup = bound.get(c.name)
+            if lookup is not None and c.generator.default is not None:
+                c = dataclasses.replace(c, generator=GeneratorSpec(
+                    "expr", freeze({"expr": lookup}), c.generator.path, default="bound by a composite foreign key"))
+            columns.append(c)
+        tables.append(dataclasses.replace(t, columns=tuple(columns)))
+    return dataclasses.replace(schema, tables=tuple(tables))
+
+
 def link_references(schema: Schema) -> Schema:
     """The schema with every foreign key resolved once onto its column (``Column.references``).
 
@@ -735,6 +760,7 @@ def link_references(schema: Schema) -> Schema:
     (which report a parent that does not exist), so ``parent`` may name no table here. Schemas
     built by hand in Python pass through this too.
     """
+    schema = _bind_composite_keys(schema)
     tables = []
     for t in schema.tables:
         columns = []

@@ -431,6 +431,49 @@ class ForeignKey:
         return out + self.bad.results(vctx)
 
 
+class CompositeForeignKey:
+    """Child key tuples with no parent row, for a composite key (the fk's ``with_columns``): each batch's
+    tuples anti-joined with the parent's distinct tuples (Arrow's hash join). A tuple with a null
+    member is not checked, as SQL's default MATCH SIMPLE does not."""
+
+    def __init__(self, table, column, parent: pa.Table):
+        ref = column.references
+        self.table, self.column = table, column
+        self.columns: tuple[str, ...] = ref.columns
+        self.parent = f"{ref.parent} ({', '.join(str(c) for c in ref.parent_columns)})"
+        self.keys = parent
+        self.names = parent.column_names
+        self.bad = Violations("foreign_key", table, column, pc.is_null,
+                              f"{{n}} key tuples ({', '.join(self.columns)}) with no parent row in {self.parent}",
+                              parent=self.parent, columns=list(self.columns))
+
+    def update(self, batch: pa.RecordBatch, offset: int) -> None:
+        arrays = []
+        for name, key_type in zip(self.columns, self.keys.schema.types, strict=True):
+            a = batch.column(name)
+            if a.type != key_type:
+                try:
+                    a = pc.cast(a, key_type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass
+            arrays.append(a)
+        n = batch.num_rows
+        valid = arrays[0].is_valid()
+        for a in arrays[1:]:
+            valid = pc.and_(valid, a.is_valid())
+        probe = pa.table([*arrays, pa.array(np.arange(n, dtype=np.int64))], names=[*self.names, "#row"]).filter(valid)
+        try:
+            orphans = probe.join(self.keys, keys=self.names, join_type="left anti").column("#row").to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # types no join can compare: none found
+            orphans = probe.column("#row").to_numpy()
+        bad = np.zeros(n, dtype=bool)
+        bad[orphans] = True
+        self.bad.add(pa.StructArray.from_arrays(arrays, names=list(self.columns)), pa.array(bad))
+
+    def results(self, vctx) -> list[dict]:
+        return self.bad.results(vctx)
+
+
 def _against_parent_keys(vctx, table, names, kind: str, wanted, make) -> list[Accumulator]:
     """One accumulator per fk column of ``table`` that ``wanted(column)`` selects, made by
     ``make(column, parent_keys)``; a parent whose keys cannot be read is a skipped ``kind``."""
@@ -452,8 +495,20 @@ def _against_parent_keys(vctx, table, names, kind: str, wanted, make) -> list[Ac
 
 @streaming("foreign_key")
 def check_foreign_key(vctx, table, names) -> list[Accumulator]:
-    return _against_parent_keys(vctx, table, names, "foreign_key", lambda c: True,
-                                lambda c, keys: ForeignKey(vctx, table, c, keys))
+    out = _against_parent_keys(vctx, table, names, "foreign_key", lambda c: not c.references.composite,
+                               lambda c, keys: ForeignKey(vctx, table, c, keys))
+    for c in table.columns:
+        ref = c.references
+        if ref is None or not ref.composite or any(n not in names for n in ref.columns):
+            continue
+        parent = vctx.parent_tuples(ref.parent, ref.parent_columns)
+        if parent is None:
+            out.append(Fixed(result("foreign_key", table.name, c.name, "skipped",
+                                    f"parent {ref.parent} ({', '.join(map(str, ref.parent_columns))}) could not be "
+                                    "read"), ref.columns))
+            continue
+        out.append(CompositeForeignKey(table, c, parent))
+    return out
 
 
 class Coverage:

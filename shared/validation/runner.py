@@ -103,6 +103,7 @@ class ValidationContext:
         self.links: list[str] = []  # symbolic links found inside out_dir (then nothing is read)
         self._engine: Any = None  # an Engine, made on first use
         self._keys: dict[tuple[str, str], pa.Array | None] = {}
+        self._tuples: dict[tuple[str, ...], pa.Table | None] = {}
         self._whole: dict[str, pa.Table | None] = {}
         self.corruption = (manifest or {}).get("corruption", {}).get("counts", {}) if manifest else {}
         #: tables the run did not write (``--include``/``--exclude``): not checked, not expected
@@ -213,6 +214,38 @@ class ValidationContext:
             return None
         self.rows.setdefault(name, rows)
         return keys.values(want)
+
+    def parent_tuples(self, table: str, columns: tuple[str, ...]) -> pa.Table | None:
+        """The distinct tuples of a parent's composite key (columns ``k0``, ``k1`` … in the order
+        given), read the first time a composite foreign key asks; None when it cannot be read."""
+        key = (table, *columns)
+        if key not in self._tuples:
+            self._tuples[key] = self._read_tuples(table, columns)
+        return self._tuples[key]
+
+    def _read_tuples(self, name: str, columns: tuple[str, ...]) -> pa.Table | None:
+        from shared.schema_dsl.engine import arrow_schema
+
+        if name not in self.readable or not self.schema.has_table(name):
+            return None
+        schema = arrow_schema(self.schema.table(name))
+        if any(schema.get_field_index(c) < 0 for c in columns):
+            return None
+        names = [f"k{i}" for i in range(len(columns))]
+        parts: list[pa.Table] = []
+        try:
+            read = _TextColumns(schema, self.text_columns(name)).read_schema
+            for batch in self.read_batches(self.schema.table(name), read, columns=list(columns)):
+                arrays = [batch.column(c) if batch.column(c).type == schema.field(c).type
+                          else batch.column(c).cast(schema.field(c).type) for c in columns]
+                parts.append(pa.table(arrays, names=names).group_by(names).aggregate([]))
+                if len(parts) > 8:  # compact: memory of the distinct tuples plus a few batches
+                    parts = [pa.concat_tables(parts).group_by(names).aggregate([])]
+        except Exception:  # noqa: BLE001 - unreadable: the parent's own pass reports why
+            return None
+        if not parts:
+            return pa.table([pa.array([], schema.field(c).type) for c in columns], names=names)
+        return pa.concat_tables(parts).group_by(names).aggregate([]).select(names)
 
     def clean_keys(self, table: str, column: str) -> pa.Array | None:
         """A parent's key column as the clean (uncorrupted) data has it, regenerated."""
