@@ -257,6 +257,91 @@ def differences(frames: Mapping[str, Any], plan, *, rows_per_piece: int = 1 << 2
 #: (Spark's own Delta writer needs the delta-spark jar from a Maven repository)
 SPARK_FORMATS = {"parquet": ("parquet", "parquet", ("compression",)),
                  "delta": ("parquet", "parquet", ("compression",))}
+#: text formats: the executors run the local format's own renderer on each block, Spark stages
+#: the blocks' text (with its committer: a retried task leaves no duplicate), and the driver
+#: appends them in order through the local format's writer — the local run's bytes, every
+#: format option honoured (docs/spark.md)
+TEXT_FORMATS = ("csv", "ndjson", "json")
+
+
+def _block_texts(batches: Iterator[pa.RecordBatch], key: str, recipe: Mapping[str, Any], source: bytes,
+                 table: str, block_rows: int, n_rows: int, schema: pa.Schema, renderer: Any
+                 ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function for a text format: each input row is a block index; out comes the
+    block's text as the local format renders it, one block per batch (memory: one block)."""
+    engine = _engine(key, recipe, source)
+    for batch in batches:
+        for index in batch.column(0).to_pylist():
+            start = index * block_rows
+            stop = min(n_rows, start + block_rows)
+            out = engine.batch(table, start, stop)
+            text = renderer(out if out.schema.equals(schema) else out.cast(schema))
+            yield pa.RecordBatch.from_arrays([pa.array([index], pa.int64()), pa.array([stop - start], pa.int64()),
+                                              pa.array([bytes(memoryview(text))], pa.binary())],
+                                             names=["block", "rows", "text"])
+
+
+def text_writer(spark, plan, fmt, options: Mapping[str, Any], *, partitions: int | None = None):
+    """``shared.api.generate``'s ``table_writer`` for a text format (:data:`TEXT_FORMATS`): the
+    local format's writer is opened on the driver, its ``renderer`` runs in the executors, and
+    the staged block texts are appended to the writer in block order — the file is the one a
+    local run writes, byte for byte."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from shared.schema_dsl.engine import Engine
+
+    engine = Engine(plan)
+    written = plan.written_schema()
+    recipe = plan_recipe(plan)
+    source = plan.schema.source.raw
+    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    parallelism = max(1, spark.sparkContext.defaultParallelism)
+
+    def write(tmp: Path, name: str) -> list[dict[str, Any]]:
+        arrow = engine.written_schemas[name]
+        writer = fmt.open_writer(tmp, written.table(name), arrow, dict(options))
+        renderer = getattr(writer, "renderer", None)
+        stage = tmp / f".spark-{name}"
+        try:
+            if renderer is None:  # prevented by spark_engine's checks
+                raise UsageError(f"--engine spark --format {fmt.name}: table {name} has no block renderer")
+            n_rows, per = engine.row_count(name), plan.block_rows
+            blocks = -(-n_rows // per) if n_rows else 0
+            parts = max(1, min(blocks, partitions or 4 * parallelism)) if blocks else 1
+
+            def fn(batches, name=name, per=per, n_rows=n_rows, arrow=arrow, renderer=renderer):
+                return _block_texts(batches, key, recipe, source, name, per, n_rows, arrow, renderer)
+
+            frame = spark.range(0, blocks, 1, parts).mapInArrow(fn, "block long, rows long, text binary")
+            frame.write.mode("overwrite").option("compression", "none").parquet(str(stage))
+            expected = 0
+            for part in sorted(p for p in stage.iterdir() if p.name.startswith("part-") and p.suffix == ".parquet"):
+                for batch in pq.ParquetFile(part).iter_batches(batch_size=1):
+                    index = batch.column(0)[0].as_py()
+                    if index != expected:  # partitions are contiguous block ranges, written in order
+                        raise UsageError(f"--engine spark: table {name}: block {index} came where block "
+                                         f"{expected} belongs")
+                    writer.write_rendered(memoryview(batch.column(2)[0].as_buffer()), batch.column(1)[0].as_py())
+                    expected += 1
+            if expected != blocks:
+                raise UsageError(f"--engine spark: table {name}: {expected} of {blocks} blocks came back")
+            written_files = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        out = []
+        for w in written_files:
+            entry: dict[str, Any] = {"path": str(getattr(w, "path", w)), "table": name}
+            if hasattr(w, "sha256"):
+                entry |= {"bytes": w.bytes, "sha256": w.sha256}
+            out.append(entry)
+        return out
+
+    return write
 
 
 def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partitions: int | None = None):
@@ -304,10 +389,11 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
         check_identifier(hive_db)
         for name in plan.kept:
             check_identifier(name, "--hive-db: table name")
-    if fmt.name not in SPARK_FORMATS:
-        raise UsageError(f"--engine spark writes {' or '.join(SPARK_FORMATS)}, not {fmt.name} (the local "
+    known = (*SPARK_FORMATS, *TEXT_FORMATS)
+    if fmt.name not in known:
+        raise UsageError(f"--engine spark writes {', '.join(known[:-1])} or {known[-1]}, not {fmt.name} (the local "
                          f"engine writes every format)")
-    honoured = SPARK_FORMATS[fmt.name][2]
+    honoured = SPARK_FORMATS[fmt.name][2] if fmt.name in SPARK_FORMATS else tuple(raw)  # text: the local writer
     ignored = sorted(k for k in raw if k not in honoured)
     if ignored:
         raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
@@ -316,15 +402,17 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
         raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
                          "engine does not write yet; use the local engine")
     parted = [t.name for t in plan.schema.tables if t.name in plan.kept and t.partition_by]
-    if fmt.name == "delta" and parted:
-        raise UsageError(f"--engine spark --format delta: table {parted[0]!r} is partitioned (partition_by), which "
-                         "Spark's writer does not lay out yet; use the local engine")
+    if (fmt.name == "delta" or fmt.name in TEXT_FORMATS) and parted:
+        raise UsageError(f"--engine spark --format {fmt.name}: table {parted[0]!r} is partitioned (partition_by), "
+                         "which Spark's writer does not lay out yet; use the local engine")
     if spark is not None and hive_metastore is not None:
         raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
                          "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
     if spark is None:
         spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
-    out: dict[str, Any] = {"table_writer": table_writer(spark, plan, fmt.name, options), "engine_name": "spark"}
+    write = text_writer(spark, plan, fmt, options) if fmt.name in TEXT_FORMATS else \
+        table_writer(spark, plan, fmt.name, options)
+    out: dict[str, Any] = {"table_writer": write, "engine_name": "spark"}
     if hive_db is not None:
         kept = list(plan.kept)
         out["register"] = lambda out_dir: register_tables(spark, hive_db, out_dir, kept)

@@ -79,6 +79,32 @@ def test_generate_engine_spark_in_process_validates(spark, tmp_path, monkeypatch
     assert latest["status"] == "success" and latest["id"] == result.record["id"]
 
 
+@pytest.mark.parametrize(("fmt", "options"), [
+    ("csv", {}),
+    ("csv", {"delimiter": ";", "quoting": "all", "compression": "gzip"}),
+    ("ndjson", {"compression": "zstd"}),
+    ("json", {}),
+])
+def test_text_formats_on_spark_are_the_local_bytes(spark, tmp_path, monkeypatch, fmt, options):
+    """The executors render each block with the local format's own renderer and the driver
+    appends the blocks in order through the local writer: the same files, byte for byte, at
+    another block size; validate (replay included) passes."""
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop = example_schemas()["shop"]
+    local = datagen.generate(shop, format=fmt, out=tmp_path / "local", options=options, block_rows=5000)
+    ours = datagen.generate(shop, format=fmt, out=tmp_path / "spark", options=options, engine="spark", spark=spark,
+                            block_rows=700)
+    assert ours.manifest["engine"] == "spark"
+
+    def files(m):
+        return {f["path"]: (f["bytes"], f["sha256"]) for f in m["files"]}
+
+    assert files(ours.manifest) == files(local.manifest)
+    assert not any(p.name.startswith(".spark-") for p in (tmp_path / "spark").iterdir())
+    report = datagen.validate(shop, out=tmp_path / "spark", format=fmt)
+    assert report["status"] == "pass", [c for c in report["checks"] if c["status"] != "pass"][:3]
+
+
 FLAKY = """
 version: 1
 name: flaky
@@ -120,8 +146,8 @@ def test_cli_on_local4_retries_a_failed_task_without_duplicates(tmp_path):
 
 def test_engine_errors(tmp_path):
     shop = example_schemas()["shop"]
-    code, out = run("generate", "--format", "csv", "--schema", shop, "--out", tmp_path / "a", "--engine", "spark")
-    assert code == 2 and "--engine spark writes parquet or delta, not csv" in out, out
+    code, out = run("generate", "--format", "sqlite", "--schema", shop, "--out", tmp_path / "a", "--engine", "spark")
+    assert code == 2 and "--engine spark writes parquet, delta, csv, ndjson or json, not sqlite" in out, out
     code, out = run("generate", "--format", "parquet", "--schema", shop, "--out", tmp_path / "b", "--engine", "sprak")
     assert code == 2 and "--engine 'sprak': one of local, spark (did you mean 'spark'?)" in out, out
     code, out = run("generate", "--format", "parquet", "--schema", shop, "--out", tmp_path / "c", "--spark-master",
