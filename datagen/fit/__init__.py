@@ -499,6 +499,7 @@ class _Fitter:
         names: list[str] = []
         scores: list[np.ndarray] = []
         att: list[float] = []
+        present: list[float] = []  # 1 − the released null rate: a missing score counts as 0 in Σ zzᵀ
 
         def midpoints(w: np.ndarray) -> np.ndarray:
             p = w / w.sum()
@@ -535,13 +536,16 @@ class _Fitter:
             else:
                 continue
             m = max(self.dp_rows.get(tname, 1), 2)
+            present.append(max(1.0 - self.dp_nulls.get((tname, name), 0.0), 0.05))
             names.append(name)
             scores.append(special.ndtri(np.clip(u, 0.5 / m, 1 - 0.5 / m)))
             att.append(a)
         if len(names) < 2:
             return None
         r, meta = self.dp.correlation(tname, np.column_stack(scores))
-        raw = np.clip(r / np.outer(att, att), -0.995, 0.995)
+        # missing scores are 0: Σ over the rows where both are present, against each column's own
+        # rows — divided by √(presence_j · presence_k) (missing independently of the values)
+        raw = np.clip(r / np.outer(att, att) / np.sqrt(np.outer(present, present)), -0.995, 0.995)
         np.fill_diagonal(raw, 1.0)
         return cor.fit_from_matrix(names, raw, self.dp_rows.get(tname, 0))
 
