@@ -43,7 +43,7 @@ from datagen.config import (
     Schema,
     Table,
 )
-from datagen.fit import FitResult, fit  # the subpackage's function (scipy is imported on first use)
+from datagen.fit import FitResult, PrivacyConfig, fit  # the subpackage's function (scipy is imported on first use)
 from datagen.output import OutputSpec
 from datagen.report import FidelityReport, report  # the subpackage's function (pandas on first use)
 from datagen.stream import EventStream, stream
@@ -68,6 +68,6 @@ __all__ = [
     "formats", "get_format", "default_out", "example_schemas", "GenerateResult", "Schema", "SchemaModel", "Plan",
     "Format", "Table", "Column", "RowsPer", "RowsOf", "Events", "Index", "Generator", "gen", "DELETE",
     "ConfigValidationError", "OutputSpec", "DataGen", "stream", "EventStream", "blueprints",
-    "fit", "FitResult", "report", "FidelityReport",
+    "fit", "FitResult", "PrivacyConfig", "report", "FidelityReport",
     "DatagenError", "UsageError", "SchemaError", "PlanError", "InfeasibleSchema", "OutputError",
 ]

@@ -529,6 +529,12 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                                         "locale)."),
              name: str = typer.Option(None, "--name", help="The schema's name (default: the source's)."),
              db_schema: str = DbSchemaOpt,
+             epsilon: float = typer.Option(None, "--epsilon", help="Differential privacy: every released statistic "
+                                           "is noised by OpenDP, the total ε spent at most this (> 0)."),
+             delta: float = typer.Option(None, "--delta", help="With --epsilon: the δ spent on releasing text "
+                                         "categories (e.g. 1e-6; default 0: pure ε-DP, no category values)."),
+             bounds: list[str] = typer.Option(None, "--bounds", help="With --epsilon: TABLE.COLUMN=LO..HI, public "
+                                              "bounds of a column (numbers or ISO dates); repeatable."),
              force: bool = typer.Option(False, "--force", help="Replace an existing --out / --report file."),
              as_json: bool = typer.Option(False, "--json", help="Print the fit report as JSON."),
              quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
@@ -552,16 +558,23 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 if path and Path(path).exists() and not force:
                     raise UsageError(f"{path} exists (hint: --force replaces it)")
             result = fit_data(source, privacy=strategies, k=k, sample_rows=sample_rows, hmac_key=key,
-                              include=include, exclude=exclude, name=name, locale=locale, db_schema=db_schema)
+                              include=include, exclude=exclude, name=name, locale=locale, db_schema=db_schema,
+                              epsilon=epsilon, delta=delta, bounds=bounds or None)
             result.write(out, report, force=force)
             if as_json:
                 print_json(result.report)
             elif not quiet:
                 rep = result.report
+                sv = rep["withheld"]["suppressed_values"]
+                withheld = "rare values under the DP threshold withheld)" if sv is None else \
+                    f"{sv} rare value(s) withheld)"
                 cols = sum(len(t["columns"]) for t in rep["tables"].values())
                 print(f"fitted {len(rep['tables'])} table(s), {cols} column(s), {len(rep['relations'])} foreign "
-                      f"key(s), {len(rep['pii'])} PII column(s) ({rep['withheld']['suppressed_values']} rare "
-                      f"value(s) withheld) → {out}" + (f"; report {report}" if report else ""))
+                      f"key(s), {len(rep['pii'])} PII column(s) ({withheld} → {out}" + (f"; report {report}" if report else ""))
+                if "privacy" in rep:
+                    dpr = rep["privacy"]
+                    print(f"differential privacy: spent ε={dpr['spent_epsilon']:g} of {dpr['epsilon']:g}, "
+                          f"δ={dpr['spent_delta']:g} of {dpr['delta']:g} ({len(dpr['measurements'])} measurements)")
 
     @app.command("report")
     def report_(real: str = typer.Option(..., "--real", help="The real data: a folder of CSV/Parquet/NDJSON files "

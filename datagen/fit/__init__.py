@@ -42,7 +42,9 @@ from datagen.fit.sources import read_source, source_label
 from shared.errors import UsageError
 from shared.registry import did_you_mean
 
-__all__ = ["fit", "FitResult", "parse_privacy", "STRATEGIES", "DEFAULT_K", "DEFAULT_SAMPLE_ROWS"]
+__all__ = ["fit", "FitResult", "PrivacyConfig", "parse_privacy", "STRATEGIES", "DEFAULT_K", "DEFAULT_SAMPLE_ROWS"]
+
+PrivacyConfig = pv.PrivacyConfig
 
 STRATEGIES = pv.STRATEGIES
 DEFAULT_K = 5
@@ -53,6 +55,8 @@ MAX_TEXT_CATEGORIES = 50
 SKEW_RATIO = 2.0
 SKEW_BINS = 32
 REPORT_VERSION = 1
+#: how bounds are found with differential privacy (for the comments)
+DP_BOUNDS = "the non-empty bins of a noisy histogram around the private quartiles"
 
 
 @dataclass
@@ -115,10 +119,38 @@ def parse_privacy(items: list[str] | Mapping[str, str] | None) -> dict[str, str]
     return out
 
 
-def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k: int = DEFAULT_K,
+def _dp_options(privacy: Any, epsilon: float | None, delta: float | None,
+                bounds: Any) -> tuple[Any, float | None, float, dict[str, tuple[Any, Any]]]:
+    """(strategies, epsilon, delta, bounds) from ``privacy`` (a ``PrivacyConfig`` or strategies)
+    and the keywords, checked: ε > 0, 0 ≤ δ < 1, δ and bounds only with ε."""
+    from datagen.fit.dp import parse_bounds
+
+    if isinstance(privacy, pv.PrivacyConfig):
+        given = [n for n, v in (("epsilon", epsilon), ("delta", delta), ("bounds", bounds)) if v is not None]
+        if given:
+            raise UsageError(f"{given[0]}: given both in PrivacyConfig and as a keyword (give it once)")
+        privacy, epsilon, delta, bounds = privacy.strategies, privacy.epsilon, privacy.delta, privacy.bounds
+    if epsilon is not None:
+        bad = isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not math.isfinite(epsilon)
+        if bad or epsilon <= 0:
+            raise UsageError(f"--epsilon {epsilon}: must be a number > 0 (the privacy budget; smaller is "
+                             "more private, e.g. 1.0)")
+    if delta is not None:
+        if isinstance(delta, bool) or not isinstance(delta, int | float) or not 0 <= delta < 1:
+            raise UsageError(f"--delta {delta}: must be a number in [0, 1) (e.g. 1e-6, below 1/rows)")
+        if epsilon is None:
+            raise UsageError("--delta needs --epsilon (differential privacy is off without a budget)")
+    if bounds and epsilon is None:
+        raise UsageError("--bounds needs --epsilon (bounds are used by differential privacy)")
+    return privacy, (float(epsilon) if epsilon is not None else None), float(delta or 0.0), parse_bounds(bounds)
+
+
+def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | pv.PrivacyConfig | None = None, k: int = DEFAULT_K,
         sample_rows: int | None = DEFAULT_SAMPLE_ROWS, hmac_key: bytes | str | None = None,
         include: list[str] | None = None, exclude: list[str] | None = None, name: str | None = None,
-        locale: str = "en_US", db_schema: str | None = None, correlations: bool = True) -> FitResult:
+        locale: str = "en_US", db_schema: str | None = None, correlations: bool = True,
+        epsilon: float | None = None, delta: float | None = None,
+        bounds: list[str] | Mapping[str, Any] | None = None) -> FitResult:
     """Learn a schema from ``source`` — a folder of CSV/Parquet/NDJSON files (one per table), an
     SQLite file, a PostgreSQL DSN, or a mapping {table: DataFrame or Arrow table}.
 
@@ -127,8 +159,14 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k:
     fewer than k rows is never written; ``sample_rows``: at most this many rows per table are
     read for learning (a fixed-seed sample; row counts stay the source's); ``hmac_key``: the key
     of the hash strategy; ``correlations``: learn each table's Gaussian copula (a ``correlations:``
-    block over its drawn columns, numeric and categorical)."""
-    overrides = parse_privacy(privacy)
+    block over its drawn columns, numeric and categorical).
+
+    ``epsilon`` (or ``privacy=PrivacyConfig(epsilon=…, delta=…, bounds=…)``): differential
+    privacy — every statistic written goes through an OpenDP measurement, the budget split and
+    accounted in ``report["privacy"]`` (docs/privacy.md); ``delta``: spent only on text
+    categories; ``bounds``: public ``{"table.column": (lo, hi)}`` instead of private quantiles."""
+    privacy, epsilon, delta_, bounds_ = _dp_options(privacy, epsilon, delta, bounds)
+    overrides = parse_privacy(privacy)  # type: ignore[arg-type]  # a PrivacyConfig was unpacked above
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise UsageError(f"--k {k}: must be an integer ≥ 1")
     if sample_rows is not None and (isinstance(sample_rows, bool) or sample_rows < 100):
@@ -138,8 +176,13 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | None = None, k:
         raise UsageError("--privacy …=hash needs a key (hint: --hmac-key-env VAR names an environment "
                          "variable holding it; datagen.fit(…, hmac_key=…) in Python)")
     tables = read_source(source, include=include, exclude=exclude, db_schema=db_schema)
+    dp = None
+    if epsilon is not None:
+        from datagen.fit.dp import DPFit
+
+        dp = DPFit(epsilon, delta_, k, bounds_)
     return _Fitter(tables, overrides, k, sample_rows, key_bytes, locale,
-                   name or _dataset_name(source), source_label(source), correlations=correlations).run()
+                   name or _dataset_name(source), source_label(source), correlations=correlations, dp=dp).run()
 
 
 def _dataset_name(source: Any) -> str:
@@ -158,7 +201,8 @@ def _pct(x: float) -> str:
 
 class _Fitter:
     def __init__(self, tables: dict[str, pa.Table], overrides: dict[str, str], k: int, sample_rows: int | None,
-                 key: bytes | None, locale: str, name: str, label: str, *, correlations: bool = True):
+                 key: bytes | None, locale: str, name: str, label: str, *, correlations: bool = True,
+                 dp: Any = None):
         self.tables = tables
         self.overrides = overrides
         self.k = k
@@ -175,6 +219,13 @@ class _Fitter:
         self.findings: dict[tuple[str, str], pv.Finding] = {}
         self.suppressed_values = 0
         self.suppressed_rows = 0
+        #: differential privacy (``datagen.fit.dp.DPFit``) or None; what it released, per column
+        self.dp = dp
+        self.dp_nulls: dict[tuple[str, str], float] = {}
+        self.dp_numeric: dict[tuple[str, str], Any] = {}
+        self.dp_temporal: dict[tuple[str, str], dict[str, Any]] = {}
+        self.dp_children: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
+        self.dp_rows: dict[str, int] = {}
 
     # --- steps ---------------------------------------------------------------------------
     def run(self) -> FitResult:
@@ -208,6 +259,8 @@ class _Fitter:
                 pair = composite_key(sampled[tname], f, fks)
                 if pair:
                     f.primary_key, f.key_kind = pair, "composite"
+        if self.dp is not None:
+            self._dp_plan(facts, by_child)
         out_tables = [self._table(tname, facts[tname], by_child.get(tname, []), facts, sampled[tname])
                       for tname in facts]
         schema: dict[str, Any] = {"version": 1, "name": self.name,
@@ -224,14 +277,88 @@ class _Fitter:
         self.comments[""] = (f"Fitted by `datagen fit` from {self.label} ({len(facts)} table(s)); k-anonymity "
                              f"k={self.k}. Comments say what was learned and how well it fits (KS: the "
                              "Kolmogorov-Smirnov distance, 0 = identical). Edit freely; see docs/fit.md.")
+        if self.dp is not None:
+            acc = self.dp.acc
+            report["relations"] = [r.to_json(dp=True) | {"rows_per_parent": self._per_json(r)} for r in relations]
+            report["withheld"] = {"suppressed_values": None, "suppressed_rows": None,
+                                  "dropped_columns": sorted(f"{t}.{c}" for t, c in dropped)}
+            report["privacy"] = acc.report() | {"plan": self.dp.plan_json()}
+            self.comments[""] += (f" Differential privacy: ε={acc.epsilon:g}, δ={acc.delta:g}; spent ε="
+                                  f"{acc.spent_epsilon:.6g}, δ={acc.spent_delta:.3g} over {len(acc.records)} OpenDP "
+                                  "measurements (the report's privacy section); every number below is noisy or "
+                                  "derived from noisy releases (docs/privacy.md#differential-privacy).")
         return FitResult(schema=schema, report=report, comments=self.comments, notes=self.notes,
                          warnings=self.warnings)
 
-    def _per_json(self, r: Relation) -> dict[str, Any]:
-        c = r.counts
-        return {"parents": int(len(c)), "mean": nice(float(c.mean())) if len(c) else 0,
+    def _counts(self, r: Relation) -> np.ndarray:
+        """Children per parent row: the relation's own, or with differential privacy the
+        pseudo-sample of its noisy histogram (empty when none was released: self-references)."""
+        if self.dp is None:
+            return r.counts
+        got = self.dp_children.get((r.child, r.column))
+        return got[0] if got is not None else np.zeros(0, np.int64)
+
+    def _per_json(self, r: Relation) -> dict[str, Any] | None:
+        c = self._counts(r)
+        if self.dp is not None and not len(c):
+            return None
+        parents = self.dp_children[(r.child, r.column)][1] if (r.child, r.column) in self.dp_children else len(c)
+        return {"parents": int(parents), "mean": nice(float(c.mean())) if len(c) else 0,
                 "min": int(c.min()) if len(c) else 0, "max": int(c.max()) if len(c) else 0,
                 "parents_without_children": int((c == 0).sum())}
+
+    def _dp_plan(self, facts: dict[str, TableFacts], by_child: dict[str, list[Relation]]) -> None:
+        """The units the budget is split over (``DPFit.plan``): per table its row count, each
+        column that releases a statistic (not a dropped one, not a single key written as a
+        sequence, a code shape or uuid4), each relation it is the child of (children per parent;
+        not self-references), its copula when it has two candidate columns; δ goes to the text
+        categories (and hashed tokens) released with a threshold."""
+        known = {f"{t}.{c}" for t, tf in facts.items() for c in tf.columns}
+        bad = [c for c in self.dp.bounds if c not in known]
+        if bad:
+            hint = did_you_mean(bad[0], known)
+            raise UsageError(f"--bounds {bad[0]}: no such column (TABLE.COLUMN)" + (f" ({hint})" if hint else ""))
+        units: dict[str, dict[str, float]] = {}
+        thresholded: list[str] = []
+        for tname, f in facts.items():
+            rels = by_child.get(tname, [])
+            fks = {r.column for r in rels}
+            u: dict[str, float] = {"rows": 0.5}
+            candidates = 0
+            for cname, c in f.columns.items():
+                strategy = self._strategy(tname, cname)
+                if strategy == "drop" or (cname in f.primary_key and f.key_kind == "single" and c.kind != "date"):
+                    continue
+                if cname in fks:
+                    u[cname] = 0.25  # its null rate only
+                    continue
+                text_category = c.kind == "string" and c.distinct <= MAX_TEXT_CATEGORIES and \
+                    c.distinct * 2 <= len(c.values)
+                threshold = (strategy == "hash" and not c.unique) or (strategy in (None, "keep") and text_category)
+                if threshold:
+                    thresholded.append(f"{tname}.{cname}")
+                nulls_only = c.kind == "string" and not (threshold and self.dp.acc.delta > 0) or \
+                    strategy in ("fake", "mask", "hash") and not threshold and c.kind not in ("date", "timestamp") \
+                    and not (strategy == "fake" and self.findings[(tname, cname)].kind == "other")
+                u[cname] = 0.25 if nulls_only else 1.0
+                if strategy in (None, "keep") and not c.unique and not c.text_format and len(c.values) and \
+                        cname not in f.primary_key and (c.kind in ("int", "float", "bool", "date", "timestamp")
+                                                         or text_category):
+                    candidates += 1
+            u.update({f"per:{r.column}": 1.0 for r in rels if not r.self_reference})
+            if self.correlations and candidates >= 2:
+                u["correlations"] = 1.0
+            units[tname] = u
+        self.dp.plan(units, thresholded)
+
+    def _dp_null_rate(self, tname: str, c: ColumnFacts) -> float:
+        """The column's null rate: released by its marginal, else here (its whole unit)."""
+        assert self.dp is not None
+        key = (tname, c.name)
+        if key not in self.dp_nulls:
+            self.dp_nulls[key] = self.dp.null_rate(f"{tname}.{c.name}", c.nulls, len(c.values),
+                                                   self.dp.eps(tname, c.name))[0]
+        return self.dp_nulls[key]
 
     def _privacy(self, facts: dict[str, TableFacts]) -> None:
         known = {f"{t}.{c}" for t, tf in facts.items() for c in tf.columns}
@@ -256,13 +383,20 @@ class _Fitter:
     def _table(self, tname: str, f: TableFacts, rels: list[Relation], facts: dict[str, TableFacts],
                sampled: pa.Table) -> dict[str, Any]:
         by_col = {r.column: r for r in rels}
+        n_rows = f.rows
+        table_notes: list[str] = [f"{f.rows:,} rows in the source"]
+        if self.dp is not None:
+            for r in rels:
+                if not r.self_reference:
+                    self.dp_children[(tname, r.column)] = self.dp.children(tname, r.column, r.counts)
+            n_rows = self.dp_rows[tname] = self.dp.rows(tname, f.rows)
+            table_notes = [f"about {n_rows:,} rows in the source (a noisy count)"]
         per = self._per_parent(tname, rels, facts)
         node: dict[str, Any] = {"name": tname}
-        table_notes: list[str] = [f"{f.rows:,} rows in the source"]
-        rows_report: dict[str, Any] = {"rows": f.rows}
+        rows_report: dict[str, Any] = {"rows": n_rows}
         if per is not None:
             rel, dist, dname, ks, tried = per
-            counts = rel.counts
+            counts = self._counts(rel)
             node["rows"] = {"per": rel.parent, "distribution": dist, "min": int(counts.min()),
                             "max": int(counts.max())}
             table_notes.append(f"rows: {dname} children per {rel.parent} row through {rel.column} "
@@ -271,7 +405,7 @@ class _Fitter:
             rows_report["per"] = {"parent": rel.parent, "column": rel.column, "distribution": dname, "ks": ks,
                                   "tried": tried}
         else:
-            node["rows"] = max(f.rows, 1)
+            node["rows"] = max(n_rows, 1)
         kept_key = [c for c in f.primary_key if self._strategy(tname, c) != "drop"]
         if kept_key and len(kept_key) == len(f.primary_key):
             node["primary_key"] = kept_key[0] if len(kept_key) == 1 else kept_key
@@ -327,6 +461,8 @@ class _Fitter:
             chosen.append(spec)
         if len(chosen) < 2:
             return None
+        if self.dp is not None:
+            return self._dp_copula(tname, chosen, sampled)
         continuous = [s for s in chosen if s["generator"]["type"] not in ("choice", "bernoulli")]
         cont_scores = np.column_stack([cor.normal_scores(cor.ordinal_codes(sampled.column(s["name"]), None))
                                        for s in continuous]) if continuous else np.empty((sampled.num_rows, 0))
@@ -346,6 +482,72 @@ class _Fitter:
             else:
                 codes[spec["name"]] = cor.ordinal_codes(sampled.column(spec["name"]), None)
         return cor.fit_copula(codes, {s["name"] for s in continuous})
+
+    def _dp_copula(self, tname: str, chosen: list[dict[str, Any]], sampled: pa.Table) -> Any:
+        """With differential privacy: each column's normal scores through its *released* marginal
+        (Φ⁻¹ of the noisy CDF, or of a category's noisy cumulative midpoint — a function of the
+        row alone, so one row moves the cross products by a bounded amount), the correlation from
+        the noisy Σ zzᵀ (``DPFit.correlation``), divided by each discrete column's attenuation
+        (from its noisy frequencies), made valid as without noise. Categories keep their order."""
+        from scipy import special
+
+        from datagen.fit import correlation as cor
+
+        assert self.dp is not None
+        if "correlations" not in self.dp.units.get(tname, []):
+            return None
+        names: list[str] = []
+        scores: list[np.ndarray] = []
+        att: list[float] = []
+        present: list[float] = []  # 1 − the released null rate: a missing score counts as 0 in Σ zzᵀ
+
+        def midpoints(w: np.ndarray) -> np.ndarray:
+            p = w / w.sum()
+            return np.cumsum(p) - p / 2
+
+        for spec in chosen:
+            name, gen = spec["name"], spec["generator"]
+            col = sampled.column(name)
+            params = gen.get("params") or {}
+            if gen["type"] == "choice" and params.get("weights"):
+                w = np.asarray(params["weights"], dtype=np.float64)
+                codes = cor.ordinal_codes(col, list(params["values"]))
+                u = np.full(len(codes), np.nan)
+                ok = ~np.isnan(codes)
+                u[ok] = midpoints(w)[codes[ok].astype(np.int64)]
+                a = cor.attenuation_from_probs(w / w.sum())
+            elif gen["type"] == "bernoulli":
+                p = float(params["p"])
+                if not 0 < p < 1:
+                    continue
+                codes = cor.ordinal_codes(col, None)
+                u = np.where(np.isnan(codes), np.nan, np.where(codes > 0, 1 - p / 2, (1 - p) / 2))
+                a = cor.attenuation_from_probs(np.array([1 - p, p]))
+            elif (tname, name) in self.dp_numeric:
+                got = self.dp_numeric[(tname, name)]
+                u = got.cdf(cor.ordinal_codes(col, None))
+                a = 1.0
+            elif (tname, name) in self.dp_temporal:
+                got = self.dp_temporal[(tname, name)]
+                x = cor.ordinal_codes(col, None)
+                x = x / 86_400_000_000 if pa.types.is_timestamp(col.type) else x
+                u = (x - got["lo"]) / max(got["hi"] + 1 - got["lo"], 1e-9)
+                a = 1.0
+            else:
+                continue
+            m = max(self.dp_rows.get(tname, 1), 2)
+            present.append(max(1.0 - self.dp_nulls.get((tname, name), 0.0), 0.05))
+            names.append(name)
+            scores.append(special.ndtri(np.clip(u, 0.5 / m, 1 - 0.5 / m)))
+            att.append(a)
+        if len(names) < 2:
+            return None
+        r, meta = self.dp.correlation(tname, np.column_stack(scores))
+        # missing scores are 0: Σ over the rows where both are present, against each column's own
+        # rows — divided by √(presence_j · presence_k) (missing independently of the values)
+        raw = np.clip(r / np.outer(att, att) / np.sqrt(np.outer(present, present)), -0.995, 0.995)
+        np.fill_diagonal(raw, 1.0)
+        return cor.fit_from_matrix(names, raw, self.dp_rows.get(tname, 0))
 
     def _strategy(self, tname: str, cname: str) -> str | None:
         found = self.findings.get((tname, cname))
@@ -369,7 +571,7 @@ class _Fitter:
         if not options:
             return None
         best = min(options, key=lambda r: (-len(r.counts), r.column))
-        dist, dname, ks, tried = fit_counts(best.counts, self.k)
+        dist, dname, ks, tried = fit_counts(self._counts(best), self.k)
         return best, dist, dname, ks, tried
 
     # --- a column ------------------------------------------------------------------------
@@ -392,19 +594,22 @@ class _Fitter:
         why: str
         if rel is not None:
             gen = {"type": "fk", "params": {"table": rel.parent, "column": rel.parent_column}}
-            why = (f"references {rel.parent}.{rel.parent_column} ({rel.evidence}; {_pct(rel.inclusion)} of its "
-                   f"distinct values are keys there")
-            if rel.matched_rows < 1:
-                why += f"; {_pct(1 - rel.matched_rows)} of its values have no parent: generated as references"
-            why += ")"
+            if self.dp is None:
+                why = (f"references {rel.parent}.{rel.parent_column} ({rel.evidence}; {_pct(rel.inclusion)} of its "
+                       f"distinct values are keys there")
+                if rel.matched_rows < 1:
+                    why += f"; {_pct(1 - rel.matched_rows)} of its values have no parent: generated as references"
+                why += ")"
+            else:
+                why = f"references {rel.parent}.{rel.parent_column} ({rel.evidence})"
             if owner:
                 why += "; owns the rows (rows: per)"
             elif not rel.self_reference:
-                skew = self._skew(rel.counts)
+                skew = self._skew(self._counts(rel), self.dp_children.get((tname, rel.column), (None, None))[1])
                 if skew is not None:
                     gen["params"]["skew"] = skew
                     why += "; skewed: a histogram of parent popularity by rank"
-            info["relation"] = rel.to_json()
+            info["relation"] = rel.to_json(dp=self.dp is not None)
         elif strategy not in (None, "keep"):
             assert finding is not None
             gen, why = self._pii(tname, c, finding, unique=c.unique or is_key)
@@ -418,9 +623,19 @@ class _Fitter:
         if finding is not None:
             info["pii"] = finding.to_json()
             learned.append(finding.describe())
-        if c.nulls and len(c.values):
+        if self.dp is not None and len(c.values) and not (is_key and c.kind != "date"):
+            rate = self._dp_null_rate(tname, c)  # released by the marginal, or here
+            info["null_rate"] = round(rate, 4)
+            learned = [x for x in learned if not x.endswith("% null")]
+            if rate > 0:
+                learned.insert(1, f"{_pct(rate)} null (noisy)")
+                spec["nullable"] = True
+                spec["null_rate"] = nice(rate, 4)
+        elif c.nulls and len(c.values):
             spec["nullable"] = True
             spec["null_rate"] = nice(c.null_rate, 4)
+        if self.dp is not None:
+            info.pop("distinct", None)
         elif c.nulls and not len(c.values):
             spec["nullable"] = True
             spec["null_rate"] = 1
@@ -431,7 +646,9 @@ class _Fitter:
         comment = "learned: " + ", ".join(learned) + f". generator: {why}"
         return spec, info, comment
 
-    def _skew(self, counts: np.ndarray) -> dict[str, Any] | None:
+    def _skew(self, counts: np.ndarray, parents: int | None = None) -> dict[str, Any] | None:
+        """A histogram of parent popularity by rank; ``parents``: how many parents ``counts`` (a
+        pseudo-sample, with differential privacy) stands for — the rank edges are scaled to it."""
         if len(counts) < 2 or counts.sum() == 0:
             return None
         mean = counts.mean()
@@ -442,10 +659,16 @@ class _Fitter:
         n_bins = min(SKEW_BINS, n)
         edges = np.unique(np.round(np.linspace(0, n, n_bins + 1)))
         sums = np.add.reduceat(ranked, edges[:-1].astype(np.int64))
+        if parents is not None and parents != n:
+            edges = np.unique(np.round(edges * max(parents, 1) / n))
+            sums = sums[: len(edges) - 1]
         return {"type": "histogram", "params": {"bins": [nice(e) for e in edges],
                                                 "weights": [nice(s) for s in sums]}}
 
     def _key(self, tname: str, c: ColumnFacts) -> tuple[dict[str, Any], str]:
+        if c.kind == "int" and self.dp is not None:
+            return {"type": "sequence", "params": {"start": 1}}, "the key: a sequence from 1 (differential privacy: " \
+                "its range is not released)"
         if c.kind == "int":
             lo = int(pc.min(c.values).as_py())
             hi = int(pc.max(c.values).as_py())
@@ -457,11 +680,13 @@ class _Fitter:
             got = fmt.infer_format(tname, c.name, c.values, self.k, key=True)
             return got.generator, "the key: " + got.reason
         if c.kind == "date":
-            return ({"type": "uniform_date", "params": self._time_range(c, whole_years=False)},
-                    "the key: distinct dates in the source's range")
+            return ({"type": "uniform_date", "params": self._time_range(c, whole_years=False, table=tname)},
+                    "the key: distinct dates in the source's range" + (" (noisy bounds)" if self.dp else ""))
         return {"type": "uuid4", "params": {}}, "the key"
 
-    def _time_range(self, c: ColumnFacts, whole_years: bool) -> dict[str, Any]:
+    def _time_range(self, c: ColumnFacts, whole_years: bool, table: str = "") -> dict[str, Any]:
+        if self.dp is not None:
+            return self._dp_time_range(table, c, whole_years)
         lo, hi = pc.min(c.values).as_py(), pc.max(c.values).as_py()
         if whole_years:
             return {"start": f"{lo.year}-01-01", "end": f"{hi.year}-12-31"}
@@ -480,7 +705,7 @@ class _Fitter:
         if s == "fake":
             if kind == "dob" and c.kind in ("date", "timestamp") and len(c.values):
                 gen = {"type": "uniform_date" if c.kind == "date" else "uniform_timestamp",
-                       "params": self._time_range(c, whole_years=True)}
+                       "params": self._time_range(c, whole_years=True, table=tname)}
                 return gen, "fake: dates of birth uniform over the whole years the source spans"
             provider = _FAKE_PROVIDER.get(kind, "pystr")
             if kind == "name":
@@ -504,6 +729,12 @@ class _Fitter:
                 shape = fmt.Format({"type": "regex",
                                     "params": {"pattern": f"[a-z0-9]{{{max(lo, 1)},{max(hi, 1)}}}"}}, "its lengths")
             return shape.generator, f"mask: the values' shapes, no letter or digit of the data ({shape.reason})"
+        if s == "hash" and self.dp is not None and not unique:
+            assert self.key is not None
+            key = self.key
+            hashed = self._dp_choice(tname, c, {}, _as_text(c.values), tokens=lambda v: pv.hmac_token(key, str(v)))
+            if hashed is not None:
+                return hashed[0], "hash: HMAC-SHA256 tokens; " + hashed[1]
         if s == "hash":
             assert self.key is not None
             text = _as_text(c.values)
@@ -512,7 +743,7 @@ class _Fitter:
             kept, kn, dv, dr = pv.k_anonymous(values, ns, self.k)
             self.suppressed_values += dv
             self.suppressed_rows += dr
-            if kept and not unique and dr <= 0.05 * max(len(text), 1):
+            if kept and not unique and dr <= 0.05 * max(len(text), 1) and self.dp is None:
                 tokens = [pv.hmac_token(self.key, str(v)) for v in kept]
                 order = sorted(range(len(tokens)), key=lambda i: tokens[i])
                 return ({"type": "choice", "params": {"values": [tokens[i] for i in order],
@@ -528,15 +759,28 @@ class _Fitter:
         n = len(c.values)
         if n == 0:
             return {"type": "const", "params": {"value": _zero(c)}}, "every value is null", extra
+        if c.kind == "bool" and self.dp is not None:
+            n_true = int(pc.sum(pc.cast(c.values, pa.int64())).as_py() or 0)
+            p, rate = self.dp.boolean(tname, c.name, n - n_true, n_true, c.nulls)
+            self.dp_nulls[(tname, c.name)] = rate
+            info["p"] = nice(p, 4)
+            return {"type": "bernoulli", "params": {"p": nice(p, 4)}}, f"true in {_pct(p)} of rows (noisy)", extra
         if c.kind == "bool":
             p = pc.mean(pc.cast(c.values, pa.float64())).as_py()
             info["p"] = nice(p, 4)
             return {"type": "bernoulli", "params": {"p": nice(p, 4)}}, f"true in {_pct(p)} of rows", extra
         if c.kind in ("date", "timestamp"):
-            return self._temporal(c, info) + (extra,)
+            return self._temporal(c, info, tname) + (extra,)
         categorical = (c.kind == "string" and c.distinct <= MAX_TEXT_CATEGORIES and c.distinct * 2 <= n) or \
                       (c.kind == "int" and c.distinct <= MAX_CATEGORIES and c.distinct * 2 <= n)
-        if categorical:
+        if self.dp is not None:
+            if c.kind == "string" and categorical:
+                got = self._dp_choice(tname, c, info, c.values)
+                if got is not None:
+                    return got[0], got[1], extra
+            elif c.kind in ("int", "float"):
+                return self._dp_numeric(tname, c, info)
+        elif categorical:
             got = self._choice(c, info)
             if got is not None:
                 return got[0], got[1], extra
@@ -555,6 +799,62 @@ class _Fitter:
         info["format"] = form.reason
         return form.generator, form.reason, extra
 
+    def _dp_numeric(self, tname: str, c: ColumnFacts, info: dict[str, Any]) -> tuple[dict, str, dict]:
+        """With differential privacy: bounds and a noisy histogram (``DPFit.numeric``); an integer
+        range of at most ``MAX_CATEGORIES`` values is a ``choice`` of its noisy counts, else the
+        catalogue distribution fitted to the histogram's pseudo-sample (post-processing)."""
+        assert self.dp is not None
+        x = pc.cast(c.values, pa.float64()).to_numpy(zero_copy_only=False)
+        integer = c.kind == "int"
+        got = self.dp.numeric(tname, c.name, x, c.nulls, integer=integer, max_categories=MAX_CATEGORIES)
+        self.dp_numeric[(tname, c.name)] = got
+        self.dp_nulls[(tname, c.name)] = got.null_rate
+        source = "given bounds" if got.bounds_from == "given" else DP_BOUNDS
+        extra: dict[str, Any] = {"min": int(got.lo), "max": int(got.hi)} if integer else \
+            {"min": nice(got.lo), "max": nice(got.hi)}
+        if got.categorical:
+            values = np.arange(int(got.lo), int(got.hi) + 1)
+            keep = got.weights > 0
+            order = np.lexsort((values[keep], -got.weights[keep]))
+            gen = {"type": "choice", "params": {"values": [int(v) for v in values[keep][order]],
+                                                "weights": [int(w) for w in got.weights[keep][order]]}}
+            info["range"] = {"min": extra["min"], "max": extra["max"], "from": source}
+            return gen, (f"{int(keep.sum())} categories with noisy frequencies (the range "
+                         f"{extra['min']}..{extra['max']} from {source}; counts under k={self.k} left out)"), {}
+        pseudo = got.pseudo(integer)
+        res = fit_numeric(pseudo, integer=integer, k=self.k, rng=rng_for("fit", tname, c.name))
+        info["fit"] = {"chosen": res.name, "ks": res.ks, "bound": res.bound, "candidates": res.candidates,
+                       "moments": {"mean": nice(float(pseudo.mean())), "std": nice(float(pseudo.std()))},
+                       "from": f"a noisy {len(got.weights)}-bin histogram between {source}"}
+        return res.generator, (res.summary() + f"; fitted to a noisy {len(got.weights)}-bin histogram; bounds: "
+                               + source), extra
+
+    def _dp_choice(self, tname: str, c: ColumnFacts, info: dict[str, Any], values: pa.Array,
+                   tokens: Any = None) -> tuple[dict, str] | None:
+        """With differential privacy: the values whose noisy counts pass OpenDP's threshold (and
+        k) as a ``choice`` — None without δ, or when none passes. ``tokens`` maps values to what
+        is written (the hash strategy)."""
+        assert self.dp is not None
+        counts = pc.value_counts(values)
+        vals = [jsonable(v) for v in counts.field("values").to_pylist()]
+        ns = counts.field("counts").to_pylist()
+        got = self.dp.categories(tname, c.name, vals, ns, c.nulls)
+        if got is None:
+            self.notes.append(f"{tname}.{c.name}: its categories are not written: releasing values not known in "
+                              "advance needs --delta > 0 (e.g. 1e-6)")
+            return None
+        kept, kn, rate = got
+        self.dp_nulls[(tname, c.name)] = rate
+        if not kept:
+            return None
+        if tokens is not None:
+            pairs = sorted(zip((tokens(v) for v in kept), kn, strict=True))
+            kept, kn = [t for t, _n in pairs], [n for _t, n in pairs]
+        info["withheld"] = {"below_threshold": "values whose noisy count is under the threshold are not written"}
+        return {"type": "choice", "params": {"values": kept, "weights": kn}}, \
+            (f"{len(kept)} categories with noisy frequencies (OpenDP's thresholded histogram: values with a noisy "
+             f"count under its threshold or k={self.k} are not written)")
+
     def _choice(self, c: ColumnFacts, info: dict[str, Any]) -> tuple[dict, str] | None:
         counts = pc.value_counts(c.values)
         values = [jsonable(v) for v in counts.field("values").to_pylist()]
@@ -572,11 +872,49 @@ class _Fitter:
         return {"type": "choice", "params": {"values": [kept[i] for i in order],
                                              "weights": [kn[i] for i in order]}}, why
 
-    def _temporal(self, c: ColumnFacts, info: dict[str, Any]) -> tuple[dict, str]:
-        params = self._time_range(c, whole_years=False)
+    def _dp_time_range(self, tname: str, c: ColumnFacts, whole_years: bool) -> dict[str, Any]:
+        """With differential privacy: the range from private quantiles (or given bounds) in days,
+        and for a timestamp the noisy hour-of-day and weekday counts (kept in ``dp_temporal``)."""
+        import datetime as dt
+
+        assert self.dp is not None
+        if c.kind == "date":
+            days = pc.cast(pc.cast(c.values, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False).astype(float)
+            hours = weekdays = None
+        else:
+            us = pc.cast(pc.cast(c.values, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
+            days = np.floor(us / 86_400_000_000)
+            hours = (us // 3_600_000_000) % 24
+            weekdays = ((us // 86_400_000_000) + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
+        got = self.dp.temporal(tname, c.name, days, c.nulls, hours, weekdays)
+        self.dp_temporal[(tname, c.name)] = got
+        self.dp_nulls[(tname, c.name)] = got["null_rate"]
+        epoch = dt.date(1970, 1, 1)
+        lo = epoch + dt.timedelta(days=math.floor(got["lo"]))
+        hi = epoch + dt.timedelta(days=math.ceil(got["hi"]))
+        if whole_years:
+            return {"start": f"{lo.year}-01-01", "end": f"{hi.year}-12-31"}
+        if c.kind == "date":
+            return {"start": lo.isoformat(), "end": hi.isoformat()}
+        return {"start": f"{lo.isoformat()}T00:00:00Z", "end": f"{hi.isoformat()}T23:59:59Z"}
+
+    def _temporal(self, c: ColumnFacts, info: dict[str, Any], tname: str = "") -> tuple[dict, str]:
+        params = self._time_range(c, whole_years=False, table=tname)
         gen_type = "uniform_date" if c.kind == "date" else "uniform_timestamp"
         why = "uniform over the source's range"
-        if c.kind == "timestamp" and len(c.values) >= 500:
+        if self.dp is not None:
+            got = self.dp_temporal[(tname, c.name)]
+            why = "uniform over the source's range (" + ("given bounds" if got["bounds_from"] == "given" else
+                                                         DP_BOUNDS) + ")"
+            if "hours" in got and got["hours"].sum() >= 500:
+                from scipy import stats
+
+                for key, counts, label in (("daily", got["hours"], "hour-of-day"), ("weekly", got["weekdays"],
+                                                                                   "day-of-week")):
+                    if counts.sum() and stats.chisquare(counts + 1e-9).pvalue < 0.001:
+                        params[key] = [int(v) for v in counts]
+                        why += f"; {label} weights (noisy counts)"
+        elif c.kind == "timestamp" and len(c.values) >= 500:
             us = pc.cast(pc.cast(c.values, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
             hours = (us // 3_600_000_000) % 24
             days = ((us // 86_400_000_000) + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0

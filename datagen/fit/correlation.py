@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CopulaFit", "normal_scores", "fit_copula", "order_categories", "ordinal_codes"]
+__all__ = ["CopulaFit", "normal_scores", "fit_copula", "fit_from_matrix", "order_categories", "ordinal_codes",
+           "attenuation_from_probs"]
 
 #: decimals of the written matrix
 DIGITS = 3
@@ -99,15 +100,23 @@ def attenuation(x: np.ndarray) -> float:
     — Σ P_i s_i m_i / √(Σ P_i s_i²), m_i = E[Z | cell i] = (φ(a_i) − φ(b_i)) / P_i. 1 for a
     continuous column, ≈ 0.80 for a fair coin. The latent correlation of two columns is the scores'
     correlation divided by both (the polyserial / polychoric correction, to first order)."""
-    from scipy import special
-
     v = x[~np.isnan(x)]
     if v.size == 0:
         return 1.0
     _, counts = np.unique(v, return_counts=True)
     if counts.size == v.size:
         return 1.0
-    p = counts / v.size
+    return attenuation_from_probs(counts / v.size)
+
+
+def attenuation_from_probs(p: np.ndarray) -> float:
+    """:func:`attenuation` of a discrete column from its categories' probabilities, in order."""
+    from scipy import special
+
+    p = np.asarray(p, dtype=np.float64)
+    p = p[p > 0]
+    if p.size < 2:
+        return 1.0
     hi = np.cumsum(p)
     lo = hi - p
     s = special.ndtri(np.clip((lo + hi) / 2.0, 1e-12, 1 - 1e-12))
@@ -185,10 +194,16 @@ def fit_copula(columns: dict[str, np.ndarray], continuous: set[str]) -> CopulaFi
     att = np.array([attenuation(columns[c]) for c in names])
     raw = np.clip(_pairwise(scores) / np.outer(att, att), -0.995, 0.995)
     np.fill_diagonal(raw, 1.0)
+    rows = int(np.any(~np.isnan(scores), axis=1).sum())
+    return fit_from_matrix(names, raw, rows)
+
+
+def fit_from_matrix(names: list[str], raw: np.ndarray, rows: int) -> CopulaFit:
+    """The copula of an estimated latent correlation ``raw`` over ``names``: made valid and
+    rounded (``_valid``), with its strongest pairs."""
     matrix = _valid(raw)
     strongest = sorted(((names[i], names[j], float(matrix[i, j])) for i in range(len(names))
                         for j in range(i + 1, len(names))), key=lambda t: -abs(t[2]))
-    rows = int(np.any(~np.isnan(scores), axis=1).sum())
     written = [[float(v) if not float(v).is_integer() else int(v) for v in row] for row in matrix]
     return CopulaFit(columns=names, matrix=written, rows=rows,
                      adjusted=float(np.linalg.norm(matrix - raw)), strongest=strongest)

@@ -53,7 +53,7 @@ from datagen.fit.formats import sample
 from datagen.fit.infer import ColumnFacts
 from shared.schema_dsl.defaults import _words
 
-__all__ = ["Finding", "detect", "STRATEGIES", "KINDS", "k_anonymous", "hmac_token", "NAME_RULES"]
+__all__ = ["Finding", "detect", "STRATEGIES", "KINDS", "k_anonymous", "hmac_token", "NAME_RULES", "PrivacyConfig"]
 
 STRATEGIES = ("fake", "mask", "hash", "drop", "keep")
 KINDS = ("email", "phone", "ssn", "card", "ip", "name", "address", "dob")
@@ -86,6 +86,26 @@ _CONTENT: dict[str, str] = {
     "ip": r"^((\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7})$",
     "address": r"^\d{1,6}[A-Za-z]?\s+[A-Za-z][A-Za-z.'-]*(\s+[A-Za-z0-9.'#-]+)+",
 }
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """What ``fit`` protects, in one object (``datagen.fit(…, privacy=PrivacyConfig(…))``):
+
+    * ``strategies`` — ``{"table.column": strategy}`` or ``["table.column=strategy", …]``
+      (``--privacy``);
+    * ``epsilon`` — differential privacy: every released statistic goes through an OpenDP
+      measurement and the total ε spent is at most this (``--epsilon``; None: no noise);
+    * ``delta`` — the δ of (ε, δ)-DP, spent only on releasing text categories whose values are
+      not known in advance (``--delta``; 0: pure ε-DP, such columns get no literal values);
+    * ``bounds`` — public bounds ``{"table.column": (lo, hi)}`` (numbers, or ISO dates) used instead
+      of spending budget on private quantiles (``--bounds TABLE.COLUMN=LO..HI``).
+    """
+
+    strategies: Any = None
+    epsilon: float | None = None
+    delta: float | None = None
+    bounds: Any = None
 
 
 @dataclass

@@ -54,11 +54,16 @@ class Relation:
     def self_reference(self) -> bool:
         return self.child == self.parent
 
-    def to_json(self) -> dict[str, Any]:
-        return {"child": self.child, "column": self.column, "parent": self.parent,
-                "parent_column": self.parent_column, "evidence": self.evidence,
-                "inclusion": round(self.inclusion, 4), "unmatched_share": round(1 - self.matched_rows, 4),
-                "self_reference": self.self_reference}
+    def to_json(self, *, dp: bool = False) -> dict[str, Any]:
+        """The relation for the report; with ``dp`` (differential privacy) without its exact
+        shares (inclusion, unmatched), which are aggregates of the data."""
+        out = {"child": self.child, "column": self.column, "parent": self.parent,
+               "parent_column": self.parent_column, "evidence": self.evidence,
+               "inclusion": round(self.inclusion, 4), "unmatched_share": round(1 - self.matched_rows, 4),
+               "self_reference": self.self_reference}
+        if dp:
+            del out["inclusion"], out["unmatched_share"]
+        return out
 
 
 def _singular(word: str) -> str:
