@@ -463,7 +463,7 @@ class _Fitter:
             return None
         if self.dp is not None:
             return self._dp_copula(tname, chosen, sampled)
-        continuous = [s for s in chosen if s["generator"]["type"] not in ("choice", "bernoulli")]
+        continuous = [s for s in chosen if not GENERATORS[s["generator"]["type"]].categorical]
         cont_scores = np.column_stack([cor.normal_scores(cor.ordinal_codes(sampled.column(s["name"]), None))
                                        for s in continuous]) if continuous else np.empty((sampled.num_rows, 0))
         codes: dict[str, np.ndarray] = {}

@@ -112,6 +112,9 @@ class Generator:
     #: the values never decrease with the row index (time_series, arrivals): a stream of events
     #: ordered by such a column can be written block by block, unsorted
     ordered_in_time: ClassVar[bool] = False
+    #: its values are categories (a choice of listed values, true/false): a copula estimator
+    #: scores them by their frequencies, not as numbers
+    categorical: ClassVar[bool] = False
     #: builds a nested value (struct, list) from the column's parts, which it reads with
     #: ``ctx.part(name, rows=None)``; the engine never snaps or clips what it returns
     assembles: ClassVar[bool] = False

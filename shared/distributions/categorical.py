@@ -188,6 +188,8 @@ the list is its rank). Every value must lie in the column's ``allowed``
     distinct values of positive weight (capacity = their count; weights are then ignored).
     """
 
+    categorical = True
+
     kinds = ALL_KINDS
     unique_strategy = "index"
     listed_values = True

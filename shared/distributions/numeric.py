@@ -841,6 +841,8 @@ class Bernoulli(_Numeric):
     apply (the values are 0 and 1). Capacity 2 (1 when p is 0 or 1); not unique by construction.
     """
 
+    categorical = True
+
     kinds = NUMERIC | {"bool"}
     listed_values = True
     params_schema = obj(p={"type": "number", "minimum": 0, "maximum": 1})
