@@ -73,6 +73,9 @@ _JSON = ("target", "rows", "tables", "warnings", "record", "replay")
 
 #: the runs this process has begun and not yet finished (its own rows are live exactly then)
 _IN_PROGRESS: set[str] = set()
+#: runs of child processes this process watches over and ends itself if the child dies (the
+#: service's runs): a reader in this process leaves them to it
+SUPERVISED: set[str] = set()
 
 
 # --- where ------------------------------------------------------------------------------------
@@ -208,6 +211,8 @@ def _alive(row: Mapping[str, Any]) -> bool:
     """Whether the process that holds a pending or running row still runs it. A row of another
     host cannot be checked: it counts as alive."""
     pid, host, marker = row.get("pid"), row.get("host"), row.get("proc_start") or ""
+    if row["id"] in SUPERVISED:
+        return True
     if not isinstance(pid, int) or pid <= 0:
         return False
     if host != _host():
@@ -366,9 +371,11 @@ class RunStore:
 
     def finish(self, run_id: str, status: str, *, finished_at: str, seconds: float,
                record: Mapping[str, Any] | None = None, error: str | None = None,
-               warnings: list[str] | None = None) -> None:
+               warnings: list[str] | None = None, unfinished_only: bool = False) -> None:
         """The run's end: ``success`` with its record, or ``failed`` / ``interrupted`` with the
-        error's message."""
+        error's message. ``unfinished_only``: only if nothing has ended it yet (no ``finished_at``:
+        still pending or running, or found dead by a reader) — what the service does for a run
+        whose process died without saying how it ended."""
         assert status in STATUSES
         values: dict[str, Any] = {"status": status, "finished_at": finished_at, "seconds": seconds, "error": error,
                                   "warnings": list(warnings or [])}
@@ -377,8 +384,9 @@ class RunStore:
         try:
             with self._connect() as con, self._tx(con):
                 sets = ", ".join(f"{n} = ?" for n in values)
-                con.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*(_stored(n, v) for n, v in values.items()),
-                                                                     run_id])
+                guard = " AND finished_at IS NULL" if unfinished_only else ""
+                con.execute(f"UPDATE runs SET {sets} WHERE id = ?{guard}",
+                            [*(_stored(n, v) for n, v in values.items()), run_id])
         finally:
             _IN_PROGRESS.discard(run_id)
 

@@ -95,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
+        from datagen.service.runs import start_run_server
+
+        # the fork server runs start from imports the engine once, off the event loop
+        await asyncio.get_running_loop().run_in_executor(None, start_run_server)
         yield
         await streams.shutdown()
         await asyncio.get_running_loop().run_in_executor(None, manager.shutdown)
