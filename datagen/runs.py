@@ -37,7 +37,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -409,17 +409,22 @@ class RunStore:
         except sqlite3.Error:
             pass
 
-    def list(self, *, limit: int | None = 20, status: str | None = None) -> list[dict[str, Any]]:
-        """The latest runs first (``status``: only those)."""
+    def list(self, *, limit: int | None = 20, status: str | None = None,
+             columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The latest runs first (``status``: only those; ``columns``: only these, e.g. without
+        the schema's bytes and the replay recipe a listing does not show)."""
         if status is not None:
             check_status(status)
+        known = [n for n, _t in _COLUMNS]
+        wanted = known if columns is None else [n for n in known if n in set(columns) | {"id"}]
         if not self.path.exists():
             return []
         with self._connect(create=False) as con:
             if not _has_table(con):
                 return []
             self._reap(con)
-            sql = "SELECT * FROM runs" + (" WHERE status = ?" if status else "") + " ORDER BY started_at DESC, id DESC"
+            sql = (f"SELECT {', '.join(wanted)} FROM runs" + (" WHERE status = ?" if status else "")
+                   + " ORDER BY started_at DESC, id DESC")
             args: list[Any] = [status] if status else []
             if limit is not None:
                 sql += " LIMIT ?"

@@ -227,6 +227,17 @@ def test_a_killed_run_process_fails_the_run_and_the_service_goes_on(client, sett
     assert wait_done(client, client.post(f"{API}/runs", json={"schema": small()}).json()["id"])["status"] == "success"
 
 
+def test_a_schema_file_changed_is_read_again(client, settings):
+    """Loaded schemas are kept, but a file that changes is loaded again (its size or time changed)."""
+    assert client.get(f"{API}/schemas/small").json()["name"] == "small"
+    plan = client.post(f"{API}/runs/plan", json={"schema_id": "small"}).json()
+    assert plan["schema_name"] == "small" and plan["rows"] == {"customers": 50, "orders": 100}
+    (settings.schemas_dir / "small.json").write_text(json.dumps(small(rows=7, name="smaller")))
+    assert client.get(f"{API}/schemas/small").json()["name"] == "smaller"
+    plan = client.post(f"{API}/runs/plan", json={"schema_id": "small"}).json()
+    assert plan["schema_name"] == "smaller" and plan["rows"] == {"customers": 7, "orders": 14}
+
+
 def test_429_past_max_runs(client):
     ids = []
     for i in range(2):

@@ -16,7 +16,8 @@ No ``end`` (the process died: killed, out of memory, a crash of the interpreter)
 to handle: the run is marked ``failed``. Cancel is the ``cancel`` event, checked at every batch
 (the progress callback), which raises ``RunCancelled`` — a ``KeyboardInterrupt``, handled as
 Ctrl-C is. SIGTERM and SIGINT during the write are an interrupt too (the output's own signal
-handling), and the process gets SIGTERM when the fork server (and so the service) is gone.
+handling), and the process gets SIGTERM when the fork server (and so the service) is gone. It
+runs at a lower priority (``nice`` 10): on a busy machine the service answers first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import Any
 PROGRESS_EVERY_S = 0.1
 #: prctl(PR_SET_PDEATHSIG)
 _PR_SET_PDEATHSIG = 1
+#: a run is background work: on a busy machine the service's requests and streams go first
+NICENESS = 10
 
 
 class RunCancelled(KeyboardInterrupt):
@@ -89,7 +92,11 @@ class _Progress:
 def main(conn: Any, cancel: Any, recipe: dict[str, Any], source: bytes, format: str, out: str,
          options: dict[str, str], workers: int, runs_db: str | None) -> None:
     """Run one ``datagen.generate`` and report it over ``conn`` (the module documentation)."""
+    import os
+
     _end_with_parent()
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     import datagen
     from datagen.api import plan_from_recipe
     from shared.errors import DatagenError

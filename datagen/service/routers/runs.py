@@ -28,6 +28,9 @@ from shared.io.redact import redact
 
 router = APIRouter(tags=["runs"])
 RUN_ERRORS = {**ERRORS, 409: ERRORS[400], 429: ERRORS[400]}
+#: the run store's columns a RunOut shows (not the schema's bytes, the record or the replay recipe)
+LISTED = ("id", "status", "seed", "config_hash", "rows", "tables", "started_at", "finished_at", "seconds",
+          "schema_name", "target", "error", "warnings", "pid", "host")
 
 
 def _prepare(ctx: Context, body: RunIn):
@@ -129,7 +132,8 @@ def list_runs(limit: int = Query(20, ge=1, le=1000), status: str | None = Query(
 
     if status is not None:
         check_status(status)
-    return RunList(runs=[_out(ctx, r) for r in RunStore.at(ctx.runs_db).list(limit=limit, status=status)])
+    rows = RunStore.at(ctx.runs_db).list(limit=limit, status=status, columns=LISTED)
+    return RunList(runs=[_out(ctx, r) for r in rows])
 
 
 @router.get("/runs/{run_id}", response_model=RunOut, responses=RUN_ERRORS)
