@@ -43,6 +43,9 @@ POLICIES = ("block", "drop_oldest", "drop_newest")
 MAX_KEPT = 200
 #: the rate is measured over the last this many seconds
 RATE_WINDOW_S = 5.0
+#: a paced stream hands its events over at most this often (those due meanwhile together, none
+#: early): a frame per subscriber every 10 ms at most, not one per event at thousands a second
+TICK_S = 0.01
 
 
 class TooManyStreams(ApiError):
@@ -378,7 +381,7 @@ class StreamManager:
             next_sample = time.monotonic()
             live.samples.append((next_sample, 0))
             lines, window = None, None
-            async for array, a, b in live.stream.aranges():
+            async for array, a, b in live.stream.aranges(tick=TICK_S):
                 if not live.resumed.is_set():
                     await live.resumed.wait()
                 if live.ended:
