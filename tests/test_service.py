@@ -211,6 +211,20 @@ def test_a_run_executes_in_its_own_process_and_reports_progress(client, settings
     assert any(m.startswith("table orders: started") for m in lines) and lines[-1].startswith("success: 150 rows")
 
 
+def test_a_run_refused_in_its_process_answers_the_error(client, settings):
+    """A run its process refuses before it is on record (another run writes the same target)
+    answers that error: it crossed the pipe as the exception it is (409)."""
+    first = client.post(f"{API}/runs", json={"schema": big(), "target": {"kind": "csv", "path": "same"}}).json()["id"]
+    assert wait_rows(client, first)["status"] == "running"
+    r = client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "csv", "path": "same"}})
+    assert r.status_code == 409 and r.json()["error"]["type"] == "OutputError", r.text
+    assert "another datagen run" in r.json()["error"]["message"] and first in r.json()["error"]["message"]
+    client.post(f"{API}/runs/{first}/cancel")
+    assert wait_done(client, first)["status"] == "interrupted"
+    assert client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "csv", "path": "same"}}).status_code \
+        == 202
+
+
 def test_a_killed_run_process_fails_the_run_and_the_service_goes_on(client, settings):
     r = client.post(f"{API}/runs", json={"schema": big(), "target": {"kind": "csv", "path": "big"}})
     run_id = r.json()["id"]

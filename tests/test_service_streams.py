@@ -420,3 +420,26 @@ def test_ranges_keep_order_numbers_and_the_policies(policy):
             first, _body, count = sub.take(64)
             frames.append(list(range(first, first + count)))
         assert [s for f in frames for s in f] == list(range(5000))  # every event, in order, once
+
+
+def test_aranges_gives_the_events_of_the_per_event_iterator():
+    """The bulk form hands over exactly the events, in the order, that ``for event in stream``
+    gives (unpaced; the paced schedule is the rate test's), ``max_events`` included."""
+    import pyarrow as pa
+
+    def ranges(n: int, most: int) -> list[bytes]:
+        async def go() -> list[bytes]:
+            out: list[bytes] = []
+            s = datagen.stream(IOT, events_per_second=None, max_events=n, seed=4, rows={"readings": 3000}, raw=True)
+            async for window, a, b in s.aranges(most=most):
+                assert 0 <= a < b <= len(window) and b - a <= most
+                assert pa.types.is_binary(window.type) or pa.types.is_large_binary(window.type)
+                out += [line.rstrip(b"\n") for line in window.slice(a, b - a).to_pylist()]
+            return out
+
+        return asyncio.run(go())
+
+    every = list(datagen.stream(IOT, events_per_second=None, max_events=None, seed=4, rows={"readings": 3000},
+                                raw=True))
+    assert ranges(10**9, 1024) == every
+    assert ranges(1234, 100) == every[:1234]

@@ -255,7 +255,10 @@ class RunManager:
             log.error("run %s: reading its process failed: %s: %s", live.id, type(exc).__name__, exc)
         finally:
             conn.close()
-            live.process.join()
+            live.process.join(KILL_AFTER_S)  # it has closed the pipe: it is ending
+            if live.process.is_alive():  # stuck on its way out
+                live.process.kill()
+                live.process.join()
             if not ended:
                 self._died(live)
             if live.id is not None:
