@@ -73,27 +73,37 @@ async def _subscribe(base: str, body: dict, batch: int | None = None) -> list[tu
     return frames
 
 
-def unthrottled(base: str, n: int, batch: int | None) -> dict:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def unthrottled(base: str, n: int, batch: int | None, pid: int) -> dict:
+    server0, client0 = _cpu_s(pid), time.process_time()
     frames = asyncio.run(_subscribe(base, {"events_per_second": None, "max_events": n, "seed": 1,
                                            "rows": {"readings": n}}, batch))
+    server, client = _cpu_s(pid) - server0, time.process_time() - client0
     got = sum(k for _, k in frames)
     seconds = frames[-1][0] - frames[0][0]
+    # CPU per event: what a busy shared machine changes least
     return {"events": got, "frames": len(frames), "seconds": round(seconds, 3),
-            "events_per_s": round(got / seconds)}
+            "events_per_s": round(got / seconds), "server_cpu_us_per_event": round(1e6 * server / got, 2),
+            "client_cpu_us_per_event": round(1e6 * client / got, 2)}
 
 
 def to_file(n: int, tmp: Path) -> dict:
     import datagen
 
     path = tmp / "events.ndjson"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with path.open("wb") as f:
         for line in datagen.stream(SCHEMA, events_per_second=None, max_events=n, seed=1, rows={"readings": n},
                                    raw=True):
             f.write(line + b"\n")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"events": n, "seconds": round(seconds, 3), "events_per_s": round(n / seconds),
-            "bytes": path.stat().st_size}
+            "cpu_us_per_event": round(1e6 * cpu / n, 2), "bytes": path.stat().st_size}
 
 
 def paced(base: str, seconds: int, rate: float) -> dict:
@@ -123,8 +133,8 @@ def main() -> None:
         proc, base = _serve(tmp)
         try:
             out = {"file": to_file(args.events, tmp),
-                   "websocket_batch_default": unthrottled(base, args.events, None),
-                   "websocket_batch_1": unthrottled(base, min(args.events, 100_000), 1)}
+                   "websocket_batch_default": unthrottled(base, args.events, None, proc.pid),
+                   "websocket_batch_1": unthrottled(base, min(args.events, 100_000), 1, proc.pid)}
             out["websocket_vs_file"] = round(out["websocket_batch_default"]["events_per_s"]
                                              / out["file"]["events_per_s"], 3)
             if args.seconds > 0:

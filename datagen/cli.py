@@ -725,7 +725,10 @@ def _serve(host: str, port: int, schemas_dir: str, targets_dir: str | None, outp
     print(f"datagen serve: http://{where}:{port}/docs (API under /api/v1); "
           + (f"an API key is required (X-API-Key, from ${api_key_env})" if key else "no API key (loopback only)")
           + f"; at most {max_runs} runs and {max_streams} streams at once", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    # no permessage-deflate: compressing a live stream (tens of MB/s) costs the server more CPU
+    # than the bytes saved on loopback or a LAN are worth (docs/service.md, "Live streams")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5,
+                ws_per_message_deflate=False)
 
 
 def _render_result(result) -> None:

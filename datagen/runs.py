@@ -37,7 +37,7 @@ import json
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,9 @@ _JSON = ("target", "rows", "tables", "warnings", "record", "replay")
 
 #: the runs this process has begun and not yet finished (its own rows are live exactly then)
 _IN_PROGRESS: set[str] = set()
+#: runs of child processes this process watches over and ends itself if the child dies (the
+#: service's runs): a reader in this process leaves them to it
+SUPERVISED: set[str] = set()
 
 
 # --- where ------------------------------------------------------------------------------------
@@ -208,6 +211,8 @@ def _alive(row: Mapping[str, Any]) -> bool:
     """Whether the process that holds a pending or running row still runs it. A row of another
     host cannot be checked: it counts as alive."""
     pid, host, marker = row.get("pid"), row.get("host"), row.get("proc_start") or ""
+    if row["id"] in SUPERVISED:
+        return True
     if not isinstance(pid, int) or pid <= 0:
         return False
     if host != _host():
@@ -366,9 +371,11 @@ class RunStore:
 
     def finish(self, run_id: str, status: str, *, finished_at: str, seconds: float,
                record: Mapping[str, Any] | None = None, error: str | None = None,
-               warnings: list[str] | None = None) -> None:
+               warnings: list[str] | None = None, unfinished_only: bool = False) -> None:
         """The run's end: ``success`` with its record, or ``failed`` / ``interrupted`` with the
-        error's message."""
+        error's message. ``unfinished_only``: only if nothing has ended it yet (no ``finished_at``:
+        still pending or running, or found dead by a reader) — what the service does for a run
+        whose process died without saying how it ended."""
         assert status in STATUSES
         values: dict[str, Any] = {"status": status, "finished_at": finished_at, "seconds": seconds, "error": error,
                                   "warnings": list(warnings or [])}
@@ -377,8 +384,9 @@ class RunStore:
         try:
             with self._connect() as con, self._tx(con):
                 sets = ", ".join(f"{n} = ?" for n in values)
-                con.execute(f"UPDATE runs SET {sets} WHERE id = ?", [*(_stored(n, v) for n, v in values.items()),
-                                                                     run_id])
+                guard = " AND finished_at IS NULL" if unfinished_only else ""
+                con.execute(f"UPDATE runs SET {sets} WHERE id = ?{guard}",
+                            [*(_stored(n, v) for n, v in values.items()), run_id])
         finally:
             _IN_PROGRESS.discard(run_id)
 
@@ -401,17 +409,22 @@ class RunStore:
         except sqlite3.Error:
             pass
 
-    def list(self, *, limit: int | None = 20, status: str | None = None) -> list[dict[str, Any]]:
-        """The latest runs first (``status``: only those)."""
+    def list(self, *, limit: int | None = 20, status: str | None = None,
+             columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The latest runs first (``status``: only those; ``columns``: only these, e.g. without
+        the schema's bytes and the replay recipe a listing does not show)."""
         if status is not None:
             check_status(status)
+        known = [n for n, _t in _COLUMNS]
+        wanted = known if columns is None else [n for n in known if n in set(columns) | {"id"}]
         if not self.path.exists():
             return []
         with self._connect(create=False) as con:
             if not _has_table(con):
                 return []
             self._reap(con)
-            sql = "SELECT * FROM runs" + (" WHERE status = ?" if status else "") + " ORDER BY started_at DESC, id DESC"
+            sql = (f"SELECT {', '.join(wanted)} FROM runs" + (" WHERE status = ?" if status else "")
+                   + " ORDER BY started_at DESC, id DESC")
             args: list[Any] = [status] if status else []
             if limit is not None:
                 sql += " LIMIT ?"

@@ -191,6 +191,67 @@ def test_cancel_a_long_run(client, settings):
     assert 'datagen_runs_total{status="interrupted"} 1' in client.get(f"{API}/metrics").text
 
 
+def test_a_run_executes_in_its_own_process_and_reports_progress(client, settings):
+    r = client.post(f"{API}/runs", json={"schema": big(), "target": {"kind": "csv", "path": "big"}})
+    run_id = r.json()["id"]
+    run = wait_rows(client, run_id)
+    assert run["status"] == "running" and run["progress"]["rows_done"] > 0, run
+    assert run["progress"]["rows_total"] == 200_000_000 and run["progress"]["current_table"] == "numbers"
+    assert run["tables"]["numbers"]["rows_done"] > 0
+    stored = RunStore.at(settings.runs_db).get(run_id)
+    assert stored["status"] == "running" and stored["pid"] != os.getpid()  # not the service's process
+    assert client.post(f"{API}/runs/{run_id}/cancel").status_code == 202
+    assert wait_done(client, run_id)["status"] == "interrupted"
+    # a run that completes: every row counted, on record as the command line records it
+    ok = client.post(f"{API}/runs", json={"schema": small(), "seed": 3}).json()["id"]
+    run = wait_done(client, ok)
+    assert run["status"] == "success" and run["progress"]["rows_done"] == run["progress"]["rows_total"] == 150
+    assert RunStore.at(settings.runs_db).get(ok)["pid"] != os.getpid()
+    lines = [x["message"] for x in client.get(f"{API}/runs/{ok}/logs").json()["lines"]]
+    assert any(m.startswith("table orders: started") for m in lines) and lines[-1].startswith("success: 150 rows")
+
+
+def test_a_run_refused_in_its_process_answers_the_error(client, settings):
+    """A run its process refuses before it is on record (another run writes the same target)
+    answers that error: it crossed the pipe as the exception it is (409)."""
+    first = client.post(f"{API}/runs", json={"schema": big(), "target": {"kind": "csv", "path": "same"}}).json()["id"]
+    assert wait_rows(client, first)["status"] == "running"
+    r = client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "csv", "path": "same"}})
+    assert r.status_code == 409 and r.json()["error"]["type"] == "OutputError", r.text
+    assert "another datagen run" in r.json()["error"]["message"] and first in r.json()["error"]["message"]
+    client.post(f"{API}/runs/{first}/cancel")
+    assert wait_done(client, first)["status"] == "interrupted"
+    assert client.post(f"{API}/runs", json={"schema": small(), "target": {"kind": "csv", "path": "same"}}).status_code \
+        == 202
+
+
+def test_a_killed_run_process_fails_the_run_and_the_service_goes_on(client, settings):
+    r = client.post(f"{API}/runs", json={"schema": big(), "target": {"kind": "csv", "path": "big"}})
+    run_id = r.json()["id"]
+    assert wait_rows(client, run_id)["status"] == "running"
+    os.kill(RunStore.at(settings.runs_db).get(run_id)["pid"], signal.SIGKILL)
+    run = wait_done(client, run_id)
+    assert run["status"] == "failed", run
+    assert "SIGKILL" in run["error"] and run["progress"]["current_table"] is None
+    assert RunStore.at(settings.runs_db).get(run_id)["status"] == "failed"
+    assert client.post(f"{API}/runs/{run_id}/cancel").status_code == 409
+    assert client.get(f"{API}/health").status_code == 200
+    assert 'datagen_runs_total{status="failed"} 1' in client.get(f"{API}/metrics").text
+    assert client.get(f"{API}/metrics").text.count("datagen_runs_active 0") == 1
+    assert wait_done(client, client.post(f"{API}/runs", json={"schema": small()}).json()["id"])["status"] == "success"
+
+
+def test_a_schema_file_changed_is_read_again(client, settings):
+    """Loaded schemas are kept, but a file that changes is loaded again (its size or time changed)."""
+    assert client.get(f"{API}/schemas/small").json()["name"] == "small"
+    plan = client.post(f"{API}/runs/plan", json={"schema_id": "small"}).json()
+    assert plan["schema_name"] == "small" and plan["rows"] == {"customers": 50, "orders": 100}
+    (settings.schemas_dir / "small.json").write_text(json.dumps(small(rows=7, name="smaller")))
+    assert client.get(f"{API}/schemas/small").json()["name"] == "smaller"
+    plan = client.post(f"{API}/runs/plan", json={"schema_id": "small"}).json()
+    assert plan["schema_name"] == "smaller" and plan["rows"] == {"customers": 7, "orders": 14}
+
+
 def test_429_past_max_runs(client):
     ids = []
     for i in range(2):
@@ -365,16 +426,27 @@ def test_generate_json_and_arrow(client, settings):
     assert client.post(f"{API}/generate", json={"schema": small(), "output": "arrow"}).status_code == 400
 
 
-def test_a_run_crash_does_not_take_the_service_down(client, monkeypatch):
+def _boom(*a, **k):
+    raise RuntimeError("boom")
+
+
+def _main_with_a_crashing_engine(*args):
+    """A run's process whose engine raises (the run's process imports this by name)."""
+    from datagen.service import child
     from shared import api
 
-    def boom(*a, **k):
-        raise RuntimeError("boom")
+    api.generate = _boom
+    child.main(*args)
 
-    monkeypatch.setattr(api, "generate", boom)
+
+def test_a_run_crash_does_not_take_the_service_down(client, monkeypatch):
+    from datagen.service import child
+
+    monkeypatch.setattr(child, "main", _main_with_a_crashing_engine)
     run_id = client.post(f"{API}/runs", json={"schema": small()}).json()["id"]
     run = wait_done(client, run_id)
     assert run["status"] == "failed" and "boom" in run["error"]
+    assert "RuntimeError: boom" in client.get(f"{API}/runs/{run_id}/logs").text
     monkeypatch.undo()
     assert client.get(f"{API}/health").status_code == 200
     assert wait_done(client, client.post(f"{API}/runs", json={"schema": small()}).json()["id"])["status"] == "success"

@@ -350,3 +350,96 @@ def test_the_python_client(server, tmp_path):
             client.generate(str(IOT))
     finally:
         client.close()
+
+
+# --- the subscriber queue, a range at a time ---------------------------------------------------------
+
+
+def _one_by_one(policy: str, buffer: int, steps: list) -> tuple[list[list[int]], int]:
+    """The reference: every event offered alone (the policies as docs/service.md words them)."""
+    import collections
+
+    q: collections.deque[int] = collections.deque()
+    dropped, frames = 0, []
+    for op, arg in steps:
+        if op == "offer":
+            for seq in arg:
+                if len(q) >= buffer:
+                    dropped += 1
+                    if policy == "drop_newest":
+                        continue
+                    q.popleft()
+                q.append(seq)
+        else:
+            frame = [q.popleft()] if q else []
+            while q and len(frame) < arg and q[0] == frame[-1] + 1:
+                frame.append(q.popleft())
+            frames.append(frame)
+    return frames, dropped
+
+
+@pytest.mark.parametrize("policy", ["drop_oldest", "drop_newest", "block"])
+def test_ranges_keep_order_numbers_and_the_policies(policy):
+    """Offering and taking ranges of windows gives exactly the frames of one event at a time:
+    order, consecutive numbers, frames never across a gap, drops counted; block loses nothing."""
+    import random
+
+    import pyarrow as pa
+
+    from datagen.service.streams import Subscriber, Window
+
+    rng = random.Random(7)
+    lines = [orjson.dumps({"n": i, "s": "x" * rng.randrange(5)}) + b"\n" for i in range(5000)]
+    windows = [(k, Window(pa.array(lines[k:k + 700], pa.binary()))) for k in range(0, 5000, 700)]
+    sub = Subscriber(1, policy, buffer=50)  # type: ignore[arg-type]
+    steps, frames, seq = [], [], 0
+    for start, window in windows:
+        a, n = 0, min(700, 5000 - start)
+        while a < n:
+            b = min(n, a + rng.choice([1, 3, 40, 120]))
+            while a < b:  # block: offer what fits, take a frame, offer the rest
+                k = sub.offer(seq, window, a, b)
+                offered = k if policy == "block" else b - a
+                steps.append(("offer", list(range(seq, seq + offered))))
+                seq, a = seq + k, a + k
+                if a < b or rng.random() < 0.3:
+                    take = rng.choice([1, 7, 64])
+                    steps.append(("take", take))
+                    if sub.queued:
+                        first, body, count = sub.take(take)
+                        frames.append([first + i for i in range(count)])
+                        assert [e["n"] for e in orjson.loads(b"[" + body + b"]")] == frames[-1]
+                    else:
+                        frames.append([])
+                    assert sub.queued <= 50
+    expected, dropped = _one_by_one(policy, 50, steps)
+    assert frames == expected and sub.dropped == dropped and sub.high_water <= 50
+    if policy == "block":
+        assert dropped == 0
+        while sub.queued:
+            first, _body, count = sub.take(64)
+            frames.append(list(range(first, first + count)))
+        assert [s for f in frames for s in f] == list(range(5000))  # every event, in order, once
+
+
+def test_aranges_gives_the_events_of_the_per_event_iterator():
+    """The bulk form hands over exactly the events, in the order, that ``for event in stream``
+    gives (unpaced; the paced schedule is the rate test's), ``max_events`` included."""
+    import pyarrow as pa
+
+    def ranges(n: int, most: int) -> list[bytes]:
+        async def go() -> list[bytes]:
+            out: list[bytes] = []
+            s = datagen.stream(IOT, events_per_second=None, max_events=n, seed=4, rows={"readings": 3000}, raw=True)
+            async for window, a, b in s.aranges(most=most):
+                assert 0 <= a < b <= len(window) and b - a <= most
+                assert pa.types.is_binary(window.type) or pa.types.is_large_binary(window.type)
+                out += [line.rstrip(b"\n") for line in window.slice(a, b - a).to_pylist()]
+            return out
+
+        return asyncio.run(go())
+
+    every = list(datagen.stream(IOT, events_per_second=None, max_events=None, seed=4, rows={"readings": 3000},
+                                raw=True))
+    assert ranges(10**9, 1024) == every
+    assert ranges(1234, 100) == every[:1234]

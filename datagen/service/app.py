@@ -4,6 +4,7 @@ one router per resource under ``/api/v1``, the state on ``app.state``)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +19,8 @@ from datagen.service.metrics import Metrics
 from datagen.service.runs import RunManager
 from datagen.service.settings import Settings
 from datagen.service.streams import StreamManager
+
+log = logging.getLogger("datagen.service")
 
 
 class _Limits:
@@ -80,6 +83,39 @@ class _Limits:
             self.metrics.observe(scope.get("method", "?"), path, status[0], time.perf_counter() - t0)
 
 
+#: what ``_warm`` plans: a table of each kind of column the loader and the planner check most
+_WARM_SCHEMA = {"version": 1, "name": "warm_up", "tables": [
+    {"name": "t", "rows": 10, "primary_key": "id", "columns": [
+        {"name": "id", "type": "int64", "generator": {"type": "sequence"}},
+        {"name": "at", "type": "timestamp", "generator": {"type": "uniform_timestamp",
+                                                          "params": {"start": "2024-01-01", "end": "2024-02-01"}}}]},
+    {"name": "e", "rows": 10, "events": {"time": "at"}, "columns": [
+        {"name": "t_id", "type": "int64", "generator": {"type": "fk", "params": {"table": "t", "column": "id"}}},
+        {"name": "at", "type": "timestamp", "generator": {"type": "uniform_timestamp",
+                                                          "params": {"start": "2024-01-01", "end": "2024-02-01"}}}]}]}
+
+
+def _warm(app: FastAPI) -> None:
+    """What the first requests would load — the schema loader and its JSON Schema, the planner,
+    ``describe``, the file formats, the run store, the event stream — loaded at startup by
+    planning a tiny schema as ``POST /runs/plan`` does (nothing is written). Best effort: a
+    failure here is the first request's to report."""
+    try:
+        from datagen.service.models import RunIn
+        from datagen.service.resolve import load_dataset, resolve_plan
+        from datagen.service.routers.runs import plan_run
+        from datagen.stream import EventStream
+
+        ctx = app.state.ctx
+        plan_run(RunIn.model_validate({"schema": _WARM_SCHEMA}), ctx)
+        body = RunIn.model_validate({"schema": _WARM_SCHEMA})
+        EventStream(resolve_plan(body, load_dataset(ctx.settings, body)), raw=True)
+        import generators.event_stream_generator.merge  # noqa: F401
+        import shared.schema_dsl.engine  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - only a warm-up
+        log.warning("warm-up: %s: %s", type(exc).__name__, exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for ``settings`` (checked: a non-loopback host needs an API key)."""
     from shared import __version__
@@ -95,6 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
+        from datagen.service.runs import start_run_server
+
+        # off the event loop: the fork server runs start from imports the engine once, and this
+        # process loads what its first requests would, so that they take as long as the next ones
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(loop.run_in_executor(None, start_run_server), loop.run_in_executor(None, _warm, app))
         yield
         await streams.shutdown()
         await asyncio.get_running_loop().run_in_executor(None, manager.shutdown)

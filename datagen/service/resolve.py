@@ -8,8 +8,12 @@ must resolve (links followed) inside that folder; a target id is looked up among
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import json
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -58,6 +62,32 @@ def schema_path(settings: Settings, schema_id: str) -> Path:
     raise NotFound(f"no schema {schema_id!r} in the schemas folder (GET /api/v1/schemas lists them)")
 
 
+#: loaded schemas kept (the latest used): loading one (YAML, JSON Schema, typing) takes tens of
+#: milliseconds of CPU, and a service asks for the same few again and again
+SCHEMA_CACHE_SIZE = 64
+_schemas: collections.OrderedDict[tuple[Any, ...], Schema] = collections.OrderedDict()
+_schemas_lock = threading.Lock()
+
+
+def cached_schema(key: tuple[Any, ...], load: Callable[[], Schema]) -> Schema:
+    """The schema ``load()`` gives, kept under ``key`` — what determines it: a file's path, size and
+    modification time, an inline schema's SHA-256, a blueprint and its parameters. Schemas are
+    frozen, so one object serves every request. A schema anchored at ``now`` is loaded each time
+    (its anchor is the load's time); a schema with problems is never kept (its error is raised)."""
+    with _schemas_lock:
+        schema = _schemas.get(key)
+        if schema is not None:
+            _schemas.move_to_end(key)
+            return schema
+    schema = load()
+    if schema.anchor_from != "now":
+        with _schemas_lock:
+            _schemas[key] = schema
+            while len(_schemas) > SCHEMA_CACHE_SIZE:
+                _schemas.popitem(last=False)
+    return schema
+
+
 def _inline(settings: Settings, source: dict[str, Any] | str) -> Schema:
     from datagen.api import load_schema
     from shared import api as lib
@@ -67,11 +97,21 @@ def _inline(settings: Settings, source: dict[str, Any] | str) -> Schema:
         if len(data) > settings.max_schema_bytes:
             raise TooLarge(f"the inline schema is {len(data):,} bytes; at most {settings.max_schema_bytes:,}")
         label = "inline.json" if source.lstrip().startswith("{") else "inline.yaml"
-        return lib.load_schema(label, data)
-    size = len(json.dumps(source, default=str))
-    if size > settings.max_schema_bytes:
-        raise TooLarge(f"the inline schema is {size:,} bytes as JSON; at most {settings.max_schema_bytes:,}")
-    return load_schema(source, name="inline")
+        return cached_schema(("text", label, hashlib.sha256(data).hexdigest()), lambda: lib.load_schema(label, data))
+    text = json.dumps(source, default=str)
+    if len(text) > settings.max_schema_bytes:
+        raise TooLarge(f"the inline schema is {len(text):,} bytes as JSON; at most {settings.max_schema_bytes:,}")
+    return cached_schema(("dict", hashlib.sha256(text.encode()).hexdigest()),
+                         lambda: load_schema(source, name="inline"))
+
+
+def load_schema_file(path: Path) -> Schema:
+    """The schema of a file of the schemas folder (kept while the file stays as it is)."""
+    from datagen.api import load_schema
+
+    st = path.stat()
+    return cached_schema(("file", str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino),
+                         lambda: load_schema(path))
 
 
 def load_dataset(settings: Settings, req: DatasetIn) -> Schema:
@@ -88,7 +128,7 @@ def load_dataset(settings: Settings, req: DatasetIn) -> Schema:
     if req.schema_ is not None:
         return _inline(settings, req.schema_)
     if req.schema_id is not None:
-        return load_schema(schema_path(settings, req.schema_id))
+        return load_schema_file(schema_path(settings, req.schema_id))
     from datagen import blueprints
 
     assert req.blueprint is not None
@@ -96,7 +136,8 @@ def load_dataset(settings: Settings, req: DatasetIn) -> Schema:
         raise NotFound(f"no blueprint {req.blueprint!r} (GET /api/v1/blueprints lists them)")
     bp = blueprints.get(req.blueprint)
     items = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in (req.params or {}).items()]
-    return load_schema(bp(**blueprints.parse_params(bp, items)))
+    params = blueprints.parse_params(bp, items)
+    return cached_schema(("blueprint", req.blueprint, tuple(items)), lambda: load_schema(bp(**params)))
 
 
 def resolve_plan(req: DatasetIn, schema: Schema, *, appends: bool = False) -> Plan:

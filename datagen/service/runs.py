@@ -1,29 +1,45 @@
-"""Background runs: one thread per run calling ``datagen.generate`` — the command line's own
-function — with the same run store, so a run's record is exactly a command-line run's.
+"""Background runs: one process per run calling ``datagen.generate`` — the command line's own
+function — with the same run store, so a run's record is exactly a command-line run's
+(``datagen.service.child`` is what that process does).
 
-* **start**: ``submit`` refuses a run past ``max_runs`` (429), starts its thread and waits until
-  the ``Recorder`` has the run on record as ``running`` (``on_record``), then answers its id; a
-  run refused before that (another run writes the same target, a bad option) answers the error.
+Runs execute outside the service's process: the engine never holds the GIL the event loop and
+the request threads need, and a run that crashes — even killed outright — takes only its own
+process down. Each run's process is forked from a fork server (``multiprocessing``'s
+``forkserver`` context, the engine preloaded there: a run starts in milliseconds, not the
+seconds of a fresh interpreter) and talks to the service over a pipe, read by one thread per run.
+
+* **start**: ``submit`` refuses a run past ``max_runs`` (429), starts its process and waits until
+  the process has the run on record as ``running``, then answers its id; a run refused before
+  that (another run writes the same target, a bad option) answers the error.
 * **progress**: the engine's progress callback (``progress(table, rows)``, what the command
-  line's progress bar gets) counts rows per table; tables done and the current table follow.
-* **cancel**: a flag the progress callback checks; set, the next batch raises ``RunCancelled``
-  (a ``KeyboardInterrupt``), which the run's own machinery treats as Ctrl-C: the temporary folder
-  is removed (``--out`` untouched), a database target rolls back as its mode promises
-  (docs/targets.md), and the ``Recorder`` marks the run ``interrupted``.
-* **shutdown**: every live run is cancelled and waited for (``shutdown_grace_s``); one still
-  going after that is marked ``interrupted`` in the store directly.
-* a run's crash is its own: the thread catches everything, the run is ``failed``.
+  line's progress bar gets) in the run's process sends the rows per table (coalesced, ten
+  messages a second at most); here they count per table, tables done and the current table
+  follow.
+* **cancel**: an event the run's progress callback checks; set, the next batch raises
+  ``RunCancelled`` (a ``KeyboardInterrupt``), which the run's own machinery treats as Ctrl-C:
+  the temporary folder is removed (``--out`` untouched), a database target rolls back as its
+  mode promises (docs/targets.md), and the run is marked ``interrupted``.
+* **a crash**: a process that ends without saying how (killed, out of memory, the interpreter
+  crashing) leaves a run the service marks ``failed`` with what became of the process; a run
+  that raises is ``failed`` with its message, as on the command line. The service goes on.
+* **shutdown**: every live run is cancelled and waited for (``shutdown_grace_s``); a process
+  still going after that gets SIGTERM (an interrupt for the run), then SIGKILL, and its run is
+  marked ``interrupted``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import datagen.service.child as child
+from datagen.service.child import RunCancelled
 from datagen.service.errors import Conflict, TooManyRuns
 from datagen.service.metrics import Metrics
 from datagen.service.resolve import Where
@@ -31,19 +47,59 @@ from shared.errors import DatagenError
 from shared.io.redact import redact_text
 from shared.schema_dsl.planner import Plan
 
+__all__ = ["LiveRun", "RunCancelled", "RunManager", "run_context"]
+
 log = logging.getLogger("datagen.service")
 #: at most this many log lines kept per run
 MAX_LOG = 500
 #: how long ``submit`` waits for a run to be on record
 START_TIMEOUT_S = 120.0
+#: after SIGTERM, how long a run's process gets before SIGKILL
+KILL_AFTER_S = 5.0
+#: what the fork server imports once, so that each run's process starts with the engine loaded
+PRELOAD = ["datagen.service.preload"]
+
+_context: Any = None
+_context_lock = threading.Lock()
 
 
-class RunCancelled(KeyboardInterrupt):
-    """Raised inside a run whose cancellation was asked for: handled as Ctrl-C is."""
+def run_context() -> Any:
+    """The ``multiprocessing`` context runs start from: ``forkserver`` (preloaded with the engine)
+    where there is one, else ``spawn``; never a plain fork of the threaded service."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                _context = multiprocessing.get_context("forkserver")
+                _context.set_forkserver_preload(PRELOAD)
+            else:
+                _context = multiprocessing.get_context("spawn")
+        return _context
+
+
+def start_run_server() -> None:
+    """Start the fork server now (it imports the engine once), so that the first run does not wait for it."""
+    ctx = run_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _ended_how(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "is still running"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"was killed by {name}"
+    return f"exited with code {exitcode}"
 
 
 @dataclass
@@ -51,10 +107,11 @@ class LiveRun:
     plan: Plan
     where: Where
     id: str | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: Any = None                 # a multiprocessing Event: the run's process checks it at every batch
     recorded: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
+    process: Any = None                # its multiprocessing Process
+    thread: threading.Thread | None = None  # reads the process's messages
     rows_done: dict[str, int] = field(default_factory=dict)
     current: str | None = None
     error: BaseException | None = None
@@ -105,6 +162,8 @@ class RunManager:
             return self._by_id.get(run_id)
 
     def submit(self, plan: Plan, where: Where) -> LiveRun:
+        from datagen.runs import plan_recipe
+
         live = LiveRun(plan, where)
         with self._lock:
             if self._closing:
@@ -113,21 +172,40 @@ class RunManager:
                 raise TooManyRuns(f"{len(self._active)} runs in progress, at most {self.max_runs} at once "
                                   f"(--max-runs); try again when one has ended", headers={"Retry-After": "5"})
             self._active.append(live)
-        live.log(f"planned {plan.schema.name}: {sum(plan.tables[n].rows for n in plan.kept):,} rows in "
-                 f"{len(plan.kept)} table(s), seed {plan.seed}, into {where.format}")
-        live.thread = threading.Thread(target=self._work, args=(live,), name="datagen-run", daemon=True)
+        try:
+            ctx = run_context()
+            live.log(f"planned {plan.schema.name}: {sum(plan.tables[n].rows for n in plan.kept):,} rows in "
+                     f"{len(plan.kept)} table(s), seed {plan.seed}, into {where.format}")
+            recipe = {**plan_recipe(plan), "options": {"mode": where.options.get("mode")}}
+            reader, writer = ctx.Pipe(duplex=False)
+            live.cancel = ctx.Event()
+            live.process = ctx.Process(target=child.main, name="datagen-run", daemon=False,
+                                       args=(writer, live.cancel, recipe, plan.schema.source.raw, where.format,
+                                             str(where.out), dict(where.options), self.workers, self.runs_db))
+            live.process.start()
+            writer.close()  # the run's process holds the only write end: its end is our EOF
+        except BaseException:
+            with self._lock:
+                self._active.remove(live)
+            raise
+        live.thread = threading.Thread(target=self._follow, args=(live, reader), name="datagen-run-follow",
+                                       daemon=True)
         live.thread.start()
         while not live.recorded.wait(0.05):
-            if live.done.is_set() or not live.thread.is_alive():
+            if live.done.is_set():
                 break
         if live.id is None:  # refused before it was on record as running
-            live.thread.join(START_TIMEOUT_S)
-            if live.error is not None:
+            if isinstance(live.error, Exception):
                 raise live.error
-            raise Conflict("the run ended before it was recorded")
+            if self._closing:
+                raise Conflict("the service is shutting down", status=503)
+            raise Conflict(f"the run ended before it was recorded (its process {_ended_how(live.process.exitcode)})")
         return live
 
     def _on_record(self, live: LiveRun, run_id: str) -> None:
+        from datagen.runs import SUPERVISED
+
+        SUPERVISED.add(run_id)  # if its process dies, this service ends the run (not a reader finding it dead)
         live.id, live.status = run_id, "running"
         with self._lock:
             self._by_id[run_id] = live
@@ -138,8 +216,6 @@ class RunManager:
         live.recorded.set()
 
     def _progress(self, live: LiveRun, table: str, n: int) -> None:
-        if live.cancel.is_set():
-            raise RunCancelled()
         with live._lock:
             before = live.rows_done.get(table, 0)
             live.rows_done[table] = before + n
@@ -151,29 +227,44 @@ class RunManager:
             live.log(f"table {table}: {total:,} rows done")
         self.metrics.add_rows(n)
 
-    def _work(self, live: LiveRun) -> None:
-        import datagen
-
+    def _follow(self, live: LiveRun, conn: Any) -> None:
+        """Read the run's messages until its process closes the pipe; then end the run here."""
+        ended = False
         try:
-            result = datagen.generate(live.plan, format=live.where.format, out=live.where.out,
-                                      options=live.where.options, workers=self.workers, runs_db=self.runs_db,
-                                      progress=lambda t, n: self._progress(live, t, n),
-                                      on_record=lambda rid: self._on_record(live, rid))
-            live.status = "success"
-            live.log(f"success: {sum(result.rows.values()):,} rows in "
-                     f"{result.manifest.get('timings', {}).get('total_s', 0):.2f} s")
-        except BaseException as exc:  # noqa: BLE001 - a run's crash is its own, never the service's
-            live.error = exc
-            live.status = "failed" if isinstance(exc, Exception) else "interrupted"
-            if isinstance(exc, RunCancelled):
-                live.log("interrupted: cancelled" + (" (the service stopped)" if self._closing else ""))
-            elif isinstance(exc, DatagenError):
-                live.log(f"{live.status}: {exc.render()}")
-            else:
-                live.log(f"{live.status}: {type(exc).__name__}: {exc}")
-                if isinstance(exc, Exception):
-                    log.error("run %s crashed: %s: %s", live.id, type(exc).__name__, redact_text(str(exc)))
+            while True:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    break
+                kind = message[0]
+                if kind == "progress":
+                    for table, n in message[1]:
+                        self._progress(live, table, n)
+                elif kind == "record":
+                    self._on_record(live, message[1])
+                elif kind == "refused":
+                    live.error, live.status, ended = message[1], "failed", True
+                elif kind == "end":
+                    _, live.status, text, crashed = message
+                    ended = True
+                    live.log(text + (" (the service stopped)" if self._closing and live.status == "interrupted"
+                                     else ""))
+                    if crashed:
+                        log.error("run %s crashed: %s", live.id, redact_text(text))
+        except BaseException as exc:  # noqa: BLE001 - never let a run's end escape into the service
+            log.error("run %s: reading its process failed: %s: %s", live.id, type(exc).__name__, exc)
         finally:
+            conn.close()
+            live.process.join(KILL_AFTER_S)  # it has closed the pipe: it is ending
+            if live.process.is_alive():  # stuck on its way out
+                live.process.kill()
+                live.process.join()
+            if not ended:
+                self._died(live)
+            if live.id is not None:
+                from datagen.runs import SUPERVISED
+
+                SUPERVISED.discard(live.id)
             live.current = None
             if live.id is not None:
                 self.metrics.run_ended(live.status)
@@ -181,6 +272,26 @@ class RunManager:
                 if live in self._active:
                     self._active.remove(live)
             live.done.set()
+
+    def _died(self, live: LiveRun) -> None:
+        """The run's process ended without saying how: the run failed (interrupted when the
+        service stopped it), recorded so unless something else ended it first."""
+        from datagen.runs import RunStore, _iso
+
+        how = _ended_how(live.process.exitcode)
+        stopping = self._closing and live.cancel.is_set()
+        live.status = "interrupted" if stopping else "failed"
+        message = "interrupted (the service stopped)" if stopping else f"the run's process {how}"
+        live.log(f"{live.status}: {message}" + (f" (its process {how})" if stopping else ""))
+        if live.id is None:
+            return
+        if not stopping:
+            log.error("run %s: its process %s", live.id, how)
+        try:
+            RunStore.at(self.runs_db).finish(live.id, live.status, finished_at=_iso(time.time()), seconds=0.0,
+                                             error=message, unfinished_only=True)
+        except DatagenError as exc:
+            log.error("run %s: cannot mark it %s: %s", live.id, live.status, exc)
 
     def cancel(self, live: LiveRun) -> None:
         if live.done.is_set():
@@ -190,7 +301,8 @@ class RunManager:
         live.cancel.set()
 
     def shutdown(self) -> None:
-        """Cancel every live run, wait for them, mark any still going interrupted."""
+        """Cancel every live run, wait for them; SIGTERM, then SIGKILL, any still going (its run
+        is marked interrupted)."""
         with self._lock:
             self._closing = True
             live = list(self._active)
@@ -199,14 +311,12 @@ class RunManager:
             r.log("cancelled: the service is stopping")
         deadline = time.monotonic() + self.grace
         for r in live:
-            if r.thread is not None:
-                r.thread.join(max(0.0, deadline - time.monotonic()))
+            r.done.wait(max(0.0, deadline - time.monotonic()))
         for r in live:
-            if not r.done.is_set() and r.id is not None:
-                from datagen.runs import RunStore, _iso
-
-                try:
-                    RunStore.at(self.runs_db).finish(r.id, "interrupted", finished_at=_iso(time.time()),
-                                                     seconds=0.0, error="interrupted (the service stopped)")
-                except DatagenError as exc:
-                    log.error("run %s: cannot mark it interrupted: %s", r.id, exc)
+            if not r.done.is_set():
+                r.process.terminate()
+        deadline = time.monotonic() + KILL_AFTER_S
+        for r in live:
+            if not r.done.wait(max(0.0, deadline - time.monotonic())):
+                r.process.kill()
+                r.done.wait(KILL_AFTER_S)

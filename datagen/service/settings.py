@@ -47,7 +47,7 @@ class Settings(BaseModel):
     max_schema_bytes: int = Field(default=256 << 10, ge=256)
     #: ``POST /generate`` answers in memory: at most this many rows in all
     max_generate_rows: int = Field(default=100_000, ge=1)
-    #: worker processes per run (1: the run's own thread; forking from a threaded server is avoided)
+    #: worker processes per run, forked by the run's own process (1: none, the run's process works alone)
     workers: int = Field(default=1, ge=1)
     #: on shutdown, how long running runs get to stop before they are marked interrupted anyway
     shutdown_grace_s: float = Field(default=30.0, ge=0)

@@ -41,10 +41,11 @@ Policy = Literal["block", "drop_oldest", "drop_newest"]
 POLICIES = ("block", "drop_oldest", "drop_newest")
 #: ended streams kept for ``GET /streams/{id}``
 MAX_KEPT = 200
-#: unthrottled, the producer lets the subscribers' senders run after this many events
-YIELD_EVERY = 64
 #: the rate is measured over the last this many seconds
 RATE_WINDOW_S = 5.0
+#: a paced stream hands its events over at most this often (those due meanwhile together, none
+#: early): a frame per subscriber every 10 ms at most, not one per event at thousands a second
+TICK_S = 0.01
 
 
 class TooManyStreams(ApiError):
@@ -55,12 +56,46 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class Window:
+    """A window of the stream: newline-terminated JSON lines in one Arrow buffer, and where each
+    line starts. A range of it becomes the inside of a JSON array with one bytes operation (a
+    JSON line holds no raw newline: the newlines become commas), no Python object per event."""
+
+    __slots__ = ("data", "offsets")
+
+    def __init__(self, lines: Any):
+        import numpy as np
+        import pyarrow as pa
+
+        width = np.dtype(np.int64 if pa.types.is_large_binary(lines.type) or pa.types.is_large_string(lines.type)
+                         else np.int32)
+        bufs = lines.buffers()
+        self.offsets = np.frombuffer(bufs[1], dtype=width, count=len(lines) + 1, offset=lines.offset * width.itemsize)
+        self.data = memoryview(bufs[2])
+
+    def body(self, a: int, b: int) -> bytes:
+        """Lines ``[a, b)`` joined by commas (without their newlines)."""
+        return bytes(self.data[int(self.offsets[a]):int(self.offsets[b]) - 1]).replace(b"\n", b",")
+
+
+class Segment:
+    """Events ``[a, b)`` of a window, the first with stream sequence number ``seq``."""
+
+    __slots__ = ("seq", "window", "a", "b")
+
+    def __init__(self, seq: int, window: Window, a: int, b: int):
+        self.seq, self.window, self.a, self.b = seq, window, a, b
+
+
 class Subscriber:
-    """One WebSocket subscriber's bounded queue of ``(stream_seq, line)`` and its policy."""
+    """One WebSocket subscriber's bounded queue (segments of windows, ``queued`` events in all)
+    and its policy. Events are offered and taken a range at a time; the policies act per event
+    exactly as if they came one by one."""
 
     def __init__(self, sid: int, policy: Policy, buffer: int):
         self.id, self.policy, self.buffer = sid, policy, buffer
-        self.queue: collections.deque[tuple[int, bytes]] = collections.deque()
+        self.queue: collections.deque[Segment] = collections.deque()
+        self.queued = 0
         self.ready = asyncio.Event()      # something to send (or the end)
         self.space = asyncio.Event()      # room in the queue (block)
         self.space.set()
@@ -71,36 +106,83 @@ class Subscriber:
         self.gone = False                            # the client went away
         self.connected_at = _now()
 
-    def offer_nowait(self, seq: int, line: bytes) -> bool:
-        """Queue an event under a drop policy, or say it must wait (``block`` and full)."""
-        q = self.queue
-        if len(q) >= self.buffer:
-            if self.policy == "block":
-                self.space.clear()
-                return False
-            self.dropped += 1
-            if self.policy == "drop_newest":
-                return True
-            q.popleft()
-        q.append((seq, line))
-        if len(q) > self.high_water:
-            self.high_water = len(q)
+    def _append(self, seq: int, window: Window, a: int, b: int) -> None:
+        last = self.queue[-1] if self.queue else None
+        if last is not None and last.window is window and last.b == a and last.seq + (last.b - last.a) == seq:
+            last.b = b
+        else:
+            self.queue.append(Segment(seq, window, a, b))
+        self.queued += b - a
+        if self.queued > self.high_water:
+            self.high_water = self.queued
         self.ready.set()
-        return True
 
-    def take(self, n: int) -> tuple[int, list[bytes]]:
-        """Up to ``n`` queued events with consecutive sequence numbers: (first seq, lines)."""
+    def _drop_oldest(self, k: int) -> None:
+        self.dropped += k
+        self.queued -= k
+        while k:
+            seg = self.queue[0]
+            m = seg.b - seg.a
+            if m <= k:
+                self.queue.popleft()
+                k -= m
+            else:
+                seg.a += k
+                seg.seq += k
+                k = 0
+
+    def offer(self, seq: int, window: Window, a: int, b: int) -> int:
+        """Queue events ``[a, b)`` (numbered from ``seq``) under the policy: how many of them are
+        dealt with — all of them, except under ``block`` when the queue fills (then wait for
+        ``space`` and offer the rest)."""
+        n = total = b - a
+        room = self.buffer - self.queued
+        if self.policy == "drop_oldest":
+            if n > self.buffer:  # only the newest ``buffer`` of them would stay
+                self.dropped += n - self.buffer
+                seq, a = seq + n - self.buffer, b - self.buffer
+                n = self.buffer
+            if n > room:
+                self._drop_oldest(n - room)
+            self._append(seq, window, a, b)
+            return total
+        k = min(n, max(room, 0))
+        if k:
+            self._append(seq, window, a, a + k)
+        if k < n:
+            if self.policy == "drop_newest":
+                self.dropped += n - k
+                return n
+            self.space.clear()
+        return k
+
+    def take(self, n: int) -> tuple[int, bytes, int]:
+        """Up to ``n`` queued events with consecutive sequence numbers: (first seq, the events
+        as the inside of a JSON array, how many)."""
         q = self.queue
-        first, line = q.popleft()
-        lines = [line]
-        expect = first + 1
-        while q and len(lines) < n and q[0][0] == expect:
-            lines.append(q.popleft()[1])
-            expect += 1
+        first = expect = q[0].seq
+        parts = []
+        count = 0
+        while q and count < n and q[0].seq == expect:
+            seg = q[0]
+            m = min(seg.b - seg.a, n - count)
+            parts.append(seg.window.body(seg.a, seg.a + m))
+            if m == seg.b - seg.a:
+                q.popleft()
+            else:
+                seg.a += m
+                seg.seq += m
+            count += m
+            expect += m
+        self.queued -= count
         if not q:
             self.ready.clear()
         self.space.set()
-        return first, lines
+        return first, parts[0] if len(parts) == 1 else b",".join(parts), count
+
+    def clear(self) -> None:
+        self.queue.clear()
+        self.queued = 0
 
     def finish(self, code: int, reason: str) -> None:
         if self.closed is None:
@@ -109,7 +191,7 @@ class Subscriber:
         self.space.set()
 
     def info(self) -> dict[str, Any]:
-        return {"id": self.id, "policy": self.policy, "buffer": self.buffer, "queued": len(self.queue),
+        return {"id": self.id, "policy": self.policy, "buffer": self.buffer, "queued": self.queued,
                 "max_queued": self.high_water, "sent": self.sent, "dropped": self.dropped,
                 "connected_at": self.connected_at}
 
@@ -261,7 +343,7 @@ class StreamManager:
         live.resumed.set()
         for sub in live.subscribers:
             if not flush:
-                sub.queue.clear()
+                sub.clear()
             sub.finish(code, reason)
 
     # --- subscribers -----------------------------------------------------------------------------
@@ -298,23 +380,31 @@ class StreamManager:
             seq = 0
             next_sample = time.monotonic()
             live.samples.append((next_sample, 0))
-            async for line in live.stream:
+            lines, window = None, None
+            async for array, a, b in live.stream.aranges(tick=TICK_S):
                 if not live.resumed.is_set():
                     await live.resumed.wait()
                 if live.ended:
                     return
-                for sub in live.subscribers:
-                    if not sub.offer_nowait(seq, line):
-                        while not sub.gone and not sub.offer_nowait(seq, line):
-                            await sub.space.wait()
-                seq += 1
+                if array is not lines:
+                    lines, window = array, Window(array)
+                assert window is not None
+                for sub in list(live.subscribers):
+                    s0, a0 = seq, a
+                    while True:
+                        k = sub.offer(s0, window, a0, b)
+                        s0, a0 = s0 + k, a0 + k
+                        if a0 >= b or sub.gone:
+                            break
+                        await sub.space.wait()
+                seq += b - a
                 live.produced = seq
                 now = time.monotonic()
                 if now >= next_sample:
                     live.samples.append((now, seq))
                     next_sample = now + 0.25
-                if unpaced and seq % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
+                if unpaced:
+                    await asyncio.sleep(0)  # let the subscribers' senders run
             live.samples.append((time.monotonic(), seq))
             why = "max_events reached" if live.stream.max_events is not None and seq >= live.stream.max_events \
                 else "the schema's events are exhausted"

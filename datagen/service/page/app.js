@@ -361,9 +361,11 @@ function homeView(view) {
     try {
       blueprints = await datasetOptions(dataset);
       const named = await api("/targets");
+      if (!form.isConnected) return;  // the page went to another view meanwhile
       for (const t of named.targets) targets[t.id] = t;
       fill($("named-targets"), named.targets.map((t) => el("option", {value: `id:${t.id}`}, `${t.id} (${t.kind})`)));
     } catch (exc) {
+      if (!form.isConnected) return;
       if (exc.status !== 401 && exc.status !== 403) showError(exc);  // the notice asks for the key
     }
     sync();
@@ -524,7 +526,7 @@ function streamsView(view) {
     for (const n of form.querySelectorAll(".for-blueprint")) n.hidden = !dataset.value.startsWith("blueprint:");
   };
   dataset.addEventListener("change", sync);
-  datasetOptions(dataset, "iot").then(sync, (exc) => errorBox($("stream-error"), exc));
+  datasetOptions(dataset, "iot").then(sync, (exc) => { if (form.isConnected) errorBox($("stream-error"), exc); });
   sync();
 
   form.addEventListener("submit", async (event) => {

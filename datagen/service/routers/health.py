@@ -15,7 +15,7 @@ metrics_router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health)
-def health() -> Health:
+async def health() -> Health:
     """The service is up."""
     from shared import __version__
 
@@ -42,7 +42,7 @@ def ready(ctx: Context = Depends(context)):
 
 @metrics_router.get("/metrics", response_class=PlainTextResponse,
                     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format 0.0.4"}})
-def metrics(ctx: Context = Depends(context)) -> PlainTextResponse:
+async def metrics(ctx: Context = Depends(context)) -> PlainTextResponse:
     """Runs by status, rows written, stream events sent, request counts and latencies."""
     return PlainTextResponse(ctx.metrics.render(ctx.runs.active, ctx.streams.active,
                                                  ctx.streams.subscribers), media_type=CONTENT_TYPE)

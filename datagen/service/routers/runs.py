@@ -28,6 +28,9 @@ from shared.io.redact import redact
 
 router = APIRouter(tags=["runs"])
 RUN_ERRORS = {**ERRORS, 409: ERRORS[400], 429: ERRORS[400]}
+#: the run store's columns a RunOut shows (not the schema's bytes, the record or the replay recipe)
+LISTED = ("id", "status", "seed", "config_hash", "rows", "tables", "started_at", "finished_at", "seconds",
+          "schema_name", "target", "error", "warnings", "pid", "host")
 
 
 def _prepare(ctx: Context, body: RunIn):
@@ -79,8 +82,10 @@ def _tables(run: dict[str, Any], live: LiveRun | None) -> dict[str, TableStat] |
     out = {}
     for n in names:
         rows = (stored.get(n) or {}).get("rows", planned.get(n, 0))
-        if n in done:
-            rows_done: int | None = done[n]
+        if run["status"] == "success":  # on record as done (its last progress may not have come in yet)
+            rows_done: int | None = rows
+        elif n in done:
+            rows_done = done[n]
         else:
             rows_done = rows if run["status"] == "success" else None
         out[n] = TableStat(rows=rows, rows_done=rows_done, seconds=(stored.get(n) or {}).get("seconds"))
@@ -93,7 +98,9 @@ def _out(ctx: Context, run: dict[str, Any]) -> RunOut:
     if live is not None:
         now = live.progress()
         if run["status"] not in ("pending", "running"):  # recorded as ended: no table is under way,
-            now["current_table"] = None  # even if the run's thread has not reached its last line yet
+            now["current_table"] = None  # even if the run's last messages have not come in yet
+        if run["status"] == "success":
+            now.update(rows_done=now["rows_total"], tables_done=now["tables_total"])
         progress = Progress(**now)
     elif run["status"] == "success" and run.get("rows"):
         rows = run["rows"]
@@ -125,7 +132,8 @@ def list_runs(limit: int = Query(20, ge=1, le=1000), status: str | None = Query(
 
     if status is not None:
         check_status(status)
-    return RunList(runs=[_out(ctx, r) for r in RunStore.at(ctx.runs_db).list(limit=limit, status=status)])
+    rows = RunStore.at(ctx.runs_db).list(limit=limit, status=status, columns=LISTED)
+    return RunList(runs=[_out(ctx, r) for r in rows])
 
 
 @router.get("/runs/{run_id}", response_model=RunOut, responses=RUN_ERRORS)

@@ -19,7 +19,7 @@ from datagen.service.models import (
     SchemaItem,
     SchemaList,
 )
-from datagen.service.resolve import _inline, schema_files, schema_path
+from datagen.service.resolve import _inline, load_schema_file, schema_files, schema_path
 from shared.errors import DatagenError
 
 router = APIRouter(tags=["schemas"])
@@ -44,7 +44,7 @@ def show_schema(schema_id: str, ctx: Context = Depends(context)) -> SchemaDetail
     import datagen
 
     path = schema_path(ctx.settings, schema_id)
-    schema = datagen.load_schema(path)
+    schema = load_schema_file(path)
     return SchemaDetail(id=schema_id, name=schema.name, text=path.read_text(encoding="utf-8", errors="replace"),
                         plan=plain(datagen.describe(schema)))
 

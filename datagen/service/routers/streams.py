@@ -87,8 +87,8 @@ async def stop_stream(stream_id: str, ctx: Context = Depends(context)) -> Stream
     return _out(ctx.streams.stop(stream_id))
 
 
-def _frame(first: int, lines: list[bytes]) -> str:
-    return (b'{"type":"events","stream_seq":%d,"events":[' % first + b",".join(lines) + b"]}").decode()
+def _frame(first: int, body: bytes) -> str:
+    return (b'{"type":"events","stream_seq":%d,"events":[' % first + body + b"]}").decode()
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
@@ -156,10 +156,10 @@ async def _pump(ctx: Context, ws: WebSocket, live: LiveStream, sub: Subscriber, 
                 await ws.send_json({"type": "status", "status": live.status, "events_produced": live.produced,
                                     "sent": sub.sent, "dropped": sub.dropped})
             if sub.queue:
-                first, lines = sub.take(batch)
-                await ws.send_text(_frame(first, lines))
-                sub.sent += len(lines)
-                ctx.metrics.add_stream_events(len(lines))
+                first, body, count = sub.take(batch)
+                await ws.send_text(_frame(first, body))
+                sub.sent += count
+                ctx.metrics.add_stream_events(count)
                 continue
             if sub.closed is not None:
                 code, reason = sub.closed
