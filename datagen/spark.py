@@ -543,8 +543,9 @@ class SparkReading(Format):
         if not files:
             empty = pa.schema([f for f in arrow_schema if columns is None or f.name in columns])
             return pa.RecordBatchReader.from_batches(empty, iter(()))
-        if schema is None:
+        if schema is None:  # the first file's (read once per table): every file is read with it
             schema = self.spark.read.parquet(files[0]).schema
+            self._files[table.name] = (files, schema)
         fields = [f for f in schema.fields if columns is None or f.name in set(columns)]
         target = pa.schema([pa.field(f.name, _read_type(f, arrow_schema)) for f in fields])
 

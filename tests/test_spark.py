@@ -172,68 +172,77 @@ def _not_passed(report):
     return [c for c in report["checks"] if c["status"] != "pass"][:3]
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "delta"])
-def test_validate_engine_spark_reads_what_generate_engine_spark_wrote(spark, tmp_path, monkeypatch, fmt):
+#: small runs of several files per table (Spark streams each file's partitions: one job each)
+SMALL = {"scale": 0.25, "block_rows": 400}
+
+
+def _replays(report, table=None):
+    return [c for c in report["checks"] if c["kind"] == "deterministic_replay" and table in (None, c["table"])]
+
+
+def test_validate_engine_spark_reads_parquet_and_catches_a_tampered_value(spark, tmp_path, monkeypatch):
     """Spark reads the tables back and the runner's one set of checks runs on its batches:
-    status pass, the replay against the local engine included, the report saying so."""
-    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
-    shop, out = example_schemas()["shop"], tmp_path / "out"
-    datagen.generate(shop, format=fmt, out=out, engine="spark", spark=spark, block_rows=700)
-    assert len(list((out / "orders").glob("part-*.parquet"))) > 1  # several files: their order matters
-    report = datagen.validate(shop, out=out, format=fmt, engine="spark", spark=spark)
-    assert report["status"] == "pass", _not_passed(report)
-    assert report["engine"] == "spark" and "hive" not in report
-    replay = [c for c in report["checks"] if c["kind"] == "deterministic_replay"]
-    assert len(replay) == 4 and all(c["status"] == "pass" and c["element_count"] for c in replay)
-    assert datagen.validate(shop, out=out, format=fmt)["engine"] == "local"
-
-
-def test_spark_reading_keeps_the_row_order_of_files_split_in_partitions(spark, tmp_path, monkeypatch):
-    """A part of many row groups read in many Spark partitions (a small maxPartitionBytes):
-    the rows reach the checks in the file's order — the replay compares them in order and passes,
-    and the batches equal pyarrow's reading of the files."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
-    shop, out = example_schemas()["shop"], tmp_path / "out"
-    datagen.generate(shop, format="parquet", out=out, options={"row_group_rows": 97}, workers=1)
-    part = sorted((out / "orders").glob("part-*.parquet"))[0]
-    assert pq.ParquetFile(part).num_row_groups > 5
-    old = spark.conf.get("spark.sql.files.maxPartitionBytes")
-    spark.conf.set("spark.sql.files.maxPartitionBytes", "8192")
-    try:
-        assert spark.read.parquet(str(part)).rdd.getNumPartitions() > 3
-        reading = dspark.spark_reader(datagen.get_format("parquet"), datagen.load_schema(shop), out, spark=spark)
-        table = datagen.load_schema(shop).table("orders")
-        schema = pq.read_schema(part)
-        got = reading.read_batches(out, table, schema).read_all()
-        assert got.equals(pq.read_table(out / "orders").cast(got.schema))
-        report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
-    finally:
-        spark.conf.set("spark.sql.files.maxPartitionBytes", old)
-    assert report["status"] == "pass", _not_passed(report)
-    assert isinstance(got, pa.Table) and got.num_rows == datagen.resolve_plan(shop).rows("orders")
-
-
-def test_validate_engine_spark_catches_a_tampered_value(spark, tmp_path, monkeypatch):
+    status pass, the replay against the local engine included, the report saying so; one key
+    rewritten in a part (pyarrow, the same types) fails the replay of that table."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
     shop, out = example_schemas()["shop"], tmp_path / "out"
-    datagen.generate(shop, format="parquet", out=out, engine="spark", spark=spark, block_rows=700)
-    part = sorted((out / "orders").glob("part-*.parquet"))[0]  # block 0: always replayed
-    data = pq.read_table(part)
+    datagen.generate(shop, format="parquet", out=out, engine="spark", spark=spark, **SMALL)
+    parts = sorted((out / "orders").glob("part-*.parquet"))
+    assert len(parts) > 1  # several files: their order matters
+    report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
+    assert report["status"] == "pass", _not_passed(report)
+    assert report["engine"] == "spark" and "hive" not in report
+    assert len(_replays(report)) == 4 and all(c["status"] == "pass" and c["element_count"] for c in _replays(report))
+
+    data = pq.read_table(parts[0])  # block 0: always replayed
     i = data.schema.get_field_index("order_id")
     ids = data.column(i)
-    data = data.set_column(i, data.field(i), pc.if_else(pc.equal(ids, ids[3]), pa.scalar(-1, ids.type), ids))
-    pq.write_table(data, part)  # the same types, one key changed
+    pq.write_table(data.set_column(i, data.field(i), pc.if_else(pc.equal(ids, ids[3]), pa.scalar(-1, ids.type), ids)),
+                   parts[0])
     report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
     assert report["status"] == "fail" and report["engine"] == "spark"
-    (replay,) = [c for c in report["checks"] if c["kind"] == "deterministic_replay" and c["table"] == "orders"]
+    (replay,) = _replays(report, "orders")
     assert replay["status"] == "fail" and replay["unexpected_count"] == 1, replay
+
+
+def test_validate_engine_spark_reads_delta(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    datagen.generate(shop, format="delta", out=out, engine="spark", spark=spark, **SMALL)
+    report = datagen.validate(shop, out=out, format="delta", engine="spark", spark=spark)
+    assert report["status"] == "pass", _not_passed(report)
+    assert report["engine"] == "spark" and [c["status"] for c in _replays(report)] == ["pass"] * 4
+    assert [c["status"] for c in report["checks"] if c["kind"] == "delta_log"] == ["pass"] * 4
+    assert datagen.validate(shop, out=out, format="delta")["engine"] == "local"
+
+
+def test_spark_reading_keeps_the_row_order_of_files_split_in_partitions(spark, tmp_path, monkeypatch):
+    """Parts of many row groups read in several Spark partitions each (a small maxPartitionBytes):
+    the rows reach the checks in the files' order — the batches equal pyarrow's reading of the
+    files, and the replay, which compares in order, passes."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    datagen.generate(shop, format="parquet", out=out, options={"row_group_rows": 50}, workers=1, scale=0.1)
+    (part,) = sorted((out / "orders").glob("part-*.parquet"))
+    assert pq.ParquetFile(part).num_row_groups > 5
+    old = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        assert spark.read.parquet(str(part)).rdd.getNumPartitions() > 2
+        the_schema = datagen.load_schema(shop)
+        reading = dspark.spark_reader(datagen.get_format("parquet"), the_schema, out, spark=spark)
+        got = reading.read_batches(out, the_schema.table("orders"), pq.read_schema(part)).read_all()
+        assert got.num_rows == 600 and got.equals(pq.read_table(part).cast(got.schema))
+        report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", old)
+    assert report["status"] == "pass", _not_passed(report)
 
 
 HIVE_SCRIPT = """
@@ -245,7 +254,8 @@ from datagen.cli import app
 
 shop, out, meta = sys.argv[1:4]
 spark = dspark.session("local[2]", hive_metastore=meta)
-datagen.generate(shop, format="delta", out=out, engine="spark", spark=spark, block_rows=700, hive_db="dg_validate")
+datagen.generate(shop, format="delta", out=out, engine="spark", spark=spark, scale=0.25, block_rows=400,
+                 hive_db="dg_validate")
 runner = CliRunner()
 args = ["validate", "--format", "delta", "--schema", shop, "--out", out, "--engine", "spark", "--hive-metastore", meta]
 ok = runner.invoke(app, [*args, "--hive-db", "dg_validate", "--json", "--report", out + "-ok.json"])
