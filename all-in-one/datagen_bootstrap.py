@@ -101,7 +101,7 @@ APP_MODULE = "datagen"
 VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-ddl": "sql", "fit": "fit",
                "serve": "service", "report": "fit"}
 FORMAT_EXTRAS = {"postgres": "postgres", "delta": "spark"}
-# `generate --engine NAME` -> the extra that engine needs
+# `generate --engine NAME` / `validate --engine NAME` -> the extra that engine needs
 ENGINE_EXTRAS = {"spark": "spark"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
 # from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity

@@ -562,7 +562,9 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
              strict: bool = False, allow_huge: bool = False, seed: int | None = None, rows: Rows = None,
              scale: float | None = None, profile: str | None = None, anchor: str | None = None,
              options: Mapping[str, Any] | None = None, table_scale: TableScale = None,
-             include: Tables = None, exclude: Tables = None) -> dict[str, Any]:
+             include: Tables = None, exclude: Tables = None, engine: str = "local", spark: Any = None,
+             spark_master: str | None = None, spark_conf: Mapping[str, str] | None = None,
+             hive_db: str | None = None, hive_metastore: str | os.PathLike | None = None) -> dict[str, Any]:
     """Check the artifacts in ``out`` against the schema; returns the report (``status`` "pass" or
     "fail"), never raises for a failed check. ``format`` defaults to the manifest's. ``seed``,
     ``rows``, ``scale`` and ``profile``, when given, must be those the output was generated with
@@ -570,7 +572,11 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
     say where to read (SQLite's ``database=PATH`` for a database loaded outside ``out``).
     ``table_scale``, ``include`` and ``exclude`` are, like ``scale``, what the run must have used
     (``run_match``): the manifest records them and only the tables it wrote are checked. Without a
-    manifest (data datagen did not write), ``include``/``exclude`` choose the tables checked."""
+    manifest (data datagen did not write), ``include``/``exclude`` choose the tables checked.
+    ``engine="spark"``: Spark reads the tables (``spark``: a session, else one on ``spark_master``
+    with ``spark_conf``) — the Parquet or Delta files in ``out``, or with ``hive_db`` the catalog's
+    tables ``hive_db.<table>`` (``hive_metastore``: the catalog's folder, as for ``generate``) —
+    and the same checks run on its reading; the report says ``"engine": "spark"`` (docs/spark.md)."""
     from shared.validation.runner import parse_instant, read_manifest, validate_output
 
     the_schema = load_schema(schema)
@@ -626,8 +632,29 @@ def validate(schema: SchemaLike, *, out: str | os.PathLike | None = None, format
         if parse_instant(anchor) is None:
             raise UsageError(f"--anchor {anchor!r}: not an ISO instant (e.g. 2025-01-01T00:00:00Z)")
         expect["anchor"] = anchor
+    fmt = _reading_engine(engine, fmt, the_schema, target, spark, spark_master, spark_conf, hive_db, hive_metastore)
     return validate_output(the_schema, fmt, target, strict=strict, allow_huge=allow_huge, expect=expect,
-                           excluded=excluded)
+                           excluded=excluded, engine=engine,
+                           hive={"database": hive_db} if hive_db is not None else None)
+
+
+def _reading_engine(engine: str, fmt: Format, schema: Schema, out: Path, spark: Any, spark_master: str | None,
+                    spark_conf: Mapping[str, str] | None, hive_db: str | None,
+                    hive_metastore: str | os.PathLike | None) -> Format:
+    """``fmt`` as ``engine`` reads it for ``validate`` (``datagen.engines.READERS``): the format
+    itself for the local engine; checked before a session starts."""
+    from datagen.engines import READERS, check_engine
+
+    check_engine(engine, READERS)
+    if engine == "local":
+        if spark is not None or spark_master or spark_conf:
+            raise UsageError("--spark-master and --spark-conf go with --engine spark")
+        if hive_db is not None or hive_metastore is not None:
+            raise UsageError("--hive-db and --hive-metastore go with --engine spark (tables are read from the "
+                             "Spark session's catalog)")
+        return fmt
+    hive = {k: v for k, v in (("hive_db", hive_db), ("hive_metastore", hive_metastore)) if v is not None}
+    return READERS[engine](fmt, schema.written, out, spark=spark, master=spark_master, conf=spark_conf, **hive)
 
 
 def to_arrow(schema: SchemaLike | Plan, tables: Iterable[str] | str | None = None, *, seed: int | None = None,

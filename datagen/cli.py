@@ -442,6 +442,16 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         mode: str = ModeOpt,
         atomic: bool = AtomicOpt,
         defer_constraints: bool = DeferOpt,
+        engine: str = typer.Option("local", "--engine", help="local (default) or spark: Spark reads the tables "
+                                   "(parquet, delta; or the catalog's with --hive-db) and the same checks run."),
+        spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark "
+                                         "(default local[2])."),
+        spark_conf: list[str] = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; "
+                                             "repeatable."),
+        hive_db: str = typer.Option(None, "--hive-db", help="With --engine spark: read each table from the "
+                                    "session's catalog as NAME.table (a safe identifier)."),
+        hive_metastore: str = typer.Option(None, "--hive-metastore", help="With --engine spark: the folder of the "
+                                           "Hive catalog (embedded Derby metastore) generate --hive-metastore used."),
     ) -> None:
         """Check the artifacts in --out against the schema; write validation_report.json; exit 0/1."""
         import datagen
@@ -458,9 +468,11 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 from rich.console import Console
 
                 status = Console(stderr=True).status(f"validating {target} …")
-            selection = {"table_scale": list(table_scale) if table_scale else None,
-                         "include": list(include) if include else None,
-                         "exclude": list(exclude) if exclude else None}
+            selection: dict[str, Any] = {"table_scale": list(table_scale) if table_scale else None,
+                                         "include": list(include) if include else None,
+                                         "exclude": list(exclude) if exclude else None,
+                                         "engine": engine, "spark_master": spark_master, "spark_conf": _spark_conf(spark_conf),
+                                         "hive_db": hive_db, "hive_metastore": hive_metastore}
             if status is not None:
                 with status:
                     rep = datagen.validate(source, out=target, format=fmt, strict=strict, allow_huge=allow_huge,

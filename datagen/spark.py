@@ -33,11 +33,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from datagen.engines import ENGINES
+from datagen.engines import ENGINES, READERS
 from datagen.runs import plan_recipe
 from shared.errors import UsageError
+from shared.formats import Format
 
-__all__ = ["session", "generate", "table_writer", "differences", "to_arrow", "register_tables", "DEFAULT_CONF"]
+__all__ = ["session", "generate", "table_writer", "differences", "to_arrow", "register_tables", "DEFAULT_CONF",
+           "SparkReading", "spark_reader"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a session's settings that make it behave like the local engine (UTC timestamps, Arrow on)
@@ -417,3 +419,183 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
         kept = list(plan.kept)
         out["register"] = lambda out_dir: register_tables(spark, hive_db, out_dir, kept)
     return out
+
+
+# --------------------------------------------------------------------------- validate --engine spark
+
+#: the formats ``validate --engine spark`` reads with Spark: their tables are Parquet files (a
+#: Delta table's are the files its log names). Text formats are read by the local readers.
+SPARK_READ_FORMATS = ("parquet", "delta")
+#: the column each file's rows are numbered in (Spark's ``_metadata.row_index``): the order check
+_ROW_INDEX = "_datagen_row_index"
+#: what the executors send the driver per Arrow batch of a file's rows
+_BLOB_SCHEMA = "first long, rows long, ordered boolean, ipc binary"
+
+
+def _ipc_batches(batches: Iterator[pa.RecordBatch], target: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function for reading: each batch of a file's rows (their row index last)
+    becomes one row — the index of its first row, its row count, whether the rows are
+    consecutive, and the rows cast to ``target`` as Arrow IPC bytes. Columnar: no row is looked
+    at one by one."""
+    import numpy as np
+
+    for batch in batches:
+        n = batch.num_rows
+        if not n:
+            continue
+        index = batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=False)
+        first = int(index[0])
+        ordered = bool(np.array_equal(index, np.arange(first, first + n, dtype=index.dtype)))
+        arrays = [col if col.type == f.type else col.cast(f.type)
+                  for col, f in zip(batch.columns[:-1], target, strict=True)]
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, target) as writer:
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=target))
+        data = sink.getvalue()
+        offsets = pa.py_buffer(np.array([0, data.size], dtype=np.int32).tobytes())
+        yield pa.RecordBatch.from_arrays([pa.array([first], pa.int64()), pa.array([n], pa.int64()),
+                                          pa.array([ordered]), pa.Array.from_buffers(pa.binary(), 1, [None, offsets, data])],
+                                         names=["first", "rows", "ordered", "ipc"])
+
+
+def _read_type(field, arrow_schema: pa.Schema) -> pa.DataType:
+    """The Arrow type a column Spark reads is handed to the checks as: the engine's own type when
+    Spark's type for it is the column's (Spark says ``string`` for string and large_string, a
+    time zone for every instant …), else the Arrow type of Spark's — which ``columns`` reports."""
+    from pyspark.sql.pandas.types import from_arrow_type, to_arrow_type
+
+    if arrow_schema.get_field_index(field.name) >= 0:
+        want = arrow_schema.field(field.name).type
+        try:
+            if from_arrow_type(want).simpleString() == field.dataType.simpleString():
+                return want
+        except Exception:  # noqa: BLE001 - a type Spark has no equal of (PySparkTypeError …): Spark's own
+            pass
+    return to_arrow_type(field.dataType, timezone="UTC")
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+class SparkReading(Format):
+    """A run's format as ``validate --engine spark`` reads it: the format's own artifacts, row
+    counts (Parquet's footers) and extra checks, but every table's rows read by Spark — from the
+    files in ``--out`` or, with ``hive_db``, from the catalog's table ``hive_db.<table>`` — and
+    streamed to the driver partition by partition as Arrow (:meth:`read_batches`), so the
+    runner's one set of checks (replay included) runs on Spark's reading."""
+
+    stop_past_plan = False
+    renders_text = False
+
+    def __init__(self, fmt: Format, spark, hive_db: str | None = None):
+        self.base, self.spark, self.hive_db = fmt, spark, hive_db
+        self.name, self.aliases, self.option_help = fmt.name, fmt.aliases, fmt.option_help
+        #: with ``hive_db`` the tables are the catalog's: ``artifact_exists`` asks it (table_present)
+        self.stores_tables = hive_db is not None
+        self._files: dict[str, tuple[list[str], Any]] = {}
+
+    def qualified(self, table) -> str:
+        return f"{self.hive_db}.{table.name}"
+
+    def table_present(self, out_dir: Path, table) -> str | None:
+        name = self.qualified(table)
+        try:
+            if self.spark.catalog.tableExists(table.name, self.hive_db):
+                return None
+        except Exception as exc:  # noqa: BLE001 - a catalog that cannot answer: the table is not there
+            return f"the Spark session's catalog cannot tell whether {name} exists: {type(exc).__name__}"
+        return (f"no table {name} in the Spark session's catalog (generate --engine spark --hive-db "
+                f"{self.hive_db} registers it; --hive-metastore DIR names the catalog's folder)")
+
+    def files(self, out_dir: Path, table) -> tuple[list[str], Any]:
+        """The table's files in row order (their names' order: part-00000, part-00001 …) and the
+        Spark schema to read them with (the catalog's; None: the first file's)."""
+        if table.name not in self._files:
+            if self.hive_db is None:
+                found: tuple[list[str], Any] = ([str(p) for p in self.base.artifacts(out_dir, table)], None)
+            else:
+                frame = self.spark.table(self.qualified(table))
+                found = (sorted(frame.inputFiles(), key=lambda u: (u.rsplit("/", 1)[-1], u)), frame.schema)
+            self._files[table.name] = found
+        return self._files[table.name]
+
+    def artifacts(self, out_dir: Path, table) -> list[Path]:
+        return self.base.artifacts(out_dir, table)
+
+    def count_rows(self, out_dir: Path, table) -> int | None:
+        """Before any row is read: the folder's footers (the format's own count), or Spark's count
+        of the catalog table's files (from their footers too, in the executors)."""
+        if self.hive_db is None:
+            return self.base.count_rows(out_dir, table)
+        files, schema = self.files(out_dir, table)
+        return int(self.spark.read.schema(schema).parquet(*files).count()) if files else 0
+
+    def read_batches(self, out_dir: Path, table, arrow_schema: pa.Schema,
+                     columns: list[str] | None = None) -> pa.RecordBatchReader:
+        """The table's rows read by Spark, file by file in name order: each file's partitions (its
+        row groups, in order) mapped to Arrow IPC in the executors and brought to the driver one
+        partition at a time (``toLocalIterator``, the next one prefetched) — never the table.
+        Each batch carries the file's row index of its first row: rows out of order raise."""
+        from pyspark.sql import functions as F
+
+        files, schema = self.files(out_dir, table)
+        if not files:
+            empty = pa.schema([f for f in arrow_schema if columns is None or f.name in columns])
+            return pa.RecordBatchReader.from_batches(empty, iter(()))
+        if schema is None:  # the first file's (read once per table): every file is read with it
+            schema = self.spark.read.parquet(files[0]).schema
+            self._files[table.name] = (files, schema)
+        fields = [f for f in schema.fields if columns is None or f.name in set(columns)]
+        target = pa.schema([pa.field(f.name, _read_type(f, arrow_schema)) for f in fields])
+
+        def fn(batches, target=target):
+            return _ipc_batches(batches, target)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for path in files:
+                frame = self.spark.read.schema(schema).parquet(path)
+                frame = frame.select(*[F.col(_quoted(f.name)) for f in fields],
+                                     F.col("_metadata.row_index").alias(_ROW_INDEX))
+                expected = 0
+                for row in frame.mapInArrow(fn, _BLOB_SCHEMA).toLocalIterator(prefetchPartitions=True):
+                    if not row["ordered"] or row["first"] != expected:
+                        raise ValueError(f"{path.rsplit('/', 1)[-1]}: Spark handed row {row['first']} where row "
+                                         f"{expected} belongs (rows out of order)")
+                    expected += row["rows"]
+                    with pa.ipc.open_stream(row["ipc"]) as reader:
+                        yield from reader
+
+        return pa.RecordBatchReader.from_batches(target, batches())
+
+    def read_table(self, out_dir: Path, table, arrow_schema: pa.Schema) -> pa.Table:
+        return self.read_batches(out_dir, table, arrow_schema).read_all()
+
+    def extra_checks(self, out_dir: Path, schema, plan) -> list[dict]:
+        """The format's own checks of the folder (Parquet's independent reader, the Delta log)."""
+        return self.base.extra_checks(out_dir, schema, plan)
+
+
+@READERS.register("spark")
+def spark_reader(fmt: Format, schema, out_dir: Path, *, spark: Any = None, master: str | None = None,
+                 conf: Mapping[str, str] | None = None, hive_db: str | None = None,
+                 hive_metastore: str | os.PathLike | None = None) -> SparkReading:
+    """``validate --engine spark``: ``fmt`` as Spark reads it (:class:`SparkReading`) — checked
+    (the format, partitioned tables, the ``hive_db`` name) before a session is started."""
+    if hive_db is not None:
+        check_identifier(hive_db)
+        for t in schema.tables:
+            check_identifier(t.name, "--hive-db: table name")
+    if fmt.name not in SPARK_READ_FORMATS:
+        raise UsageError(f"validate --engine spark reads {' or '.join(SPARK_READ_FORMATS)}, not {fmt.name} (validate "
+                         f"{fmt.name} with the local engine: leave --engine out)")
+    parted = [t.name for t in schema.tables if t.partition_by]
+    if parted:
+        raise UsageError(f"validate --engine spark: table {parted[0]!r} is partitioned (partition_by), which Spark's "
+                         "reading does not put back in row order yet; validate it with the local engine")
+    if spark is not None and hive_metastore is not None:
+        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
+                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
+    if spark is None:
+        spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
+    return SparkReading(fmt, spark, hive_db)

@@ -163,3 +163,144 @@ def test_engine_errors(tmp_path):
                     "--spark-conf", "nonsense")
     assert code == 2 and "--spark-conf 'nonsense': give KEY=VALUE" in out, out
     assert not any((tmp_path / n).exists() for n in "abcdef")
+
+
+# --------------------------------------------------------------------------- validate --engine spark
+
+
+def _not_passed(report):
+    return [c for c in report["checks"] if c["status"] != "pass"][:3]
+
+
+#: small runs of several files per table (Spark streams each file's partitions: one job each)
+SMALL = {"scale": 0.25, "block_rows": 400}
+
+
+def _replays(report, table=None):
+    return [c for c in report["checks"] if c["kind"] == "deterministic_replay" and table in (None, c["table"])]
+
+
+def test_validate_engine_spark_reads_parquet_and_catches_a_tampered_value(spark, tmp_path, monkeypatch):
+    """Spark reads the tables back and the runner's one set of checks runs on its batches:
+    status pass, the replay against the local engine included, the report saying so; one key
+    rewritten in a part (pyarrow, the same types) fails the replay of that table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    datagen.generate(shop, format="parquet", out=out, engine="spark", spark=spark, **SMALL)
+    parts = sorted((out / "orders").glob("part-*.parquet"))
+    assert len(parts) > 1  # several files: their order matters
+    report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
+    assert report["status"] == "pass", _not_passed(report)
+    assert report["engine"] == "spark" and "hive" not in report
+    assert len(_replays(report)) == 4 and all(c["status"] == "pass" and c["element_count"] for c in _replays(report))
+
+    data = pq.read_table(parts[0])  # block 0: always replayed
+    i = data.schema.get_field_index("order_id")
+    ids = data.column(i)
+    pq.write_table(data.set_column(i, data.field(i), pc.if_else(pc.equal(ids, ids[3]), pa.scalar(-1, ids.type), ids)),
+                   parts[0])
+    report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
+    assert report["status"] == "fail" and report["engine"] == "spark"
+    (replay,) = _replays(report, "orders")
+    assert replay["status"] == "fail" and replay["unexpected_count"] == 1, replay
+
+
+def test_validate_engine_spark_reads_delta(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    datagen.generate(shop, format="delta", out=out, engine="spark", spark=spark, **SMALL)
+    report = datagen.validate(shop, out=out, format="delta", engine="spark", spark=spark)
+    assert report["status"] == "pass", _not_passed(report)
+    assert report["engine"] == "spark" and [c["status"] for c in _replays(report)] == ["pass"] * 4
+    assert [c["status"] for c in report["checks"] if c["kind"] == "delta_log"] == ["pass"] * 4
+    assert datagen.validate(shop, out=out, format="delta")["engine"] == "local"
+
+
+def test_spark_reading_keeps_the_row_order_of_files_split_in_partitions(spark, tmp_path, monkeypatch):
+    """Parts of many row groups read in several Spark partitions each (a small maxPartitionBytes):
+    the rows reach the checks in the files' order — the batches equal pyarrow's reading of the
+    files, and the replay, which compares in order, passes."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("DATAGEN_RUNS_DB", str(tmp_path / "runs.db"))
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    datagen.generate(shop, format="parquet", out=out, options={"row_group_rows": 50}, workers=1, scale=0.1)
+    (part,) = sorted((out / "orders").glob("part-*.parquet"))
+    assert pq.ParquetFile(part).num_row_groups > 5
+    old = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        assert spark.read.parquet(str(part)).rdd.getNumPartitions() > 2
+        the_schema = datagen.load_schema(shop)
+        reading = dspark.spark_reader(datagen.get_format("parquet"), the_schema, out, spark=spark)
+        got = reading.read_batches(out, the_schema.table("orders"), pq.read_schema(part)).read_all()
+        assert got.num_rows == 600 and got.equals(pq.read_table(part).cast(got.schema))
+        report = datagen.validate(shop, out=out, format="parquet", engine="spark", spark=spark)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", old)
+    assert report["status"] == "pass", _not_passed(report)
+
+
+HIVE_SCRIPT = """
+import json, sys
+import datagen
+from datagen import spark as dspark
+from typer.testing import CliRunner
+from datagen.cli import app
+
+shop, out, meta = sys.argv[1:4]
+spark = dspark.session("local[2]", hive_metastore=meta)
+datagen.generate(shop, format="delta", out=out, engine="spark", spark=spark, scale=0.25, block_rows=400,
+                 hive_db="dg_validate")
+runner = CliRunner()
+args = ["validate", "--format", "delta", "--schema", shop, "--out", out, "--engine", "spark", "--hive-metastore", meta]
+ok = runner.invoke(app, [*args, "--hive-db", "dg_validate", "--json", "--report", out + "-ok.json"])
+missing = runner.invoke(app, [*args, "--hive-db", "dg_missing", "--json", "--report", out + "-missing.json"])
+print(json.dumps({"ok": ok.exit_code, "missing": missing.exit_code}))
+"""
+
+
+def test_validate_engine_spark_reads_the_hive_tables(tmp_path):
+    """A Delta run registered with --hive-db and read back from the catalog (the CLI, in a process of
+    its own: a Hive session is one per process): pass; a database without the tables: exit 1,
+    artifact_exists saying which table the catalog lacks."""
+    out, meta = tmp_path / "out", tmp_path / "hive"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATAGEN_RUNS_DB": str(tmp_path / "runs.db")}
+    proc = subprocess.run([sys.executable, "-P", "-c", HIVE_SCRIPT, str(example_schemas()["shop"]), str(out),
+                           str(meta)], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    codes = json.loads(proc.stdout.strip().splitlines()[-1])
+    ok = json.loads((tmp_path / "out-ok.json").read_text())
+    assert codes["ok"] == 0, _not_passed(ok)
+    assert ok["engine"] == "spark" and ok["hive"] == {"database": "dg_validate"}
+    assert [c["status"] for c in ok["checks"] if c["kind"] == "deterministic_replay"] == ["pass"] * 4
+    exists = [c for c in ok["checks"] if c["kind"] == "artifact_exists" and c["table"]]
+    assert {c["table"] for c in exists} == {"customers", "products", "orders", "order_items"}
+    assert all(c["status"] == "pass" for c in exists)  # asked of the catalog, table by table
+    missing = json.loads((tmp_path / "out-missing.json").read_text())
+    assert codes["missing"] == 1 and missing["status"] == "fail"
+    gone = [c for c in missing["checks"] if c["kind"] == "artifact_exists" and c["status"] == "fail"]
+    assert len(gone) == 4 and "no table dg_missing.customers in the Spark session's catalog" in \
+        " ".join(c["message"] for c in gone), gone
+
+
+def test_validate_engine_errors(tmp_path):
+    shop, out = example_schemas()["shop"], tmp_path / "out"
+    out.mkdir()
+    base = ("validate", "--schema", shop, "--out", out)
+    code, text = run(*base, "--format", "parquet", "--spark-master", "local[2]")
+    assert code == 2 and "--spark-master and --spark-conf go with --engine spark" in text, text
+    code, text = run(*base, "--format", "parquet", "--hive-db", "dg")
+    assert code == 2 and "--hive-db and --hive-metastore go with --engine spark" in text, text
+    code, text = run(*base, "--format", "parquet", "--engine", "spark", "--hive-db", "dg; DROP TABLE x")
+    assert code == 2 and "not a safe identifier" in text, text
+    code, text = run(*base, "--format", "csv", "--engine", "spark")
+    assert code == 2 and "validate --engine spark reads parquet or delta, not csv" in text, text
+    code, text = run(*base, "--format", "parquet", "--engine", "sprak")
+    assert code == 2 and "--engine 'sprak': one of local, spark (did you mean 'spark'?)" in text, text
+    code, text = run(*base, "--format", "parquet", "--engine", "spark", "--spark-conf", "nonsense")
+    assert code == 2 and "--spark-conf 'nonsense': give KEY=VALUE" in text, text

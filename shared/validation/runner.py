@@ -1101,14 +1101,17 @@ def _run_match_checks(manifest: dict | None, expect: dict) -> list[dict]:
 
 
 def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_overrides: dict | None = None,
-                    allow_huge: bool = False, expect: dict | None = None, excluded=()) -> dict:
+                    allow_huge: bool = False, expect: dict | None = None, excluded=(), engine: str = "local",
+                    hive: dict | None = None) -> dict:
     """Run every check on ``out_dir``; returns the report (see module docstring). The run is
     re-planned from the manifest; past the size cap only when the manifest records that it was
     generated with ``allow_huge`` or when ``allow_huge`` is passed (``validate --allow-huge``).
     The manifest's ``table_scale``, ``include`` and ``exclude`` are re-planned too, and only the
     tables the run wrote are checked: an excluded table is neither expected nor reported missing,
     and a foreign key into an excluded parent is a skipped check saying so. Without a manifest,
-    ``excluded`` names the tables not to check (``validate --include/--exclude``)."""
+    ``excluded`` names the tables not to check (``validate --include/--exclude``). ``engine``
+    (and ``hive``: the catalog database read) are recorded in the report: which engine's reading
+    ``fmt`` is (``datagen.spark.SparkReading`` for ``spark``); the checks are the same."""
     from shared.schema_dsl.planner import resolve_plan
 
     t0 = time.perf_counter()
@@ -1179,6 +1182,8 @@ def validate_output(schema, fmt, out_dir: Path, *, strict: bool = False, plan_ov
         "report_version": REPORT_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
         "format": fmt.name,
+        "engine": engine,
+        **({"hive": dict(hive)} if hive else {}),
         "schema": {"name": schema.name, "path": str(schema.source.path), "sha256": schema.source.sha256},
         "output": str(out_dir),
         "produced_by_datagen": plan is not None,
