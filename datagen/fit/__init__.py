@@ -51,6 +51,17 @@ DEFAULT_K = 5
 DEFAULT_SAMPLE_ROWS = 200_000
 #: a text column with at most this many distinct values, each repeated on average, is a category
 MAX_TEXT_CATEGORIES = 50
+#: … and up to this many when each value is seen in ``MIN_ROWS_PER_CATEGORY`` rows on average
+#: (airport codes, tail numbers, product SKUs: categories to a reader, too many for the first rule)
+MAX_LARGE_CATEGORIES = 5000
+MIN_ROWS_PER_CATEGORY = 20
+
+
+def text_categorical(distinct: int, n: int) -> bool:
+    """Whether a text column of ``distinct`` values over ``n`` rows is fitted as a category (a
+    weighted choice that joins the copula) rather than as text shapes."""
+    return (distinct <= MAX_TEXT_CATEGORIES and distinct * 2 <= n) or \
+        (distinct <= MAX_LARGE_CATEGORIES and distinct * MIN_ROWS_PER_CATEGORY <= n)
 #: skew an fk when its most used parent has this many times the mean's children
 SKEW_RATIO = 2.0
 SKEW_BINS = 32
@@ -332,8 +343,7 @@ class _Fitter:
                 if cname in fks:
                     u[cname] = 0.25  # its null rate only
                     continue
-                text_category = c.kind == "string" and c.distinct <= MAX_TEXT_CATEGORIES and \
-                    c.distinct * 2 <= len(c.values)
+                text_category = c.kind == "string" and text_categorical(c.distinct, len(c.values))
                 threshold = (strategy == "hash" and not c.unique) or (strategy in (None, "keep") and text_category)
                 if threshold:
                     thresholded.append(f"{tname}.{cname}")
@@ -771,7 +781,7 @@ class _Fitter:
             return {"type": "bernoulli", "params": {"p": nice(p, 4)}}, f"true in {_pct(p)} of rows", extra
         if c.kind in ("date", "timestamp"):
             return self._temporal(c, info, tname) + (extra,)
-        categorical = (c.kind == "string" and c.distinct <= MAX_TEXT_CATEGORIES and c.distinct * 2 <= n) or \
+        categorical = (c.kind == "string" and text_categorical(c.distinct, n)) or \
                       (c.kind == "int" and c.distinct <= MAX_CATEGORIES and c.distinct * 2 <= n)
         if self.dp is not None:
             if c.kind == "string" and categorical:
