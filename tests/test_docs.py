@@ -101,3 +101,18 @@ def test_readme_has_the_two_commands():
     readme = (DOCS.parent / "README.md").read_text()
     assert "python3 all-in-one/datagen_bootstrap.py generate --format parquet" in readme
     assert re.search(r"^make test$", readme, re.M)
+
+
+def test_the_synthohive_example_runs(tmp_path, monkeypatch):
+    """docs/fit.md's "Coming from SynthoHive": its Python block runs as written (in a fresh folder,
+    where it writes its report, saved synthesizer and Parquet files)."""
+    pytest.importorskip("scipy")
+    text = (DOCS / "fit.md").read_text(encoding="utf-8")
+    section = text.split("## Coming from SynthoHive\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)
+    exec(compile(blocks[0], "fit.md: Coming from SynthoHive", "exec"), {})  # noqa: S102 - our own page
+    assert (tmp_path / "validation_report.html").is_file()
+    assert sorted(p.name for p in (tmp_path / "synthesizer").iterdir()) == ["schema.yaml", "synthesizer.json"]
+    assert (tmp_path / "out" / "synthetic" / "orders").is_dir()
