@@ -79,7 +79,7 @@ def test_warnings_and_skipped_statements_carry_their_lines():
     skipped = {lines[f.line - 1].split()[0] for f in imp.skipped if f.line}
     assert {"SET", "CREATE", "INSERT", "GRANT"} <= skipped
     text = write_yaml(imp)
-    assert "# skipped (" in text and "line 81: INSERT INTO public.authors" in text
+    assert "# skipped (" in text and "line 91: INSERT INTO public.authors" in text
 
 
 def test_unmappable_things_are_warnings_not_crashes():

@@ -63,6 +63,16 @@ CREATE TABLE public.order_items (
     PRIMARY KEY (order_id, line_no)
 );
 
+/* returned lines: a composite reference to an order line */
+CREATE TABLE public.item_returns (
+    return_id   bigserial PRIMARY KEY,
+    order_id    bigint NOT NULL,
+    line_no     integer NOT NULL,
+    reason      text CHECK (reason IN ('damaged', 'late', 'wrong item')),
+    returned_at timestamp with time zone NOT NULL,
+    CONSTRAINT item_returns_line_fkey FOREIGN KEY (order_id, line_no) REFERENCES public.order_items (order_id, line_no)
+);
+
 ALTER TABLE ONLY public."Customer Accounts"
     ADD CONSTRAINT customer_accounts_referred_by_fkey FOREIGN KEY (referred_by) REFERENCES public."Customer Accounts"(id);
 ALTER TABLE ONLY public.orders
