@@ -17,10 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -35,33 +31,13 @@ API = "/api/v1"
 DRAIN_S = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _serve(tmp: Path, args: argparse.Namespace):
+    """``datagen serve`` on a free loopback port (tests/service_server.py): (process, base URL)."""
+    from tests.service_server import running
 
-
-def _serve(tmp: Path, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "datagen", "serve", "--host", "127.0.0.1", "--port",
-                             str(port), "--runs-db", str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"),
-                             "--schemas-dir", str(EXAMPLES), "--max-runs", str(args.max_runs), "--max-streams",
-                             str(max(4, args.streams)), "--max-subscribers", str(max(8, args.subscribers))],
-                            cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}{API}/health").status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("datagen serve did not start")
-        time.sleep(0.2)
+    return running(tmp, "--host", "127.0.0.1", "--runs-db", str(tmp / "runs.sqlite"), "--output-dir",
+                   str(tmp / "out"), "--schemas-dir", str(EXAMPLES), "--max-runs", str(args.max_runs),
+                   "--max-streams", str(max(4, args.streams)), "--max-subscribers", str(max(8, args.subscribers)))
 
 
 def _rss_kib(pid: int) -> dict[str, int]:
@@ -234,8 +210,7 @@ def main() -> None:
     if not 1 <= args.seconds <= 600:
         raise SystemExit("--seconds: from 1 to 600 (the test is bounded)")
     with tempfile.TemporaryDirectory() as d:
-        proc, base = _serve(Path(d), args)
-        try:
+        with _serve(Path(d), args) as (proc, base):
             async def go() -> dict:
                 stop, peak = asyncio.Event(), [0, 0]
                 sampler = asyncio.create_task(_sample_rss(proc.pid, stop, peak))
@@ -263,13 +238,6 @@ def main() -> None:
                 }
 
             out = asyncio.run(go())
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
     print(json.dumps(out, indent=2))
 
 

@@ -14,9 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,31 +25,12 @@ SCHEMA = ROOT / "schemas" / "examples" / "iot.yaml"
 API = "/api/v1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _serve(tmp: Path):
+    """``datagen serve`` on a free loopback port (tests/service_server.py): (process, base URL)."""
+    from tests.service_server import running
 
-
-def _serve(tmp: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-P", "-m", "datagen", "serve", "--port", str(port), "--runs-db",
-                             str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"), "--schemas-dir",
-                             str(SCHEMA.parent)], cwd=tmp, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}{API}/health").status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("datagen serve did not start")
-        time.sleep(0.2)
+    return running(tmp, "--runs-db", str(tmp / "runs.sqlite"), "--output-dir", str(tmp / "out"), "--schemas-dir",
+                   str(SCHEMA.parent))
 
 
 async def _subscribe(base: str, body: dict, batch: int | None = None) -> list[tuple[float, int]]:
@@ -130,8 +108,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        proc, base = _serve(tmp)
-        try:
+        with _serve(tmp) as (proc, base):
             out = {"file": to_file(args.events, tmp),
                    "websocket_batch_default": unthrottled(base, args.events, None, proc.pid),
                    "websocket_batch_1": unthrottled(base, min(args.events, 100_000), 1, proc.pid)}
@@ -139,9 +116,6 @@ def main() -> None:
                                              / out["file"]["events_per_s"], 3)
             if args.seconds > 0:
                 out["paced"] = paced(base, args.seconds, args.rate)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     print(json.dumps(out, indent=2))
 
 

@@ -380,6 +380,15 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
     return write
 
 
+def _session(spark, master: str | None, conf: Mapping[str, str] | None, hive_metastore) -> Any:
+    """The session given, or one started with ``master``/``conf`` (and ``hive_metastore``, which
+    only a session datagen starts can take)."""
+    if spark is not None and hive_metastore is not None:
+        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
+                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
+    return spark if spark is not None else session(master or "local[2]", conf, hive_metastore=hive_metastore)
+
+
 @ENGINES.register("spark")
 def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], *, spark: Any = None,
                  master: str | None = None, conf: Mapping[str, str] | None = None, hive_db: str | None = None,
@@ -407,11 +416,7 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
     if (fmt.name == "delta" or fmt.name in TEXT_FORMATS) and parted:
         raise UsageError(f"--engine spark --format {fmt.name}: table {parted[0]!r} is partitioned (partition_by), "
                          "which Spark's writer does not lay out yet; use the local engine")
-    if spark is not None and hive_metastore is not None:
-        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
-                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
-    if spark is None:
-        spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
+    spark = _session(spark, master, conf, hive_metastore)
     write = text_writer(spark, plan, fmt, options) if fmt.name in TEXT_FORMATS else \
         table_writer(spark, plan, fmt.name, options)
     out: dict[str, Any] = {"table_writer": write, "engine_name": "spark"}
@@ -593,9 +598,5 @@ def spark_reader(fmt: Format, schema, out_dir: Path, *, spark: Any = None, maste
     if parted:
         raise UsageError(f"validate --engine spark: table {parted[0]!r} is partitioned (partition_by), which Spark's "
                          "reading does not put back in row order yet; validate it with the local engine")
-    if spark is not None and hive_metastore is not None:
-        raise UsageError("hive_metastore applies to the session datagen starts; a session passed in keeps its own "
-                         "catalog (start it with datagen.spark.session(..., hive_metastore=DIR))")
-    if spark is None:
-        spark = session(master or "local[2]", conf, hive_metastore=hive_metastore)
+    spark = _session(spark, master, conf, hive_metastore)
     return SparkReading(fmt, spark, hive_db)

@@ -28,6 +28,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``datagen serve --port <free> ARGS`` run in ``cwd``: yields its base URL (``http://127.0.0.1:PORT``)."""
+    with running(cwd, *args, env=env) as (_, base):
+        yield base
+
+
+@contextlib.contextmanager
+def running(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """As :func:`serve`, yielding the process too (the benchmarks read its memory)."""
     import httpx
 
     port = free_port()
@@ -48,7 +55,7 @@ def serve(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"datagen serve did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
-        yield base
+        yield proc, base
     finally:
         proc.terminate()
         try:
