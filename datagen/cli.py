@@ -146,6 +146,8 @@ AtomicOpt = typer.Option(False, "--atomic", help="One transaction for the whole 
                          "table.")
 DeferOpt = typer.Option(False, "--defer-constraints", help="Build keys, references and indexes after the rows "
                         "(PostgreSQL tables the run creates).")
+SparkMasterOpt = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark (default local[2]).")
+SparkConfOpt = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; repeatable.")
 
 
 def _flags(target, db_schema, mode, atomic, defer_constraints) -> dict[str, Any]:
@@ -346,10 +348,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         defer_constraints: bool = DeferOpt,
         engine: str = typer.Option("local", "--engine", help="local (default) or spark: Spark's executors "
                                    "compute the blocks (same values; parquet, delta)."),
-        spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark "
-                                         "(default local[2])."),
-        spark_conf: list[str] = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; "
-                                             "repeatable."),
+        spark_master: str = SparkMasterOpt,
+        spark_conf: list[str] = SparkConfOpt,
         hive_db: str = typer.Option(None, "--hive-db", help="With --engine spark: register each table in the "
                                     "session's catalog as NAME.table (a safe identifier)."),
         hive_metastore: str = typer.Option(None, "--hive-metastore", help="With --engine spark: keep the Hive "
@@ -444,10 +444,8 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
         defer_constraints: bool = DeferOpt,
         engine: str = typer.Option("local", "--engine", help="local (default) or spark: Spark reads the tables "
                                    "(parquet, delta; or the catalog's with --hive-db) and the same checks run."),
-        spark_master: str = typer.Option(None, "--spark-master", help="Spark master URL with --engine spark "
-                                         "(default local[2])."),
-        spark_conf: list[str] = typer.Option(None, "--spark-conf", help="Spark setting k=v with --engine spark; "
-                                             "repeatable."),
+        spark_master: str = SparkMasterOpt,
+        spark_conf: list[str] = SparkConfOpt,
         hive_db: str = typer.Option(None, "--hive-db", help="With --engine spark: read each table from the "
                                     "session's catalog as NAME.table (a safe identifier)."),
         hive_metastore: str = typer.Option(None, "--hive-metastore", help="With --engine spark: the folder of the "
