@@ -761,9 +761,10 @@ class _Declarations:
             spec.pop("null_rate", None)
             gen = spec.get("generator") or {}
             why = None
-            if len(pk) == 1 and gen.get("type") not in ("sequence", "uuid4", "fk", "regex"):
-                # a key's generator: a sequence from the source's smallest integer key, else the
-                # DSL's default for a key of its type (uuid4 …) — any row count stays feasible
+            if len(pk) == 1 and not _unbounded_key(_generator(gen)):
+                # a key's generator whose unique values could run out: a sequence from the
+                # source's smallest integer key, else the DSL's default for a key of its type
+                # (uuid4 …) — any row count stays feasible
                 start = spec.get("min", (gen.get("params") or {}).get("min"))
                 for key in ("generator", "min", "max", "allowed"):
                     spec.pop(key, None)
@@ -853,8 +854,8 @@ class _Declarations:
             for key, v in (("min", cons.min), ("max", cons.max)):
                 if v is not None:
                     spec[key] = cast(v)
-            if isinstance(params, dict) and gen.get("type") in ("uniform_int", "uniform_float") \
-                    and "min" in params and "max" in params:
+            g = _generator(gen)
+            if isinstance(params, dict) and g is not None and g.range_params and "min" in params and "max" in params:
                 lo = max(params["min"], spec["min"]) if "min" in spec else params["min"]
                 hi = min(params["max"], spec["max"]) if "max" in spec else params["max"]
                 if lo > hi:  # the source's range lies outside the declared one
@@ -895,3 +896,19 @@ class _Declarations:
             said.append("unique" if cons.unique else "not unique")
         if said:
             self._said(t, spec["name"], ", ".join(said))
+
+
+def _generator(spec: Mapping[str, Any]) -> Any:
+    """The registered generator a ``{type, params}`` spec names (its capabilities), or None."""
+    from shared.distributions.base import GENERATORS, load_builtins
+
+    load_builtins()
+    return GENERATORS.get(str(spec.get("type")))
+
+
+def _unbounded_key(gen: Any) -> bool:
+    """A generator that keeps a key unique at any row count: unique by nature (a sequence, uuid4
+    …), or a reference (an fk key: its parent's rows bound it, as the schema says)."""
+    from shared.distributions.base import Generator
+
+    return gen is not None and (gen.unique_strategy == "native" or type(gen).reference is not Generator.reference)

@@ -115,6 +115,8 @@ class Generator:
     #: its values are categories (a choice of listed values, true/false): a copula estimator
     #: scores them by their frequencies, not as numbers
     categorical: ClassVar[bool] = False
+    #: its params ``min`` and ``max`` are the range its values fill (uniform_int, uniform_float)
+    range_params: ClassVar[bool] = False
     #: builds a nested value (struct, list) from the column's parts, which it reads with
     #: ``ctx.part(name, rows=None)``; the engine never snaps or clips what it returns
     assembles: ClassVar[bool] = False

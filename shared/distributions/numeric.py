@@ -314,6 +314,8 @@ class UniformInt(_Numeric):
     ``max - min + 1`` values (capacity), so the table cannot have more rows than that.
     """
 
+    range_params = True
+
     unique_strategy = "index"
     params_schema = obj(min=INTEGER, max=INTEGER)
 
@@ -376,6 +378,8 @@ class UniformFloat(_Numeric):
     construction. Not unique by construction (``unique: true`` is refused by the planner).
     As a skew over ``n`` parent rows (``ranks``) the range defaults to [0, n).
     """
+
+    range_params = True
 
     params_schema = obj(min=NUMBER, max=NUMBER)
 
