@@ -380,6 +380,95 @@ def table_writer(spark, plan, format: str, options: Mapping[str, Any], *, partit
     return write
 
 
+def _write_parts(batches: Iterator[pa.RecordBatch], key: str, recipe: Mapping[str, Any], source: bytes, fmt: Any,
+                 table: str, spans: list[tuple[int, int]], options: Mapping[str, Any], stage: str, run: Any
+                 ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's function for a Parquet-based format: each input row is a part index; the
+    executor writes that part with the local format's own ``write_part`` (shared.api.write_part:
+    the batches the local workers write) into this task attempt's folder under ``stage``, and
+    returns where it is, its size and SHA-256. A failed or speculative attempt's files stay in
+    its own folder: the driver moves only those of the attempts Spark committed."""
+    from pyspark import TaskContext
+
+    from shared.api import write_part
+
+    engine = _engine(key, recipe, source)
+    ctx = TaskContext.get()
+    folder = Path(stage) / f"attempt-{ctx.taskAttemptId() if ctx is not None else 0}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for batch in batches:
+        for index in batch.column(0).to_pylist():
+            start, stop = spans[index]
+            written, _ = write_part(engine, fmt, str(folder), table, index, start, stop, dict(options), run)
+            for w in written if isinstance(written, list) else [written]:
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([index], pa.int64()), pa.array([str(folder / w.path)]), pa.array([str(w.path)]),
+                     pa.array([w.bytes], pa.int64()), pa.array([w.sha256])],
+                    names=["part", "path", "relative", "bytes", "sha256"])
+
+
+def parts_writer(spark, plan, fmt, options: Mapping[str, Any], *, partitions: int | None = None):
+    """``shared.api.generate``'s ``table_writer`` for Parquet and Delta: each Spark task computes
+    its part's rows with the engine and writes them with the local format's own part writer (the
+    Arrow-native Parquet writer the local workers use, every format option honoured), so Spark
+    only schedules, retries and collects a row of metadata per part; the driver moves the parts
+    of the committed attempts into the local layout (``<table>/part-NNNNN.parquet``). The parts
+    are the format's own when it splits a table (``max_rows_per_file``: then the files are a local
+    run's, byte for byte), else ``partitions`` (default 4 × the default parallelism) runs of whole
+    blocks. ``--out`` must be a folder every executor sees (a local master, a shared filesystem)."""
+    import shutil
+
+    from shared.schema_dsl.engine import Engine
+
+    engine = Engine(plan)
+    written = plan.written_schema()
+    recipe = plan_recipe(plan)
+    source = plan.schema.source.raw
+    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    parallelism = max(1, spark.sparkContext.defaultParallelism)
+    from shared import __version__
+    from shared.formats import RunInfo
+
+    # what a local run tells its format (the files' metadata: seed, profile, schema, version)
+    run = RunInfo(seed=plan.seed, profile=plan.profile, schema_name=plan.schema.name,
+                  schema_sha256=plan.schema.source.sha256, tool_version=__version__)
+
+    def spans_of(name: str) -> list[tuple[int, int]]:
+        n_rows, per = engine.row_count(name), plan.block_rows
+        own = fmt.part_spans(written.table(name), n_rows, dict(options))
+        if own is not None and len(own) > 1:
+            return own
+        blocks = -(-n_rows // per) if n_rows else 0
+        parts = max(1, min(blocks, partitions or 4 * parallelism))
+        edges = [round(i * blocks / parts) * per for i in range(parts + 1)]
+        return [(min(a, n_rows), min(b, n_rows)) for a, b in zip(edges, edges[1:], strict=False)] or [(0, 0)]
+
+    def write(tmp: Path, name: str) -> list[dict[str, Any]]:
+        spans = spans_of(name)
+        stage = tmp / f".spark-{name}"
+        try:
+            def fn(batches, name=name, spans=spans):
+                return _write_parts(batches, key, recipe, source, fmt, name, spans, options, str(stage), run)
+
+            frame = spark.range(0, len(spans), 1, len(spans)).mapInArrow(
+                fn, "part long, path string, relative string, bytes long, sha256 string")
+            got = frame.toArrow().sort_by([("part", "ascending"), ("relative", "ascending")])
+            if sorted(set(got.column("part").to_pylist())) != list(range(len(spans))):
+                raise UsageError(f"--engine spark: table {name}: parts came back missing")
+            entries = []
+            for path, rel, size, digest in zip(*(got.column(c).to_pylist()
+                                                 for c in ("path", "relative", "bytes", "sha256")), strict=True):
+                target = tmp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                entries.append({"path": rel, "table": name, "bytes": size, "sha256": digest})
+            return entries
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    return write
+
+
 def _session(spark, master: str | None, conf: Mapping[str, str] | None, hive_metastore) -> Any:
     """The session given, or one started with ``master``/``conf`` (and ``hive_metastore``, which
     only a session datagen starts can take)."""
@@ -404,11 +493,9 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
     if fmt.name not in known:
         raise UsageError(f"--engine spark writes {', '.join(known[:-1])} or {known[-1]}, not {fmt.name} (the local "
                          f"engine writes every format)")
-    honoured = SPARK_FORMATS[fmt.name][2] if fmt.name in SPARK_FORMATS else tuple(raw)  # text: the local writer
-    ignored = sorted(k for k in raw if k not in honoured)
-    if ignored:
-        raise UsageError(f"--engine spark: --option {', '.join(ignored)} is not honoured by Spark's {fmt.name} "
-                         f"writer (it takes: {', '.join(honoured) or 'none'})")
+    if "max_file_bytes" in raw:  # the local writer's, every other option honoured
+        raise UsageError("--engine spark: --option max_file_bytes needs the sequential writer (a part ends where "
+                         "its bytes do); on Spark, parts run in parallel: use max_rows_per_file")
     if plan.profile == "dirty" or any(t.anomalies is not None for t in plan.schema.tables):
         raise UsageError("--engine spark: the dirty profile and anomalies keep per-cell records the Spark "
                          "engine does not write yet; use the local engine")
@@ -418,7 +505,7 @@ def spark_engine(plan, fmt, options: Mapping[str, Any], raw: Mapping[str, str], 
                          "which Spark's writer does not lay out yet; use the local engine")
     spark = _session(spark, master, conf, hive_metastore)
     write = text_writer(spark, plan, fmt, options) if fmt.name in TEXT_FORMATS else \
-        table_writer(spark, plan, fmt.name, options)
+        parts_writer(spark, plan, fmt, options)
     out: dict[str, Any] = {"table_writer": write, "engine_name": "spark"}
     if hive_db is not None:
         kept = list(plan.kept)

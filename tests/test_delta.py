@@ -106,8 +106,8 @@ def test_delta_errors(tmp_path):
                     tmp_path / "d", "--engine", "spark")
     assert code == 2 and "--engine spark --format delta: table 'telemetry' is partitioned" in out, out
     code, out = run("generate", "--format", "delta", "--schema", shop, "--out", tmp_path / "e", "--engine", "spark",
-                    "--option", "row_group_rows=1000")
-    assert code == 2 and "--option row_group_rows is not honoured by Spark's delta writer" in out, out
+                    "--option", "max_file_bytes=1000000")
+    assert code == 2 and "--option max_file_bytes needs the sequential writer" in out, out
     with pytest.raises(datagen.UsageError, match="hive_metastore applies to the session datagen starts"):
         datagen.generate(shop, format="delta", out=tmp_path / "f", engine="spark", spark=object(),
                          hive_metastore=tmp_path / "hive", hive_db="sales")
