@@ -156,6 +156,14 @@ def _block_batches(batches: Iterator[pa.RecordBatch], key: str, recipe: Mapping[
             yield out if out.schema.equals(schema) else out.cast(schema)
 
 
+def _shipped(plan) -> tuple[dict[str, Any], bytes, str]:
+    """What the executors get of a plan: its recipe, the schema's bytes, and the key their engines
+    are kept under (one per plan, per Python worker)."""
+    recipe = plan_recipe(plan)
+    source = plan.schema.source.raw
+    return recipe, source, hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+
+
 def _plan(schema: Any, **plan_kwargs: Any):
     from datagen.api import resolve_plan
     from shared.schema_dsl.planner import Plan
@@ -197,9 +205,7 @@ def generate(schema: Any, spark, *, tables: Iterable[str] | None = None, partiti
         raise UsageError(f"datagen.spark.generate: no table {', '.join(unknown)}"
                          + (f" ({h})" if (h := did_you_mean(unknown[0], plan.kept)) else "")
                          + f"; tables: {', '.join(plan.kept)}")
-    recipe = plan_recipe(plan)
-    source = plan.schema.source.raw
-    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    recipe, source, key = _shipped(plan)
     parallelism = max(1, spark.sparkContext.defaultParallelism)
     out: dict[str, Any] = {}
     for name in wanted:
@@ -296,9 +302,7 @@ def text_writer(spark, plan, fmt, options: Mapping[str, Any], *, partitions: int
 
     engine = Engine(plan)
     written = plan.written_schema()
-    recipe = plan_recipe(plan)
-    source = plan.schema.source.raw
-    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    recipe, source, key = _shipped(plan)
     parallelism = max(1, spark.sparkContext.defaultParallelism)
 
     def write(tmp: Path, name: str) -> list[dict[str, Any]]:
@@ -422,9 +426,7 @@ def parts_writer(spark, plan, fmt, options: Mapping[str, Any], *, partitions: in
 
     engine = Engine(plan)
     written = plan.written_schema()
-    recipe = plan_recipe(plan)
-    source = plan.schema.source.raw
-    key = hashlib.sha256(repr(sorted(recipe.items())).encode() + source).hexdigest()
+    recipe, source, key = _shipped(plan)
     parallelism = max(1, spark.sparkContext.defaultParallelism)
     from shared import __version__
     from shared.formats import RunInfo
