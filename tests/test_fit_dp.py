@@ -112,7 +112,9 @@ def test_statistics_are_noisy_but_close_at_large_n(dp_fit, data):
     assert acc["rows"] == pytest.approx(N, rel=0.02)
     cols = _cols(s, "accounts")
     assert cols["score"]["null_rate"] == pytest.approx(0.2, abs=0.03)
-    assert "null_rate" not in cols["balance"]
+    # no nulls in the data; noise past the floor (max(k, 3 × scale): about 2.5 % of the time) may
+    # still release a tiny rate — DP, not a bug
+    assert cols["balance"].get("null_rate", 0) < 0.005
     assert cols["active"]["generator"]["params"]["p"] == pytest.approx(0.7, abs=0.03)
     seg = cols["segment"]["generator"]["params"]
     shares = dict(zip(seg["values"], np.array(seg["weights"]) / sum(seg["weights"]), strict=True))
@@ -121,6 +123,8 @@ def test_statistics_are_noisy_but_close_at_large_n(dp_fit, data):
     assert 400 < bal["min"] < 700 and 1300 < bal["max"] < 1700
     per = _table(s, "payments")["rows"]
     assert per["per"] == "accounts" and per["min"] == 0
+    owner = dp_fit.report["tables"]["payments"]["per"]["column"]  # a parent in every row: never nullable
+    assert "nullable" not in _cols(s, "payments")[owner]
     rep = dp_fit.report["tables"]["accounts"]["correlations"]
     strongest = {tuple(sorted(p["columns"])): p["latent"] for p in rep["strongest"]}
     assert strongest[("balance", "score")] == pytest.approx(0.8, abs=0.15)

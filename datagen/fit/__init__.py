@@ -633,7 +633,9 @@ class _Fitter:
         if finding is not None:
             info["pii"] = finding.to_json()
             learned.append(finding.describe())
-        if self.dp is not None and len(c.values) and not (is_key and c.kind != "date"):
+        if self.dp is not None and len(c.values) and not (is_key and c.kind != "date") and not owner:
+            # (the owning fk of a per-parent table has a parent in every row: its noisy null
+            # count is not released, so it cannot come out nullable)
             rate = self._dp_null_rate(tname, c)  # released by the marginal, or here
             info["null_rate"] = round(rate, 4)
             learned = [x for x in learned if not x.endswith("% null")]

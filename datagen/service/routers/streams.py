@@ -151,7 +151,10 @@ async def _pump(ctx: Context, ws: WebSocket, live: LiveStream, sub: Subscriber, 
         while not sub.gone:
             now = time.monotonic()
             changed = live.status != told_status and not live.ended
-            if changed or (sub.dropped != told_dropped and now - told_at >= STATUS_EVERY_S):
+            # the first drop is told at once (before the events after it), later ones at most
+            # once every STATUS_EVERY_S
+            first_drop = told_dropped == 0 and sub.dropped > 0
+            if changed or (sub.dropped != told_dropped and (first_drop or now - told_at >= STATUS_EVERY_S)):
                 told_status, told_dropped, told_at = live.status, sub.dropped, now
                 await ws.send_json({"type": "status", "status": live.status, "events_produced": live.produced,
                                     "sent": sub.sent, "dropped": sub.dropped})
