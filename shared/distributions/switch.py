@@ -17,6 +17,10 @@ Each case's generator runs once per block over the rows whose ``on`` value is th
 rows of no case take ``default``), under its own stream (purpose ``case/<value>/…``): a row's
 value depends on its row index and its case alone, so it is the same at any block size or worker
 count, and adding a case never moves the values of another.
+
+A switch whose cases (and default) all have an inverse CDF has one too — each row's case's, at
+that row's uniform — so it joins a Gaussian copula (``correlations:``) as a *conditional*
+marginal: the value given the ``on`` column's, correlated through the copula with the others.
 """
 
 from __future__ import annotations
@@ -99,10 +103,13 @@ class Switch(Generator):
     ``allowed``, a ``choice``). A case's generator is any generator of this column's type except
     ``fk`` and ``switch``, with its own params, checked as if it were written on the column; its
     stream is the case's own (``case/<value>/``), so a row's value depends only on its row and
-    its case. Not unique by construction."""
+    its case. Not unique by construction. Joins a Gaussian copula when every case's generator
+    can (the case's inverse CDF at the row's correlated uniform)."""
 
     kinds = ALL_KINDS
     chooses_by_column = True
+    #: an inverse CDF when every case has one (``supports_quantile``): the case's, per row
+    has_quantile = True
     params_schema = obj(("on", "cases"), on={"type": "string", "minLength": 1},
                         cases={"type": "object", "minProperties": 1, "additionalProperties": GEN},
                         default=GEN)
@@ -166,7 +173,26 @@ class Switch(Generator):
                                  "add default: {type: …} for the other rows"))
         return problems
 
+    def supports_quantile(self, params: Mapping[str, Any]) -> bool:
+        from shared.distributions.base import GENERATORS
+
+        subs = [*(params.get("cases") or {}).values(), *([params["default"]] if "default" in params else [])]
+        for raw in subs:
+            name, sub = _spec(raw)
+            gen = GENERATORS.get(name)
+            if gen is None or not gen.supports_quantile(sub):
+                return False
+        return bool(subs)
+
     def generate(self, ctx):
+        return self._cases(ctx, None)
+
+    def quantile(self, u, ctx):
+        """Each row's case's inverse CDF at its ``u``: non-decreasing in ``u`` among the rows of
+        one case (the conditional quantile given the ``on`` value)."""
+        return self._cases(ctx, np.asarray(u, dtype=np.float64))
+
+    def _cases(self, ctx, u: np.ndarray | None):
         from shared.distributions.base import GENERATORS
 
         params = ctx.params
@@ -185,16 +211,16 @@ class Switch(Generator):
                 sel = np.asarray(on) == value
             sel &= ~taken
             taken |= sel
-            pieces.append((sel, self._run(ctx, GENERATORS, raw, sel, f"case/{key}/")))
+            pieces.append((sel, self._run(ctx, GENERATORS, raw, sel, f"case/{key}/", u)))
         rest = ~taken
         if rest.any():
             if "default" not in params:  # the loader proved the cases cover every value
                 raise AssertionError("switch: rows of no case and no default")
-            pieces.append((rest, self._run(ctx, GENERATORS, params["default"], rest, "default/")))
+            pieces.append((rest, self._run(ctx, GENERATORS, params["default"], rest, "default/", u)))
         return _assemble(pieces, n)
 
     @staticmethod
-    def _run(ctx, generators, raw, sel: np.ndarray, prefix: str):
+    def _run(ctx, generators, raw, sel: np.ndarray, prefix: str, u: np.ndarray | None = None):
         name, sub_params = _spec(raw)
         rows = ctx.rows[sel]
         sub = ctx.derive(params=sub_params, prefix=prefix, rows=rows)
@@ -209,7 +235,7 @@ class Switch(Generator):
         sub.resolver = resolve if outer is not None else None
         if ctx.owners is not None:  # a per-parent table: this case's rows' parents and positions
             sub.owners = lambda owners=ctx.owners, sel=sel: tuple(np.asarray(x)[sel] for x in owners())
-        out = generators[name].generate(sub)
+        out = generators[name].generate(sub) if u is None else generators[name].quantile(u[sel], sub)
         if isinstance(out, tuple):  # (values, missing): only references return it, refused above
             out = out[0]
         return out

@@ -27,8 +27,8 @@ import numpy as np
 
 from shared.io import pmath, rng
 
-__all__ = ["PURPOSE", "SYMMETRY_TOLERANCE", "PSD_TOLERANCE", "cholesky", "latent_uniforms", "matrix_problems",
-           "nearest_correlation"]
+__all__ = ["PURPOSE", "SYMMETRY_TOLERANCE", "PSD_TOLERANCE", "cholesky", "latent_normals", "latent_uniforms",
+           "matrix_problems", "nearest_correlation", "to_uniform", "given_parts"]
 
 #: the stream purpose of each column's latent normal
 PURPOSE = "copula"
@@ -63,22 +63,64 @@ def cholesky(matrix: Sequence[Sequence[float]]) -> tuple[tuple[float, ...], ...]
     return tuple(out)
 
 
-def latent_uniforms(seed: int, table: str, columns: Sequence[str], factor: Sequence[Sequence[float]],
-                    rows: np.ndarray) -> dict[str, np.ndarray]:
-    """The block's correlated uniforms in [0, 1) for ``rows``: {column: u}."""
-    z = [rng.normal(rng.stream_key(seed, table, c, PURPOSE), rows) for c in columns]
-    out: dict[str, np.ndarray] = {}
+def latent_normals(seed: int, table: str, columns: Sequence[str], factor: Sequence[Sequence[float]],
+                   rows: np.ndarray, given: Sequence[np.ndarray] = ()) -> list[np.ndarray]:
+    """The block's correlated standard normals x = L·z for ``rows``, one array per column of
+    ``columns`` (the order of ``factor``).
+
+    ``given``: the latent normals of the first ``len(given)`` columns, already known (a parent's
+    columns, ``fk.col`` in the block): their z are solved from them by forward substitution
+    (z_i = (x_i − Σ_{j<i} L_ij z_j) / L_ii), so the block's own columns, drawn from their own
+    streams after them, are the conditional normals given the parent's — the same Cholesky
+    recurrence, no other arithmetic. Without ``given`` this is the plain block, bit for bit."""
+    z: list[np.ndarray] = []
+    out: list[np.ndarray] = []
+    g = len(given)
     for i, name in enumerate(columns):
+        if i < g:
+            x = np.asarray(given[i], dtype=np.float64)
+            r = x.copy()
+            for j in range(i):
+                lij = factor[i][j]
+                if lij != 0.0:
+                    r -= lij * z[j]
+            lii = factor[i][i]
+            z.append(r / lii if lii > 1e-9 else np.zeros(rows.shape, dtype=np.float64))
+            out.append(x)
+            continue
+        z.append(rng.normal(rng.stream_key(seed, table, name, PURPOSE), rows))
         x = np.zeros(rows.shape, dtype=np.float64)
         for j in range(i + 1):
             lij = factor[i][j]
             if lij != 0.0:
                 x += lij * z[j]
-        x *= _NEG_INV_SQRT2
-        u = pmath.erfc(x)
-        u *= 0.5
-        out[name] = np.clip(u, 0.0, _U_MAX)
+        out.append(x)
     return out
+
+
+def to_uniform(x: np.ndarray) -> np.ndarray:
+    """Φ(x) = ½·erfc(−x/√2) (portable ``erfc``), clipped into [0, 1)."""
+    y = x * _NEG_INV_SQRT2
+    u = pmath.erfc(y)
+    u *= 0.5
+    return np.clip(u, 0.0, _U_MAX)
+
+
+def latent_uniforms(seed: int, table: str, columns: Sequence[str], factor: Sequence[Sequence[float]],
+                    rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The block's correlated uniforms in [0, 1) for ``rows``: {column: u}."""
+    xs = latent_normals(seed, table, columns, factor, rows)
+    return {name: to_uniform(x) for name, x in zip(columns, xs, strict=True)}
+
+
+def given_parts(name: str) -> tuple[str, str] | None:
+    """(foreign-key column, parent column) when a block's entry is a parent's column
+    (``fk.col``, a *given*), else None. The loader has checked that such a name is no column of
+    the table itself."""
+    if "." not in name:
+        return None
+    fk, _, col = name.partition(".")
+    return fk, col
 
 
 def nearest_correlation(matrix: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:

@@ -67,6 +67,7 @@ class _Block:
         self._owner: tuple[np.ndarray, np.ndarray] | None = None
         self._in_progress: set[str] = set()
         self._copula: dict[int, dict[str, np.ndarray]] = {}
+        self._latent: dict[int, dict[str, np.ndarray]] = {}
 
     # --- contexts ---------------------------------------------------------------------------
 
@@ -147,11 +148,40 @@ class _Block:
         got = self.engine.copula_of(self.table.name, name)
         if got is None:
             return None
-        bi, columns, factor = got
+        bi = got[0]
         if bi not in self._copula:
-            self._copula[bi] = copula.latent_uniforms(self.engine.plan.seed, self.table.name, columns, factor,
-                                                      self.rows)
+            self._copula[bi] = {c: copula.to_uniform(x) for c, x in self.latent_block(bi).items()}
         return self._copula[bi][name]
+
+    def latent(self, name: str) -> np.ndarray:
+        """The latent normal of a column in a correlation block at this block's rows."""
+        got = self.engine.copula_of(self.table.name, name)
+        assert got is not None, f"{self.table.name}.{name} is in no correlation block"
+        return self.latent_block(got[0])[name]
+
+    def latent_block(self, bi: int) -> dict[str, np.ndarray]:
+        """{column: latent normal} of correlation block ``bi`` at this block's rows; its given
+        columns (``fk.col``) are the parents' latent normals at the rows' parent rows (a row
+        without a parent takes an independent normal of its own for it)."""
+        if bi in self._latent:
+            return self._latent[bi]
+        columns, factor, givens = self.engine.copula_blocks[self.table.name][bi]
+        seed = self.engine.plan.seed
+        given: list[np.ndarray] = []
+        for entry, (fk_name, parent_col) in givens:
+            idx, missing = self.parent_index(fk_name)
+            ref = self.table.column(fk_name).references
+            assert ref is not None  # the loader resolved the given through a foreign key
+            if missing is not None:
+                idx = np.where(missing, 0, idx)
+            x = self.engine.latent(ref.parent, parent_col, idx)
+            if missing is not None and missing.any():
+                own = rng.normal(rng.stream_key(seed, self.table.name, entry, copula.PURPOSE), self.rows)
+                x = np.where(missing, own, x)
+            given.append(x)
+        xs = copula.latent_normals(seed, self.table.name, columns, factor, self.rows, given)
+        self._latent[bi] = dict(zip(columns, xs, strict=True))
+        return self._latent[bi]
 
     # --- columns ----------------------------------------------------------------------------
 
@@ -246,15 +276,48 @@ class Engine:
         self._closures: dict[tuple[str, str], tuple[str, ...]] = {}
         #: (table, column) → (block index, the block's columns, its Cholesky factor)
         self._copulas: dict[tuple[str, str], tuple[int, tuple[str, ...], tuple]] = {}
+        #: table → per block: (columns, givens first; the Cholesky factor in that order;
+        #: ((entry, (fk column, parent column)) for each given))
+        self.copula_blocks: dict[str, list[tuple[tuple[str, ...], tuple, tuple]]] = {}
         for t in self.schema.tables:
             for bi, block in enumerate(t.correlations):
-                factor = copula.cholesky(block.matrix)
+                givens = tuple((c, parts) for c in block.columns if not t.has_column(c)
+                               for parts in [copula.given_parts(c)] if parts is not None)
+                names = [g for g, _ in givens] + [c for c in block.columns if t.has_column(c)]
+                pos = [block.columns.index(c) for c in names]
+                matrix = [[block.matrix[i][j] for j in pos] for i in pos]
+                factor = copula.cholesky(matrix)
+                self.copula_blocks.setdefault(t.name, []).append((tuple(names), factor, givens))
                 for c in block.columns:
-                    self._copulas[(t.name, c)] = (bi, block.columns, factor)
+                    if t.has_column(c):
+                        self._copulas[(t.name, c)] = (bi, tuple(names), factor)
 
     def copula_of(self, table: str, column: str) -> tuple[int, tuple[str, ...], tuple] | None:
         """The correlation block ``column`` of ``table`` is in: (index, columns, Cholesky factor)."""
         return self._copulas.get((table, column)) if self._copulas else None
+
+    def latent(self, table: str, column: str, rows: np.ndarray) -> np.ndarray:
+        """The latent normal of ``table.column`` (a column of a correlation block) at arbitrary
+        rows — what a child's block conditions on (its ``fk.col`` entries)."""
+        return self._at_rows(table, rows, lambda block: block.latent(column))
+
+    def _at_rows(self, table: str, rows: np.ndarray, read):
+        """``read(block)`` of a block of ``table`` at arbitrary row indices: when they are sorted
+        (children grouped by parent) each distinct row is evaluated once, O(n), then repeated;
+        otherwise every row (each cell is a pure function of its row: cheaper than sorting)."""
+        tp = self.plan.tables[table]
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size > 1 and bool((rows[1:] >= rows[:-1]).all()):
+            first = np.empty(rows.shape, dtype=bool)
+            first[0] = True
+            np.not_equal(rows[1:], rows[:-1], out=first[1:])
+            if not first.all():
+                inverse = np.cumsum(first) - 1
+                vals = read(_Block(self, tp, rows[first]))
+                if isinstance(vals, (pa.Array, pa.ChunkedArray)):
+                    return vals.take(pa.array(inverse))
+                return np.asarray(vals)[inverse]
+        return read(_Block(self, tp, rows))
 
     def warm_up(self) -> None:
         """Compute one row of every table so per-process caches (Faker pools) exist before fork."""
@@ -288,21 +351,7 @@ class Engine:
 
     def lookup(self, table: str, column: str, rows: np.ndarray):
         """Engine-unit values of ``table.column`` at arbitrary row indices (no null mask)."""
-        tp = self.plan.tables[table]
-        rows = np.asarray(rows, dtype=np.int64)
-        if rows.size > 1 and bool((rows[1:] >= rows[:-1]).all()):
-            # sorted (children grouped by parent): evaluate each distinct row once, O(n)
-            first = np.empty(rows.shape, dtype=bool)
-            first[0] = True
-            np.not_equal(rows[1:], rows[:-1], out=first[1:])
-            if not first.all():
-                inverse = np.cumsum(first) - 1
-                vals = _Block(self, tp, rows[first]).value(column)
-                if isinstance(vals, (pa.Array, pa.ChunkedArray)):
-                    return vals.take(pa.array(inverse))
-                return np.asarray(vals)[inverse]
-        # every cell is a pure function of its row: evaluating repeated rows is cheaper than sorting
-        return _Block(self, tp, rows).value(column)
+        return self._at_rows(table, rows, lambda block: block.value(column))
 
     def reference(self, table: str, name: str, rows: np.ndarray):
         """What ``name`` (``col`` or ``fk.col``) reads at rows of ``table``, as a reference from

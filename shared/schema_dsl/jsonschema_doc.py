@@ -133,7 +133,11 @@ def build() -> dict:
         "additionalProperties": False,
         "properties": {
             "kind": {"enum": ["gaussian_copula"]},
-            "columns": {"type": "array", "minItems": 2, "items": {"$ref": "#/$defs/identifier"}},
+            "columns": {"type": "array", "minItems": 2,
+                        "description": "The table's columns, and parents' columns as `fk.col` (givens: "
+                                       "the table's own columns are drawn conditionally on them)",
+                        "items": {"type": "string", "minLength": 1, "maxLength": 257,
+                                  "pattern": "^" + IDENT.strip("^$") + "(\\." + IDENT.strip("^$") + ")?$"}},
             "matrix": {"type": "array", "minItems": 2,
                        "items": {"type": "array", "minItems": 2,
                                  "items": {"type": "number", "minimum": -1, "maximum": 1}}},

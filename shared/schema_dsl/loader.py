@@ -859,7 +859,7 @@ def _check_table(schema: Schema, table: Table, col: _Collector) -> None:
     _check_partition_by(table, col)
     _check_indexes(table, col)
     _check_anomalies(table, col)
-    _check_correlations(table, col)
+    _check_correlations(table, col, schema)
     _check_nested(schema, table, col)
 
 
@@ -881,10 +881,12 @@ def _check_anomalies(table: Table, col: _Collector) -> None:
             col.add(path, message, hint)
 
 
-def _check_correlations(table: Table, col: _Collector) -> None:
+def _check_correlations(table: Table, col: _Collector, schema: Schema | None = None) -> None:
     """``correlations``: each block names columns of the table (each once, in one block at most)
     whose generators have an inverse CDF and whose values are drawn, not permuted (not unique,
-    not a key); its matrix is k × k, symmetric with a unit diagonal, positive semi-definite."""
+    not a key); its matrix is k × k, symmetric with a unit diagonal, positive semi-definite.
+    A block may also name a parent's column through a foreign key (``fk.col``, a *given*: the
+    parent context its own columns are drawn conditionally on), checked by ``_check_given``."""
     from shared.schema_dsl import copula
 
     names = list(table.column_names)
@@ -900,6 +902,9 @@ def _check_correlations(table: Table, col: _Collector) -> None:
                 col.add(p, f"correlations[{bi}] names column {name!r} twice", "name each column once")
                 continue
             seen.add(name)
+            if not table.has_column(name) and "." in name and schema is not None:
+                _check_given(schema, table, bi, j, name, col)
+                continue
             if not table.has_column(name):
                 col.add(p, f"correlations[{bi}] names no column {name!r} of table {table.name!r}",
                         suggest(name, names))
@@ -924,8 +929,85 @@ def _check_correlations(table: Table, col: _Collector) -> None:
                         "has no inverse CDF", "correlate columns whose generator has one ("
                         + ", ".join(sorted(n for n, g in GENERATORS.items() if g.has_quantile))
                         + "), or derive this column from a correlated one with expr")
-        for sub, message, hint in copula.matrix_problems(block.matrix, len(block.columns)):
+        problems = copula.matrix_problems(block.matrix, len(block.columns))
+        for sub, message, hint in problems:
             col.add(block.path + ("matrix",) + sub, f"correlations[{bi}]: {message}", hint)
+        givens = [j for j, c in enumerate(block.columns) if not table.has_column(c) and "." in c]
+        if givens and schema is not None and not problems:
+            _check_given_matrix(schema, table, bi, givens, col)
+
+
+def _given_block(schema: Schema, table: Table, name: str):
+    """(foreign-key column, parent table, parent column, the parent's block index or None) of a
+    given ``fk.col``; raises KeyError with a readable message when it reaches no parent column."""
+    from shared.schema_dsl import copula
+
+    parts = copula.given_parts(name)
+    assert parts is not None
+    fk_name, parent_col = parts
+    schema.resolve_ref(table, name)  # raises KeyError: no such fk, not a foreign key, no parent column
+    ref = table.column(fk_name).references
+    assert ref is not None
+    parent = schema.table(ref.parent)
+    owner = next((bi for bi, b in enumerate(parent.correlations) if parent_col in b.columns), None)
+    return fk_name, parent, parent_col, owner
+
+
+def _check_given(schema: Schema, table: Table, bi: int, j: int, name: str, col: _Collector) -> None:
+    """A block's ``fk.col``: a foreign key of this table (not a self-reference), and a column of
+    one of the parent's own correlation blocks — its latent normal is what the row conditions on."""
+    p = table.correlations[bi].path + ("columns", j)
+    try:
+        fk_name, parent, parent_col, owner = _given_block(schema, table, name)
+    except KeyError as exc:
+        col.add(p, f"correlations[{bi}] names {name!r}: {exc.args[0] if exc.args else 'no such column'}",
+                suggest(name, list(table.column_names)))
+        return
+    ref = table.column(fk_name).references
+    assert ref is not None
+    if ref.self_reference or parent.name == table.name:
+        col.add(p, f"correlations[{bi}] names {name!r}: a self-reference cannot be a given",
+                "condition on another table's columns, or correlate this table's own columns")
+    elif owner is None or not parent.has_column(parent_col):
+        col.add(p, f"correlations[{bi}] names {name!r}: {parent.name}.{parent_col} is in none of "
+                f"{parent.name!r}'s correlation blocks, so it has no latent normal to condition on",
+                f"add {parent_col!r} to a correlations block of table {parent.name!r}")
+    elif any(not table.has_column(c) and "." in c for c in parent.correlations[owner].columns):
+        col.add(p, f"correlations[{bi}] names {name!r}: {parent.name}'s block conditions on its own "
+                "parents; one level of parent context is supported", "condition on the parent's columns only")
+
+
+def _check_given_matrix(schema: Schema, table: Table, bi: int, givens: list[int], col: _Collector) -> None:
+    """The entries between two givens are not the child's to choose: the parent's own matrix has
+    them (same foreign key, same parent block), else the two are drawn independently (0)."""
+    block = table.correlations[bi]
+    info = {}
+    for j in givens:
+        try:
+            fk_name, parent, parent_col, owner = _given_block(schema, table, block.columns[j])
+        except KeyError:
+            return  # reported by _check_given
+        if owner is None:
+            return
+        info[j] = (fk_name, parent, parent_col, owner)
+    for a in givens:
+        for b in givens:
+            if b <= a:
+                continue
+            fa, pa_, ca, oa = info[a]
+            fb, _, cb, ob = info[b]
+            if fa == fb and oa == ob:
+                pb = pa_.correlations[oa]
+                want = float(pb.matrix[pb.columns.index(ca)][pb.columns.index(cb)])
+                why = f"{pa_.name}'s correlations[{oa}] has {want}"
+            else:
+                want, why = 0.0, "they come from different parent rows, drawn independently"
+            got = float(block.matrix[a][b])
+            if abs(got - want) > 1e-3:
+                col.add(block.path + ("matrix", a, b),
+                        f"correlations[{bi}]: the entry of {block.columns[a]!r} and {block.columns[b]!r} is {got}, "
+                        f"but two parent columns' correlation is the parent's: {why}",
+                        f"write {want} (in both places)")
 
 
 #: the kinds a partition column may have: values that name a folder exactly and read back as
