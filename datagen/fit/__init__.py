@@ -237,6 +237,8 @@ class _Fitter:
         self.dp_temporal: dict[tuple[str, str], dict[str, Any]] = {}
         self.dp_children: dict[tuple[str, str], tuple[np.ndarray, int]] = {}
         self.dp_rows: dict[str, int] = {}
+        #: each table's fitted copula (with its columns' scores on the sampled rows)
+        self.copulas: dict[str, Any] = {}
 
     # --- steps ---------------------------------------------------------------------------
     def run(self) -> FitResult:
@@ -274,6 +276,9 @@ class _Fitter:
             self._dp_plan(facts, by_child)
         out_tables = [self._table(tname, facts[tname], by_child.get(tname, []), facts, sampled[tname])
                       for tname in facts]
+        if self.correlations and self.dp is None:
+            for node in out_tables:
+                self._parent_context(node, by_child.get(node["name"], []), facts, sampled)
         schema: dict[str, Any] = {"version": 1, "name": self.name,
                                   "description": f"Fitted by datagen fit from {self.label}",
                                   "seed": 1, "locale": self.locale, "tables": out_tables}
@@ -442,6 +447,7 @@ class _Fitter:
         if self.correlations:
             got = self._copula(tname, f, columns, set(by_col), sampled)
             if got is not None:
+                self.copulas[tname] = got
                 node["correlations"] = [got.block()]
                 self.comments[f"{tname}.correlations[0]"] = got.summary()
                 self.report_tables[tname]["correlations"] = {
@@ -449,6 +455,46 @@ class _Fitter:
                     "adjusted": round(got.adjusted, 4),
                     "strongest": [{"columns": [a, b], "latent": r} for a, b, r in got.strongest[:10]]}
         return node
+
+    def _parent_context(self, node: dict[str, Any], rels: list[Relation], facts: dict[str, TableFacts],
+                        sampled: dict[str, pa.Table]) -> None:
+        """The table's copula conditioned on its parents' (``correlation.parent_context``): for each
+        foreign key to a parent with a copula of its own, the parent columns most correlated with
+        the child's become givens (``fk.col``) of the child's block — SynthoHive's parent context,
+        estimated on the child's sampled rows joined to the parent's sampled rows. Not with
+        differential privacy (no budget is set aside for the cross-table statistics)."""
+        from datagen.fit import correlation as cor
+
+        tname = node["name"]
+        child = self.copulas.get(tname)
+        if child is None or "correlations" not in node:
+            return
+        parents = []
+        for r in rels:
+            pfit = self.copulas.get(r.parent)
+            if r.self_reference or pfit is None or r.column not in sampled[tname].column_names \
+                    or r.parent_column not in sampled[r.parent].column_names:
+                continue
+            keys = sampled[r.parent].column(r.parent_column)
+            fkv = sampled[tname].column(r.column)
+            try:
+                idx = pc.index_in(fkv, value_set=keys.combine_chunks() if hasattr(keys, "combine_chunks") else keys)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                idx = pc.index_in(pc.cast(fkv, pa.string()), value_set=pc.cast(keys, pa.string()))
+            parents.append((r.column, pfit, np.asarray(idx.fill_null(-1).to_numpy(zero_copy_only=False),
+                                                       dtype=np.int64)))
+        got = cor.parent_context(child, parents) if parents else None
+        if got is None:
+            return
+        node["correlations"] = [{"kind": "gaussian_copula", "columns": got.columns, "matrix": got.matrix}]
+        pairs = ", ".join(f"{a}~{b} {v:+.2f}" for a, b, v in got.strongest[:5])
+        self.comments[f"{tname}.correlations[0]"] += (
+            f" Parent context: conditioned on {', '.join(got.givens)} (the parents' latent normals at each "
+            f"row's parent row; strongest: {pairs}" + (f"; child–parent entries shrunk ×{got.shrunk} to stay valid"
+                                                       if got.shrunk < 1 else "") + ").")
+        self.report_tables[tname]["correlations"]["parent_context"] = {
+            "givens": got.givens, "shrunk": got.shrunk,
+            "strongest": [{"columns": [a, b], "latent": v} for a, b, v in got.strongest[:10]]}
 
     def _copula(self, tname: str, f: TableFacts, columns: list[dict[str, Any]], fks: set[str],
                 sampled: pa.Table) -> Any:
@@ -482,7 +528,11 @@ class _Fitter:
             if gen["type"] == "choice":
                 params = gen["params"]
                 x = cor.ordinal_codes(sampled.column(spec["name"]), list(params["values"]))
-                order = cor.order_categories(x, len(params["values"]), cont_scores)
+                numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in params["values"])
+                # numbers keep their own order (what a count or a score means, and what a child's or
+                # a parent's columns correlate with); categories the order that carries the most
+                order = sorted(range(len(params["values"])), key=lambda i: params["values"][i]) if numbers \
+                    else cor.order_categories(x, len(params["values"]), cont_scores)
                 if order is not None and order != list(range(len(order))):
                     params["values"] = [params["values"][i] for i in order]
                     if "weights" in params:

@@ -25,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CopulaFit", "normal_scores", "fit_copula", "fit_from_matrix", "order_categories", "ordinal_codes",
-           "attenuation_from_probs"]
+__all__ = ["CopulaFit", "ParentContext", "parent_context", "normal_scores", "fit_copula", "fit_from_matrix",
+           "order_categories", "ordinal_codes", "attenuation_from_probs"]
 
 #: decimals of the written matrix
 DIGITS = 3
@@ -43,6 +43,10 @@ class CopulaFit:
     rows: int  # rows the scores were computed on
     adjusted: float  # Frobenius distance between the estimate and the written (valid) matrix
     strongest: list[tuple[str, str, float]] = field(default_factory=list)
+    #: each column's normal scores on the fitted rows (rows × columns, NaN: missing) and their
+    #: tie attenuations — what a child's parent context is estimated against (not written)
+    scores: np.ndarray | None = field(default=None, repr=False)
+    attenuations: np.ndarray | None = field(default=None, repr=False)
 
     def block(self) -> dict[str, Any]:
         return {"kind": "gaussian_copula", "columns": list(self.columns), "matrix": self.matrix}
@@ -143,6 +147,31 @@ def _pairwise(scores: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlations of each column of ``a`` with each of ``b`` (NaN: missing), each pair
+    over the rows where both are present and centred on those rows — a parent's scores repeat
+    over its children, so unlike a table's own scores they are not centred on the joined rows (a
+    column constant there, e.g. one shared by every referenced parent, gets 0). Sums of
+    products per column of ``a``, all of ``b``'s columns in one matrix product."""
+    mb = (~np.isnan(b)).astype(np.float64)
+    bz = np.where(mb > 0, b, 0.0)
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for i in range(a.shape[1]):
+        ok = ~np.isnan(a[:, i])
+        x = np.where(ok, a[:, i], 0.0)
+        m = mb[ok]
+        n = m.sum(axis=0)
+        sx, sxx = x[ok] @ m, (x[ok] * x[ok]) @ m
+        yb = bz[ok]
+        sy, syy, sxy = yb.sum(axis=0), (yb * yb).sum(axis=0), x[ok] @ yb
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = sxy - sx * sy / n
+            den = np.sqrt((sxx - sx * sx / n) * (syy - sy * sy / n))
+            r = np.where((n >= MIN_PAIR_ROWS) & (den > 1e-9 * np.maximum(n, 1)), cov / den, 0.0)
+        out[i] = np.nan_to_num(r)
+    return np.clip(out, -1.0, 1.0)
+
+
 def order_categories(codes: np.ndarray, n_values: int, continuous: np.ndarray) -> list[int] | None:
     """A better order for a category's values (positions into its written list), or None: the
     order of their mean normal score on the continuous column (of ``continuous``, one score
@@ -195,7 +224,83 @@ def fit_copula(columns: dict[str, np.ndarray], continuous: set[str]) -> CopulaFi
     raw = np.clip(_pairwise(scores) / np.outer(att, att), -0.995, 0.995)
     np.fill_diagonal(raw, 1.0)
     rows = int(np.any(~np.isnan(scores), axis=1).sum())
-    return fit_from_matrix(names, raw, rows)
+    fitted = fit_from_matrix(names, raw, rows)
+    fitted.scores, fitted.attenuations = scores, att
+    return fitted
+
+
+@dataclass
+class ParentContext:
+    """A child block extended with givens (``fk.col``): its columns (givens first) and matrix."""
+
+    columns: list[str]
+    matrix: list[list[float]]
+    givens: list[str]
+    strongest: list[tuple[str, str, float]]
+    shrunk: float  # the factor the child–parent entries were multiplied by to stay valid (1: none)
+
+
+def parent_context(child: CopulaFit, parents: list[tuple[str, CopulaFit, np.ndarray]],
+                   max_per_parent: int = 2, threshold: float = 0.1, redundant: float = 0.7) -> ParentContext | None:
+    """The child's block conditioned on its parents' columns.
+
+    ``parents``: (foreign-key column, the parent's copula fit, for each child row the parent row
+    it references among the parent's fitted rows, -1 when none). Per foreign key, the parent
+    columns whose latent correlation with some child column reaches ``threshold`` (the strongest
+    ``max_per_parent``, skipping one correlated beyond ``redundant`` with one taken) become
+    givens. Entries between givens are the parent's (same foreign
+    key) or 0 (different ones) — what the engine draws; child–parent entries are the scores'
+    correlations over the joined rows (attenuation-corrected like ``fit_copula``), shrunk towards
+    0 by the smallest step that keeps the rounded matrix valid (the child's own block and the
+    parent's are valid, so the step exists)."""
+    from shared.schema_dsl import copula
+
+    assert child.scores is not None and child.attenuations is not None
+    givens: list[tuple[str, str, CopulaFit, int, np.ndarray]] = []  # (entry, fk, parent fit, index, scores)
+    cross: list[np.ndarray] = []
+    for fk, pfit, idx in parents:
+        assert pfit.scores is not None and pfit.attenuations is not None
+        ok = idx >= 0
+        if ok.sum() < MIN_PAIR_ROWS:
+            continue
+        joined = np.full((len(idx), len(pfit.columns)), np.nan)
+        joined[ok] = pfit.scores[idx[ok]]
+        r = _cross(joined, child.scores)
+        att = np.outer(pfit.attenuations, child.attenuations)
+        r = np.clip(r / att, -0.995, 0.995)
+        strength = np.abs(r).max(axis=1)
+        taken: list[int] = []
+        for j in np.argsort(-strength, kind="stable"):
+            if strength[j] < threshold or len(taken) == max_per_parent:
+                break
+            # a parent column nearly a copy of one taken (longitude and time zone) adds nothing
+            # but a matrix that only a shrink of every entry keeps valid
+            if any(abs(pfit.matrix[j][t]) > redundant for t in taken):
+                continue
+            taken.append(int(j))
+            givens.append((f"{fk}.{pfit.columns[j]}", fk, pfit, int(j), joined[:, j]))
+            cross.append(r[j])
+    if not givens:
+        return None
+    g, k = len(givens), len(child.columns)
+    gg = np.eye(g)
+    for a in range(g):
+        for b in range(a + 1, g):
+            if givens[a][1] == givens[b][1]:
+                gg[a, b] = gg[b, a] = givens[a][2].matrix[givens[a][3]][givens[b][3]]
+    oo = np.asarray(child.matrix, dtype=np.float64)
+    go = np.asarray(cross)
+    names = [e for e, *_ in givens] + list(child.columns)
+    for step in range(101):
+        lam = 1.0 - step * 0.01
+        cand = np.block([[gg, np.round(lam * go, DIGITS)], [np.round(lam * go, DIGITS).T, oo]])
+        if not copula.matrix_problems(cand.tolist(), g + k):
+            break
+    written = [[float(v) if not float(v).is_integer() else int(v) for v in row] for row in cand]
+    strongest = sorted(((names[i], names[g + j], float(cand[i, g + j])) for i in range(g) for j in range(k)),
+                       key=lambda t: -abs(t[2]))
+    return ParentContext(columns=names, matrix=written, givens=[e for e, *_ in givens], strongest=strongest,
+                         shrunk=round(lam, 2))
 
 
 def fit_from_matrix(names: list[str], raw: np.ndarray, rows: int) -> CopulaFit:

@@ -1,0 +1,80 @@
+"""``datagen fit`` learns parent context: a child's copula conditioned on its parent's columns
+(``fk.col`` givens), which the generated data then reproduces across the join."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("scipy")
+
+from scipy import stats  # noqa: E402
+
+from datagen.fit import fit  # noqa: E402
+from shared.api import load_schema, resolve_plan  # noqa: E402
+from shared.schema_dsl.engine import Engine  # noqa: E402
+
+
+def _source(seed: int = 5) -> dict[str, pa.Table]:
+    """Customers (income, age) and their orders, whose amount follows the customer's income
+    and whose item count falls with the customer's age; the note is independent of both."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    income = rng.lognormal(10, 0.5, n)
+    age = rng.integers(18, 90, n)
+    customers = pa.table({"customer_id": np.arange(1, n + 1), "income": np.round(income, 2), "age": age,
+                          "years": np.clip(np.round((age - 18) / 3 + rng.normal(0, 3, n)), 0, None)})
+    per = rng.poisson(6, n) + 1
+    owner = np.repeat(np.arange(n), per)
+    zi = stats.norm.ppf(stats.rankdata(income) / (n + 1))[owner]
+    za = stats.norm.ppf(stats.rankdata(age) / (n + 1))[owner]
+    m = len(owner)
+    amount = np.exp(4 + 0.5 * (0.7 * zi + np.sqrt(1 - 0.49) * rng.normal(size=m)))
+    items = np.clip(np.round(8 - 3 * (0.6 * za + 0.8 * rng.normal(size=m))), 1, None).astype(np.int64)
+    orders = pa.table({"order_id": np.arange(1, m + 1), "customer_id": owner + 1, "amount": np.round(amount, 2),
+                       "items": items, "weight": np.round(rng.gamma(2.0, 1.5, m), 3)})
+    return {"customers": customers, "orders": orders}
+
+
+def _joined(result, tmp_path):
+    path = tmp_path / "fitted.yaml"
+    path.write_text(result.to_yaml())
+    plan = resolve_plan(load_schema(str(path)))
+    engine = Engine(plan)
+    tables = {}
+    for name in ("customers", "orders"):
+        n = engine.row_count(name)
+        tables[name] = pa.Table.from_batches([engine.batch(name, a, min(a + 8192, n)) for a in range(0, n, 8192)]
+                                             ).to_pandas()
+    return tables["orders"].merge(tables["customers"], on="customer_id")
+
+
+def _spearman(df, a, b) -> float:
+    return float(stats.spearmanr(df[a], df[b]).statistic)
+
+
+def test_fit_writes_givens_and_generation_keeps_the_cross_table_trends(tmp_path):
+    src = _source()
+    result = fit(src)
+    block = next(t for t in result.schema["tables"] if t["name"] == "orders")["correlations"][0]
+    assert "customer_id.income" in block["columns"] and "customer_id.age" in block["columns"]
+    context = result.report["tables"]["orders"]["correlations"]["parent_context"]
+    assert set(context["givens"]) == {c for c in block["columns"] if "." in c}
+    assert "Parent context: conditioned on" in result.to_yaml()
+    real = src["orders"].to_pandas().merge(src["customers"].to_pandas(), on="customer_id")
+    syn = _joined(result, tmp_path)
+    for a, b in (("income", "amount"), ("age", "items")):
+        assert abs(_spearman(syn, a, b) - _spearman(real, a, b)) < 0.08, (a, b)
+    assert abs(_spearman(real, "income", "amount")) > 0.5 and abs(_spearman(real, "age", "items")) > 0.4
+
+
+def test_without_a_parent_copula_or_with_dp_there_is_no_parent_context(tmp_path):
+    src = _source()
+    plain = fit(src, correlations=False)
+    assert all("correlations" not in t for t in plain.schema["tables"])
+    private = fit(src, epsilon=5.0)
+    for t in private.schema["tables"]:
+        for block in t.get("correlations", []):
+            assert not any("." in c for c in block["columns"])
+    assert "parent_context" not in (private.report["tables"]["orders"].get("correlations") or {})
