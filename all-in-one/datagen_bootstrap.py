@@ -105,8 +105,9 @@ FORMAT_EXTRAS = {"postgres": "postgres", "delta": "spark"}
 ENGINE_EXTRAS = {"spark": "spark"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
 # from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity
-# report is tested against, declares pandas<3 but runs on the pinned pandas 3)
-NO_DEPS_EXTRAS = ("fit-test",)
+# report is tested against, declares pandas<3 but runs on the pinned pandas 3; fit-deep: ctgan's
+# rdt declares pandas<3 likewise, and torch is the CPU build, found by its +cpu pin)
+NO_DEPS_EXTRAS = ("fit-test", "fit-deep")
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
 # from plugins are checked by the app itself.
