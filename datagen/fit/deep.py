@@ -179,9 +179,10 @@ def sdtype(spec: dict[str, Any]) -> str:
 
 def compare(schema: dict[str, Any], table: str, copula_node: dict[str, Any], models: Mapping[str, Any],
             real: pa.Table, sdtypes: Mapping[str, str]) -> dict[str, Any]:
-    """Generate ``COMPARE_ROWS`` rows of ``table`` with its copula fit and with its CTGAN fit
-    (everything else as fitted; models saved to a temporary folder, read back by the engine as a
-    written schema would be) and score both against up to as many real rows (a fixed-seed pick)."""
+    """Generate the first ``COMPARE_ROWS`` rows of ``table`` with its copula fit and with its CTGAN
+    fit (everything else as fitted, at the source's sizes; models saved to a temporary folder,
+    read back by the engine as a written schema would be) and score both against up to as many
+    real rows (a fixed-seed pick)."""
     from datagen.report import score_columns
     from shared.schema_dsl import engine as eng
     from shared.schema_dsl.loader import load_schema
@@ -199,7 +200,8 @@ def compare(schema: dict[str, Any], table: str, copula_node: dict[str, Any], mod
         save_models(models, Path(tmp))
         for label, doc in (("copula", copula_doc), ("ctgan", schema)):
             loaded = load_schema(str(Path(tmp) / f"{label}.yaml"), json.dumps(doc).encode())
-            plan = resolve_plan(loaded, rows={table: n}, allow_huge=True)
-            synthetic[label] = pa.Table.from_batches([eng.Engine(plan).batch(table, 0, plan.tables[table].rows)])
+            plan = resolve_plan(loaded, allow_huge=True)  # the source's sizes (a per-parent table takes no --rows)
+            stop = min(n, plan.tables[table].rows)
+            synthetic[label] = pa.Table.from_batches([eng.Engine(plan).batch(table, 0, stop)])
     scores = score_columns(real, synthetic, sdtypes)
-    return {"rows": {"real": real.num_rows, "synthetic": n}, **scores}
+    return {"rows": {"real": real.num_rows, "synthetic": synthetic["ctgan"].num_rows}, **scores}
