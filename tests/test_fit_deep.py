@@ -121,8 +121,9 @@ def test_the_bytes_depend_on_the_seed_not_on_blocks_or_workers(fitted):
 
 
 def test_the_model_file_is_part_of_the_schema_identity(fitted, tmp_path):
-    import datagen
     from ctgan import CTGAN
+
+    import datagen
 
     schema = datagen.load_schema(fitted["schema"])
     model = fitted["out"] / "models" / "items.ctgan.pkl"
