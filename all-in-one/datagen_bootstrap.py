@@ -103,10 +103,13 @@ VERB_EXTRAS = {"targets": "postgres", "query": "sql", "import": "sql", "export-d
 FORMAT_EXTRAS = {"postgres": "postgres", "delta": "spark"}
 # `generate --engine NAME` / `validate --engine NAME` -> the extra that engine needs
 ENGINE_EXTRAS = {"spark": "spark"}
+# (verb, option) -> the extra that option needs on top of the verb's (`fit --deep TABLE`: CTGAN)
+OPTION_EXTRAS = {("fit", "--deep"): "fit-deep"}
 # extras installed with `pip install --no-deps`: every package pinned in the file, and pip kept
 # from re-resolving what requirements.txt pins (fit-test: SDMetrics, the reference the fidelity
-# report is tested against, declares pandas<3 but runs on the pinned pandas 3)
-NO_DEPS_EXTRAS = ("fit-test",)
+# report is tested against, declares pandas<3 but runs on the pinned pandas 3; fit-deep: ctgan's
+# rdt declares pandas<3 likewise, and torch is the CPU build, found by its +cpu pin)
+NO_DEPS_EXTRAS = ("fit-test", "fit-deep")
 
 # the built-in formats -> their frontend modules (each also `python -m MODULE VERB ...`); formats
 # from plugins are checked by the app itself.
@@ -306,6 +309,8 @@ def parse_args(args):
         )
     extras = [e for e in (VERB_EXTRAS.get(command), FORMAT_EXTRAS.get(ALIASES.get(fmt, fmt)),
                           ENGINE_EXTRAS.get(engine)) if e]
+    extras += [e for (verb, option), e in OPTION_EXTRAS.items() if verb == command and any(
+        a == option or a.startswith(option + "=") for a in frontend_args)]
     return "dispatch", (APP_MODULE, [command] + frontend_args, reinstall, sorted(set(extras)))
 
 

@@ -545,7 +545,13 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                                          "categories (e.g. 1e-6; default 0: pure ε-DP, no category values)."),
              bounds: list[str] = typer.Option(None, "--bounds", help="With --epsilon: TABLE.COLUMN=LO..HI, public "
                                               "bounds of a column (numbers or ISO dates); repeatable."),
-             force: bool = typer.Option(False, "--force", help="Replace an existing --out / --report file."),
+             deep: list[str] = typer.Option(None, "--deep", help="Learn this table's drawn columns with a CTGAN "
+                                            "model (the fit-deep extra) instead of the copula; repeatable. The "
+                                            "report compares both. Not with --epsilon."),
+             epochs: int = typer.Option(None, "--epochs", help="With --deep: CTGAN's training epochs (default "
+                                        "100)."),
+             force: bool = typer.Option(False, "--force", help="Replace an existing --out / --report file (and "
+                                        "the --deep models beside --out)."),
              as_json: bool = typer.Option(False, "--json", help="Print the fit report as JSON."),
              quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing on success."),
              debug: bool = DebugOpt) -> None:
@@ -564,12 +570,15 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 if not key:
                     raise UsageError(f"--hmac-key-env {hmac_key_env}: the variable is not set or empty "
                                      "(hint: export it with the key of the hash strategy)")
+            if epochs is not None and not deep:
+                raise UsageError("--epochs needs --deep TABLE (the copula fit trains nothing)")
             for path in (out, report):
                 if path and Path(path).exists() and not force:
                     raise UsageError(f"{path} exists (hint: --force replaces it)")
             result = fit_data(source, privacy=strategies, k=k, sample_rows=sample_rows, hmac_key=key,
                               include=include, exclude=exclude, name=name, locale=locale, db_schema=db_schema,
-                              epsilon=epsilon, delta=delta, bounds=bounds or None)
+                              epsilon=epsilon, delta=delta, bounds=bounds or None, deep=deep or None,
+                              epochs=epochs)
             result.write(out, report, force=force)
             if as_json:
                 print_json(result.report)
@@ -581,6 +590,16 @@ def build_app(default_format: str | None = None, only: tuple[str, ...] | None = 
                 cols = sum(len(t["columns"]) for t in rep["tables"].values())
                 print(f"fitted {len(rep['tables'])} table(s), {cols} column(s), {len(rep['relations'])} foreign "
                       f"key(s), {len(rep['pii'])} PII column(s) ({withheld} → {out}" + (f"; report {report}" if report else ""))
+                for tname, seconds in result.timings.items():
+                    cmp = rep["tables"][tname]["deep"]["comparison"]
+
+                    def show(x: float | None) -> str:
+                        return "n/a" if x is None else f"{x:.3f}"
+
+                    print(f"{tname}: CTGAN trained in {seconds:.1f} s → {rep['tables'][tname]['deep']['model']}; "
+                          f"on {cmp['rows']['real']:,} rows column shapes copula {show(cmp['copula']['column_shapes'])}"
+                          f" / CTGAN {show(cmp['ctgan']['column_shapes'])}, pair trends copula "
+                          f"{show(cmp['copula']['all_pairs'])} / CTGAN {show(cmp['ctgan']['all_pairs'])}")
                 if "privacy" in rep:
                     dpr = rep["privacy"]
                     print(f"differential privacy: spent ε={dpr['spent_epsilon']:g} of {dpr['epsilon']:g}, "

@@ -534,4 +534,8 @@ def test_an_engine_or_a_format_or_a_verb_names_the_extras_it_needs():
     assert extras("import", "sql", "f.sql") == ["sql"]
     assert extras("fit", "--source", "d", "--out", "s.yaml") == ["fit"]
     assert extras("serve") == ["service"]
+    assert extras("fit", "--source", "d", "--out", "s.yaml", "--deep", "flights") == ["fit", "fit-deep"]
+    assert extras("fit", "--source", "d", "--out", "s.yaml", "--deep=flights") == ["fit", "fit-deep"]
     assert set(boot.ENGINE_EXTRAS.values()) <= set(boot.available_extras())
+    assert set(boot.OPTION_EXTRAS.values()) <= set(boot.available_extras())
+    assert set(boot.OPTION_EXTRAS.values()) <= set(boot.NO_DEPS_EXTRAS)  # pinned whole, installed --no-deps

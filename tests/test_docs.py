@@ -75,6 +75,19 @@ def test_every_cli_option_documented(command, app_module):
                 assert f"`{opt}`" in text, (command, opt)
 
 
+def test_every_fit_option_documented():
+    """``fit``'s options too (--deep, --epochs …): each in docs/cli.md."""
+    import typer.main
+
+    from datagen.cli import app
+
+    text = (DOCS / "cli.md").read_text()
+    for param in typer.main.get_command(app).commands["fit"].params:
+        for opt in param.opts:
+            if opt.startswith("--"):
+                assert f"`{opt}`" in text, ("fit", opt)
+
+
 def test_every_format_option_documented():
     """Each format's ``--option`` keys (what ``--help`` lists) appear in its page under docs/formats."""
     import datagen

@@ -79,6 +79,11 @@ class FitResult:
     comments: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: the learned models (``deep``): file name relative to the schema → CTGAN model; ``write``
+    #: saves them beside the schema
+    models: dict[str, Any] = field(default_factory=dict)
+    #: seconds spent training each deep table's model (never in the report: it has no clock)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_yaml(self) -> str:
         """The schema as commented YAML (what was learned above each table and column)."""
@@ -92,15 +97,21 @@ class FitResult:
         return json.dumps(self.report, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
     def write(self, out: str | Path, report: str | Path | None = None, *, force: bool = False) -> None:
-        """Write the YAML to ``out`` (and the report to ``report``); an existing file needs ``force``."""
+        """Write the YAML to ``out`` (and the report to ``report``; the learned models, if any, under
+        ``out``'s folder: ``models/TABLE.ctgan.pkl``); an existing file needs ``force``."""
         targets = [(Path(out), self.to_yaml())] + ([(Path(report), self.report_json())] if report else [])
-        for path, _text in targets:
+        model_paths = [Path(out).parent / name for name in self.models]
+        for path in [t[0] for t in targets] + model_paths:
             if path.exists() and not force:
                 raise UsageError(f"{path} exists (hint: --force replaces it)")
             if path.is_dir():
                 raise UsageError(f"{path} is a folder (hint: give a file name, e.g. schema.yaml)")
         from shared.io.output import write_text_atomic
 
+        if self.models:
+            from datagen.fit.deep import save_models
+
+            save_models(self.models, Path(out).parent)
         for path, text in targets:
             write_text_atomic(path, text)
 
@@ -161,7 +172,8 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | pv.PrivacyConfi
         include: list[str] | None = None, exclude: list[str] | None = None, name: str | None = None,
         locale: str = "en_US", db_schema: str | None = None, correlations: bool = True,
         epsilon: float | None = None, delta: float | None = None,
-        bounds: list[str] | Mapping[str, Any] | None = None) -> FitResult:
+        bounds: list[str] | Mapping[str, Any] | None = None, deep: list[str] | None = None,
+        epochs: int | None = None) -> FitResult:
     """Learn a schema from ``source`` — a folder of CSV/Parquet/NDJSON files (one per table), an
     SQLite file, a PostgreSQL DSN, or a mapping {table: DataFrame or Arrow table}.
 
@@ -175,8 +187,15 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | pv.PrivacyConfi
     ``epsilon`` (or ``privacy=PrivacyConfig(epsilon=…, delta=…, bounds=…)``): differential
     privacy — every statistic written goes through an OpenDP measurement, the budget split and
     accounted in ``report["privacy"]`` (docs/privacy.md); ``delta``: spent only on text
-    categories; ``bounds``: public ``{"table.column": (lo, hi)}`` instead of private quantiles."""
+    categories; ``bounds``: public ``{"table.column": (lo, hi)}`` instead of private quantiles.
+
+    ``deep``: tables whose drawn columns are learned by a CTGAN model (``datagen.fit.deep``; the
+    optional fit-deep extra) instead of the copula, trained ``epochs`` epochs (default 100); the
+    report's ``tables.T.deep`` compares both fits on the same rows. Not with ``epsilon``."""
+    from datagen.fit import deep as dp_deep
+
     privacy, epsilon, delta_, bounds_ = _dp_options(privacy, epsilon, delta, bounds)
+    deep_tables = dp_deep.check_options(deep, dp_deep.DEFAULT_EPOCHS if epochs is None else epochs, epsilon)
     overrides = parse_privacy(privacy)  # type: ignore[arg-type]  # a PrivacyConfig was unpacked above
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise UsageError(f"--k {k}: must be an integer ≥ 1")
@@ -187,13 +206,15 @@ def fit(source: Any, *, privacy: list[str] | Mapping[str, str] | pv.PrivacyConfi
         raise UsageError("--privacy …=hash needs a key (hint: --hmac-key-env VAR names an environment "
                          "variable holding it; datagen.fit(…, hmac_key=…) in Python)")
     tables = read_source(source, include=include, exclude=exclude, db_schema=db_schema)
+    dp_deep.check_tables(deep_tables, list(tables))
     dp = None
     if epsilon is not None:
         from datagen.fit.dp import DPFit
 
         dp = DPFit(epsilon, delta_, k, bounds_)
     return _Fitter(tables, overrides, k, sample_rows, key_bytes, locale,
-                   name or _dataset_name(source), source_label(source), correlations=correlations, dp=dp).run()
+                   name or _dataset_name(source), source_label(source), correlations=correlations, dp=dp,
+                   deep=deep_tables, epochs=dp_deep.DEFAULT_EPOCHS if epochs is None else epochs).run()
 
 
 def _dataset_name(source: Any) -> str:
@@ -213,7 +234,7 @@ def _pct(x: float) -> str:
 class _Fitter:
     def __init__(self, tables: dict[str, pa.Table], overrides: dict[str, str], k: int, sample_rows: int | None,
                  key: bytes | None, locale: str, name: str, label: str, *, correlations: bool = True,
-                 dp: Any = None):
+                 dp: Any = None, deep: list[str] | None = None, epochs: int = 100):
         self.tables = tables
         self.overrides = overrides
         self.k = k
@@ -239,6 +260,13 @@ class _Fitter:
         self.dp_rows: dict[str, int] = {}
         #: each table's fitted copula (with its columns' scores on the sampled rows)
         self.copulas: dict[str, Any] = {}
+        #: tables learned by CTGAN (``datagen.fit.deep``): their models, copula nodes and kinds
+        self.deep = list(deep or [])
+        self.epochs = epochs
+        self.models: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+        self.copula_nodes: dict[str, dict[str, Any]] = {}
+        self.deep_sdtypes: dict[str, dict[str, str]] = {}
 
     # --- steps ---------------------------------------------------------------------------
     def run(self) -> FitResult:
@@ -282,6 +310,8 @@ class _Fitter:
         schema: dict[str, Any] = {"version": 1, "name": self.name,
                                   "description": f"Fitted by datagen fit from {self.label}",
                                   "seed": 1, "locale": self.locale, "tables": out_tables}
+        for tname in self.deep:
+            self._compare(schema, tname, sampled[tname])
         pii = [f.to_json() for f in sorted(self.findings.values(), key=lambda f: (f.table, f.column))]
         report = {"version": REPORT_VERSION, "source": self.label, "k": self.k, "sample_rows": self.sample_rows,
                   "tables": self.report_tables,
@@ -304,7 +334,7 @@ class _Fitter:
                                   "measurements (the report's privacy section); every number below is noisy or "
                                   "derived from noisy releases (docs/privacy.md#differential-privacy).")
         return FitResult(schema=schema, report=report, comments=self.comments, notes=self.notes,
-                         warnings=self.warnings)
+                         warnings=self.warnings, models=self.models, timings=self.timings)
 
     def _counts(self, r: Relation) -> np.ndarray:
         """Children per parent row: the relation's own, or with differential privacy the
@@ -454,6 +484,9 @@ class _Fitter:
                     "kind": "gaussian_copula", "columns": got.columns, "rows": got.rows,
                     "adjusted": round(got.adjusted, 4),
                     "strongest": [{"columns": [a, b], "latent": r} for a, b, r in got.strongest[:10]]}
+        if tname in self.deep:
+            self.copulas.pop(tname, None)  # its block goes: no child conditions on it
+            self._deep(tname, f, node, set(by_col), sampled)
         return node
 
     def _parent_context(self, node: dict[str, Any], rels: list[Relation], facts: dict[str, TableFacts],
@@ -495,6 +528,83 @@ class _Fitter:
         self.report_tables[tname]["correlations"]["parent_context"] = {
             "givens": got.givens, "shrunk": got.shrunk,
             "strongest": [{"columns": [a, b], "latent": v} for a, b, v in got.strongest[:10]]}
+
+    # --- the learned backend (datagen.fit.deep) ------------------------------------------------
+    def _deep(self, tname: str, f: TableFacts, node: dict[str, Any], fks: set[str], sampled: pa.Table) -> None:
+        """Replace the table's drawn columns by a CTGAN model of them: the columns the copula would
+        take, plus categories (``choice``/``bernoulli``) — never keys, foreign keys, unique columns,
+        free text, text shapes or PII under a strategy other than keep."""
+        import copy
+
+        from datagen.fit import deep as dp_deep
+        from shared.distributions.base import GENERATORS, load_builtins
+        from shared.distributions.learned import Learned
+        from shared.model.types import parse_type
+
+        load_builtins()
+        learned_kinds = Learned.kinds
+        specs: list[dict[str, Any]] = []
+        for spec in node["columns"]:
+            name, gen = spec["name"], spec["generator"]
+            g = GENERATORS.get(gen["type"])
+            if g is None or not (g.supports_quantile(gen.get("params") or {}) or g.categorical) \
+                    or spec.get("unique") or name in f.primary_key or name in fks \
+                    or self._strategy(tname, name) not in (None, "keep") or f.columns[name].text_format \
+                    or name not in sampled.column_names or parse_type(spec["type"]).kind not in learned_kinds:
+                continue
+            specs.append(spec)
+        if len(specs) < 2:
+            raise UsageError(f"--deep {tname}: {len(specs)} column(s) a model can learn "
+                             f"({', '.join(s['name'] for s in specs) or 'none'}); it needs at least 2 "
+                             "(keys, foreign keys, unique columns, free text and protected PII stay with the engine)")
+        self.copula_nodes[tname] = copy.deepcopy(node)
+        discrete = {s["name"] for s in specs if GENERATORS[s["generator"]["type"]].categorical
+                    or s["type"] in ("string", "bool")}
+        # the values each category keeps (k-anonymous): rows holding another one are not learned
+        withheld = {s["name"]: list(s["generator"]["params"]["values"]) for s in specs
+                    if s["generator"]["type"] == "choice"}
+        self.deep_sdtypes[tname] = {s["name"]: dp_deep.sdtype(s) for s in specs}
+        model, info = dp_deep.train(tname, sampled, specs, discrete, withheld, self.epochs)
+        self.timings[tname] = info.pop("_seconds")
+        mname = dp_deep.model_name(tname)
+        self.models[mname] = model
+        names = [s["name"] for s in specs]
+        for spec in specs:
+            others = [n for n in names if n != spec["name"]]
+            spec["generator"] = {"type": "learned", "params": {"model": mname, "column": spec["name"]}}
+            spec.pop("null_rate", None)  # the model learned the nulls with the values
+            key = f"{tname}.{spec['name']}"
+            self.comments[key] = (self.comments.get(key, "") + f". Replaced by the CTGAN model {mname} (--deep): "
+                                  f"learned jointly with {', '.join(others)} — nulls included; the generator "
+                                  "above is the copula fit's, kept in the report for comparison")
+        if "correlations" in node:
+            node.pop("correlations")
+            self.comments.pop(f"{tname}.correlations[0]", None)
+        rep = self.report_tables[tname]
+        rep["deep"] = info | {"copula_correlations": rep.pop("correlations", None)}
+        self.comments[tname] += (f"; the learned backend (--deep): a CTGAN model ({mname}) of {', '.join(names)}, "
+                                 f"trained {self.epochs} epochs on {info['rows']:,} rows, one torch thread, seeded"
+                                 + (f" ({info['rows_withheld']:,} rows holding a withheld rare category left out)"
+                                    if info["rows_withheld"] else "")
+                                 + "; k-anonymity cannot be enforced inside a neural model: it may reproduce rare "
+                                 "combinations of the source's values (docs/privacy.md)")
+
+    def _compare(self, schema: dict[str, Any], tname: str, sampled: pa.Table) -> None:
+        """The copula fit and the CTGAN fit of a deep table, each scored on the same real rows."""
+        from datagen.fit import deep as dp_deep
+
+        got = dp_deep.compare(schema, tname, self.copula_nodes[tname], self.models, sampled,
+                              self.deep_sdtypes[tname])
+        self.report_tables[tname]["deep"]["comparison"] = got
+
+        def fmt(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:.3f}"
+
+        c, d = got["copula"], got["ctgan"]
+        self.comments[tname] += (f"; compared on {got['rows']['real']:,} real rows ({got['rows']['synthetic']:,} "
+                                 f"generated by each): column shapes copula {fmt(c['column_shapes'])}, CTGAN "
+                                 f"{fmt(d['column_shapes'])}; pair trends copula {fmt(c['all_pairs'])}, CTGAN "
+                                 f"{fmt(d['all_pairs'])} (every pair)")
 
     def _copula(self, tname: str, f: TableFacts, columns: list[dict[str, Any]], fks: set[str],
                 sampled: pa.Table) -> Any:

@@ -171,6 +171,29 @@ def report(real: Any, synthetic: Any, *, schema: Any = None, metadata: Mapping[s
                      "holdout": _label(holdout) if holdout is not None else None}).run()
 
 
+def score_columns(real: pa.Table, synthetic: Mapping[str, pa.Table], sdtypes: Mapping[str, str]) -> dict[str, Any]:
+    """Column Shapes and Column Pair Trends of each synthetic table against ``real`` over the
+    columns of ``sdtypes`` ({column: numerical | datetime | categorical | boolean}), computed as
+    ``report`` computes them (no sampling: give tables of the size to score). Used by ``fit``
+    to compare two models of one table on the same real rows."""
+    out: dict[str, Any] = {}
+    names = [c for c in sdtypes if c in real.column_names]
+    for label, syn in synthetic.items():
+        cols = [encode_column(c, sdtypes[c], [real.column(c), syn.column(c)]) for c in names if c in syn.column_names]
+        shapes = {c.name: m.ks_complement(c.values[REAL], c.values[SYN]) if c.continuous
+                  else m.tv_complement(c.values[REAL], c.values[SYN]) for c in cols}
+        pairs = _pair_trends([(c.name, c, c.values[REAL], c.values[SYN]) for c in cols], None,
+                             REAL_CORRELATION_THRESHOLD, REAL_ASSOCIATION_THRESHOLD)
+        counted = [p["_score"] for p in pairs if p["contributes"]]
+        every = [p["_score"] for p in pairs if not math.isnan(p["_score"])]
+        out[label] = {"rows": syn.num_rows, "column_shapes": _num(_mean(list(shapes.values()))),
+                      "column_pair_trends": _num(_mean(counted)) if counted else None,
+                      "all_pairs": _num(_mean(every)) if every else None,
+                      "columns": {k: _num(v) for k, v in shapes.items()},
+                      "pairs": [{"columns": p["columns"], "metric": p["metric"], "score": p["score"]} for p in pairs]}
+    return out
+
+
 class _Builder:
     def __init__(self, real: dict[str, pa.Table], syn: dict[str, pa.Table], hold: dict[str, pa.Table] | None,
                  model: Any, metadata: Mapping[str, Any] | None, sample_rows: int | None, privacy_rows: int,

@@ -27,7 +27,8 @@ Life cycle:
   ``ordered_in_time`` (non-decreasing with the row index), ``progression(params)`` (an
   arithmetic progression over the rows: first value and step), ``span(column, n, schema)`` (the
   first and last value over n rows, when known at plan time), ``length_bounds(...)`` (the
-  shortest and longest text value, for ``max_length`` against ``unique``).
+  shortest and longest text value, for ``max_length`` against ``unique``), ``files(params)``
+  (the files it reads, e.g. a learned model: their digests join the schema's fingerprint).
 * plan time — ``capacity(column, ctx)`` is the number of distinct values it can produce (``None``:
   effectively unbounded), used for unique feasibility; ``unique_strategy`` says how ``unique: true``
   is kept by construction.
@@ -47,7 +48,10 @@ value of a cell never depends on the block it is computed in.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -131,6 +135,12 @@ class Generator:
         is (a composite key's ``with_columns``: the same parent row's values); the loader gives
         that generator to such a column written without one. Default: none."""
         return {}
+
+    def files(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The files these params name (as written: relative to the schema's folder), whose bytes
+        are part of the schema's identity (the loader folds their SHA-256 into ``Source.sha256``:
+        a changed model file changes the fingerprint). Default: none."""
+        return ()
 
     def indexable(self, column) -> bool:
         """Whether the column can take part in a composite unique group: its values are
@@ -248,6 +258,39 @@ def load_builtins() -> Mapping[str, Generator]:
 
 
 # --- small helpers shared by plugins ----------------------------------------------------------
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def schema_folder(schema: Any) -> Path:
+    """The folder files named in a schema are relative to: the schema file's (the current
+    directory for a schema given as text or a dict)."""
+    path = getattr(getattr(schema, "source", None), "path", None)
+    if not path or str(path).startswith("<"):
+        return Path.cwd()
+    return Path(str(path)).resolve().parent
+
+
+def schema_file(schema: Any, name: str) -> Path:
+    """The file ``name`` (as written in the schema) names."""
+    p = Path(os.path.expanduser(name))
+    return p if p.is_absolute() else schema_folder(schema) / p
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, memoised per (path, size, mtime) within the process."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    got = _DIGESTS.get(key)
+    if got is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        got = _DIGESTS[key] = h.hexdigest()
+    return got
+
+
 
 NUMBER = {"type": "number"}
 INTEGER = {"type": "integer"}

@@ -351,11 +351,15 @@ class Table:
 @dataclass(frozen=True)
 class Source:
     path: str  # as given by the user
+    #: the schema's identity: the SHA-256 of the bytes read, and of the files its generators read
+    #: when there are any (``files``; the loader's ``_with_files``)
     sha256: str
     lines: Mapping[tuple, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
     #: the bytes read (``sha256`` is theirs): what a run store keeps so ``runs rerun`` reloads the
     #: very same schema
     raw: bytes = field(default=b"", compare=False, repr=False)
+    #: (name as written, SHA-256) of each file the schema's generators read (a learned model)
+    files: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Line and column (1-based) of the longest known prefix of a schema path."""

@@ -36,7 +36,7 @@ from typing import Any
 
 import jsonschema
 
-from shared.distributions.base import GENERATORS, load_builtins
+from shared.distributions.base import GENERATORS, file_sha256, load_builtins, schema_file
 from shared.errors import Problem, SchemaError, UsageError
 from shared.model import timeutil
 from shared.model.schema import (
@@ -1455,4 +1455,21 @@ def load_schema(path: str, data: bytes | None = None, *, anchor: str | None = No
     col.raise_if_any("in the schema")
     _semantic(schema, col)
     col.raise_if_any("in the schema")
+    schema = _with_files(schema)
     return dataclasses.replace(schema, anchor_from=anchor_from) if anchor_from != "schema" else schema
+
+
+def _with_files(schema: Schema) -> Schema:
+    """The schema whose ``source.sha256`` also covers the files its generators read (a learned
+    model: ``Generator.files``): the SHA-256 of the bytes read, then of each file's name and
+    digest, sorted — a changed model is a changed fingerprint. Without such files it stays the
+    SHA-256 of the bytes."""
+    named = sorted({f for t in schema.tables for c in t.columns
+                    for f in GENERATORS[c.generator.type].files(c.generator.params)})
+    if not named:
+        return schema
+    files = tuple((f, file_sha256(schema_file(schema, f))) for f in named)
+    h = hashlib.sha256(schema.source.raw)
+    for name, digest in files:
+        h.update(f"\0file\0{name}\0{digest}".encode())
+    return dataclasses.replace(schema, source=dataclasses.replace(schema.source, sha256=h.hexdigest(), files=files))
