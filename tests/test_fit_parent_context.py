@@ -78,3 +78,19 @@ def test_without_a_parent_copula_or_with_dp_there_is_no_parent_context(tmp_path)
         for block in t.get("correlations", []):
             assert not any("." in c for c in block["columns"])
     assert "parent_context" not in (private.report["tables"]["orders"].get("correlations") or {})
+
+
+def test_of_two_keys_to_one_parent_the_one_spread_over_more_parents_owns_the_rows():
+    """Flights reference airports twice: the origin (3 busy airports) and the destination (many):
+    the destination owns the rows (``rows.via``), the origin keeps its few parents as a skew."""
+    rng = np.random.default_rng(2)
+    codes = np.array([f"A{i:03d}" for i in range(200)])
+    airports = pa.table({"faa": codes, "alt": rng.integers(0, 900, 200)})
+    m = 6000
+    flights = pa.table({"flight_id": np.arange(1, m + 1), "origin": codes[rng.choice([1, 2, 3], m)],
+                        "dest": codes[rng.integers(0, 200, m)], "delay": rng.normal(10, 5, m).round(1)})
+    result = fit({"airports": airports, "flights": flights})
+    node = next(t for t in result.schema["tables"] if t["name"] == "flights")
+    assert node["rows"]["per"] == "airports" and node["rows"]["via"] == "dest"
+    origin = next(c for c in node["columns"] if c["name"] == "origin")
+    assert origin["generator"]["params"]["skew"]["params"]["bins"][:4] == [0, 1, 2, 3]

@@ -189,3 +189,43 @@ def test_a_self_reference_cannot_be_a_given(tmp_path):
                           env={"PYTHONPATH": str(ROOT), "COLUMNS": "250", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2
     assert "a self-reference cannot be a given" in " ".join(proc.stderr.split())
+
+
+VIA = """\
+version: 1
+name: via
+seed: 3
+tables:
+  - name: airports
+    rows: 50
+    primary_key: code
+    columns:
+      - {name: code, type: int, generator: sequence}
+  - name: flights
+    rows: {per: airports, via: dest, distribution: {type: uniform_int, params: {min: 0, max: 6}}}
+    columns:
+      - {name: origin, type: int, generator: {type: fk, params: {table: airports, column: code}}}
+      - {name: dest, type: int, generator: {type: fk, params: {table: airports, column: code}}}
+"""
+
+
+def test_rows_via_names_the_owning_fk(tmp_path):
+    engine = Engine(_plan(tmp_path, VIA))
+    flights = _table(engine, "flights", 100).to_pandas()
+    assert flights.dest.is_monotonic_increasing  # grouped by the owning parent, in parent order
+    assert not flights.origin.is_monotonic_increasing
+    (tmp_path / "first").mkdir()
+    default = _table(Engine(_plan(tmp_path / "first", VIA.replace("via: dest, ", ""))), "flights", 100).to_pandas()
+    assert default.origin.is_monotonic_increasing
+
+
+def test_rows_via_must_be_an_fk_to_the_parent(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(VIA.replace("via: dest", "via: nowhere"))
+    proc = subprocess.run([sys.executable, "-P", "-m", "datagen", "describe", "--schema", str(path), "--format",
+                           "parquet"], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "COLUMNS": "250", "PATH": "/usr/bin:/bin"})
+    err = " ".join(proc.stderr.split())
+    assert proc.returncode == 2
+    assert "tables[1].rows.via: rows.via 'nowhere' is not a foreign key of 'flights' to 'airports'" in err
+    assert "name one of: origin, dest" in err

@@ -444,6 +444,8 @@ class _Fitter:
             counts = self._counts(rel)
             node["rows"] = {"per": rel.parent, "distribution": dist, "min": int(counts.min()),
                             "max": int(counts.max())}
+            if sum(r.parent == rel.parent and not r.self_reference for r in rels) > 1:
+                node["rows"]["via"] = rel.column
             table_notes.append(f"rows: {dname} children per {rel.parent} row through {rel.column} "
                                f"(mean {float(counts.mean()):.2f}, {int(counts.min())}..{int(counts.max())}"
                                + (f", KS {ks:.3f}" if dname != "histogram" or ks else "") + ")")
@@ -724,23 +726,24 @@ class _Fitter:
         return found.strategy if found else None
 
     def _per_parent(self, tname: str, rels: list[Relation], facts: dict[str, TableFacts]):
-        """The relation whose parent owns this table's rows: the first fk to each parent,
-        without nulls and ≥ 90 % matched, the parent with the most rows first."""
+        """The relation whose parent owns this table's rows: an fk without nulls and ≥ 90 %
+        matched, the parent with the most rows first; of several fks to one parent, the one
+        whose children are spread over the most parents (a flight belongs to its destination,
+        one of 105 airports, not to its origin, one of 3 — the origin's few busy parents are
+        then a skew of an ordinary reference, written as ``rows.via``)."""
         if facts[tname].key_kind == "composite":  # a bridge table: its pair is made unique by the planner,
             return None                            # which needs plain fk columns (no owning parent)
-        seen: set[str] = set()
         options = []
         for r in rels:
-            if r.parent in seen or r.self_reference:
+            if r.self_reference:
                 continue
-            seen.add(r.parent)
             c = facts[tname].columns[r.column]
             if c.nulls == 0 and r.matched_rows >= 0.9 and len(r.counts) and \
                     facts[r.parent].rows == len(facts[r.parent].columns[r.parent_column].values):
                 options.append(r)
         if not options:
             return None
-        best = min(options, key=lambda r: (-len(r.counts), r.column))
+        best = min(options, key=lambda r: (-len(r.counts), -int((r.counts > 0).sum()), r.column))
         dist, dname, ks, tried = fit_counts(self._counts(best), self.k)
         return best, dist, dname, ks, tried
 
@@ -829,7 +832,11 @@ class _Fitter:
         ranked = np.sort(counts)[::-1].astype(np.float64)
         n = len(ranked)
         n_bins = min(SKEW_BINS, n)
-        edges = np.unique(np.round(np.linspace(0, n, n_bins + 1)))
+        # edges of equal width in rank and of equal share of the children: a few parents holding
+        # most children (3 airports of 1,458 for every flight) each get a bin of their own
+        cum = np.cumsum(ranked) / ranked.sum()
+        mass = np.searchsorted(cum, np.linspace(0, 1, n_bins + 1)[1:-1]) + 1
+        edges = np.unique(np.concatenate([np.round(np.linspace(0, n, n_bins // 2 + 1)), np.minimum(mass, n)]))
         sums = np.add.reduceat(ranked, edges[:-1].astype(np.int64))
         if parents is not None and parents != n:
             edges = np.unique(np.round(edges * max(parents, 1) / n))

@@ -18,6 +18,7 @@ step that keeps it positive semi-definite after rounding. Everything is whole-ar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ DIGITS = 3
 EIGEN_FLOOR = 1e-3
 #: fewer rows than this where two columns are both present: their correlation is taken as 0
 MIN_PAIR_ROWS = 30
+#: parent context: the largest expected move of a child column's mean (in its standard
+#: deviations) that conditioning on parents with few effective parents may cause
+MAX_SHIFT = 0.05
 
 
 @dataclass
@@ -248,11 +252,14 @@ def parent_context(child: CopulaFit, parents: list[tuple[str, CopulaFit, np.ndar
     it references among the parent's fitted rows, -1 when none). Per foreign key, the parent
     columns whose latent correlation with some child column reaches ``threshold`` (the strongest
     ``max_per_parent``, skipping one correlated beyond ``redundant`` with one taken) become
-    givens. Entries between givens are the parent's (same foreign
-    key) or 0 (different ones) — what the engine draws; child–parent entries are the scores'
-    correlations over the joined rows (attenuation-corrected like ``fit_copula``), shrunk towards
-    0 by the smallest step that keeps the rounded matrix valid (the child's own block and the
-    parent's are valid, so the step exists)."""
+    givens; each entry is capped at ``MAX_SHIFT``·√(effective parents) — generated children are
+    spread over parents independently of the parents' values, so with few effective parents the
+    givens' mean over the children is noisy, and a child conditioned on it would move. Entries
+    between givens are the parent's (same foreign key) or 0 (different ones) — what the engine
+    draws; child–parent entries are the scores' correlations over the joined rows
+    (attenuation-corrected like ``fit_copula``), shrunk towards 0 by the smallest step that keeps
+    the rounded matrix valid (the child's own block and the parent's are valid, so the step
+    exists)."""
     from shared.schema_dsl import copula
 
     assert child.scores is not None and child.attenuations is not None
@@ -267,7 +274,16 @@ def parent_context(child: CopulaFit, parents: list[tuple[str, CopulaFit, np.ndar
         joined[ok] = pfit.scores[idx[ok]]
         r = _cross(joined, child.scores)
         att = np.outer(pfit.attenuations, child.attenuations)
-        r = np.clip(r / att, -0.995, 0.995)
+        # children are spread over their parents at random when generated, so the givens' mean
+        # over the children is that of a few parents' draws when few parents hold most children:
+        # a child column conditioned on them moves by about ρ / √(effective parents). Cap ρ so
+        # that its expected move stays within MAX_SHIFT standard deviations.
+        counts = np.bincount(idx[ok])
+        effective = float(counts.sum()) ** 2 / float((counts.astype(np.float64) ** 2).sum())
+        cap = min(0.995, MAX_SHIFT * math.sqrt(effective))
+        if cap < threshold:
+            continue
+        r = np.clip(r / att, -cap, cap)
         strength = np.abs(r).max(axis=1)
         taken: list[int] = []
         for j in np.argsort(-strength, kind="stable"):

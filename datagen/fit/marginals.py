@@ -151,6 +151,13 @@ def _candidates(x: np.ndarray, integer: bool, lo: float, hi: float) -> list[tupl
     return out
 
 
+def _atoms(x: np.ndarray, k: int) -> np.ndarray:
+    """Values of an integer column holding at least a ``MAX_BINS``-th of its rows (and k rows):
+    point masses an equal-frequency bin would smear over its whole width."""
+    vals, counts = np.unique(x, return_counts=True)
+    return vals[(counts >= max(k, len(x) / MAX_BINS)) & (counts < len(x))].astype(np.float64)
+
+
 def histogram(x: np.ndarray, k: int, integer: bool) -> tuple[dict[str, Any], Any]:
     """Equal-frequency bins (each ≥ k rows, ≤ MAX_BINS) and the piecewise-linear CDF they define."""
     n = len(x)
@@ -160,23 +167,45 @@ def histogram(x: np.ndarray, k: int, integer: bool) -> tuple[dict[str, Any], Any
     # finer bins in the tails (where a wide uniform bin would move the mean), each still ≥ k rows
     tails = [p for p in TAIL_QUANTILES if min(p, 1 - p) * n >= 2 * k]
     edges = np.quantile(x, np.unique(np.concatenate([probs, tails])))
-    if integer:
+    atoms = _atoms(x, k) if integer else np.empty(0)
+    if integer and atoms.size:
+        # a value holding a large share of the rows (the zero of a count, a mode) gets a bin of its
+        # own: edges at half-integers, so uniform in [a − ½, b − ½) rounds to a … b − 1 exactly
+        inner = np.round(edges)
+        inner = inner[~np.isin(inner, np.concatenate([atoms, atoms + 1]))]
+        edges = np.unique(np.concatenate([inner, atoms, atoms + 1, [hi + 1]])) - 0.5
+        edges = edges[(edges >= lo - 0.5) & (edges <= hi + 0.5)]
+    elif integer:
         edges = np.round(edges)
         edges[-1] = hi + 1  # uniform in [e, e') then rounded: the last value keeps its weight
     edges = np.unique(edges)
     if len(edges) < 2:
         edges = np.array([lo, lo + 1.0])
     counts, _ = np.histogram(x, edges)
-    # merge bins holding fewer than k rows into their left neighbour (few bins: a short loop)
+    # merge bins holding fewer than k rows into their left neighbour (few bins: a short loop) —
+    # never into an atom's bin (its rows go to the right-hand neighbour instead)
+    atom_lo = set((atoms - 0.5).tolist())
     e: list[float] = [float(edges[0])]
     c: list[int] = []
+    is_atom: list[bool] = []
+    carry = 0
     for i, cnt in enumerate(counts):
-        if c and (c[-1] < k or cnt < k) and i > 0:
-            c[-1] += int(cnt)
-            e[-1] = float(edges[i + 1])
-        else:
-            c.append(int(cnt))
+        atom = float(edges[i]) in atom_lo and float(edges[i + 1]) - float(edges[i]) == 1.0
+        cnt = int(cnt) + carry
+        carry = 0
+        if atom:
+            c.append(cnt)
             e.append(float(edges[i + 1]))
+            is_atom.append(True)
+        elif c and not is_atom[-1] and (c[-1] < k or cnt < k):
+            c[-1] += cnt
+            e[-1] = float(edges[i + 1])
+        elif c and is_atom[-1] and cnt < k and i + 1 < len(counts):
+            carry = cnt  # the next bin starts where the atom ends and takes these rows
+        else:
+            c.append(cnt)
+            e.append(float(edges[i + 1]))
+            is_atom.append(False)
     params = {"bins": [nice(v) for v in e], "weights": c}
     be, bw = np.array(params["bins"], float), np.array(c, float)
     cum = np.concatenate([[0.0], np.cumsum(bw) / bw.sum()])

@@ -186,6 +186,9 @@ class RowsPer:
     min: int = 0
     max: int | None = None
     total: int | None = None
+    #: the fk column whose parent owns the rows, when the table has several fks to ``per``
+    #: (default: the first)
+    via: str | None = None
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ def build() -> dict:
             "min": {"type": "integer", "minimum": 0},
             "max": {"type": "integer", "minimum": 0},
             "total": {"type": "integer", "minimum": 1},
+            "via": {"$ref": "#/$defs/identifier",
+                    "description": "the fk column to `per` whose parent owns the rows (default: the first)"},
         },
     }
     rows_of = {

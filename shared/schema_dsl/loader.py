@@ -656,6 +656,7 @@ def _build(data: dict, col: _Collector, source: Source) -> Schema:
                 min=_row_count(rows_raw.get("min", 0), rpath + ("min",), col),
                 max=None if rmax is None else _row_count(rmax, rpath + ("max",), col),
                 total=None if rtotal is None else _row_count(rtotal, rpath + ("total",), col),
+                via=rows_raw.get("via"),
             )
         else:
             rows = _row_count(rows_raw, rpath, col)
@@ -765,10 +766,12 @@ def link_references(schema: Schema) -> Schema:
     for t in schema.tables:
         columns = []
         owner_found = False
+        via = t.rows.via if isinstance(t.rows, RowsPer) else None
         for c in t.columns:
             gen = GENERATORS.get(c.generator.type)
             ref = gen.reference(c, t, schema) if gen is not None else None
-            if ref is not None and isinstance(t.rows, RowsPer) and ref.parent == t.rows.per and not owner_found:
+            if ref is not None and isinstance(t.rows, RowsPer) and ref.parent == t.rows.per and not owner_found \
+                    and via in (None, c.name):
                 ref = dataclasses.replace(ref, owner=True)
                 owner_found = True
             columns.append(c if ref == c.references else dataclasses.replace(c, references=ref))
@@ -1236,7 +1239,12 @@ def _check_rows_per(schema: Schema, table: Table, col: _Collector) -> None:
     if rp.max is not None and rp.max < rp.min:
         col.add(rpath + ("max",), f"rows.max {rp.max} is less than rows.min {rp.min}")
     owner = table.owner
-    if schema.has_table(rp.per) and owner is None:
+    if rp.via is not None and schema.has_table(rp.per) and owner is None:
+        fks = [c.name for c in table.columns if c.references is not None and c.references.parent == rp.per]
+        col.add(rpath + ("via",), f"rows.via {rp.via!r} is not a foreign key of {table.name!r} to {rp.per!r}",
+                f"name one of: {', '.join(fks)}" if fks else
+                f"add a column {rp.via!r} with generator {{type: fk, params: {{table: {rp.per}, column: ...}}}}")
+    elif schema.has_table(rp.per) and owner is None:
         col.add(rpath + ("per",), f"table {table.name!r} counts rows per {rp.per!r} but has no fk column to it",
                 f"add a column with generator {{type: fk, params: {{table: {rp.per}, column: ...}}}}")
     elif owner is not None and owner.nullable:
