@@ -94,3 +94,34 @@ def test_of_two_keys_to_one_parent_the_one_spread_over_more_parents_owns_the_row
     assert node["rows"]["per"] == "airports" and node["rows"]["via"] == "dest"
     origin = next(c for c in node["columns"] if c["name"] == "origin")
     assert origin["generator"]["params"]["skew"]["params"]["bins"][:4] == [0, 1, 2, 3]
+
+
+def test_a_category_another_explains_becomes_a_switch_on_it(tmp_path):
+    """A plane's tail number determines its carrier: fit writes the tail number as a switch on the
+    carrier (each carrier's own planes, within-case frequencies; a plane seen in fewer than k rows
+    of its carrier withheld), and the generated pairs keep that: no plane under two carriers."""
+    rng = np.random.default_rng(9)
+    carriers = np.array(["AA", "DL", "UA", "WN"])
+    planes = np.array([f"N{i:03d}" for i in range(120)])
+    owner = carriers[np.arange(120) % 4]
+    n = 20_000
+    pick = rng.integers(0, 120, n)
+    pick[:3] = 119  # N119 (UA) in few rows more than the others: still ≥ k
+    delay = rng.gamma(2.0, 8.0, n).round(1)
+    table = pa.table({"tailnum": planes[pick], "carrier": owner[pick], "delay": delay})
+    result = fit({"flights": table})
+    node = result.schema["tables"][0]
+    tail = next(c for c in node["columns"] if c["name"] == "tailnum")
+    assert tail["generator"]["type"] == "switch" and tail["generator"]["params"]["on"] == "carrier"
+    cases = tail["generator"]["params"]["cases"]
+    assert set(cases) == set(carriers)
+    assert all(set(case["params"]["values"]) <= set(planes[np.arange(120) % 4 == i])
+               for i, case in ((list(carriers).index(k), v) for k, v in cases.items()))
+    assert result.report["tables"]["flights"]["columns"]["tailnum"]["conditioned_on"]["column"] == "carrier"
+    assert "conditioned on carrier" in result.to_yaml()
+    path = tmp_path / "f.yaml"
+    path.write_text(result.to_yaml())
+    engine = Engine(resolve_plan(load_schema(str(path))))
+    syn = pa.Table.from_batches([engine.batch("flights", a, min(a + 4096, n)) for a in range(0, n, 4096)]).to_pandas()
+    assert syn.groupby("tailnum").carrier.nunique().max() == 1
+    assert syn.tailnum.nunique() > 100

@@ -65,6 +65,9 @@ def text_categorical(distinct: int, n: int) -> bool:
 #: skew an fk when its most used parent has this many times the mean's children
 SKEW_RATIO = 2.0
 SKEW_BINS = 32
+#: a text category whose order correlates this much (latent ρ) with a number is not conditioned on
+#: another category (``_conditionals``)
+ORDERED_RHO = 0.95
 REPORT_VERSION = 1
 #: how bounds are found with differential privacy (for the comments)
 DP_BOUNDS = "the non-empty bins of a noisy histogram around the private quartiles"
@@ -653,7 +656,63 @@ class _Fitter:
                 codes[spec["name"]] = x
             else:
                 codes[spec["name"]] = cor.ordinal_codes(sampled.column(spec["name"]), None)
-        return cor.fit_copula(codes, {s["name"] for s in continuous})
+        groups = {} if tname in self.deep else self._conditionals(tname, chosen, codes, cont_scores)
+        return cor.fit_copula(codes, {s["name"] for s in continuous}, groups)
+
+    def _conditionals(self, tname: str, chosen: list[dict[str, Any]], codes: dict[str, np.ndarray],
+                      cont_scores: np.ndarray):
+        """Text categories another category explains (``correlation.conditional_pairs``: a plane's
+        tail number and its carrier) become a ``switch`` on it — each case the child's own values
+        and frequencies in that case (values seen in fewer than k rows of the case withheld), the
+        unconditional choice the default — which joins the copula as a conditional marginal.
+        Returns {child: each row's case (−1: default)} for the copula's within-case ranks."""
+        from datagen.fit import correlation as cor
+
+        cats = {s["name"]: s for s in chosen if s["generator"]["type"] == "choice"
+                and not any(isinstance(v, (int, float)) for v in s["generator"]["params"]["values"])}
+        # a category whose order already tracks a number (a destination's distance: latent ρ 1.0)
+        # stays unconditional: ranked within another category's cases it would lose that
+        ordered = {n for n in cats if cont_scores.shape[1]
+                   and np.nanmax(np.abs(cor.cross_correlations(cor.normal_scores(codes[n])[:, None], cont_scores)))
+                   / cor.attenuation(codes[n]) >= ORDERED_RHO}
+        if len(cats) < 2:
+            return {}
+        pairs = cor.conditional_pairs({n: (codes[n], len(s["generator"]["params"]["values"])) for n, s in cats.items()})
+        groups: dict[str, np.ndarray] = {}
+        for child, parent, strength in pairs:
+            if child in ordered:
+                continue
+            cspec, pspec = cats[child], cats[parent]
+            cvals, pvals = cspec["generator"]["params"]["values"], pspec["generator"]["params"]["values"]
+            xc, xp = codes[child], codes[parent]
+            ok = ~(np.isnan(xc) | np.isnan(xp))
+            m = len(cvals)
+            joint = np.bincount(xp[ok].astype(np.int64) * m + xc[ok].astype(np.int64),
+                                minlength=len(pvals) * m).reshape(len(pvals), m)
+            cases: dict[str, Any] = {}
+            case_of = np.full(len(pvals), -1, dtype=np.int64)
+            for i, value in enumerate(pvals):
+                keep = np.flatnonzero(joint[i] >= self.k)
+                if keep.size == 0:
+                    continue
+                case_of[i] = len(cases)
+                cases[str(value).lower() if isinstance(value, bool) else str(value)] = {
+                    "type": "choice", "params": {"values": [cvals[j] for j in keep],
+                                                 "weights": [int(joint[i, j]) for j in keep]}}
+            if not cases:
+                continue
+            cspec["generator"] = {"type": "switch", "params": {"on": parent, "cases": cases,
+                                                                "default": cspec["generator"]}}
+            g = np.full(len(xc), -1, dtype=np.int64)
+            g[~np.isnan(xp)] = case_of[xp[~np.isnan(xp)].astype(np.int64)]
+            groups[child] = g
+            self.comments[f"{tname}.{child}"] += (
+                f"; conditioned on {parent} (a switch: each {parent}'s own values and frequencies of {child}, "
+                f"values seen in fewer than k={self.k} rows of a case withheld; mutual information "
+                f"{strength:.2f} of the smaller entropy)")
+            self.report_tables[tname]["columns"][child]["conditioned_on"] = {"column": parent,
+                                                                             "strength": strength}
+        return groups
 
     def _dp_copula(self, tname: str, chosen: list[dict[str, Any]], sampled: pa.Table) -> Any:
         """With differential privacy: each column's normal scores through its *released* marginal

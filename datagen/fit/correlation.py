@@ -26,7 +26,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CopulaFit", "ParentContext", "parent_context", "normal_scores", "fit_copula", "fit_from_matrix",
+__all__ = ["CopulaFit", "ParentContext", "parent_context", "normal_scores", "grouped_scores", "conditional_pairs",
+           "fit_copula", "fit_from_matrix", "cross_correlations", "attenuation",
            "order_categories", "ordinal_codes", "attenuation_from_probs"]
 
 #: decimals of the written matrix
@@ -135,6 +136,65 @@ def attenuation_from_probs(p: np.ndarray) -> float:
     return max(num / den, 0.05) if den > 0 else 1.0
 
 
+def grouped_scores(x: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, float]:
+    """Normal scores of ``x`` ranked within each group (a ``switch``'s case: the rows whose
+    ``on`` value is one case), and the rows' mean tie attenuation (each group's, weighted by its
+    rows). One ``normal_scores`` per group: a loop over the cases, not the rows."""
+    out = np.full(x.shape, np.nan)
+    weighted, total = 0.0, 0
+    for g in np.unique(groups):
+        sel = groups == g
+        out[sel] = normal_scores(x[sel])
+        n = int((~np.isnan(x[sel])).sum())
+        weighted += attenuation(x[sel]) * n
+        total += n
+    return out, (weighted / total if total else 1.0)
+
+
+def conditional_pairs(codes: dict[str, tuple[np.ndarray, int]], max_cases: int = 64,
+                      threshold: float = 0.5) -> list[tuple[str, str, float]]:
+    """(child, parent, strength) of categorical columns that another category explains:
+    strength = I(C; P) / min(H(C), H(P)) — 1 when one is a function of the other (a plane's
+    carrier) — at least ``threshold``, the parent with at most ``max_cases`` values (a switch's
+    cases). Strongest first; one parent per child, a parent is no child itself (one level).
+    ``codes``: {column: (each row's position in its values, NaN missing; the number of values)}."""
+    def entropy(counts: np.ndarray) -> float:
+        p = counts[counts > 0] / counts.sum()
+        return float(-(p * np.log(p)).sum())
+
+    found = []
+    names = list(codes)
+    for child in names:
+        xc, mc = codes[child]
+        for parent in names:
+            xp, mp = codes[parent]
+            if parent == child or mp > max_cases or mp < 2 or mc < 2:
+                continue
+            ok = ~(np.isnan(xc) | np.isnan(xp))
+            if ok.sum() < MIN_PAIR_ROWS:
+                continue
+            c, p = xc[ok].astype(np.int64), xp[ok].astype(np.int64)
+            joint = np.bincount(p * mc + c, minlength=mp * mc).astype(np.float64)
+            hc = entropy(np.bincount(c, minlength=mc).astype(np.float64))
+            hp = entropy(np.bincount(p, minlength=mp).astype(np.float64))
+            if min(hc, hp) <= 0:
+                continue
+            strength = (hc + hp - entropy(joint)) / min(hc, hp)
+            if strength >= threshold:
+                found.append((child, parent, round(float(strength), 4)))
+    found.sort(key=lambda t: -t[2])
+    chosen: list[tuple[str, str, float]] = []
+    children: set[str] = set()
+    parents: set[str] = set()
+    for child, parent, strength in found:
+        if child in children or child in parents or parent in children:
+            continue
+        chosen.append((child, parent, strength))
+        children.add(child)
+        parents.add(parent)
+    return chosen
+
+
 def _pairwise(scores: np.ndarray) -> np.ndarray:
     """Pearson correlations of the columns of ``scores`` (NaN: missing) over the rows where both
     are present, all pairs in three matrix products (scores are centred by construction)."""
@@ -151,7 +211,7 @@ def _pairwise(scores: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def cross_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pearson correlations of each column of ``a`` with each of ``b`` (NaN: missing), each pair
     over the rows where both are present and centred on those rows — a parent's scores repeat
     over its children, so unlike a table's own scores they are not centred on the joined rows (a
@@ -176,13 +236,10 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(out, -1.0, 1.0)
 
 
-def order_categories(codes: np.ndarray, n_values: int, continuous: np.ndarray) -> list[int] | None:
-    """A better order for a category's values (positions into its written list), or None: the
-    order of their mean normal score on the continuous column (of ``continuous``, one score
-    column each) that the category explains best (largest correlation ratio η)."""
+def best_eta(codes: np.ndarray, n_values: int, continuous: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(η², the category means) of the continuous column (of ``continuous``, one score column
+    each) that the category explains best — the largest correlation ratio."""
     ok_c = ~np.isnan(codes)
-    if continuous.shape[1] == 0 or n_values < 3:
-        return None
     best_eta, best_means = 0.0, None
     for j in range(continuous.shape[1]):
         y = continuous[:, j]
@@ -198,9 +255,19 @@ def order_categories(codes: np.ndarray, n_values: int, continuous: np.ndarray) -
         eta = float((cnt * means * means).sum() / total) if total > 0 else 0.0
         if eta > best_eta:
             best_eta, best_means = eta, means
-    if best_means is None or best_eta < 1e-3:
+    return best_eta, best_means
+
+
+def order_categories(codes: np.ndarray, n_values: int, continuous: np.ndarray) -> list[int] | None:
+    """A better order for a category's values (positions into its written list), or None: the
+    order of their mean normal score on the continuous column (of ``continuous``, one score
+    column each) that the category explains best (largest correlation ratio η)."""
+    if continuous.shape[1] == 0 or n_values < 3:
         return None
-    return [int(i) for i in np.argsort(best_means, kind="stable")]
+    eta, means = best_eta(codes, n_values, continuous)
+    if means is None or eta < 1e-3:
+        return None
+    return [int(i) for i in np.argsort(means, kind="stable")]
 
 
 def _valid(r: np.ndarray) -> np.ndarray:
@@ -218,13 +285,19 @@ def _valid(r: np.ndarray) -> np.ndarray:
     return np.eye(k)
 
 
-def fit_copula(columns: dict[str, np.ndarray], continuous: set[str]) -> CopulaFit | None:
-    """The copula of ``columns`` ({name: codes to rank, NaN for missing}, all of the same rows)."""
+def fit_copula(columns: dict[str, np.ndarray], continuous: set[str],
+               groups: dict[str, np.ndarray] | None = None) -> CopulaFit | None:
+    """The copula of ``columns`` ({name: codes to rank, NaN for missing}, all of the same rows);
+    ``groups``: for a column drawn conditionally on another (a ``switch``), each row's case
+    (−1: the default) — its scores are ranks within its case, as its inverse CDF is."""
+    groups = groups or {}
     names = [c for c, x in columns.items() if np.unique(x[~np.isnan(x)]).shape[0] >= 2]
     if len(names) < 2:
         return None
-    scores = np.column_stack([normal_scores(columns[c]) for c in names])
-    att = np.array([attenuation(columns[c]) for c in names])
+    scored = [grouped_scores(columns[c], groups[c]) if c in groups else
+              (normal_scores(columns[c]), attenuation(columns[c])) for c in names]
+    scores = np.column_stack([sc for sc, _ in scored])
+    att = np.array([a for _, a in scored])
     raw = np.clip(_pairwise(scores) / np.outer(att, att), -0.995, 0.995)
     np.fill_diagonal(raw, 1.0)
     rows = int(np.any(~np.isnan(scores), axis=1).sum())
@@ -272,7 +345,7 @@ def parent_context(child: CopulaFit, parents: list[tuple[str, CopulaFit, np.ndar
             continue
         joined = np.full((len(idx), len(pfit.columns)), np.nan)
         joined[ok] = pfit.scores[idx[ok]]
-        r = _cross(joined, child.scores)
+        r = cross_correlations(joined, child.scores)
         att = np.outer(pfit.attenuations, child.attenuations)
         # children are spread over their parents at random when generated, so the givens' mean
         # over the children is that of a few parents' draws when few parents hold most children:
