@@ -61,10 +61,11 @@ DEFAULT_CONF = {
     "spark.python.unix.domain.socket.enabled": "true",
 }
 #: the driver JVM's options for a local master (whose driver is its executor): the client
-#: compiler only (C1). The JVM here only schedules tasks and moves a row of metadata per part
-#: (the rows are computed and written by the Python workers), so C2's optimisation is never paid
-#: back, while its compiler threads took a core from the workers: on 2 cores, C1 alone halved
-#: the JVM's CPU on the first job and on each later job of 58 tasks (docs/spark.md)
+#: compiler only (C1). Generating, the JVM only schedules tasks and moves a row of metadata per
+#: part (the Python workers compute and write the rows), so C2's optimisation is never paid back,
+#: while its compiler threads took a core from the workers: on 2 cores, C1 alone halved the JVM's
+#: CPU on the first job and on each later job of 58 tasks (docs/spark.md); ``validate --engine
+#: spark`` at scale 0.1 took as long either way (within the machine's noise)
 LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 #: rows per engine block on Spark unless the plan says otherwise: one block is one Arrow batch
 SPARK_BLOCK_ROWS = 65_536
