@@ -55,7 +55,18 @@ DEFAULT_CONF = {
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.hadoop.parquet.enable.summary-metadata": "false",
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    # the JVM and its Python workers talk over Unix domain sockets (Spark ≥ 4.1; older versions
+    # ignore the key): over TCP each mapInArrow task waited ~40 ms on the socket (measured on a
+    # trivial task: 40 ms from its first batch to its end over TCP, under 5 ms over a Unix socket)
+    "spark.python.unix.domain.socket.enabled": "true",
 }
+#: the driver JVM's options for a local master (whose driver is its executor): the client
+#: compiler only (C1). Generating, the JVM only schedules tasks and moves a row of metadata per
+#: part (the Python workers compute and write the rows), so C2's optimisation is never paid back,
+#: while its compiler threads took a core from the workers: on 2 cores, C1 alone halved the JVM's
+#: CPU on the first job and on each later job of 58 tasks (docs/spark.md); ``validate --engine
+#: spark`` at scale 0.1 took as long either way (within the machine's noise)
+LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 #: rows per engine block on Spark unless the plan says otherwise: one block is one Arrow batch
 SPARK_BLOCK_ROWS = 65_536
 
@@ -84,6 +95,8 @@ def session(master: str = "local[2]", conf: Mapping[str, str] | None = None, app
         # the workers' interpreter is read from the environment when the context starts
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        extra = settings.get("spark.driver.extraJavaOptions")
+        settings["spark.driver.extraJavaOptions"] = f"{extra} {LOCAL_JVM_OPTIONS}" if extra else LOCAL_JVM_OPTIONS
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
