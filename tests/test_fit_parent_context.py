@@ -125,3 +125,17 @@ def test_a_category_another_explains_becomes_a_switch_on_it(tmp_path):
     syn = pa.Table.from_batches([engine.batch("flights", a, min(a + 4096, n)) for a in range(0, n, 4096)]).to_pandas()
     assert syn.groupby("tailnum").carrier.nunique().max() == 1
     assert syn.tailnum.nunique() > 100
+
+
+def test_a_sampled_child_keeps_the_sources_row_count():
+    """Learned from a sample of the children, the children per parent are scaled back: the
+    generated table has about the source's rows, not the sample's."""
+    rng = np.random.default_rng(4)
+    parents = pa.table({"pid": np.arange(1, 401)})
+    child = pa.table({"cid": np.arange(1, 20_001), "pid": rng.integers(1, 401, 20_000),
+                      "x": rng.normal(0, 1, 20_000).round(3)})
+    result = fit({"parents": parents, "children": child}, sample_rows=5_000)
+    node = next(t for t in result.schema["tables"] if t["name"] == "children")
+    assert node["rows"]["per"] == "parents"
+    mean = result.report["relations"][0]["rows_per_parent"]["mean"]
+    assert mean == pytest.approx(50, rel=0.05)

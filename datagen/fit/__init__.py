@@ -263,6 +263,8 @@ class _Fitter:
         self.dp_rows: dict[str, int] = {}
         #: each table's fitted copula (with its columns' scores on the sampled rows)
         self.copulas: dict[str, Any] = {}
+        #: the rows each table was learned from (fewer than the source's with --sample-rows)
+        self.sampled_rows: dict[str, int] = {}
         #: tables learned by CTGAN (``datagen.fit.deep``): their models, copula nodes and kinds
         self.deep = list(deep or [])
         self.epochs = epochs
@@ -283,6 +285,7 @@ class _Fitter:
                 self.notes.append(f"{tname}: learned from a fixed-seed sample of {self.sample_rows:,} of "
                                   f"{table.num_rows:,} rows")
             sampled[tname] = t
+            self.sampled_rows[tname] = t.num_rows
             f = infer_table(tname, t)
             f.rows = table.num_rows
             if f.rows == 0:
@@ -340,9 +343,14 @@ class _Fitter:
                          warnings=self.warnings, models=self.models, timings=self.timings)
 
     def _counts(self, r: Relation) -> np.ndarray:
-        """Children per parent row: the relation's own, or with differential privacy the
-        pseudo-sample of its noisy histogram (empty when none was released: self-references)."""
+        """Children per parent row: the relation's own (scaled by the source's rows over the
+        sampled rows when the child was learned from a sample, so the generated table keeps the
+        source's size), or with differential privacy the pseudo-sample of its noisy histogram
+        (empty when none was released: self-references)."""
         if self.dp is None:
+            full, seen = self.tables[r.child].num_rows, self.sampled_rows.get(r.child, 0)
+            if 0 < seen < full:  # learned from a sample of the children: scaled back to the source's rows
+                return np.round(r.counts * (full / seen)).astype(np.int64)
             return r.counts
         got = self.dp_children.get((r.child, r.column))
         return got[0] if got is not None else np.zeros(0, np.int64)
