@@ -234,3 +234,40 @@ def test_the_run_record_has_each_tables_load_seconds(shop, pg_dsn, tmp_path):
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     (record,) = RunStore(db).list()
     assert {n: t["seconds"] for n, t in record["tables"].items()} == manifest["postgres"]["load_s"]
+
+
+def test_a_parent_that_commits_as_the_wait_times_out_is_not_taken_for_abandoned():
+    """A child stream waits for its parent's commit in slices of POLL_S; the parent sets
+    ``committed`` then ``done``. When it does both between one slice timing out and the check
+    that follows, the child must go on (a busy CI machine once rolled such a child back)."""
+    from types import SimpleNamespace
+
+    from generators.postgres_target import load
+
+    committed, done = threading.Event(), threading.Event()
+
+    class LateCommit:
+        """``committed`` whose first wait times out just before the parent commits and finishes."""
+
+        calls = 0
+
+        def wait(self, timeout=None):
+            LateCommit.calls += 1
+            if LateCommit.calls == 1:
+                committed.set()
+                done.set()
+                return False
+            return committed.wait(timeout)
+
+        def is_set(self):
+            return committed.is_set()
+
+    parent = SimpleNamespace(committed=LateCommit(), done=done)
+    child = SimpleNamespace(run=SimpleNamespace(cancelled=threading.Event(), failure=None))
+    load.TableStream._wait(child, [parent])  # returns: the parent committed
+    assert LateCommit.calls == 2
+
+    gave_up = SimpleNamespace(committed=threading.Event(), done=threading.Event())
+    gave_up.done.set()
+    with pytest.raises(load._Abandoned):
+        load.TableStream._wait(child, [gave_up])

@@ -229,7 +229,11 @@ class TableStream:
     def _wait(self, streams: list[TableStream]) -> None:
         for other in streams:
             while not other.committed.wait(POLL_S):
-                if other.done.is_set() or self.run.cancelled.is_set() or self.run.failure is not None:
+                # done is set after committed: read committed again once done is seen, or a parent that
+                # commits between the wait timing out and this check looks abandoned (a busy CI machine
+                # stretched that window and rolled back a child whose parent had committed)
+                gave_up = other.done.is_set() and not other.committed.is_set()
+                if gave_up or self.run.cancelled.is_set() or self.run.failure is not None:
                     raise _Abandoned
 
     def _next(self):
