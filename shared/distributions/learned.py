@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from shared.distributions.base import Generator, file_sha256, obj, register, schema_file
 from shared.io import rng
@@ -119,8 +120,9 @@ def _engine_values(kind: str, series: Any) -> tuple[Any, np.ndarray]:
 
     missing = np.asarray(pd.isna(series), dtype=bool)
     if kind in ("string", "uuid"):
-        values = [None if m else str(v) for v, m in zip(series.tolist(), missing, strict=True)]
-        return pa.array(values, type=pa.string()), missing
+        # the whole column as text at once, its missing cells null: no Python object per row
+        text = pa.array(series.astype(str).to_numpy(dtype=object), type=pa.string())
+        return pa.compute.if_else(pa.array(missing), pa.scalar(None, pa.string()), text), missing
     if kind == "bool":
         text = np.asarray(series.astype(str).str.lower().isin(["true", "1", "1.0", "yes"]), dtype=bool)
         return text, missing
