@@ -245,10 +245,13 @@ class RunManager:
                 elif kind == "refused":
                     live.error, live.status, ended = message[1], "failed", True
                 elif kind == "end":
-                    _, live.status, text, crashed = message
-                    ended = True
-                    live.log(text + (" (the service stopped)" if self._closing and live.status == "interrupted"
+                    _, status, text, crashed = message
+                    # its last log line first, then its status: a client that sees the run ended
+                    # finds the line that says how (a clean-clone run once read the log in between)
+                    live.log(text + (" (the service stopped)" if self._closing and status == "interrupted"
                                      else ""))
+                    live.status = status
+                    ended = True
                     if crashed:
                         log.error("run %s crashed: %s", live.id, redact_text(text))
         except BaseException as exc:  # noqa: BLE001 - never let a run's end escape into the service
